@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Local PostgreSQL for the distributed mode and the tests, without Docker: Debian's binaries,
+# a private cluster under the state dir, loopback only, trust auth.
+# Usage: postgres.sh {install|start|stop|status|reset|url SERVICE}
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+STATE=$(realpath -m "${YUNYING_STATE_DIR:-$REPO/.yunying}/postgres")
+PORT=${YUNYING_PG_PORT:-15432}
+DATA=$STATE/data LOGFILE=$STATE/postgres.log
+DATABASES="segmentation campaigns content_review sentiment_alert gateway test"
+
+log() { echo "postgres: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# PostgreSQL refuses to run as root: as root, act as the postgres OS user; otherwise as ourselves.
+as_pg() {
+  if ((EUID == 0)); then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+find_bin() {
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [[ -n $PGBIN && -x $PGBIN/initdb && -x $PGBIN/pg_ctl ]]
+}
+
+install() {
+  if ! find_bin; then
+    log "installing Debian's postgresql"
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+    find_bin || die "no initdb/pg_ctl under /usr/lib/postgresql/*/bin after install"
+  fi
+  if ((EUID == 0)); then
+    id -u postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+    mkdir -p "$STATE" && chown postgres: "$STATE"
+    as_pg test -w "$STATE" ||
+      die "user postgres cannot reach $STATE (a parent dir is not traversable); set YUNYING_STATE_DIR"
+  else
+    mkdir -p "$STATE"
+  fi
+  [[ -f $DATA/PG_VERSION ]] && return 0
+  log "initdb $DATA"
+  # --no-locale: the C locale exists everywhere, so initdb cannot fail on a missing locale.
+  as_pg "$PGBIN/initdb" -D "$DATA" --auth=trust --username=postgres --encoding=UTF8 --no-locale >/dev/null
+  echo "include 'yunying.conf'" >>"$DATA/postgresql.conf"
+}
+
+write_config() {
+  # Rewritten on every start so YUNYING_PG_PORT always takes effect. Durability settings
+  # (fsync, synchronous_commit, full_page_writes) stay at their defaults: crash tests rely on them.
+  as_pg tee "$DATA/yunying.conf" >/dev/null <<EOF
+listen_addresses = '127.0.0.1'
+port = $PORT
+unix_socket_directories = '$STATE'
+max_connections = 300
+EOF
+}
+
+running() { as_pg "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+
+psql_admin() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres -d postgres "$@"; }
+
+provision() {
+  # ALTER on every start keeps the role's attributes right even if someone changed them.
+  local sql="
+    SELECT 'CREATE ROLE yunying' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'yunying')\\gexec
+    ALTER ROLE yunying LOGIN CREATEDB PASSWORD 'yunying';"
+  for db in $DATABASES; do
+    # Owned by yunying: since PostgreSQL 15 only the database owner may create in schema public.
+    sql+="
+    SELECT 'CREATE DATABASE yunying_$db OWNER yunying'
+      WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'yunying_$db')\\gexec"
+  done
+  psql_admin <<<"$sql"
+}
+
+start() {
+  install
+  # A postmaster.pid whose pid now belongs to another program (pid reuse after a crash or a
+  # container restart) fools pg_ctl and postgres alike; a dead pid they handle by themselves.
+  local pid; pid=$(head -n 1 "$DATA/postmaster.pid" 2>/dev/null || true)
+  if [[ -n $pid && $(cat "/proc/$pid/comm" 2>/dev/null) != postgres ]]; then
+    rm -f "$DATA/postmaster.pid"
+  fi
+  if running; then
+    log "already running on 127.0.0.1:$PORT"
+  else
+    write_config
+    as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t 60 start >/dev/null ||
+      { tail -n 20 "$LOGFILE" >&2; die "could not start (log: $LOGFILE)"; }
+    log "started on 127.0.0.1:$PORT"
+  fi
+  provision
+}
+
+stop() {
+  find_bin || { log "not installed"; return 0; }
+  if [[ -f $DATA/PG_VERSION ]] && running; then
+    as_pg "$PGBIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null
+    log "stopped"
+  else
+    log "not running"
+  fi
+}
+
+status() {
+  if find_bin && [[ -f $DATA/PG_VERSION ]] && running; then
+    log "running on 127.0.0.1:$PORT, data in $DATA"
+  else
+    log "not running"; return 3
+  fi
+}
+
+reset() { stop; rm -rf "$DATA" "$LOGFILE"; log "data wiped ($DATA)"; }
+
+url() {
+  [[ -n ${1:-} ]] || die "usage: $0 url SERVICE"
+  echo "postgresql+asyncpg://yunying:yunying@127.0.0.1:$PORT/yunying_${1//-/_}"
+}
+
+case "${1:-}" in
+  install | start | stop | status | reset) "$1" ;;
+  url) url "${2:-}" ;;
+  *) echo "usage: $0 {install|start|stop|status|reset|url SERVICE}" >&2; exit 2 ;;
+esac

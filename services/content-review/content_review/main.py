@@ -1,0 +1,23 @@
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from content_review.db import BUS, metadata
+from yunying_shared.bus import Transport
+from yunying_shared.service import ServiceDefinition, build_app
+from yunying_shared.settings import ServiceSettings
+
+DEFINITION = ServiceDefinition(
+    name="content-review",
+    title="Yunying Content review",
+    description="Drafts, compliance scans, two-stage human review and the publishing calendar.",
+    metadata=metadata,
+    tables=BUS,
+    migrations=Path(__file__).resolve().parents[1] / "migrations",
+)
+
+
+def create_app(
+    settings: ServiceSettings | None = None, *, transport: Transport | None = None
+) -> FastAPI:
+    return build_app(DEFINITION, settings or ServiceSettings.for_service("content-review"), transport=transport)

@@ -1,0 +1,4 @@
+from sentiment_alert.db import metadata
+from yunying_shared.db.migrate import run_migrations
+
+run_migrations(metadata)

@@ -1,0 +1,1 @@
+"""Yunying's shared infrastructure and contracts. Never imports a service."""

@@ -1,0 +1,214 @@
+"""The consumer loop every service runs: handle each event once, in order, or dead-letter it.
+
+For each message: parse the envelope (an invalid one goes to `<topic>.dlq` at once), then run
+the handler inside one transaction that also records the event id in the inbox, so the effects
+and the "seen" mark commit together. Offsets are committed only after that transaction. A handler
+that keeps failing is retried with backoff `max_attempts` times, then dead-lettered, and the
+partition moves on. An outage of the database is not the event's fault: it is retried until the
+database is back, never dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import Counter, Gauge
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yunying_shared.bus import inbox
+from yunying_shared.bus.tables import BusTables
+from yunying_shared.bus.transport import Message, Received, Subscription, TopicPartition, Transport
+from yunying_shared.db.engine import Database
+from yunying_shared.events import Envelope, InvalidEvent, parse_event
+from yunying_shared.logging import bound_contextvars, get_logger
+
+log = get_logger(__name__)
+
+Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+
+HANDLED = Counter("yunying_events_handled_total", "Events handled", ["service", "type"])
+DUPLICATES = Counter("yunying_events_duplicate_total", "Redeliveries dropped", ["service"])
+DEAD_LETTERED = Counter("yunying_events_dead_lettered_total", "Events sent to a DLQ", ["service"])
+LAG = Gauge("yunying_consumer_lag", "Messages not yet committed", ["service", "topic", "partition"])
+
+DLQ_SUFFIX = ".dlq"
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler for an event that can never succeed: dead-lettered without retries."""
+
+
+def dlq_topic(topic: str) -> str:
+    return topic + DLQ_SUFFIX
+
+
+def is_outage(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, OSError | ConnectionError | TimeoutError)
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        service: str,
+        database: Database,
+        tables: BusTables,
+        transport: Transport,
+        handlers: Mapping[str, Handler],
+        topics: Sequence[str],
+        group: str,
+        max_attempts: int = 5,
+        backoff_seconds: float = 0.05,
+        backoff_max_seconds: float = 2.0,
+        fetch_max_records: int = 200,
+    ) -> None:
+        self.service = service
+        self.group = group
+        self.topics = list(topics)
+        self._database = database
+        self._tables = tables
+        self._transport = transport
+        self._handlers = dict(handlers)
+        self._max_attempts = max_attempts
+        self._backoff = backoff_seconds
+        self._backoff_max = backoff_max_seconds
+        self._fetch_max = fetch_max_records
+        self._subscription: Subscription | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        await self._transport.ensure_topics(self.topics + [dlq_topic(t) for t in self.topics])
+        self._subscription = self._transport.subscribe(self.group, self.topics)
+        await self._subscription.start()
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.service}")
+
+    async def stop(self) -> None:
+        """Finish the message in hand, commit, leave the group."""
+        self._stopping.set()
+        if self._task:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._subscription:
+            await self._subscription.stop()
+
+    async def _run(self) -> None:
+        assert self._subscription is not None
+        subscription = self._subscription
+        last_lag_check = 0.0
+        while not self._stopping.is_set():
+            try:
+                batch = await subscription.fetch(timeout=0.5, max_records=self._fetch_max)
+                await self._process_batch(subscription, batch)
+                now = asyncio.get_running_loop().time()
+                if now - last_lag_check > 5:
+                    last_lag_check = now
+                    await self._report_lag(subscription)
+            except Exception as exc:
+                log.warning("consumer loop error", service=self.service, error=repr(exc))
+                await asyncio.sleep(self._backoff_max)
+
+    async def _process_batch(self, subscription: Subscription, batch: list[Received]) -> None:
+        positions: dict[TopicPartition, int] = {}
+        for message in batch:
+            tp = TopicPartition(message.topic, message.partition)
+            if tp in subscription.revoked_since_fetch():
+                continue  # another member owns it now and resumes from the last commit
+            if self._stopping.is_set() or not await self.process(message):
+                break
+            positions[tp] = message.offset + 1
+        if positions:
+            try:
+                await subscription.commit(positions)
+            except Exception as exc:  # e.g. a rebalance; the inbox drops the redelivery
+                log.warning("offset commit failed", service=self.service, error=repr(exc))
+
+    async def process(self, message: Received) -> bool:
+        """Handle or dead-letter one message. False only when stopping left it unhandled."""
+        try:
+            envelope, payload = parse_event(message.value)
+        except InvalidEvent as exc:
+            return await self._dead_letter(message, str(exc), attempts=1)
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            return True
+        attempt = 0
+        while True:
+            try:
+                await self._handle_once(handler, envelope, payload)
+                return True
+            except PermanentFailure as exc:
+                return await self._dead_letter(message, f"PermanentFailure: {exc}", attempts=1)
+            except Exception as exc:
+                if is_outage(exc):
+                    log.warning("outage while handling; will retry", error=repr(exc))
+                    if not await self._sleep(self._backoff_max):
+                        return False
+                    continue
+                attempt += 1
+                if attempt >= self._max_attempts:
+                    reason = f"{type(exc).__name__}: {exc}"
+                    return await self._dead_letter(message, reason, attempts=attempt)
+                log.info("handler failed; retrying", type=envelope.type, attempt=attempt,
+                         error=repr(exc))
+                await asyncio.sleep(min(self._backoff * 2 ** (attempt - 1), self._backoff_max))
+
+    async def _handle_once(self, handler: Handler, envelope: Envelope, payload: BaseModel | None
+                           ) -> None:
+        context = {"event_id": str(envelope.id), "event_type": envelope.type,
+                   "correlation_id": envelope.correlationid}
+        with bound_contextvars(**context):
+            async with self._database.session() as session, session.begin():
+                claimed = await inbox.claim(session, self._tables, consumer=self.group,
+                                            event_id=envelope.id, event_type=envelope.type)
+                if not claimed:
+                    DUPLICATES.labels(self.service).inc()
+                    return
+                await handler(session, envelope, payload)
+        HANDLED.labels(self.service, envelope.type).inc()
+
+    async def _dead_letter(self, message: Received, reason: str, *, attempts: int) -> bool:
+        headers = message.headers + tuple(
+            (name, value.encode())
+            for name, value in {
+                "dlq.origin.topic": message.topic,
+                "dlq.origin.partition": str(message.partition),
+                "dlq.origin.offset": str(message.offset),
+                "dlq.consumer": self.group,
+                "dlq.error": reason[:2000],
+                "dlq.attempts": str(attempts),
+                "dlq.failed_at": datetime.now(UTC).isoformat(),
+            }.items()
+        )
+        dead = Message(dlq_topic(message.topic), message.key, message.value, headers)
+        while True:  # the partition may only move on once the dead letter is safely stored
+            try:
+                await self._transport.publish([dead])
+                break
+            except Exception as exc:
+                log.warning("dead-letter publish failed; retrying", error=repr(exc))
+                if not await self._sleep(self._backoff_max):
+                    return False
+        DEAD_LETTERED.labels(self.service).inc()
+        log.warning("event dead-lettered", topic=message.topic, partition=message.partition,
+                    offset=message.offset, reason=reason)
+        return True
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep unless stopping; False when stopping interrupted it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return not self._stopping.is_set()
+
+    async def _report_lag(self, subscription: Subscription) -> None:
+        lag = await subscription.lag()
+        for tp, behind in lag.partitions.items():
+            LAG.labels(self.service, tp.topic, str(tp.partition)).set(behind)

@@ -1,0 +1,169 @@
+"""The outbox relay: publishes committed outbox rows in order and marks them sent after the ack.
+
+No transaction is held while waiting for the broker, so a broker outage never blocks writers;
+the rows simply wait. A row published but not yet marked (crash in between) is published again,
+and consumers' inboxes drop the duplicate. On PostgreSQL one relay per service database is
+active at a time (an advisory lock), so per-key order holds with several replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import zlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from prometheus_client import Counter, Gauge
+from sqlalchemy import delete, event, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from yunying_shared.bus.outbox import PENDING_FLAG
+from yunying_shared.bus.tables import BusTables
+from yunying_shared.bus.transport import Message, Transport
+from yunying_shared.db.engine import Database
+from yunying_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+PUBLISHED = Counter("yunying_outbox_published_total", "Outbox rows published", ["service"])
+BACKLOG = Gauge("yunying_outbox_backlog", "Outbox rows waiting for the broker", ["service"])
+PUBLISH_FAILURES = Counter(
+    "yunying_outbox_publish_failures_total", "Failed relay publish attempts", ["service"]
+)
+
+RETENTION = timedelta(days=1)
+
+
+class Relay:
+    def __init__(
+        self,
+        *,
+        service: str,
+        database: Database,
+        tables: BusTables,
+        transport: Transport,
+        batch_size: int = 500,
+        idle_seconds: float = 0.2,
+    ) -> None:
+        self.service = service
+        self._database = database
+        self._outbox = tables.outbox
+        self._transport = transport
+        self._batch_size = batch_size
+        self._idle_seconds = idle_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._lock_conn: AsyncConnection | None = None
+        self._lock_key = zlib.crc32(f"yunying-relay-{service}".encode())
+        event.listen(database.sync_session_class, "after_commit", self._after_commit)
+
+    def _after_commit(self, session: Any) -> None:
+        if session.info.pop(PENDING_FLAG, False):
+            self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"relay-{self.service}")
+
+    async def stop(self) -> None:
+        event.remove(self._database.sync_session_class, "after_commit", self._after_commit)
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._release_leadership()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                if not await self._hold_leadership():
+                    await asyncio.sleep(1.0)
+                    continue
+                published = await self.publish_pending()
+                failures = 0
+            except Exception as exc:  # broker or database down: wait, then try again
+                failures += 1
+                PUBLISH_FAILURES.labels(self.service).inc()
+                log.warning("relay publish failed", service=self.service, error=repr(exc))
+                await self._release_leadership()
+                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                continue
+            if published < self._batch_size:
+                await self._idle()
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._idle_seconds)
+        self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending rows; returns how many were published."""
+        async with self._database.session() as session:
+            rows = (
+                await session.execute(
+                    select(self._outbox.c.seq, self._outbox.c.topic, self._outbox.c.key,
+                           self._outbox.c.value, self._outbox.c.headers)
+                    .where(self._outbox.c.published_at.is_(None))
+                    .order_by(self._outbox.c.seq)
+                    .limit(self._batch_size)
+                )
+            ).all()
+        if not rows:
+            BACKLOG.labels(self.service).set(0)
+            return 0
+        await self._transport.publish(
+            [
+                Message(
+                    topic=row.topic,
+                    key=row.key.encode() if row.key is not None else None,
+                    value=row.value,
+                    headers=tuple((k, str(v).encode()) for k, v in row.headers.items()),
+                )
+                for row in rows
+            ]
+        )
+        now = datetime.now(UTC)
+        async with self._database.session() as session, session.begin():
+            await session.execute(
+                update(self._outbox)
+                .where(self._outbox.c.seq.in_([row.seq for row in rows]))
+                .values(published_at=now)
+            )
+            if rows[-1].seq % 1000 < len(rows):  # now and then, forget long-published rows
+                await session.execute(
+                    delete(self._outbox).where(self._outbox.c.published_at < now - RETENTION)
+                )
+        PUBLISHED.labels(self.service).inc(len(rows))
+        await self.refresh_backlog()
+        return len(rows)
+
+    async def refresh_backlog(self) -> int:
+        async with self._database.session() as session:
+            backlog = await session.scalar(
+                select(func.count()).where(self._outbox.c.published_at.is_(None))
+            )
+        BACKLOG.labels(self.service).set(backlog or 0)
+        return int(backlog or 0)
+
+    async def _hold_leadership(self) -> bool:
+        if self._database.dialect != "postgresql":
+            return True  # SQLite: one process owns the file
+        if self._lock_conn is not None:
+            await self._lock_conn.execute(text("SELECT 1"))  # raises if the lock's session died
+            await self._lock_conn.commit()
+            return True
+        conn = await self._database.engine.connect()
+        acquired = await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._lock_key})
+        await conn.commit()
+        if not acquired:
+            await conn.close()
+            return False
+        self._lock_conn = conn
+        return True
+
+    async def _release_leadership(self) -> None:
+        if self._lock_conn is not None:
+            with contextlib.suppress(Exception):
+                await self._lock_conn.close()
+            self._lock_conn = None

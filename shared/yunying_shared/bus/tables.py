@@ -1,0 +1,69 @@
+"""The bus tables every service database holds: outbox, inbox and the known workspaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    text,
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+SEQUENCE = BigInteger().with_variant(Integer(), "sqlite")
+
+
+@dataclass(frozen=True)
+class BusTables:
+    outbox: Table
+    inbox: Table
+    workspaces: Table
+
+
+def define_bus_tables(metadata: MetaData) -> BusTables:
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("seq", SEQUENCE, primary_key=True, autoincrement=True),
+        Column("event_id", Uuid, nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=True),
+        Column("value", LargeBinary, nullable=False),
+        Column("headers", JSON, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Index(
+            "ix_outbox_pending",
+            "seq",
+            postgresql_where=text("published_at IS NULL"),
+            sqlite_where=text("published_at IS NULL"),
+        ),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(100), primary_key=True),
+        Column("event_id", Uuid, primary_key=True),
+        Column("event_type", String(200), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+    )
+    workspaces = Table(
+        "workspaces",
+        metadata,
+        Column("id", Uuid, primary_key=True),
+        Column("name", String(200), nullable=False),
+        Column("slug", String(64), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("recorded_at", DateTime(timezone=True), nullable=False),
+    )
+    return BusTables(outbox=outbox, inbox=inbox, workspaces=workspaces)

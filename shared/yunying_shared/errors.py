@@ -1,0 +1,153 @@
+"""Domain errors and the one RFC 9457 problem+json shape every error response takes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from yunying_shared.logging import get_logger
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = get_logger(__name__)
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose; subclasses set the status."""
+
+    status_code = 400
+    title = "Bad request"
+    code = "bad_request"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class NotFound(DomainError):
+    status_code = 404
+    title = "Not found"
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    title = "Conflict"
+    code = "conflict"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    title = "Unauthorized"
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    title = "Forbidden"
+    code = "forbidden"
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+    title = "Invalid input"
+    code = "invalid_input"
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    title = "Payload too large"
+    code = "payload_too_large"
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    title = "Service unavailable"
+    code = "service_unavailable"
+
+
+def problem(
+    status: int, title: str, detail: str, *, code: str, instance: str = "", **ext: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://yunying.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(ext)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_errors(errors: Any) -> list[dict[str, Any]]:
+    return [
+        {"field": _field_path(err.get("loc", ())), "message": err.get("msg", ""),
+         "type": err.get("type", "")}
+        for err in errors
+    ]
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem(exc.status_code, exc.title, exc.detail, code=exc.code,
+                   instance=request.url.path, **exc.extensions)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = validation_errors(exc.errors())
+    fields = ", ".join(e["field"] for e in errors)
+    return problem(422, "Invalid input", f"Invalid fields: {fields}", code="invalid_input",
+                   instance=request.url.path, errors=errors)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+    return problem(exc.status_code, title, str(exc.detail), code=f"http_{exc.status_code}",
+                   instance=request.url.path)
+
+
+def _is_connection_error(exc: DBAPIError) -> bool:
+    return exc.connection_invalidated or isinstance(exc, OperationalError) or isinstance(
+        exc.orig, OSError | ConnectionError
+    )
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if _is_connection_error(exc):
+        log.warning("database unavailable", path=request.url.path, error=str(exc.orig))
+        return problem(503, "Service unavailable", "The database is unreachable; retry later.",
+                       code="database_unavailable", instance=request.url.path)
+    return await _on_unexpected(request, exc)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, OSError | ConnectionError):
+        log.warning("dependency unavailable", path=request.url.path, error=repr(exc))
+        return problem(503, "Service unavailable", "A dependency is unreachable; retry later.",
+                       code="service_unavailable", instance=request.url.path)
+    log.exception("unhandled error", path=request.url.path)
+    return problem(500, "Internal error", "An unexpected error occurred.", code="internal_error",
+                   instance=request.url.path)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(Exception, _on_unexpected)

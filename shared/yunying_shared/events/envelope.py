@@ -1,0 +1,32 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) every Yunying event travels in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: UUID = Field(default_factory=uuid4, description="Unique per event; consumers dedupe by it")
+    source: str = Field(min_length=1, description="The producing service, e.g. /yunying/gateway")
+    type: str = Field(min_length=1, description="yunying.<aggregate>.<past-tense verb>.v<major>")
+    specversion: Literal["1.0"] = "1.0"
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    subject: str | None = Field(default=None, description="The aggregate id, also the topic key")
+    datacontenttype: Literal["application/json"] = "application/json"
+    workspace: UUID | None = Field(default=None, description="Tenant the event belongs to")
+    correlationid: str | None = Field(default=None, description="Id of the originating request")
+    causationid: str | None = Field(default=None, description="Id of the event that caused this")
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Envelope:
+        return cls.model_validate_json(raw)

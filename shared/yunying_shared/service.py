@@ -1,0 +1,129 @@
+"""Turns a service's definition into its FastAPI app: database, migrations, bus, middleware.
+
+Every service (the gateway too) is built here, so they share one lifecycle: migrate, start the
+transport, relay and consumers; on shutdown drain the consumer, stop the relay, close the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import MetaData
+
+from yunying_shared import logging
+from yunying_shared.bus.consumer import ConsumerRunner, Handler
+from yunying_shared.bus.factory import transport_from_settings
+from yunying_shared.bus.relay import Relay
+from yunying_shared.bus.tables import BusTables
+from yunying_shared.bus.transport import Transport
+from yunying_shared.db.engine import Database
+from yunying_shared.db.migrate import upgrade
+from yunying_shared.errors import install_error_handlers
+from yunying_shared.events import WORKSPACE_CREATED, spec_for
+from yunying_shared.http.health import router as health_router
+from yunying_shared.http.middleware import (
+    AuthenticationMiddleware,
+    Authenticator,
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    internal_token_authenticator,
+)
+from yunying_shared.settings import ServiceSettings
+from yunying_shared.workspaces import workspace_handler, workspace_router
+
+StartupHook = Callable[[FastAPI], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    title: str
+    description: str
+    metadata: MetaData
+    tables: BusTables
+    migrations: Path
+    routers: Sequence[APIRouter] = ()
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    authenticator: Callable[[ServiceSettings], Authenticator] | None = None
+    public_paths: Sequence[str] = ()
+    on_startup: StartupHook | None = None
+    openapi_tags: Sequence[dict[str, Any]] = ()
+
+    def all_handlers(self) -> dict[str, Handler]:
+        return {WORKSPACE_CREATED.type: workspace_handler(self.tables), **self.handlers}
+
+
+def build_app(
+    definition: ServiceDefinition,
+    settings: ServiceSettings,
+    *,
+    transport: Transport | None = None,
+) -> FastAPI:
+    owns_transport = transport is None
+    bus = transport or transport_from_settings(settings)
+    handlers = definition.all_handlers()
+    topics = sorted({spec_for(event_type).topic for event_type in handlers})
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logging.configure(level=settings.log_level, json=settings.json_logs)
+        database = Database(settings.resolved_database_url, pool_size=settings.database_pool_size)
+        await upgrade(database, definition.migrations)
+        if owns_transport:
+            await bus.start()
+        relay = Relay(service=definition.name, database=database, tables=definition.tables,
+                      transport=bus, batch_size=settings.relay_batch_size,
+                      idle_seconds=settings.relay_idle_seconds)
+        consumer = ConsumerRunner(
+            service=definition.name, database=database, tables=definition.tables,
+            transport=bus, handlers=handlers, topics=topics, group=f"yunying.{definition.name}",
+            max_attempts=settings.consumer_max_attempts,
+            backoff_seconds=settings.consumer_backoff_seconds,
+            backoff_max_seconds=settings.consumer_backoff_max_seconds,
+        )
+        app.state.database = database
+        app.state.relay = relay
+        app.state.consumer = consumer
+        if definition.on_startup:
+            await definition.on_startup(app)
+        await relay.start()
+        await consumer.start()
+        logging.get_logger(__name__).info("service started", service=definition.name,
+                                          database=database.dialect, bus=settings.bus.value)
+        try:
+            yield
+        finally:
+            await consumer.stop()
+            await relay.stop()
+            if owns_transport:
+                await bus.stop()
+            await database.dispose()
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_tags=list(definition.openapi_tags) or None,
+    )
+    app.state.settings = settings
+    app.state.transport = bus
+    app.state.definition = definition
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(workspace_router(definition.name, definition.tables))
+    for router in definition.routers:
+        app.include_router(router)
+    make_authenticator = definition.authenticator or (
+        lambda s: internal_token_authenticator(s.internal_token_secret.get_secret_value())
+    )
+    app.add_middleware(AuthenticationMiddleware, authenticate=make_authenticator(settings),
+                       public_paths=definition.public_paths)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, service=definition.name)
+    return app

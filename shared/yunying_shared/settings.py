@@ -1,0 +1,100 @@
+"""Settings read from the environment: `YUNYING_<SERVICE>_<FIELD>` first, then `YUNYING_<FIELD>`.
+
+One prefix per service lets two services in one process (the embedded mode) or on one host
+differ, while the platform-wide values (secret, bus) are set once.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+DEVELOPMENT_SECRET = "yunying-development-secret-change-me-0123456789"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class BusKind(StrEnum):
+    LOCAL = "local"
+    KAFKA = "kafka"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YUNYING_", extra="ignore")
+
+    service_name: str = "service"
+    environment: Environment = Environment.DEVELOPMENT
+    state_dir: Path = Path(".yunying")
+    database_url: str = ""
+    database_pool_size: int = Field(default=10, ge=1)
+    bus: BusKind = BusKind.LOCAL
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_partitions: int = Field(default=4, ge=1)
+    internal_token_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    internal_token_ttl_seconds: int = Field(default=60, ge=5)
+    log_level: str = "INFO"
+    log_json: bool | None = None
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    relay_batch_size: int = Field(default=500, ge=1)
+    relay_idle_seconds: float = Field(default=0.2, gt=0)
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_backoff_seconds: float = Field(default=0.05, ge=0)
+    consumer_backoff_max_seconds: float = Field(default=2.0, ge=0)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_outside_development(self) -> ServiceSettings:
+        if (
+            self.environment is Environment.PRODUCTION
+            and self.internal_token_secret.get_secret_value() == DEVELOPMENT_SECRET
+        ):
+            raise ValueError(
+                "YUNYING_INTERNAL_TOKEN_SECRET must be set outside development: "
+                "the default secret is public"
+            )
+        return self
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_json is not None:
+            return self.log_json
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        path = self.state_dir / f"{self.service_name.replace('-', '_')}.sqlite3"
+        return f"sqlite+aiosqlite:///{path}"
+
+    @classmethod
+    def for_service(cls, service_name: str, **overrides: Any) -> ServiceSettings:
+        """Settings for one service: its own prefix wins over the platform-wide one."""
+        prefix = f"YUNYING_{service_name.upper().replace('-', '_')}_"
+
+        class _Scoped(cls):  # type: ignore[valid-type,misc]
+            @classmethod
+            def settings_customise_sources(
+                cls,
+                settings_cls: type[BaseSettings],
+                init_settings: PydanticBaseSettingsSource,
+                env_settings: PydanticBaseSettingsSource,
+                dotenv_settings: PydanticBaseSettingsSource,
+                file_secret_settings: PydanticBaseSettingsSource,
+            ) -> tuple[PydanticBaseSettingsSource, ...]:
+                scoped = EnvSettingsSource(settings_cls, env_prefix=prefix)
+                return init_settings, scoped, env_settings, file_secret_settings
+
+        return _Scoped(service_name=service_name, **overrides)  # type: ignore[no-any-return]

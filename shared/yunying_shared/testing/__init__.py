@@ -1,0 +1,1 @@
+"""Test support: the pytest plugin (registered as `yunying`) and helpers for app tests."""

@@ -1,0 +1,77 @@
+"""Yunying's pytest plugin: databases on both dialects, a rolled-back session, transports.
+
+A service's tests provide a `service_definition` fixture; the plugin gives them:
+- `dialect`: "sqlite" and "postgresql" (each test using a database runs on both);
+- `database`: a fresh database of that dialect with the service's migrations applied;
+- `session`: an AsyncSession inside a transaction rolled back after the test;
+- `settings_for`: ServiceSettings pointing a service at a fresh database and a test bus;
+- `local_transport`: the embedded mode's transport on a temporary file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yunying_shared.bus.local import LocalTransport
+from yunying_shared.db.engine import Database
+from yunying_shared.db.migrate import upgrade
+from yunying_shared.settings import Environment, ServiceSettings
+from yunying_shared.testing.databases import fresh_database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def dialect(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database(dialect: str, service_definition: Any, tmp_path: Path
+                   ) -> AsyncIterator[Database]:
+    async with fresh_database(dialect, tmp_path) as url:
+        db = Database(url, pool_size=5)
+        await upgrade(db, service_definition.migrations)
+        try:
+            yield db
+        finally:
+            await db.dispose()
+
+
+@pytest.fixture
+async def session(database: Database) -> AsyncIterator[AsyncSession]:
+    """Service code flushes, never commits; everything it did is rolled back at the end."""
+    async with database.engine.connect() as connection:
+        transaction = await connection.begin()
+        async with AsyncSession(bind=connection, expire_on_commit=False,
+                                join_transaction_mode="create_savepoint") as db_session:
+            yield db_session
+        await transaction.rollback()
+
+
+@pytest.fixture
+async def local_transport(tmp_path: Path) -> AsyncIterator[LocalTransport]:
+    transport = LocalTransport(tmp_path / "bus.sqlite3", partitions=4)
+    await transport.start()
+    yield transport
+    await transport.stop()
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path) -> Callable[..., ServiceSettings]:
+    def make(service: str, database_url: str = "", **overrides: Any) -> ServiceSettings:
+        return ServiceSettings.for_service(
+            service,
+            environment=Environment.TEST,
+            state_dir=tmp_path / "state",
+            database_url=database_url,
+            relay_idle_seconds=0.05,
+            consumer_backoff_seconds=0.01,
+            consumer_backoff_max_seconds=0.2,
+            **overrides,
+        )
+
+    return make
