@@ -1,5 +1,26 @@
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, Numeric
+from sqlalchemy.orm import DeclarativeBase
+
 from yunying_shared.bus import define_bus_tables
 from yunying_shared.db import new_metadata
 
 metadata = new_metadata()
 BUS = define_bus_tables(metadata)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
+MONEY = Numeric(18, 2)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+    type_annotation_map = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        Decimal: MONEY,
+    }

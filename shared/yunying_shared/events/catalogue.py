@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from yunying_shared.events.envelope import Envelope
-from yunying_shared.events.payloads import gateway
+from yunying_shared.events.payloads import campaigns, crm, gateway, segmentation, sentiment
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -40,7 +40,63 @@ WORKSPACE_CREATED = EventSpec(
     description="A workspace (one brand or business unit) was created; every service records it.",
 )
 
-CATALOGUE: dict[str, EventSpec[Any]] = {spec.type: spec for spec in (WORKSPACE_CREATED,)}
+CRM_EVENT_RECORDED = EventSpec(
+    name="crm.event_recorded",
+    version=1,
+    topic="crm.events.v1",
+    payload=crm.CrmEventRecorded,
+    key_field="user_id",
+    description="A CRM system recorded a user event (registered, login, purchase, refund, ...; "
+    "the `kind` field says which).",
+)
+
+USER_LIFECYCLE_STAGE_CHANGED = EventSpec(
+    name="user.lifecycle_stage_changed",
+    version=1,
+    topic="segmentation.user.v1",
+    payload=segmentation.UserLifecycleStageChanged,
+    key_field="user_id",
+    description="A user moved to another lifecycle stage (potential, new, active, loyal, churned).",
+)
+
+USER_TIER_CHANGED = EventSpec(
+    name="user.tier_changed",
+    version=1,
+    topic="segmentation.user.v1",
+    payload=segmentation.UserTierChanged,
+    key_field="user_id",
+    description="A user's RFM value tier changed.",
+)
+
+FEEDBACK_CLASSIFIED = EventSpec(
+    name="feedback.classified",
+    version=1,
+    topic="sentiment.feedback.v1",
+    payload=sentiment.FeedbackClassified,
+    key_field="user_id",
+    description="A user's message was classified as feedback with a reason category.",
+)
+
+REFERRAL_SIGNUP_ATTRIBUTED = EventSpec(
+    name="referral.signup_attributed",
+    version=1,
+    topic="campaigns.referral.v1",
+    payload=campaigns.ReferralSignupAttributed,
+    key_field="invitee_user_id",
+    description="A new user's sign-up was attributed to an inviter's referral.",
+)
+
+CATALOGUE: dict[str, EventSpec[Any]] = {
+    spec.type: spec
+    for spec in (
+        WORKSPACE_CREATED,
+        CRM_EVENT_RECORDED,
+        USER_LIFECYCLE_STAGE_CHANGED,
+        USER_TIER_CHANGED,
+        FEEDBACK_CLASSIFIED,
+        REFERRAL_SIGNUP_ATTRIBUTED,
+    )
+}
 
 
 class InvalidEvent(ValueError):
