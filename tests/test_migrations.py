@@ -27,6 +27,7 @@ async def test_migrations_match_models(service, dialect, tmp_path):
         await upgrade(database, definition.migrations)  # a second run finds nothing to do
         async with database.engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), definition.metadata))
+                lambda sync: compare_metadata(MigrationContext.configure(sync), definition.metadata)
+            )
         await database.dispose()
     assert diff == []

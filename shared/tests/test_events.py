@@ -13,14 +13,20 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _created(workspace_id):
-    return WorkspaceCreated(workspace_id=workspace_id, name="品牌A", slug="brand-a",
-                            created_at=datetime.now(UTC))
+    return WorkspaceCreated(
+        workspace_id=workspace_id, name="品牌A", slug="brand-a", created_at=datetime.now(UTC)
+    )
 
 
 def test_round_trip_keeps_cloudevents_attributes_and_payload():
     workspace_id = uuid.uuid4()
-    event = make_event(WORKSPACE_CREATED, _created(workspace_id), source="/yunying/gateway",
-                       workspace=workspace_id, correlationid="req-1")
+    event = make_event(
+        WORKSPACE_CREATED,
+        _created(workspace_id),
+        source="/yunying/gateway",
+        workspace=workspace_id,
+        correlationid="req-1",
+    )
     raw = json.loads(event.to_bytes())
     assert raw["specversion"] == "1.0"
     assert raw["type"] == "yunying.workspace.created.v1"
@@ -37,8 +43,12 @@ def test_round_trip_keeps_cloudevents_attributes_and_payload():
     [
         (b"not json", "invalid envelope"),
         (b'{"source": "/x"}', "type"),
-        (json.dumps({"source": "/x", "type": "yunying.workspace.created.v1",
-                     "data": {"name": "A"}}).encode(), "workspace_id"),
+        (
+            json.dumps(
+                {"source": "/x", "type": "yunying.workspace.created.v1", "data": {"name": "A"}}
+            ).encode(),
+            "workspace_id",
+        ),
     ],
 )
 def test_invalid_events_say_why(raw, reason):
@@ -53,6 +63,9 @@ def test_unknown_types_parse_without_payload():
 
 
 def test_generated_event_docs_are_current():
-    stale = [str(path.relative_to(REPO)) for path, text in rendered(REPO).items()
-             if not path.exists() or path.read_text(encoding="utf-8") != text]
+    stale = [
+        str(path.relative_to(REPO))
+        for path, text in rendered(REPO).items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
     assert not stale, f"run `make docs`; stale: {stale}"

@@ -12,8 +12,12 @@ from yunying_shared.http.middleware import BodyLimitMiddleware
 from yunying_shared.testing.databases import fresh_database
 
 metadata = MetaData()
-notes = Table("notes", metadata, Column("id", Integer, primary_key=True),
-              Column("text", String(50), nullable=False))
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("text", String(50), nullable=False),
+)
 
 
 class NoteIn(BaseModel):
@@ -66,8 +70,9 @@ async def test_validation_error_names_the_field(client):
 
 
 async def test_malformed_json_is_422_not_500(client):
-    response = await client.post("/notes", content=b"{not json",
-                                 headers={"content-type": "application/json"})
+    response = await client.post(
+        "/notes", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["status"] == 422
 

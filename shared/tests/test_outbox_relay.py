@@ -20,8 +20,9 @@ BUS = define_bus_tables(metadata)
 
 def _event():
     workspace_id = uuid.uuid4()
-    payload = WorkspaceCreated(workspace_id=workspace_id, name="A", slug="a",
-                               created_at=datetime.now(UTC))
+    payload = WorkspaceCreated(
+        workspace_id=workspace_id, name="A", slug="a", created_at=datetime.now(UTC)
+    )
     return make_event(WORKSPACE_CREATED, payload, source="/test", workspace=workspace_id)
 
 
@@ -37,8 +38,7 @@ async def database(dialect, tmp_path):
 
 async def _pending(database):
     async with database.session() as session:
-        return await session.scalar(
-            select(func.count()).where(BUS.outbox.c.published_at.is_(None)))
+        return await session.scalar(select(func.count()).where(BUS.outbox.c.published_at.is_(None)))
 
 
 async def test_rolled_back_transaction_leaves_no_event(database):
@@ -52,8 +52,9 @@ async def test_relay_publishes_in_order_and_marks_sent(database, local_transport
     events = [_event() for _ in range(7)]
     async with database.session() as session, session.begin():
         await publish(session, BUS, *events)
-    relay = Relay(service="t", database=database, tables=BUS, transport=local_transport,
-                  batch_size=5)
+    relay = Relay(
+        service="t", database=database, tables=BUS, transport=local_transport, batch_size=5
+    )
     assert await relay.publish_pending() == 5
     assert await relay.publish_pending() == 2
     assert await relay.publish_pending() == 0

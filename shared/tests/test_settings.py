@@ -22,7 +22,9 @@ def test_dashed_service_names_map_to_underscored_prefix(monkeypatch):
 
 def test_default_database_is_sqlite_file_per_service_in_state_dir(tmp_path):
     settings = ServiceSettings.for_service("sentiment-alert", state_dir=tmp_path)
-    assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path}/sentiment_alert.sqlite3"
+    assert (
+        settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path}/sentiment_alert.sqlite3"
+    )
 
 
 def test_default_secret_refused_in_production(monkeypatch):

@@ -93,36 +93,58 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def validation_errors(errors: Any) -> list[dict[str, Any]]:
     return [
-        {"field": _field_path(err.get("loc", ())), "message": err.get("msg", ""),
-         "type": err.get("type", "")}
+        {
+            "field": _field_path(err.get("loc", ())),
+            "message": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
         for err in errors
     ]
 
 
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return problem(exc.status_code, exc.title, exc.detail, code=exc.code,
-                   instance=request.url.path, **exc.extensions)
+    return problem(
+        exc.status_code,
+        exc.title,
+        exc.detail,
+        code=exc.code,
+        instance=request.url.path,
+        **exc.extensions,
+    )
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = validation_errors(exc.errors())
     fields = ", ".join(e["field"] for e in errors)
-    return problem(422, "Invalid input", f"Invalid fields: {fields}", code="invalid_input",
-                   instance=request.url.path, errors=errors)
+    return problem(
+        422,
+        "Invalid input",
+        f"Invalid fields: {fields}",
+        code="invalid_input",
+        instance=request.url.path,
+        errors=errors,
+    )
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
-    return problem(exc.status_code, title, str(exc.detail), code=f"http_{exc.status_code}",
-                   instance=request.url.path)
+    return problem(
+        exc.status_code,
+        title,
+        str(exc.detail),
+        code=f"http_{exc.status_code}",
+        instance=request.url.path,
+    )
 
 
 def _is_connection_error(exc: DBAPIError) -> bool:
-    return exc.connection_invalidated or isinstance(exc, OperationalError) or isinstance(
-        exc.orig, OSError | ConnectionError
+    return (
+        exc.connection_invalidated
+        or isinstance(exc, OperationalError)
+        or isinstance(exc.orig, OSError | ConnectionError)
     )
 
 
@@ -130,19 +152,34 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     if _is_connection_error(exc):
         log.warning("database unavailable", path=request.url.path, error=str(exc.orig))
-        return problem(503, "Service unavailable", "The database is unreachable; retry later.",
-                       code="database_unavailable", instance=request.url.path)
+        return problem(
+            503,
+            "Service unavailable",
+            "The database is unreachable; retry later.",
+            code="database_unavailable",
+            instance=request.url.path,
+        )
     return await _on_unexpected(request, exc)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, OSError | ConnectionError):
         log.warning("dependency unavailable", path=request.url.path, error=repr(exc))
-        return problem(503, "Service unavailable", "A dependency is unreachable; retry later.",
-                       code="service_unavailable", instance=request.url.path)
+        return problem(
+            503,
+            "Service unavailable",
+            "A dependency is unreachable; retry later.",
+            code="service_unavailable",
+            instance=request.url.path,
+        )
     log.exception("unhandled error", path=request.url.path)
-    return problem(500, "Internal error", "An unexpected error occurred.", code="internal_error",
-                   instance=request.url.path)
+    return problem(
+        500,
+        "Internal error",
+        "An unexpected error occurred.",
+        code="internal_error",
+        instance=request.url.path,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

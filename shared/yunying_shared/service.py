@@ -76,12 +76,22 @@ def build_app(
         await upgrade(database, definition.migrations)
         if owns_transport:
             await bus.start()
-        relay = Relay(service=definition.name, database=database, tables=definition.tables,
-                      transport=bus, batch_size=settings.relay_batch_size,
-                      idle_seconds=settings.relay_idle_seconds)
+        relay = Relay(
+            service=definition.name,
+            database=database,
+            tables=definition.tables,
+            transport=bus,
+            batch_size=settings.relay_batch_size,
+            idle_seconds=settings.relay_idle_seconds,
+        )
         consumer = ConsumerRunner(
-            service=definition.name, database=database, tables=definition.tables,
-            transport=bus, handlers=handlers, topics=topics, group=f"yunying.{definition.name}",
+            service=definition.name,
+            database=database,
+            tables=definition.tables,
+            transport=bus,
+            handlers=handlers,
+            topics=topics,
+            group=f"yunying.{definition.name}",
             max_attempts=settings.consumer_max_attempts,
             backoff_seconds=settings.consumer_backoff_seconds,
             backoff_max_seconds=settings.consumer_backoff_max_seconds,
@@ -93,8 +103,12 @@ def build_app(
             await definition.on_startup(app)
         await relay.start()
         await consumer.start()
-        logging.get_logger(__name__).info("service started", service=definition.name,
-                                          database=database.dialect, bus=settings.bus.value)
+        logging.get_logger(__name__).info(
+            "service started",
+            service=definition.name,
+            database=database.dialect,
+            bus=settings.bus.value,
+        )
         try:
             yield
         finally:
@@ -122,8 +136,11 @@ def build_app(
     make_authenticator = definition.authenticator or (
         lambda s: internal_token_authenticator(s.internal_token_secret.get_secret_value())
     )
-    app.add_middleware(AuthenticationMiddleware, authenticate=make_authenticator(settings),
-                       public_paths=definition.public_paths)
+    app.add_middleware(
+        AuthenticationMiddleware,
+        authenticate=make_authenticator(settings),
+        public_paths=definition.public_paths,
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=definition.name)
     return app

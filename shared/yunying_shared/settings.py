@@ -97,4 +97,4 @@ class ServiceSettings(BaseSettings):
                 scoped = EnvSettingsSource(settings_cls, env_prefix=prefix)
                 return init_settings, scoped, env_settings, file_secret_settings
 
-        return _Scoped(service_name=service_name, **overrides)  # type: ignore[no-any-return]
+        return _Scoped(service_name=service_name, **overrides)

@@ -35,25 +35,32 @@ async def record_workspace(
         select(tables.workspaces.c.id).where(tables.workspaces.c.id == payload.workspace_id)
     )
     if known is None:
-        await session.execute(tables.workspaces.insert().values(
-            id=payload.workspace_id, name=payload.name, slug=payload.slug,
-            created_at=payload.created_at, recorded_at=datetime.now(UTC),
-        ))
+        await session.execute(
+            tables.workspaces.insert().values(
+                id=payload.workspace_id,
+                name=payload.name,
+                slug=payload.slug,
+                created_at=payload.created_at,
+                recorded_at=datetime.now(UTC),
+            )
+        )
 
 
-async def get_workspace(session: AsyncSession, tables: BusTables, workspace_id: UUID
-                        ) -> dict[str, Any]:
-    row = (await session.execute(
-        select(tables.workspaces).where(tables.workspaces.c.id == workspace_id)
-    )).first()
+async def get_workspace(
+    session: AsyncSession, tables: BusTables, workspace_id: UUID
+) -> dict[str, Any]:
+    row = (
+        await session.execute(
+            select(tables.workspaces).where(tables.workspaces.c.id == workspace_id)
+        )
+    ).first()
     if row is None:
         raise NotFound(f"Workspace {workspace_id} is not known to this service yet.")
     return dict(row._mapping)
 
 
 def workspace_handler(tables: BusTables) -> Any:
-    async def handle(session: AsyncSession, _envelope: Envelope, payload: WorkspaceCreated
-                     ) -> None:
+    async def handle(session: AsyncSession, _envelope: Envelope, payload: WorkspaceCreated) -> None:
         await record_workspace(session, tables, payload)
 
     return handle

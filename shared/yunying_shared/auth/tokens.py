@@ -34,7 +34,11 @@ def issue_internal_token(principal: Principal, *, secret: str, ttl_seconds: int)
 def read_internal_token(token: str, *, secret: str) -> Principal:
     try:
         claims = jwt.decode(
-            token, secret, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
             options={"require": ["exp", "iat", "sub"]},
         )
     except jwt.PyJWTError as exc:

@@ -125,6 +125,7 @@ class ConsumerRunner:
             if self._stopping.is_set() or not await self.process(message):
                 break
             positions[tp] = message.offset + 1
+            subscription.processed(tp, message.offset + 1)
         if positions:
             try:
                 await subscription.commit(positions)
@@ -157,18 +158,28 @@ class ConsumerRunner:
                 if attempt >= self._max_attempts:
                     reason = f"{type(exc).__name__}: {exc}"
                     return await self._dead_letter(message, reason, attempts=attempt)
-                log.info("handler failed; retrying", type=envelope.type, attempt=attempt,
-                         error=repr(exc))
+                log.info(
+                    "handler failed; retrying", type=envelope.type, attempt=attempt, error=repr(exc)
+                )
                 await asyncio.sleep(min(self._backoff * 2 ** (attempt - 1), self._backoff_max))
 
-    async def _handle_once(self, handler: Handler, envelope: Envelope, payload: BaseModel | None
-                           ) -> None:
-        context = {"event_id": str(envelope.id), "event_type": envelope.type,
-                   "correlation_id": envelope.correlationid}
+    async def _handle_once(
+        self, handler: Handler, envelope: Envelope, payload: BaseModel | None
+    ) -> None:
+        context = {
+            "event_id": str(envelope.id),
+            "event_type": envelope.type,
+            "correlation_id": envelope.correlationid,
+        }
         with bound_contextvars(**context):
             async with self._database.session() as session, session.begin():
-                claimed = await inbox.claim(session, self._tables, consumer=self.group,
-                                            event_id=envelope.id, event_type=envelope.type)
+                claimed = await inbox.claim(
+                    session,
+                    self._tables,
+                    consumer=self.group,
+                    event_id=envelope.id,
+                    event_type=envelope.type,
+                )
                 if not claimed:
                     DUPLICATES.labels(self.service).inc()
                     return
@@ -198,8 +209,13 @@ class ConsumerRunner:
                 if not await self._sleep(self._backoff_max):
                     return False
         DEAD_LETTERED.labels(self.service).inc()
-        log.warning("event dead-lettered", topic=message.topic, partition=message.partition,
-                    offset=message.offset, reason=reason)
+        log.warning(
+            "event dead-lettered",
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            reason=reason,
+        )
         return True
 
     async def _sleep(self, seconds: float) -> bool:

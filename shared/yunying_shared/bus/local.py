@@ -9,6 +9,7 @@ member per group: the embedded mode runs each service once, in one process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import zlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -44,7 +45,8 @@ from yunying_shared.db.engine import Database
 
 _metadata = MetaData()
 _log = Table(
-    "bus_log", _metadata,
+    "bus_log",
+    _metadata,
     Column("topic", String, nullable=False),
     Column("partition", Integer, nullable=False),
     Column("offset", Integer, nullable=False),
@@ -55,14 +57,16 @@ _log = Table(
     PrimaryKeyConstraint("topic", "partition", "offset"),
 )
 _ends = Table(
-    "bus_partition_ends", _metadata,
+    "bus_partition_ends",
+    _metadata,
     Column("topic", String, nullable=False),
     Column("partition", Integer, nullable=False),
     Column("next_offset", Integer, nullable=False),
     PrimaryKeyConstraint("topic", "partition"),
 )
 _committed = Table(
-    "bus_committed", _metadata,
+    "bus_committed",
+    _metadata,
     Column("group_id", String, nullable=False),
     Column("topic", String, nullable=False),
     Column("partition", Integer, nullable=False),
@@ -112,10 +116,14 @@ class LocalTransport(Transport):
             by_partition.setdefault((message.topic, partition), []).append(message)
         async with self._database.session() as session, session.begin():
             for (topic, partition), batch in by_partition.items():
-                start = await session.scalar(
-                    select(_ends.c.next_offset).where(
-                        _ends.c.topic == topic, _ends.c.partition == partition)
-                ) or 0
+                start = (
+                    await session.scalar(
+                        select(_ends.c.next_offset).where(
+                            _ends.c.topic == topic, _ends.c.partition == partition
+                        )
+                    )
+                    or 0
+                )
                 await session.execute(
                     sqlite_insert(_ends)
                     .values(topic=topic, partition=partition, next_offset=start + len(batch))
@@ -124,35 +132,52 @@ class LocalTransport(Transport):
                         set_={"next_offset": start + len(batch)},
                     )
                 )
-                await session.execute(insert(_log), [
-                    {"topic": topic, "partition": partition, "offset": start + i,
-                     "key": m.key, "value": m.value,
-                     "headers": [[k, v.decode()] for k, v in m.headers], "stored_at": now}
-                    for i, m in enumerate(batch)
-                ])
+                await session.execute(
+                    insert(_log),
+                    [
+                        {
+                            "topic": topic,
+                            "partition": partition,
+                            "offset": start + i,
+                            "key": m.key,
+                            "value": m.value,
+                            "headers": [[k, v.decode()] for k, v in m.headers],
+                            "stored_at": now,
+                        }
+                        for i, m in enumerate(batch)
+                    ],
+                )
         async with self._arrived:
             self._arrived.notify_all()
 
     def subscribe(self, group: str, topics: Sequence[str]) -> Subscription:
         return LocalSubscription(self, group, topics)
 
+    async def list_topics(self) -> list[str]:
+        async with self._database.session() as session:
+            return sorted((await session.scalars(select(_ends.c.topic).distinct())).all())
+
     async def read_all(self, topic: str) -> list[Received]:
         async with self._database.session() as session:
-            rows = (await session.execute(
-                select(_log).where(_log.c.topic == topic).order_by(_log.c.partition, _log.c.offset)
-            )).all()
+            rows = (
+                await session.execute(
+                    select(_log)
+                    .where(_log.c.topic == topic)
+                    .order_by(_log.c.partition, _log.c.offset)
+                )
+            ).all()
         return [_received(row) for row in rows]
 
     async def _prune(self) -> None:
         async with self._database.session() as session, session.begin():
-            await session.execute(delete(_log).where(_log.c.stored_at < datetime.now(UTC) - RETENTION))
+            await session.execute(
+                delete(_log).where(_log.c.stored_at < datetime.now(UTC) - RETENTION)
+            )
 
     async def wait_for_messages(self, timeout: float) -> None:
         async with self._arrived:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), timeout)
-            except TimeoutError:
-                pass
 
 
 def _received(row: object) -> Received:
@@ -176,14 +201,19 @@ class LocalSubscription(Subscription):
 
     async def start(self) -> None:
         async with self._database.session() as session:
-            rows = (await session.execute(
-                select(_committed).where(_committed.c.group_id == self._group)
-            )).all()
+            rows = (
+                await session.execute(
+                    select(_committed).where(_committed.c.group_id == self._group)
+                )
+            ).all()
         committed = {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
         self._positions = {
             tp: committed.get(tp, 0)
-            for tp in (TopicPartition(t, p) for t in self._topics
-                       for p in range(self._transport.partitions))
+            for tp in (
+                TopicPartition(t, p)
+                for t in self._topics
+                for p in range(self._transport.partitions)
+            )
         }
 
     async def stop(self) -> None:
@@ -200,15 +230,22 @@ class LocalSubscription(Subscription):
 
     async def _read(self, max_records: int) -> list[Received]:
         conditions = [
-            and_(_log.c.topic == tp.topic, _log.c.partition == tp.partition,
-                 _log.c.offset >= position)
+            and_(
+                _log.c.topic == tp.topic,
+                _log.c.partition == tp.partition,
+                _log.c.offset >= position,
+            )
             for tp, position in self._positions.items()
         ]
         async with self._database.session() as session:
-            rows = (await session.execute(
-                select(_log).where(or_(*conditions))
-                .order_by(_log.c.topic, _log.c.partition, _log.c.offset).limit(max_records)
-            )).all()
+            rows = (
+                await session.execute(
+                    select(_log)
+                    .where(or_(*conditions))
+                    .order_by(_log.c.topic, _log.c.partition, _log.c.offset)
+                    .limit(max_records)
+                )
+            ).all()
         return [_received(row) for row in rows]
 
     async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
@@ -216,8 +253,12 @@ class LocalSubscription(Subscription):
             for tp, next_offset in offsets.items():
                 await session.execute(
                     sqlite_insert(_committed)
-                    .values(group_id=self._group, topic=tp.topic, partition=tp.partition,
-                            next_offset=next_offset)
+                    .values(
+                        group_id=self._group,
+                        topic=tp.topic,
+                        partition=tp.partition,
+                        next_offset=next_offset,
+                    )
                     .on_conflict_do_update(
                         index_elements=["group_id", "topic", "partition"],
                         set_={"next_offset": next_offset},
@@ -228,12 +269,16 @@ class LocalSubscription(Subscription):
         async with self._database.session() as session:
             ends = {
                 TopicPartition(r.topic, r.partition): r.next_offset
-                for r in (await session.execute(
-                    select(_ends).where(_ends.c.topic.in_(self._topics)))).all()
+                for r in (
+                    await session.execute(select(_ends).where(_ends.c.topic.in_(self._topics)))
+                ).all()
             }
             committed = {
                 TopicPartition(r.topic, r.partition): r.next_offset
-                for r in (await session.execute(
-                    select(_committed).where(_committed.c.group_id == self._group))).all()
+                for r in (
+                    await session.execute(
+                        select(_committed).where(_committed.c.group_id == self._group)
+                    )
+                ).all()
             }
         return Lag({tp: end - committed.get(tp, 0) for tp, end in ends.items()})

@@ -86,6 +86,8 @@ class Relay:
                 failures += 1
                 PUBLISH_FAILURES.labels(self.service).inc()
                 log.warning("relay publish failed", service=self.service, error=repr(exc))
+                with contextlib.suppress(Exception):  # the backlog is what operators watch now
+                    await self.refresh_backlog()
                 await self._release_leadership()
                 await asyncio.sleep(min(0.1 * 2**failures, 5.0))
                 continue
@@ -102,8 +104,13 @@ class Relay:
         async with self._database.session() as session:
             rows = (
                 await session.execute(
-                    select(self._outbox.c.seq, self._outbox.c.topic, self._outbox.c.key,
-                           self._outbox.c.value, self._outbox.c.headers)
+                    select(
+                        self._outbox.c.seq,
+                        self._outbox.c.topic,
+                        self._outbox.c.key,
+                        self._outbox.c.value,
+                        self._outbox.c.headers,
+                    )
                     .where(self._outbox.c.published_at.is_(None))
                     .order_by(self._outbox.c.seq)
                     .limit(self._batch_size)

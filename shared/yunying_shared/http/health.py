@@ -38,8 +38,11 @@ async def readyz(request: Request) -> JSONResponse:
     }
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "service": state.settings.service_name,
-         "checks": checks},
+        {
+            "status": "ready" if ready else "not ready",
+            "service": state.settings.service_name,
+            "checks": checks,
+        },
         status_code=200 if ready else 503,
     )
 

@@ -33,10 +33,18 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def send_problem(send: Send, status: int, title: str, detail: str, code: str) -> None:
-    body = json.dumps({"type": f"https://yunying.dev/problems/{code}", "title": title,
-                       "status": status, "detail": detail}).encode()
-    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-               (b"content-length", str(len(body)).encode())]
+    body = json.dumps(
+        {
+            "type": f"https://yunying.dev/problems/{code}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+        }
+    ).encode()
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -65,8 +73,10 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
-                headers += [(b"x-request-id", request_id.encode()),
-                            (b"x-correlation-id", correlation_id.encode())]
+                headers += [
+                    (b"x-request-id", request_id.encode()),
+                    (b"x-correlation-id", correlation_id.encode()),
+                ]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -76,7 +86,8 @@ class RequestContextMiddleware:
             finally:
                 route = getattr(scope.get("route"), "path", "unmatched")
                 LATENCY.labels(self.service, scope["method"], route).observe(
-                    time.perf_counter() - started)
+                    time.perf_counter() - started
+                )
                 REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
 
 
@@ -93,8 +104,13 @@ class BodyLimitMiddleware:
             return
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await send_problem(send, 413, "Payload too large",
-                               f"The body exceeds {self.max_bytes} bytes.", "payload_too_large")
+            await send_problem(
+                send,
+                413,
+                "Payload too large",
+                f"The body exceeds {self.max_bytes} bytes.",
+                "payload_too_large",
+            )
             return
         received = 0
         response_started = False
@@ -117,8 +133,13 @@ class BodyLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await send_problem(send, 413, "Payload too large",
-                                   f"The body exceeds {self.max_bytes} bytes.", "payload_too_large")
+                await send_problem(
+                    send,
+                    413,
+                    "Payload too large",
+                    f"The body exceeds {self.max_bytes} bytes.",
+                    "payload_too_large",
+                )
 
 
 class _TooLarge(Exception):
@@ -135,8 +156,9 @@ class AuthenticationMiddleware:
     it; it raises DomainError (401/403/404) to reject.
     """
 
-    def __init__(self, app: ASGIApp, *, authenticate: Authenticator,
-                 public_paths: Iterable[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, authenticate: Authenticator, public_paths: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self.authenticate = authenticate
         self.public_paths = tuple(PUBLIC_PATHS) + tuple(public_paths)

@@ -34,7 +34,8 @@ class EmbeddedApp:
         self.transport = LocalTransport(state_dir / "bus.sqlite3", partitions=partitions)
         self.services = {
             name: factory(transport=self.transport)
-            for name, factory in sorted(factories.items()) if name != GATEWAY
+            for name, factory in sorted(factories.items())
+            if name != GATEWAY
         }
         upstreams = {name: httpx.ASGITransport(app=app) for name, app in self.services.items()}
         self.gateway = factories[GATEWAY](transport=self.transport, upstreams=upstreams)

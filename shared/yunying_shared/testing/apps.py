@@ -22,8 +22,12 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def user_principal(workspace_id: UUID | None, *roles: str, subject: str = "user-1") -> Principal:
-    return Principal(subject=subject, kind="user", workspace_id=workspace_id,
-                     roles=frozenset(roles or ("admin",)))
+    return Principal(
+        subject=subject,
+        kind="user",
+        workspace_id=workspace_id,
+        roles=frozenset(roles or ("admin",)),
+    )
 
 
 def internal_headers(app: FastAPI, principal: Principal) -> dict[str, str]:

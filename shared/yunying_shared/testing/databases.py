@@ -19,7 +19,9 @@ KAFKA_ENV = "YUNYING_TEST_KAFKA_BOOTSTRAP"
 
 def required() -> bool:
     """In CI a missing server fails the run instead of skipping the tests that need it."""
-    return os.environ.get("CI", "").lower() == "true" or os.environ.get("YUNYING_REQUIRE_INFRA") == "1"
+    return (
+        os.environ.get("CI", "").lower() == "true" or os.environ.get("YUNYING_REQUIRE_INFRA") == "1"
+    )
 
 
 def pg_admin_url() -> str:

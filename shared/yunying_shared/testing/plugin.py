@@ -30,8 +30,9 @@ def dialect(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def database(dialect: str, service_definition: Any, tmp_path: Path
-                   ) -> AsyncIterator[Database]:
+async def database(
+    dialect: str, service_definition: Any, tmp_path: Path
+) -> AsyncIterator[Database]:
     async with fresh_database(dialect, tmp_path) as url:
         db = Database(url, pool_size=5)
         await upgrade(db, service_definition.migrations)
@@ -46,8 +47,9 @@ async def session(database: Database) -> AsyncIterator[AsyncSession]:
     """Service code flushes, never commits; everything it did is rolled back at the end."""
     async with database.engine.connect() as connection:
         transaction = await connection.begin()
-        async with AsyncSession(bind=connection, expire_on_commit=False,
-                                join_transaction_mode="create_savepoint") as db_session:
+        async with AsyncSession(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        ) as db_session:
             yield db_session
         await transaction.rollback()
 

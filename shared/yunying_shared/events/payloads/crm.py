@@ -18,8 +18,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 KNOWN_KINDS = (
-    "registered", "login", "page_view", "product_view", "follow", "purchase", "refund", "share",
-    "referral_signup", "survey_answer",
+    "registered",
+    "login",
+    "page_view",
+    "product_view",
+    "follow",
+    "purchase",
+    "refund",
+    "share",
+    "referral_signup",
+    "survey_answer",
 )
 
 

@@ -11,8 +11,9 @@ class FeedbackClassified(BaseModel):
     """A known user's message was classified as feedback (topic `sentiment.feedback.v1`)."""
 
     user_id: str = Field(min_length=1, max_length=128, description="The CRM's user id")
-    reason: str = Field(min_length=1, max_length=64,
-                        description="Category: delivery, price, quality, service, ...")
+    reason: str = Field(
+        min_length=1, max_length=64, description="Category: delivery, price, quality, service, ..."
+    )
     excerpt: str = Field(default="", max_length=500, description="Text excerpt, e.g. 配送太慢")
     churn_related: bool = Field(default=False, description="The user says they are leaving")
     classified_at: datetime | None = None
