@@ -71,6 +71,9 @@ class Subscription(ABC):
     @abstractmethod
     async def lag(self) -> Lag: ...
 
+    def processed(self, tp: TopicPartition, next_offset: int) -> None:
+        """The runner finished a message: what to commit if a rebalance takes `tp` away."""
+
     def revoked_since_fetch(self) -> set[TopicPartition]:
         """Partitions taken away by a rebalance since the last fetch: drop their work."""
         return set()
@@ -96,6 +99,9 @@ class Transport(ABC):
     @abstractmethod
     async def ping(self) -> None:
         """Raise when the broker cannot be reached."""
+
+    @abstractmethod
+    async def list_topics(self) -> list[str]: ...
 
     @abstractmethod
     async def read_all(self, topic: str) -> list[Received]:

@@ -1,0 +1,230 @@
+"""The distributed mode's transport: Apache Kafka through aiokafka.
+
+The producer is idempotent with `acks=all`, and `publish` waits for every acknowledgement, so
+the relay marks outbox rows sent only for what the broker stored. The broker may be down when a
+service starts: nothing here blocks startup; clients connect on first use and every call while
+the broker is away raises `TransportUnavailable`, which the relay and consumer loop retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import TopicPartition as KafkaTopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import KafkaError
+
+from yunying_shared.bus.kafka_subscription import KafkaSubscription, to_received
+from yunying_shared.bus.transport import (
+    Message,
+    Received,
+    Subscription,
+    Transport,
+    TransportUnavailable,
+)
+from yunying_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+TOPIC_ALREADY_EXISTS = 36
+# One publish call's messages for one partition fit in one record batch, which the broker
+# stores all or nothing: a failed call can then never leave a later event of a key in the log
+# without the earlier ones, so the relay's retry cannot invert a key's order.
+MAX_BATCH_BYTES = 1_000_000
+
+
+class KafkaTransport(Transport):
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        partitions: int,
+        client_id: str,
+        replication_factor: int = 1,
+        request_timeout_ms: int = 10_000,
+        linger_ms: int = 5,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 2_000,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.partitions = partitions
+        self.client_id = client_id
+        self.replication_factor = replication_factor
+        self.request_timeout_ms = request_timeout_ms
+        self.linger_ms = linger_ms
+        self.session_timeout_ms = session_timeout_ms
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self._producer: AIOKafkaProducer | None = None
+        self._producer_lock = asyncio.Lock()
+        self._known_topics: set[str] = set()
+        self._wanted_topics: set[str] = set()
+
+    async def start(self) -> None:
+        try:
+            await self._ready_producer()
+        except TransportUnavailable as exc:
+            log.warning("kafka not reachable at start; will retry on use", error=repr(exc))
+
+    async def stop(self) -> None:
+        async with self._producer_lock:
+            await self._discard_producer()
+
+    async def ping(self) -> None:
+        client = AIOKafkaClient(bootstrap_servers=self.bootstrap, client_id=self.client_id,
+                                request_timeout_ms=5_000)
+        try:
+            await asyncio.wait_for(client.bootstrap(), 10)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise TransportUnavailable(f"kafka at {self.bootstrap}: {exc!r}") from exc
+        finally:
+            await client.close()
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        if not messages:
+            return
+        await self._create_missing({m.topic for m in messages})
+        producer = await self._ready_producer()
+        try:
+            for topic in {m.topic for m in messages}:
+                # Metadata first, so the sends below append without yielding and each
+                # partition's share of this call lands in one batch.
+                await producer.partitions_for(topic)
+            futures = [
+                await producer.send(m.topic, value=m.value, key=m.key, headers=list(m.headers))
+                for m in messages
+            ]
+            results = await asyncio.gather(*futures, return_exceptions=True)
+        except (KafkaError, OSError) as exc:
+            await self._after_failure(producer)
+            raise TransportUnavailable(f"kafka publish failed: {exc!r}") from exc
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            await self._after_failure(producer)
+            raise TransportUnavailable(
+                f"kafka did not acknowledge {len(failures)} of {len(messages)}: {failures[0]!r}")
+
+    def subscribe(self, group: str, topics: Sequence[str]) -> Subscription:
+        return KafkaSubscription(self, group, topics)
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        """Create missing topics; with the broker down, remember them for the first use."""
+        self._wanted_topics.update(topics)
+        try:
+            await self._create_missing(set(topics))
+        except TransportUnavailable as exc:
+            log.warning("kafka not reachable; topics will be created on first use",
+                        error=repr(exc))
+
+    async def create_pending_topics(self) -> None:
+        await self._create_missing(self._wanted_topics)
+
+    async def list_topics(self) -> list[str]:
+        async with self._admin() as admin:
+            return sorted(t for t in await admin.list_topics() if not t.startswith("__"))
+
+    async def read_all(self, topic: str) -> list[Received]:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, client_id=self.client_id, group_id=None,
+            enable_auto_commit=False, auto_offset_reset="earliest",
+            request_timeout_ms=self.request_timeout_ms,
+        )
+        try:
+            await consumer.start()
+        except (KafkaError, OSError) as exc:
+            raise TransportUnavailable(f"kafka at {self.bootstrap}: {exc!r}") from exc
+        try:
+            if topic not in await consumer.topics():
+                return []
+            producer = await self._ready_producer()  # its metadata lookup is the public one
+            tps = [KafkaTopicPartition(topic, p)
+                   for p in sorted(await producer.partitions_for(topic))]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            ends = await consumer.end_offsets(tps)
+            records: list[Received] = []
+            while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+                batch = await consumer.getmany(timeout_ms=1_000)
+                records.extend(to_received(r) for rs in batch.values() for r in rs
+                               if r.offset < ends[KafkaTopicPartition(r.topic, r.partition)])
+            return sorted(records, key=lambda r: (r.partition, r.offset))
+        finally:
+            await consumer.stop()
+
+    async def _ready_producer(self) -> AIOKafkaProducer:
+        async with self._producer_lock:
+            if self._producer is not None:
+                return self._producer
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                client_id=self.client_id,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=self.linger_ms,
+                max_batch_size=MAX_BATCH_BYTES,
+                max_request_size=MAX_BATCH_BYTES + 48_576,
+                request_timeout_ms=self.request_timeout_ms,
+                retry_backoff_ms=200,
+            )
+            try:
+                await asyncio.wait_for(producer.start(), self.request_timeout_ms / 1000)
+            except (KafkaError, OSError, TimeoutError) as exc:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                raise TransportUnavailable(f"kafka at {self.bootstrap}: {exc!r}") from exc
+            self._producer = producer
+            return producer
+
+    async def _after_failure(self, producer: AIOKafkaProducer) -> None:
+        # A fresh producer (new producer id) after a failure: aiokafka's idempotent state
+        # does not always recover from expired batches, and the relay resends them anyway.
+        async with self._producer_lock:
+            if self._producer is producer:
+                await self._discard_producer()
+
+    async def _discard_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), self.request_timeout_ms / 1000)
+
+    async def _create_missing(self, topics: set[str]) -> None:
+        missing = topics - self._known_topics
+        if not missing:
+            return
+        async with self._admin() as admin:
+            existing = set(await admin.list_topics())
+            to_create = sorted(missing - existing)
+            if to_create:
+                response = await admin.create_topics([
+                    NewTopic(name, num_partitions=self.partitions,
+                             replication_factor=self.replication_factor)
+                    for name in to_create
+                ])
+                for item in response.topic_errors:
+                    name, code = item[0], item[1]
+                    if code not in (0, TOPIC_ALREADY_EXISTS):
+                        raise TransportUnavailable(f"creating topic {name}: error {code}")
+        self._known_topics.update(missing)
+        self._wanted_topics.difference_update(missing)
+
+    @contextlib.asynccontextmanager
+    async def _admin(self) -> Any:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id,
+                                    request_timeout_ms=self.request_timeout_ms)
+        try:
+            await asyncio.wait_for(admin.start(), self.request_timeout_ms / 1000)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            with contextlib.suppress(Exception):
+                await admin.close()
+            raise TransportUnavailable(f"kafka at {self.bootstrap}: {exc!r}") from exc
+        try:
+            yield admin
+        except KafkaError as exc:
+            raise TransportUnavailable(f"kafka admin request failed: {exc!r}") from exc
+        finally:
+            await admin.close()
