@@ -95,10 +95,11 @@ storage_format() {
 
 launch() {
   # setsid: the broker outlives the shell (and its process group) that started it.
+  # 9>&-: it must not inherit (and hold forever) the lock taken below.
   setsid nohup java -Xms512m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$HERE/log4j2.properties" -Dkafka.logs.dir="$LOGS" \
-    -cp "$LIBS/*" kafka.Kafka "$CONFIG" >>"$LOGS/kafka.out" 2>&1 </dev/null &
+    -cp "$LIBS/*" kafka.Kafka "$CONFIG" >>"$LOGS/kafka.out" 2>&1 </dev/null 9>&- &
   echo $! >"$PIDFILE"
 }
 
@@ -132,9 +133,9 @@ start() {
 stop() {
   local pid
   if ! pid=$(live_pid); then rm -f "$PIDFILE"; log "not running"; return 0; fi
-  kill -TERM "$pid"  # controlled shutdown: flushes logs, so the next start skips recovery
-  for _ in $(seq 30); do live_pid >/dev/null || break; sleep 1; done
-  if live_pid >/dev/null; then log "no clean shutdown after 30 s: SIGKILL"; kill -KILL "$pid"; fi
+  kill -TERM "$pid" 2>/dev/null || true  # controlled shutdown: the next start skips log recovery
+  for _ in $(seq 150); do live_pid >/dev/null || break; sleep 0.2; done
+  if live_pid >/dev/null; then log "no clean shutdown after 30 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
   rm -f "$PIDFILE"; log "stopped"
 }
 
@@ -148,6 +149,9 @@ status() {
 reset() { stop; rm -rf "$DATA"; log "data wiped ($DATA)"; }
 
 case "${1:-}" in
-  install | start | stop | status | reset) mkdir -p "$STATE"; "$1" ;;
+  install | start | stop | reset)
+    # Serialise concurrent invocations (parallel test runs, several shells).
+    mkdir -p "$STATE"; exec 9>"$STATE/.lock"; flock 9; "$1" ;;
+  status) status ;;
   *) echo "usage: $0 {install|start|stop|status|reset}" >&2; exit 2 ;;
 esac

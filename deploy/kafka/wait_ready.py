@@ -122,8 +122,10 @@ def main() -> int:
         except (OSError, RuntimeError, struct.error) as exc:
             last_error = f"{type(exc).__name__}: {exc}"
         time.sleep(0.5)
-    print(f"wait_ready: {args.host}:{args.port} not ready after {args.timeout:.0f}s ({last_error})",
-          file=sys.stderr)
+    print(
+        f"wait_ready: {args.host}:{args.port} not ready after {args.timeout:.0f}s ({last_error})",
+        file=sys.stderr,
+    )
     return 1
 
 

@@ -19,9 +19,12 @@ as_pg() {
   if ((EUID == 0)); then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
+# The binaries of the major version the data dir was created with, else the newest installed.
 find_bin() {
-  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-  [[ -n $PGBIN && -x $PGBIN/initdb && -x $PGBIN/pg_ctl ]]
+  local v; v=$(cat "$DATA/PG_VERSION" 2>/dev/null || true)
+  PGBIN=/usr/lib/postgresql/$v/bin
+  [[ -n $v && -x $PGBIN/pg_ctl ]] || PGBIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  [[ -x $PGBIN/initdb && -x $PGBIN/pg_ctl ]]
 }
 
 install() {
@@ -56,9 +59,24 @@ max_connections = 300
 EOF
 }
 
-running() { as_pg "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+# "(comm) state" of a process, e.g. "(postgres) S"; empty when there is no such process.
+proc_stat() { cut -d' ' -f2,3 "/proc/$1/stat" 2>/dev/null || true; }
+postmaster_pid() { head -n 1 "$DATA/postmaster.pid" 2>/dev/null || true; }
 
-psql_admin() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres -d postgres "$@"; }
+# Unlike `pg_ctl status`, a zombie (a killed postmaster not yet reaped) or a pid recycled by
+# another program does not count as running.
+running() {
+  local pid s; pid=$(postmaster_pid); [[ -n $pid ]] || return 1
+  s=$(proc_stat "$pid"); [[ $s == "(postgres) "* && $s != *" Z" ]]
+}
+
+# After a crash, postgres clears a postmaster.pid (and socket lock) whose pid is gone, but
+# refuses to start while that pid still exists: a zombie not yet reaped, or a reused pid.
+clear_stale() {
+  local pid; pid=$(postmaster_pid); [[ -n $pid ]] || return 0
+  for _ in $(seq 50); do [[ $(proc_stat "$pid") == *" Z" ]] || break; sleep 0.1; done
+  [[ -z $(proc_stat "$pid") ]] || rm -f "$DATA/postmaster.pid" "$STATE/.s.PGSQL.$PORT.lock"
+}
 
 provision() {
   # ALTER on every start keeps the role's attributes right even if someone changed them.
@@ -71,22 +89,18 @@ provision() {
     SELECT 'CREATE DATABASE yunying_$db OWNER yunying'
       WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'yunying_$db')\\gexec"
   done
-  psql_admin <<<"$sql"
+  "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres -d postgres <<<"$sql"
 }
 
 start() {
   install
-  # A postmaster.pid whose pid now belongs to another program (pid reuse after a crash or a
-  # container restart) fools pg_ctl and postgres alike; a dead pid they handle by themselves.
-  local pid; pid=$(head -n 1 "$DATA/postmaster.pid" 2>/dev/null || true)
-  if [[ -n $pid && $(cat "/proc/$pid/comm" 2>/dev/null) != postgres ]]; then
-    rm -f "$DATA/postmaster.pid"
-  fi
   if running; then
     log "already running on 127.0.0.1:$PORT"
   else
+    clear_stale
     write_config
-    as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t 60 start >/dev/null ||
+    # 9>&-: the server must not inherit (and hold forever) the lock taken below.
+    as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t 60 start >/dev/null 9>&- ||
       { tail -n 20 "$LOGFILE" >&2; die "could not start (log: $LOGFILE)"; }
     log "started on 127.0.0.1:$PORT"
   fi
@@ -95,7 +109,7 @@ start() {
 
 stop() {
   find_bin || { log "not installed"; return 0; }
-  if [[ -f $DATA/PG_VERSION ]] && running; then
+  if running; then
     as_pg "$PGBIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null
     log "stopped"
   else
@@ -104,7 +118,7 @@ stop() {
 }
 
 status() {
-  if find_bin && [[ -f $DATA/PG_VERSION ]] && running; then
+  if running; then
     log "running on 127.0.0.1:$PORT, data in $DATA"
   else
     log "not running"; return 3
@@ -119,7 +133,10 @@ url() {
 }
 
 case "${1:-}" in
-  install | start | stop | status | reset) "$1" ;;
+  install | start | stop | reset)
+    # Serialise concurrent invocations (parallel test runs, several shells).
+    mkdir -p "$STATE"; exec 9>"$STATE/.lock"; flock 9; "$1" ;;
+  status) status ;;
   url) url "${2:-}" ;;
   *) echo "usage: $0 {install|start|stop|status|reset|url SERVICE}" >&2; exit 2 ;;
 esac
