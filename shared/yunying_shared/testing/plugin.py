@@ -5,7 +5,8 @@ A service's tests provide a `service_definition` fixture; the plugin gives them:
 - `database`: a fresh database of that dialect with the service's migrations applied;
 - `session`: an AsyncSession inside a transaction rolled back after the test;
 - `settings_for`: ServiceSettings pointing a service at a fresh database and a test bus;
-- `local_transport`: the embedded mode's transport on a temporary file.
+- `local_transport`: the embedded mode's transport on a temporary file;
+- `kafka_transport`: the Kafka transport on the local broker (mark such tests `kafka`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yunying_shared.bus.kafka import KafkaTransport
 from yunying_shared.bus.local import LocalTransport
 from yunying_shared.db.engine import Database
 from yunying_shared.db.migrate import upgrade
 from yunying_shared.settings import Environment, ServiceSettings
-from yunying_shared.testing.databases import fresh_database
+from yunying_shared.testing.databases import fresh_database, kafka_bootstrap
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -57,6 +59,16 @@ async def session(database: Database) -> AsyncIterator[AsyncSession]:
 @pytest.fixture
 async def local_transport(tmp_path: Path) -> AsyncIterator[LocalTransport]:
     transport = LocalTransport(tmp_path / "bus.sqlite3", partitions=4)
+    await transport.start()
+    yield transport
+    await transport.stop()
+
+
+@pytest.fixture
+async def kafka_transport() -> AsyncIterator[KafkaTransport]:
+    """The Kafka transport on the local broker (skipped, or failed in CI, when it is not up)."""
+    transport = KafkaTransport(kafka_bootstrap(), partitions=4, client_id="yunying-test",
+                               session_timeout_ms=6_000, heartbeat_interval_ms=1_000)
     await transport.start()
     yield transport
     await transport.stop()
