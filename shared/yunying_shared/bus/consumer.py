@@ -69,6 +69,7 @@ class ConsumerRunner:
         backoff_seconds: float = 0.05,
         backoff_max_seconds: float = 2.0,
         fetch_max_records: int = 200,
+        lag_interval_seconds: float = 5.0,
     ) -> None:
         self.service = service
         self.group = group
@@ -81,6 +82,7 @@ class ConsumerRunner:
         self._backoff = backoff_seconds
         self._backoff_max = backoff_max_seconds
         self._fetch_max = fetch_max_records
+        self._lag_interval = lag_interval_seconds
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -109,7 +111,7 @@ class ConsumerRunner:
                 batch = await subscription.fetch(timeout=0.5, max_records=self._fetch_max)
                 await self._process_batch(subscription, batch)
                 now = asyncio.get_running_loop().time()
-                if now - last_lag_check > 5:
+                if now - last_lag_check > self._lag_interval:
                     last_lag_check = now
                     await self._report_lag(subscription)
             except Exception as exc:

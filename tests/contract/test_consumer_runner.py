@@ -1,0 +1,138 @@
+"""The consumer runner's guarantees, on both transports: effects once, failures dead-lettered."""
+
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+
+from yunying_shared.bus import ConsumerRunner, define_bus_tables, dlq_topic
+from yunying_shared.bus.transport import Message
+from yunying_shared.db import Database
+from yunying_shared.events import Envelope
+from yunying_shared.testing.bus import wait_until
+
+metadata = MetaData()
+BUS = define_bus_tables(metadata)
+effects = Table(
+    "effects", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String, nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+APPLY = "yunying.contract.applied.v1"
+MAX_ATTEMPTS = 3
+
+
+@pytest.fixture
+async def database(tmp_path):
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'consumer.sqlite3'}")
+    async with db.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    yield db
+    await db.dispose()
+
+
+@dataclass
+class Behaviour:
+    """How the handler treats each sequence number: fail n times, or always."""
+    failures_left: dict[int, int] = field(default_factory=dict)
+    always_fail: set[int] = field(default_factory=set)
+    calls: dict[int, int] = field(default_factory=dict)
+
+    async def handle(self, session, envelope, _payload):
+        seq = envelope.data["seq"]
+        self.calls[seq] = self.calls.get(seq, 0) + 1
+        if seq in self.always_fail:
+            raise RuntimeError(f"cannot apply {seq}")
+        if self.failures_left.get(seq, 0) > 0:
+            self.failures_left[seq] -= 1
+            raise RuntimeError(f"transient failure on {seq}")
+        await session.execute(insert(effects).values(key=envelope.subject, seq=seq))
+
+
+def _event(seq, key="k1"):
+    return Envelope(source="/contract", type=APPLY, subject=key, data={"seq": seq})
+
+
+def _message(topic, envelope):
+    return Message(topic, (envelope.subject or "").encode(), envelope.to_bytes())
+
+
+async def _applied(database):
+    async with database.session() as session:
+        return list((await session.execute(select(effects.c.seq).order_by(effects.c.id))).scalars())
+
+
+async def _run(database, transport, topic, behaviour, messages, until):
+    runner = ConsumerRunner(
+        service="contract", database=database, tables=BUS, transport=transport,
+        handlers={APPLY: behaviour.handle}, topics=[topic],
+        group=f"g-{uuid.uuid4().hex[:8]}", max_attempts=MAX_ATTEMPTS,
+        backoff_seconds=0.01, backoff_max_seconds=0.1,
+    )
+    await runner.start()
+    try:
+        await transport.publish(messages)
+        return await wait_until(until, timeout=40)
+    finally:
+        await runner.stop()
+
+
+async def test_a_redelivered_event_changes_nothing(database, transport, topic):
+    event = _event(1)
+    messages = [_message(topic, event), _message(topic, _event(2)), _message(topic, event)]
+
+    async def done():
+        return await _applied(database) == [1, 2]
+
+    assert await _run(database, transport, topic, Behaviour(), messages, done)
+    async with database.session() as session:
+        assert await session.scalar(select(func.count()).select_from(effects)) == 2
+
+
+async def test_an_invalid_envelope_is_dead_lettered_at_once(database, transport, topic):
+    poison = Message(topic, b"k1", b'{"type": "no id, no source"}')
+    behaviour = Behaviour()
+
+    async def done():
+        return await _applied(database) == [1] and bool(await transport.read_all(dlq_topic(topic)))
+
+    assert await _run(database, transport, topic, behaviour,
+                      [poison, _message(topic, _event(1))], done)
+    [dead] = await transport.read_all(dlq_topic(topic))
+    assert dead.value == poison.value
+    assert dead.header("dlq.origin.topic") == topic
+    assert dead.header("dlq.origin.partition") is not None
+    assert dead.header("dlq.origin.offset") == "0"
+    assert "invalid envelope" in dead.header("dlq.error")
+    assert dead.header("dlq.attempts") == "1"
+
+
+async def test_a_handler_failing_twice_then_succeeding_applies_once(database, transport, topic):
+    behaviour = Behaviour(failures_left={1: 2})
+
+    async def done():
+        return await _applied(database) == [1, 2]
+
+    assert await _run(database, transport, topic, behaviour,
+                      [_message(topic, _event(1)), _message(topic, _event(2))], done)
+    assert behaviour.calls[1] == 3
+    assert await transport.read_all(dlq_topic(topic)) == []
+
+
+async def test_a_handler_that_always_fails_is_dead_lettered_and_later_messages_flow(
+    database, transport, topic
+):
+    behaviour = Behaviour(always_fail={1})
+
+    async def done():
+        return await _applied(database) == [2, 3]
+
+    messages = [_message(topic, _event(seq)) for seq in (1, 2, 3)]
+    assert await _run(database, transport, topic, behaviour, messages, done)
+    [dead] = await transport.read_all(dlq_topic(topic))
+    assert Envelope.from_bytes(dead.value).data == {"seq": 1}
+    assert dead.header("dlq.attempts") == str(MAX_ATTEMPTS)
+    assert "RuntimeError: cannot apply 1" in dead.header("dlq.error")
+    assert behaviour.calls[1] == MAX_ATTEMPTS
