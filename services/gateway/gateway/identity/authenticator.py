@@ -1,0 +1,78 @@
+"""Who is calling the gateway: a user with an access token, or an API client with its key."""
+
+from __future__ import annotations
+
+from typing import cast
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import Headers
+from starlette.types import Scope
+
+from gateway.apikeys.service import principal_for_key
+from gateway.config import GatewaySettings
+from gateway.identity.service import get_active_user
+from gateway.identity.tokens import read_access_token
+from gateway.workspaces.exceptions import WorkspaceNotFound
+from gateway.workspaces.models import Membership
+from yunying_shared.auth import Principal
+from yunying_shared.db import Database
+from yunying_shared.errors import Unauthorized
+from yunying_shared.http.middleware import Authenticator
+from yunying_shared.settings import ServiceSettings
+
+WORKSPACE_HEADER = "x-workspace-id"
+
+
+def gateway_authenticator(settings: ServiceSettings) -> Authenticator:
+    secret = cast(GatewaySettings, settings).jwt_secret.get_secret_value()
+
+    async def authenticate(scope: Scope) -> Principal:
+        headers = Headers(scope=scope)
+        database: Database = scope["app"].state.database
+        api_key = headers.get("x-api-key")
+        bearer = _bearer(headers.get("authorization"))
+        if api_key is None and bearer is None:
+            raise Unauthorized("Authentication required: send `Authorization: Bearer <token>` "
+                               "or `X-API-Key`.")
+        async with database.session() as session:
+            if api_key is not None:
+                return await principal_for_key(session, presented=api_key)
+            assert bearer is not None
+            user_id = read_access_token(bearer, secret=secret)
+            return await _user_principal(session, user_id=user_id,
+                                         workspace=headers.get(WORKSPACE_HEADER))
+
+    return authenticate
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Use `Authorization: Bearer <access token>`.")
+    return token.strip()
+
+
+async def _user_principal(session: AsyncSession, *, user_id: UUID, workspace: str | None
+                          ) -> Principal:
+    """The user in the workspace they named, or in their only one; without either, in none."""
+    user = await get_active_user(session, user_id=user_id)
+    memberships = select(Membership).where(Membership.user_id == user.id)
+    if workspace is not None:
+        try:
+            workspace_id = UUID(workspace)
+        except ValueError as exc:
+            raise WorkspaceNotFound() from exc
+        memberships = memberships.where(Membership.workspace_id == workspace_id)
+    found = list((await session.scalars(memberships.limit(2))).all())
+    if workspace is not None and not found:
+        raise WorkspaceNotFound()
+    chosen = found[0] if len(found) == 1 else None
+    return Principal(
+        subject=str(user.id), kind="user", is_superuser=user.is_superuser,
+        workspace_id=chosen.workspace_id if chosen else None,
+        roles=frozenset({chosen.role}) if chosen else frozenset(),
+    )

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.config import GatewaySettings
+from gateway.db import utcnow
+from gateway.identity import passwords, tokens
+from gateway.identity.exceptions import (
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshTokenReused,
+)
+from gateway.identity.models import RefreshToken, User
+from gateway.identity.schemas import TokenPair
+from yunying_shared.errors import Conflict, Unauthorized
+
+
+async def find_user_by_email(session: AsyncSession, *, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+async def get_active_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("The user no longer exists or is disabled.")
+    return user
+
+
+async def create_user(session: AsyncSession, *, email: str, password: str,
+                      is_superuser: bool = False) -> User:
+    if await find_user_by_email(session, email=email) is not None:
+        raise Conflict(f"A user with the email {email!r} already exists.")
+    user = User(email=email.strip().lower(), password_hash=await passwords.hash_password(password),
+                is_superuser=is_superuser, is_active=True)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def login(session: AsyncSession, *, email: str, password: str,
+                settings: GatewaySettings) -> TokenPair:
+    found = await find_user_by_email(session, email=email)
+    user = found if found is not None and found.is_active else None
+    matches = await passwords.verify_password(user.password_hash if user else None, password)
+    if user is None or not matches:
+        raise InvalidCredentials()
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = await passwords.hash_password(password)
+    return await _issue_pair(session, user_id=user.id, family_id=uuid.uuid4(), settings=settings)
+
+
+async def refresh(session: AsyncSession, *, refresh_token: str,
+                  settings: GatewaySettings) -> TokenPair:
+    token = await session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == tokens.sha256_hex(refresh_token)))
+    if token is None:
+        raise InvalidRefreshToken()
+    if token.revoked_at is not None or not await _claim(session, token):
+        await revoke_family(session, family_id=token.family_id)
+        raise RefreshTokenReused()
+    if token.expires_at <= utcnow():
+        raise InvalidRefreshToken()
+    await get_active_user(session, user_id=token.user_id)
+    return await _issue_pair(session, user_id=token.user_id, family_id=token.family_id,
+                             settings=settings)
+
+
+async def logout(session: AsyncSession, *, refresh_token: str) -> None:
+    family_id = await session.scalar(
+        select(RefreshToken.family_id)
+        .where(RefreshToken.token_hash == tokens.sha256_hex(refresh_token)))
+    if family_id is not None:
+        await revoke_family(session, family_id=family_id)
+
+
+async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()))
+
+
+async def _claim(session: AsyncSession, token: RefreshToken) -> bool:
+    """Revoke the token unless someone else just did: two concurrent refreshes with one token
+    must not both succeed, so the UPDATE's row count decides."""
+    result = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def _issue_pair(session: AsyncSession, *, user_id: uuid.UUID, family_id: uuid.UUID,
+                      settings: GatewaySettings) -> TokenPair:
+    secret = tokens.new_secret()
+    session.add(RefreshToken(
+        user_id=user_id, family_id=family_id, token_hash=tokens.sha256_hex(secret),
+        expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds)))
+    await session.flush()
+    access = tokens.issue_access_token(user_id, secret=settings.jwt_secret.get_secret_value(),
+                                       ttl_seconds=settings.access_token_ttl_seconds)
+    return TokenPair(access_token=access, refresh_token=secret,
+                     expires_in=settings.access_token_ttl_seconds)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from gateway.identity.deps import SettingsDep
+from gateway.proxy.clients import UpstreamsDep
+from gateway.proxy.forward import forward
+from gateway.proxy.ratelimit import RateLimiter, retry_after_header
+from gateway.proxy.routes import owner_of
+from yunying_shared.auth import PrincipalDep, issue_internal_token
+from yunying_shared.errors import NotFound, ServiceUnavailable, problem
+
+router = APIRouter()
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+@router.api_route("/v1/{path:path}", methods=METHODS, include_in_schema=False)
+async def proxy(request: Request, principal: PrincipalDep, clients: UpstreamsDep,
+                settings: SettingsDep) -> Response:
+    service = owner_of(request.url.path)
+    if service is None:
+        raise NotFound(f"No endpoint at {request.url.path}.")
+    client = clients.get(service)
+    if client is None:
+        raise ServiceUnavailable(f"The {service} service is not configured.", service=service)
+    if principal.kind == "api_key":
+        limiter: RateLimiter = request.app.state.rate_limiter
+        wait = limiter.acquire(principal.subject)
+        if wait > 0:
+            response = problem(429, "Too many requests",
+                               "This API key's rate limit is exhausted; retry later.",
+                               code="rate_limited", instance=request.url.path)
+            response.headers["Retry-After"] = retry_after_header(wait)
+            return response
+    token = issue_internal_token(principal,
+                                 secret=settings.internal_token_secret.get_secret_value(),
+                                 ttl_seconds=settings.internal_token_ttl_seconds)
+    return await forward(request, service=service, client=client, token=token)
