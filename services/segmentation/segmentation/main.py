@@ -2,7 +2,15 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+import segmentation.models  # noqa: F401  (every table on the metadata)
+from segmentation.consumers import HANDLERS
 from segmentation.db import BUS, metadata
+from segmentation.events.router import router as events_router
+from segmentation.lifecycle.sweep import run_sweeps
+from segmentation.profiles.router import router as profiles_router
+from segmentation.rfm.router import router as rfm_router
+from segmentation.settings.router import router as settings_router
+from segmentation.tags.router import router as tags_router
 from yunying_shared.bus import Transport
 from yunying_shared.service import ServiceDefinition, build_app
 from yunying_shared.settings import ServiceSettings
@@ -14,6 +22,9 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     tables=BUS,
     migrations=Path(__file__).resolve().parents[1] / "migrations",
+    routers=(events_router, profiles_router, tags_router, rfm_router, settings_router),
+    handlers=HANDLERS,
+    background=(run_sweeps,),
 )
 
 

@@ -1,0 +1,111 @@
+"""Stage and tier transitions: stored and published (outbox) in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import numpy as np
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from segmentation.clock import epochs
+from segmentation.db import BUS
+from segmentation.lifecycle.models import StageChange
+from segmentation.lifecycle.rules import STAGES, LifecycleRules, evaluate_stages
+from segmentation.profiles.models import Profile
+from yunying_shared.bus import publish
+from yunying_shared.events import make_event
+from yunying_shared.events.catalogue import USER_LIFECYCLE_STAGE_CHANGED, USER_TIER_CHANGED
+from yunying_shared.events.payloads.segmentation import UserLifecycleStageChanged, UserTierChanged
+
+SOURCE = "/yunying/segmentation"
+
+
+@dataclass(frozen=True)
+class Transition:
+    user_id: str
+    kind: Literal["stage", "tier"]
+    from_value: str | None
+    to_value: str | None
+    reason: str
+    detail: dict[str, Any] | None = None  # tier: scores and class; stage: churn reason
+
+
+def _envelope(workspace_id: UUID, transition: Transition, at: datetime) -> Any:
+    detail = transition.detail or {}
+    if transition.kind == "stage":
+        assert transition.to_value is not None
+        payload: Any = UserLifecycleStageChanged(
+            user_id=transition.user_id, from_stage=transition.from_value,
+            to_stage=transition.to_value, reason=transition.reason, changed_at=at,
+            churn_reason=detail.get("churn_reason"))
+        return make_event(USER_LIFECYCLE_STAGE_CHANGED, payload, source=SOURCE,
+                          workspace=workspace_id)
+    payload = UserTierChanged(user_id=transition.user_id, from_tier=transition.from_value,
+                              to_tier=transition.to_value, changed_at=at, **detail)
+    return make_event(USER_TIER_CHANGED, payload, source=SOURCE, workspace=workspace_id)
+
+
+async def record_transitions(
+    session: AsyncSession, *, workspace_id: UUID, transitions: Sequence[Transition], at: datetime
+) -> None:
+    if not transitions:
+        return
+    await session.execute(insert(StageChange), [
+        {"workspace_id": workspace_id, "user_id": t.user_id, "kind": t.kind,
+         "from_value": t.from_value, "to_value": t.to_value, "reason": t.reason,
+         "changed_at": at}
+        for t in transitions
+    ])
+    await publish(session, BUS, *(_envelope(workspace_id, t, at) for t in transitions))
+
+
+async def history(session: AsyncSession, *, workspace_id: UUID, user_id: str
+                  ) -> list[StageChange]:
+    rows = await session.scalars(
+        select(StageChange)
+        .where(StageChange.workspace_id == workspace_id, StageChange.user_id == user_id)
+        .order_by(StageChange.changed_at, StageChange.id)
+    )
+    return list(rows)
+
+
+async def restage(
+    session: AsyncSession, *, workspace_id: UUID, rules: LifecycleRules, profiles: Sequence[Any],
+    now: datetime,
+) -> list[Transition]:
+    """Re-evaluate the stage of a few profiles (rows with the Profile column names) as of now;
+    store, record and publish the ones that changed."""
+    if not profiles:
+        return []
+    stages = evaluate_stages(
+        rules, now=now.timestamp(),
+        first_purchase=epochs([p.first_purchase_at for p in profiles]),
+        last_purchase=epochs([p.last_purchase_at for p in profiles]),
+        last_active=epochs([p.last_active_at for p in profiles]),
+        f_score=np.array([np.nan if p.f_score is None else p.f_score for p in profiles]),
+        m_score=np.array([np.nan if p.m_score is None else p.m_score for p in profiles]),
+    )
+    transitions: list[Transition] = []
+    changed: list[dict[str, Any]] = []
+    for profile, code in zip(profiles, stages.tolist(), strict=True):
+        stage = STAGES[code]
+        if stage == profile.stage:
+            continue
+        previous = STAGES.index(profile.stage) if profile.stage in STAGES else None
+        transitions.append(Transition(
+            user_id=profile.user_id, kind="stage", from_value=profile.stage, to_value=stage,
+            reason=rules.reason(code, previous), detail={"churn_reason": profile.churn_reason}))
+        changed.append({"pid": profile.id, "new_stage": stage})
+    if changed:
+        await session.execute(
+            update(Profile.__table__).where(Profile.__table__.c.id == bindparam("pid"))
+            .values(stage=bindparam("new_stage"), updated_at=now)
+            .execution_options(synchronize_session=False), changed)
+        await record_transitions(session, workspace_id=workspace_id, transitions=transitions,
+                                 at=now)
+    return transitions

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from segmentation.rfm.schemas import RfmExplanation
+from segmentation.tags.schemas import TagOut
+
+MAX_EXTRA_BYTES = 4096
+IDENTITY_KEYS = ("wechat_openid", "wechat_unionid", "xiaohongshu_id", "douyin_id", "weibo_id",
+                 "bilibili_id", "phone_hash")
+
+
+class ProfilePatch(BaseModel):
+    """Attributes a CRM or operator may set; omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gender: Literal["female", "male", "other", "unknown"] | None = None
+    age_band: str | None = Field(default=None, max_length=16, examples=["25-34"])
+    region: str | None = Field(default=None, max_length=64, examples=["上海"])
+    identities: dict[str, str] | None = Field(
+        default=None, description=f"Merged into the profile's; keys such as {IDENTITY_KEYS}")
+    extra: dict[str, Any] | None = Field(default=None, description="Merged; bounded in size")
+
+    @field_validator("identities")
+    @classmethod
+    def _bounded_identities(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value and (len(value) > 20 or any(len(k) > 64 or len(v) > 128
+                                             for k, v in value.items())):
+            raise ValueError("at most 20 identities, keys <= 64 and values <= 128 characters")
+        return value
+
+    @field_validator("extra")
+    @classmethod
+    def _bounded_extra(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value and len(json.dumps(value, default=str)) > MAX_EXTRA_BYTES:
+            raise ValueError(f"must serialise to at most {MAX_EXTRA_BYTES} bytes")
+        return value
+
+
+class StageChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    from_value: str | None
+    to_value: str | None
+    reason: str
+    changed_at: datetime
+
+
+class ProfileOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: str
+    gender: str | None
+    age_band: str | None
+    region: str | None
+    identities: dict[str, Any]
+    extra: dict[str, Any]
+    first_seen_at: datetime | None
+    last_active_at: datetime | None
+    last_login_at: datetime | None
+    first_purchase_at: datetime | None
+    last_purchase_at: datetime | None
+    order_count: int
+    refund_count: int
+    monetary_total: Decimal = Field(description="Purchases minus refunds")
+    source: str = Field(description="organic, referral or campaign")
+    referred_by: str | None
+    source_campaign: str | None
+    stage: str
+    tier: str | None
+    churn_reason: str | None
+    complaint_reasons: list[Any]
+    updated_at: datetime
+
+
+class ProfileDetail(ProfileOut):
+    rfm: RfmExplanation
+    tags: list[TagOut]
+    history: list[StageChangeOut]

@@ -1,0 +1,114 @@
+"""Re-scoring a workspace (RFM, class, segment, tier, stage) and explaining one user's scores."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from segmentation.clock import as_utc, utcnow
+from segmentation.lifecycle.rules import STAGES, LifecycleRules
+from segmentation.lifecycle.service import Transition, record_transitions
+from segmentation.profiles.models import Profile
+from segmentation.rfm.compute import Scored, compute
+from segmentation.rfm.schemas import Dimension, RescoreResult, RfmExplanation
+from segmentation.rfm.scoring import CLASSES, TIERS
+from segmentation.rfm.snapshot import (
+    Snapshot,
+    apply_window,
+    load_snapshot,
+    window_totals_since,
+    windowed_totals,
+)
+from segmentation.rfm.store import write_changes
+from segmentation.settings.service import get_settings
+
+
+async def rescore(session: AsyncSession, *, workspace_id: UUID, now: datetime | None = None
+                  ) -> RescoreResult:
+    now = now or utcnow()
+    settings = await get_settings(session, workspace_id=workspace_id)
+    rules = LifecycleRules.model_validate(settings.lifecycle_rules)
+    snapshot = await load_snapshot(session, workspace_id=workspace_id)
+    if settings.rfm_window_days:
+        apply_window(snapshot, await windowed_totals(
+            session, workspace_id=workspace_id,
+            since=window_totals_since(now, settings.rfm_window_days)))
+    scored = compute(snapshot, now=now.timestamp(), custom_edges=settings.custom_edges,
+                     rules=rules)
+    index = np.flatnonzero(scored.changed(snapshot))
+    await write_changes(session, ids=snapshot.ids, scored=scored, index=index, now=now)
+    transitions = _transitions(snapshot, scored, index, rules)
+    await record_transitions(session, workspace_id=workspace_id, transitions=transitions, at=now)
+    settings.last_edges = scored.edges
+    settings.last_scored_at = now
+    await session.flush()
+    stage_changes = sum(t.kind == "stage" for t in transitions)
+    return RescoreResult(profiles=len(snapshot), changed=len(index), stage_changes=stage_changes,
+                         tier_changes=len(transitions) - stage_changes, edges=scored.edges,
+                         scored_at=now)
+
+
+def _transitions(before: Snapshot, after: Scored, index: np.ndarray, rules: LifecycleRules
+                 ) -> list[Transition]:
+    """Stage moves, and tier moves between two tiers (a first tier is an assignment, not news)."""
+    transitions: list[Transition] = []
+    stage_moved = index[after.stage[index] != before.stage[index]]
+    for i in stage_moved.tolist():
+        old, new = int(before.stage[i]), int(after.stage[i])
+        transitions.append(Transition(
+            user_id=before.user_ids[i], kind="stage",
+            from_value=STAGES[old] if old >= 0 else None, to_value=STAGES[new],
+            reason=rules.reason(new, old if old >= 0 else None),
+            detail={"churn_reason": before.churn_reasons[i]}))
+    tier_moved = index[(after.tier[index] != before.tier[index]) & (before.tier[index] >= 0)]
+    for i in tier_moved.tolist():
+        new_tier = int(after.tier[i])
+        scored = new_tier >= 0
+        transitions.append(Transition(
+            user_id=before.user_ids[i], kind="tier", from_value=TIERS[before.tier[i]],
+            to_value=TIERS[new_tier] if scored else None, reason="re-score",
+            detail={"r_score": int(after.r[i]) or None, "f_score": int(after.f[i]) or None,
+                    "m_score": int(after.m[i]) or None,
+                    "rfm_class": CLASSES[after.rfm_class[i]] if scored else None}))
+    return transitions
+
+
+def _rule(name: str) -> str:
+    if name == "recency":
+        return "score = 1 + number of edges >= the value (fewer days, higher score)"
+    return "score = 1 + number of edges < the value (equal values share a score)"
+
+
+async def explain(session: AsyncSession, *, workspace_id: UUID, profile: Profile
+                  ) -> RfmExplanation:
+    settings = await get_settings(session, workspace_id=workspace_id)
+    scored_at = as_utc(settings.last_scored_at)
+    last_purchase = as_utc(profile.last_purchase_at)
+    frequency: float = profile.order_count
+    monetary: float = float(profile.monetary_total or Decimal(0))
+    if settings.rfm_window_days and scored_at:
+        totals = await windowed_totals(
+            session, workspace_id=workspace_id, user_ids=[profile.user_id],
+            since=window_totals_since(scored_at, settings.rfm_window_days))
+        frequency, monetary = totals.get(profile.user_id, (0.0, 0.0))
+    recency = ((scored_at - last_purchase).total_seconds() / 86_400
+               if scored_at and last_purchase else None)
+    edges = settings.last_edges or {}
+    purchased = last_purchase is not None
+
+    def dimension(name: str, raw: float | None, score: int | None) -> Dimension:
+        return Dimension(raw=raw if purchased else None, score=score,
+                         edges=edges.get(name, []), rule=_rule(name))
+
+    return RfmExplanation(
+        user_id=profile.user_id, scored_at=scored_at, window_days=settings.rfm_window_days,
+        recency=dimension("recency", recency, profile.r_score),
+        frequency=dimension("frequency", frequency, profile.f_score),
+        monetary=dimension("monetary", monetary, profile.m_score),
+        rfm_class=profile.rfm_class, rfm_segment=profile.rfm_segment, tier=profile.tier,
+        note="" if scored_at else "The workspace has not been scored yet.",
+    )
