@@ -73,8 +73,13 @@ class ProfileOut(BaseModel):
     source: str = Field(description="organic, referral or campaign")
     referred_by: str | None
     source_campaign: str | None
-    stage: str
-    tier: str | None
+    stage: str = Field(description="potential, new, active, loyal or churned")
+    tier: str | None = Field(description="high_value, potential_high_value, general, low_value")
+    r_score: int | None
+    f_score: int | None
+    m_score: int | None
+    rfm_class: str | None = Field(description="Eight-class model, e.g. 重要价值")
+    rfm_segment: str | None = Field(description="One of the 11 named segments")
     churn_reason: str | None
     complaint_reasons: list[Any]
     updated_at: datetime
