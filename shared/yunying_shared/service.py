@@ -6,6 +6,7 @@ transport, relay and consumers; on shutdown drain the consumer, stop the relay, 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from yunying_shared.settings import ServiceSettings
 from yunying_shared.workspaces import workspace_handler, workspace_router
 
 StartupHook = Callable[[FastAPI], Awaitable[None]]
+# A loop the service runs for its whole life (a periodic sweep); cancelled on shutdown.
+BackgroundJob = Callable[[FastAPI], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class ServiceDefinition:
     authenticator: Callable[[ServiceSettings], Authenticator] | None = None
     public_paths: Sequence[str] = ()
     on_startup: StartupHook | None = None
+    background: Sequence[BackgroundJob] = ()
     openapi_tags: Sequence[dict[str, Any]] = ()
 
     def all_handlers(self) -> dict[str, Handler]:
@@ -103,6 +107,8 @@ def build_app(
             await definition.on_startup(app)
         await relay.start()
         await consumer.start()
+        jobs = [asyncio.create_task(job(app), name=f"{definition.name}-{job.__name__}")
+                for job in definition.background]
         logging.get_logger(__name__).info(
             "service started",
             service=definition.name,
@@ -112,6 +118,9 @@ def build_app(
         try:
             yield
         finally:
+            for task in jobs:
+                task.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
             await consumer.stop()
             await relay.stop()
             if owns_transport:

@@ -86,6 +86,52 @@ REFERRAL_SIGNUP_ATTRIBUTED = EventSpec(
     description="A new user's sign-up was attributed to an inviter's referral.",
 )
 
+USER_SEGMENT_ENTERED = EventSpec(
+    name="user.segment_entered",
+    version=1,
+    topic="segmentation.user.v1",
+    payload=segmentation.UserSegmentEntered,
+    key_field="user_id",
+    description="A user started matching a live segment (published once per actual change).",
+)
+
+USER_SEGMENT_EXITED = EventSpec(
+    name="user.segment_exited",
+    version=1,
+    topic="segmentation.user.v1",
+    payload=segmentation.UserSegmentExited,
+    key_field="user_id",
+    description="A user stopped matching a live segment (events, an expired window or a rule "
+    "change).",
+)
+
+SEGMENT_CREATED = EventSpec(
+    name="segment.created",
+    version=1,
+    topic="segmentation.segment.v1",
+    payload=segmentation.SegmentSaved,
+    key_field="segment_id",
+    description="A segment was created; its initial members follow as user.segment_entered.",
+)
+
+SEGMENT_UPDATED = EventSpec(
+    name="segment.updated",
+    version=1,
+    topic="segmentation.segment.v1",
+    payload=segmentation.SegmentSaved,
+    key_field="segment_id",
+    description="A segment's name, rule or liveness changed; membership changes follow.",
+)
+
+SEGMENT_DELETED = EventSpec(
+    name="segment.deleted",
+    version=1,
+    topic="segmentation.segment.v1",
+    payload=segmentation.SegmentDeleted,
+    key_field="segment_id",
+    description="A segment and its memberships were deleted.",
+)
+
 CATALOGUE: dict[str, EventSpec[Any]] = {
     spec.type: spec
     for spec in (
@@ -95,6 +141,11 @@ CATALOGUE: dict[str, EventSpec[Any]] = {
         USER_TIER_CHANGED,
         FEEDBACK_CLASSIFIED,
         REFERRAL_SIGNUP_ATTRIBUTED,
+        USER_SEGMENT_ENTERED,
+        USER_SEGMENT_EXITED,
+        SEGMENT_CREATED,
+        SEGMENT_UPDATED,
+        SEGMENT_DELETED,
     )
 }
 

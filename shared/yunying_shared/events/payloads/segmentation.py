@@ -1,8 +1,10 @@
-"""Events the segmentation service publishes on `segmentation.user.v1` (key: user id)."""
+"""Events the segmentation service publishes: `segmentation.user.v1` (key: user id) and
+`segmentation.segment.v1` (key: segment id)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -32,3 +34,44 @@ class UserTierChanged(BaseModel):
     m_score: int | None = None
     rfm_class: str | None = Field(default=None, description="The 8-class model, e.g. 重要价值")
     changed_at: datetime
+
+
+class UserSegmentEntered(BaseModel):
+    """A user now matches a live segment's rule and did not before (`segmentation.user.v1`)."""
+
+    user_id: str
+    segment_id: str
+    segment_name: str
+    entered_at: datetime
+    reason: str = Field(description="What re-evaluated the user: events, sweep, segment_saved")
+
+
+class UserSegmentExited(BaseModel):
+    """A user no longer matches a live segment's rule (`segmentation.user.v1`)."""
+
+    user_id: str
+    segment_id: str
+    segment_name: str
+    entered_at: datetime | None = Field(default=None, description="When the membership began")
+    exited_at: datetime
+    reason: str = Field(description="What re-evaluated the user: events, sweep, segment_saved")
+
+
+class SegmentSaved(BaseModel):
+    """A segment was created or its definition changed (`segmentation.segment.v1`)."""
+
+    segment_id: str
+    name: str
+    description: str = ""
+    rule: dict[str, Any] = Field(description="The rule tree as saved (and / or / not / leaves)")
+    live: bool = Field(description="Membership is kept current as events arrive and windows pass")
+    member_count: int = Field(description="Members right after the save")
+    saved_at: datetime
+
+
+class SegmentDeleted(BaseModel):
+    """A segment was deleted with its memberships; no per-user exit events follow."""
+
+    segment_id: str
+    name: str
+    deleted_at: datetime

@@ -1,0 +1,143 @@
+"""Rule tree -> SQLAlchemy boolean over `profiles`, with every value a bound parameter.
+
+Field names resolve through the FIELDS table, so no text from a rule ever becomes SQL. Each
+leaf is wrapped in COALESCE(..., false): a NULL attribute makes a leaf false rather than
+unknown, so `not` means what users expect (NOT NULL would drop the row from both sides).
+Event and tag leaves are correlated subqueries on the profile row; "now" is a parameter, so a
+segment evaluates the same way in a request, a sweep and a test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, and_, exists, false, func, not_, or_, select
+
+from segmentation.events.models import UserEvent
+from segmentation.profiles.models import Profile
+from segmentation.segments.fields import FIELDS, FieldSpec, Kind
+from segmentation.segments.rules import (
+    AllOf,
+    AnyOf,
+    EventCondition,
+    FieldCondition,
+    Leaf,
+    Not,
+    RuleNode,
+    TagCondition,
+)
+from segmentation.tags.models import UserTag
+
+
+@dataclass(frozen=True)
+class CompiledLeaf:
+    value: ColumnElement[Any]  # what the user actually has (for `why`)
+    holds: ColumnElement[bool]
+
+
+def compile_rule(rule: RuleNode, *, now: datetime) -> ColumnElement[bool]:
+    match rule:
+        case AllOf():
+            return and_(*(compile_rule(child, now=now) for child in rule.rules))
+        case AnyOf():
+            return or_(*(compile_rule(child, now=now) for child in rule.rules))
+        case Not():
+            return not_(compile_rule(rule.rule, now=now))
+        case _:
+            return compile_leaf(rule, now=now).holds
+
+
+def is_time_dependent(rule: RuleNode) -> bool:
+    match rule:
+        case AllOf() | AnyOf():
+            return any(is_time_dependent(child) for child in rule.rules)
+        case Not():
+            return is_time_dependent(rule.rule)
+        case FieldCondition():
+            return rule.operator in ("within_days", "not_within_days")
+        case _:
+            return True  # event windows slide; tags expire
+
+
+def compile_leaf(leaf: Leaf, *, now: datetime) -> CompiledLeaf:
+    match leaf:
+        case FieldCondition():
+            compiled = _field(FIELDS[leaf.field], leaf, now)
+        case TagCondition():
+            compiled = _tag(leaf, now)
+        case EventCondition():
+            compiled = _event(leaf, now)
+    return CompiledLeaf(compiled.value,
+                        func.coalesce(compiled.holds, false(), type_=Boolean))
+
+
+def _field(spec: FieldSpec, leaf: FieldCondition, now: datetime) -> CompiledLeaf:
+    column, op, value = spec.column, leaf.operator, leaf.value
+    if spec.kind is Kind.IDENTITY:
+        present = and_(column[value].as_string().is_not(None), column[value].as_string() != "")
+        return CompiledLeaf(present, present if op == "has" else not_(present))
+    if spec.kind is Kind.TIMESTAMP and op in ("within_days", "not_within_days"):
+        since = now - timedelta(days=value)
+        within = column >= since
+        return CompiledLeaf(column, within if op == "within_days"
+                            else or_(column.is_(None), column < since))
+    if spec.kind is Kind.NUMBER and value is not None:
+        value = [Decimal(str(v)) for v in value] if isinstance(value, list) else Decimal(str(value))
+    return CompiledLeaf(column, _compare(column, op, value))
+
+
+def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    match op:
+        case "eq":
+            return column == value  # type: ignore[no-any-return]
+        case "ne":
+            return column.is_distinct_from(value)  # type: ignore[no-any-return]
+        case "gt":
+            return column > value  # type: ignore[no-any-return]
+        case "gte":
+            return column >= value  # type: ignore[no-any-return]
+        case "lt":
+            return column < value  # type: ignore[no-any-return]
+        case "lte":
+            return column <= value  # type: ignore[no-any-return]
+        case "between":
+            return and_(column >= value[0], column <= value[1])
+        case "in":
+            return column.in_(value)  # type: ignore[no-any-return]
+        case "not_in":
+            return or_(column.is_(None), column.not_in(value))
+        case "is_set":
+            return column.is_not(None)  # type: ignore[no-any-return]
+        case "is_not_set":
+            return column.is_(None)  # type: ignore[no-any-return]
+    raise AssertionError(op)
+
+
+def _of_this_profile(model: Any) -> list[ColumnElement[bool]]:
+    return [model.workspace_id == Profile.workspace_id, model.user_id == Profile.user_id]
+
+
+def _tag(leaf: TagCondition, now: datetime) -> CompiledLeaf:
+    conditions = [*_of_this_profile(UserTag), UserTag.tag == leaf.tag,
+                  or_(UserTag.expires_at.is_(None), UserTag.expires_at > now)]
+    if leaf.min_confidence is not None:
+        conditions.append(UserTag.confidence >= leaf.min_confidence)
+    present = exists(select(UserTag.id).where(*conditions))
+    confidence = select(func.max(UserTag.confidence)).where(*conditions).scalar_subquery()
+    return CompiledLeaf(confidence, present if leaf.operator == "has" else not_(present))
+
+
+def _event(leaf: EventCondition, now: datetime) -> CompiledLeaf:
+    measure = (func.count(UserEvent.id) if leaf.measure == "count"
+               else func.coalesce(func.sum(UserEvent.amount), 0))
+    actual = select(measure).where(
+        *_of_this_profile(UserEvent), UserEvent.type == leaf.event_type,
+        UserEvent.occurred_at >= now - timedelta(days=leaf.within_days),
+    ).scalar_subquery()
+    value = leaf.value
+    if leaf.measure == "sum_amount":
+        value = [Decimal(str(v)) for v in value] if isinstance(value, list) else Decimal(str(value))
+    return CompiledLeaf(actual, _compare(actual, leaf.operator, value))

@@ -1,0 +1,48 @@
+"""Saved segments and their live memberships."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from segmentation.db import Base
+from segmentation.profiles.models import USER_ID_LENGTH
+
+
+class Segment(Base):
+    __tablename__ = "segments"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name"),
+        Index("ix_segments_workspace_live", "workspace_id", "live"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    workspace_id: Mapped[UUID]
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    rule: Mapped[dict[str, Any]]
+    # False: membership is a snapshot taken at the last save, never refreshed.
+    live: Mapped[bool] = mapped_column(default=True)
+    # The rule reads the clock (event windows, "within N days", tag expiry): the sweep re-runs it.
+    time_dependent: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=1)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_evaluated_at: Mapped[datetime | None]
+
+
+class SegmentMembership(Base):
+    __tablename__ = "segment_memberships"
+    # The primary key (segment, user) serves the diff join and the export's keyset pages.
+    __table_args__ = (Index("ix_segment_memberships_workspace_user", "workspace_id", "user_id"),)
+
+    segment_id: Mapped[UUID] = mapped_column(
+        ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH), primary_key=True)
+    workspace_id: Mapped[UUID]
+    entered_at: Mapped[datetime]
