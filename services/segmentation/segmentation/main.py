@@ -8,7 +8,10 @@ from segmentation.db import BUS, metadata
 from segmentation.events.router import router as events_router
 from segmentation.lifecycle.sweep import run_sweeps
 from segmentation.profiles.router import router as profiles_router
+from segmentation.population.router import router as population_router
 from segmentation.rfm.router import router as rfm_router
+from segmentation.segments.router import router as segments_router
+from segmentation.segments.sweep import sweep_segments_forever
 from segmentation.settings.router import router as settings_router
 from segmentation.tags.router import router as tags_router
 from yunying_shared.bus import Transport
@@ -22,9 +25,10 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     tables=BUS,
     migrations=Path(__file__).resolve().parents[1] / "migrations",
-    routers=(events_router, profiles_router, tags_router, rfm_router, settings_router),
+    routers=(events_router, profiles_router, tags_router, rfm_router, settings_router,
+             segments_router, population_router),
     handlers=HANDLERS,
-    background=(run_sweeps,),
+    background=(run_sweeps, sweep_segments_forever),
 )
 
 
