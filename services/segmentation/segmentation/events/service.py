@@ -25,6 +25,7 @@ from segmentation.events.upsert import dialect_of, earliest, insert_for, latest
 from segmentation.lifecycle.rules import LifecycleRules
 from segmentation.lifecycle.service import restage
 from segmentation.profiles.models import Profile
+from segmentation.segments.membership import refresh_memberships
 from segmentation.settings.service import get_settings
 from segmentation.tags.service import apply_tag_rules
 
@@ -89,6 +90,8 @@ async def ingest(
         rules = LifecycleRules.model_validate(settings.lifecycle_rules)
         await restage(session, workspace_id=workspace_id, rules=rules, profiles=touched, now=now)
         await apply_tag_rules(session, workspace_id=workspace_id, events=accepted, now=now)
+        await refresh_memberships(session, workspace_id=workspace_id,
+                                  user_ids={event.user_id for event in accepted}, now=now)
     results.sort(key=lambda r: r.index)
     counts = {status: sum(r.status == status for r in results)
               for status in ("accepted", "duplicate", "rejected")}

@@ -15,6 +15,7 @@ from segmentation.events.upsert import dialect_of, insert_for
 from segmentation.profiles.exceptions import ProfileExtraTooLarge, ProfileNotFound
 from segmentation.profiles.models import Profile
 from segmentation.profiles.schemas import MAX_EXTRA_BYTES, ProfilePatch
+from segmentation.segments.membership import refresh_memberships
 from yunying_shared.events.payloads.campaigns import ReferralSignupAttributed
 from yunying_shared.events.payloads.sentiment import FeedbackClassified
 
@@ -62,6 +63,7 @@ async def patch_profile(session: AsyncSession, *, workspace_id: UUID, user_id: s
         profile.extra = merged
     profile.updated_at = utcnow()
     await session.flush()
+    await refresh_memberships(session, workspace_id=workspace_id, user_ids=[profile.user_id])
     return profile
 
 
@@ -78,6 +80,7 @@ async def record_feedback(session: AsyncSession, *, workspace_id: UUID,
         profile.churn_reason = feedback.reason
     profile.updated_at = utcnow()
     await session.flush()
+    await refresh_memberships(session, workspace_id=workspace_id, user_ids=[profile.user_id])
     return profile
 
 
@@ -90,4 +93,5 @@ async def record_referral(session: AsyncSession, *, workspace_id: UUID,
     profile.source_campaign = referral.campaign_id
     profile.updated_at = utcnow()
     await session.flush()
+    await refresh_memberships(session, workspace_id=workspace_id, user_ids=[profile.user_id])
     return profile

@@ -24,6 +24,7 @@ from segmentation.rfm.snapshot import (
     windowed_totals,
 )
 from segmentation.rfm.store import write_changes
+from segmentation.segments.membership import refresh_memberships
 from segmentation.settings.service import get_settings
 
 
@@ -43,6 +44,8 @@ async def rescore(session: AsyncSession, *, workspace_id: UUID, now: datetime | 
     await write_changes(session, ids=snapshot.ids, scored=scored, index=index, now=now)
     transitions = _transitions(snapshot, scored, index, rules)
     await record_transitions(session, workspace_id=workspace_id, transitions=transitions, at=now)
+    await refresh_memberships(session, workspace_id=workspace_id,
+                              user_ids=[snapshot.user_ids[i] for i in index], now=now)
     settings.last_edges = scored.edges
     settings.last_scored_at = now
     await session.flush()

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from segmentation.clock import as_utc, utcnow
 from segmentation.profiles.models import Profile
 from segmentation.segments.compiler import compile_leaf, compile_rule
-from segmentation.segments.models import SegmentMembership
 from segmentation.segments.fields import FIELDS, Kind
+from segmentation.segments.models import SegmentMembership
 from segmentation.segments.rules import FieldCondition, Leaf, leaves, parse_rule
 from segmentation.segments.schemas import LeafExplanation, WhyOut
 from segmentation.segments.service import load_segment

@@ -32,6 +32,9 @@ from yunying_shared.events.payloads.segmentation import UserSegmentEntered, User
 
 SOURCE = "/yunying/segmentation"
 USERS_PER_STATEMENT = 500  # bound parameters per IN list / multi-row insert stay small
+# Past this many users (a re-score moving 5% of a million profiles), one pass over the whole
+# workspace per segment beats thousands of IN-list statements.
+WHOLE_WORKSPACE_FROM = 20_000
 MEMBERSHIPS = SegmentMembership.__table__
 
 
@@ -61,6 +64,9 @@ async def refresh_memberships(
     )).all()
     for segment in segments:
         rule = parse_rule(segment.rule)
+        if len(ids) >= WHOLE_WORKSPACE_FROM:
+            await evaluate(session, segment, rule, now=now, reason=reason, changes=changes)
+            continue
         for start in range(0, len(ids), USERS_PER_STATEMENT):
             chunk = ids[start:start + USERS_PER_STATEMENT]
             await evaluate(session, segment, rule, scope=Profile.user_id.in_(chunk), now=now,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from segmentation.clock import as_utc, utcnow
 from segmentation.events.schemas import ValidEvent
 from segmentation.events.upsert import dialect_of, insert_for
+from segmentation.segments.membership import refresh_memberships
 from segmentation.tags.exceptions import InvalidTagImport, TagNotFound, TagRuleNotFound
 from segmentation.tags.models import TagRule, UserTag
 from segmentation.tags.schemas import MAX_IMPORT, ImportedTag, ImportResult, TagIn, TagRuleIn
@@ -46,6 +47,7 @@ async def set_tag(session: AsyncSession, *, workspace_id: UUID, user_id: str, ta
                   ) -> UserTag:
     now = utcnow()
     await _upsert(session, workspace_id, [{"user_id": user_id, **tag.model_dump()}], now)
+    await refresh_memberships(session, workspace_id=workspace_id, user_ids=[user_id])
     row = await session.scalar(select(UserTag).where(
         UserTag.workspace_id == workspace_id, UserTag.user_id == user_id, UserTag.tag == tag.tag
     ).execution_options(populate_existing=True))
@@ -71,6 +73,7 @@ async def remove_tag(session: AsyncSession, *, workspace_id: UUID, user_id: str,
         UserTag.workspace_id == workspace_id, UserTag.user_id == user_id, UserTag.tag == tag))
     if not result.rowcount:  # type: ignore[attr-defined]
         raise TagNotFound(f"User {user_id!r} has no tag {tag!r}.")
+    await refresh_memberships(session, workspace_id=workspace_id, user_ids=[user_id])
 
 
 def parse_csv(text: str) -> list[dict[str, Any]]:
@@ -95,6 +98,8 @@ async def import_tags(session: AsyncSession, *, workspace_id: UUID, rows: Sequen
             continue
         valid[(tag.user_id, tag.tag)] = tag.model_dump()
     await _upsert(session, workspace_id, list(valid.values()), utcnow())
+    await refresh_memberships(session, workspace_id=workspace_id,
+                              user_ids={user_id for user_id, _ in valid})
     return ImportResult(imported=len(valid), rejected=rejected)
 
 
