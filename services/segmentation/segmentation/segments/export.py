@@ -21,7 +21,8 @@ BOM = "\ufeff"  # Excel reads the file as UTF-8 (Chinese text intact) only with 
 
 
 async def member_rows_csv(database: Database, *, workspace_id: UUID, segment_id: UUID,
-                          page_size: int = PAGE_SIZE) -> AsyncIterator[bytes]:
+                          page_size: int | None = None) -> AsyncIterator[bytes]:
+    page_size = page_size or PAGE_SIZE
     yield (BOM + _line(HEADER)).encode()
     after = ""
     while True:
