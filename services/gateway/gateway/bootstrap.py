@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.config import GatewaySettings
 from gateway.identity.models import User
+from gateway.identity.passwords import hasher_for
 from gateway.identity.service import create_user
 from gateway.identity.tokens import new_secret
 from gateway.workspaces.service import create_workspace
@@ -31,7 +32,7 @@ async def bootstrap(app: FastAPI) -> None:
             return
         try:
             admin = await create_user(session, email=settings.admin_email, password=password,
-                                      is_superuser=True)
+                                      hasher=hasher_for(settings), is_superuser=True)
             if settings.demo_workspace:
                 await create_workspace(session, creator_id=admin.id, name=DEMO_NAME,
                                        slug=DEMO_SLUG)

@@ -29,6 +29,10 @@ class GatewaySettings(ServiceSettings):
     admin_email: str = "admin@yunying.local"
     admin_password: SecretStr | None = None
     demo_workspace: bool = True
+    # argon2id cost; stored hashes made with other values are upgraded at the next login.
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65_536, ge=8)
+    password_parallelism: int = Field(default=4, ge=1)
     api_key_rate_per_second: float = Field(default=50.0, gt=0)
     api_key_burst: int = Field(default=200, ge=1)
 

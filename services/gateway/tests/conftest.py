@@ -40,7 +40,10 @@ def gateway_settings(tmp_path: Path) -> Callable[..., GatewaySettings]:
             "environment": Environment.TEST, "state_dir": tmp_path / "state",
             "database_url": database_url, "relay_idle_seconds": 0.05,
             "consumer_backoff_seconds": 0.01, "upstreams": {},
-            "admin_password": ADMIN_PASSWORD, **overrides,
+            "admin_password": ADMIN_PASSWORD,
+            # Cheap hashes keep the suite fast; production keeps argon2's defaults.
+            "password_time_cost": 1, "password_memory_kib": 1024, "password_parallelism": 1,
+            **overrides,
         }
         return GatewaySettings.for_gateway(**values)
 

@@ -112,3 +112,24 @@ async def test_requests_without_credentials_are_refused(gateway):
         response = await gateway.client.get("/v1/me", headers=headers)
         assert response.status_code == 401
         assert response.headers["content-type"] == PROBLEM
+
+
+async def _stored_hash(gateway, email):
+    from sqlalchemy import select
+
+    from gateway.identity.models import User
+
+    async with gateway.app.state.database.session() as session:
+        return await session.scalar(select(User.password_hash).where(User.email == email))
+
+
+async def test_login_upgrades_a_hash_made_with_old_parameters(gateway):
+    old = await _stored_hash(gateway, gateway.admin_email)
+    assert "m=1024,t=1,p=1" in old
+    settings = gateway.app.state.settings
+    settings.password_time_cost = 2
+    await gateway.login()
+    new = await _stored_hash(gateway, gateway.admin_email)
+    assert "m=1024,t=2,p=1" in new
+    await gateway.login()  # the upgraded hash still matches
+    assert await _stored_hash(gateway, gateway.admin_email) == new

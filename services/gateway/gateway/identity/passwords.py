@@ -8,28 +8,35 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+from gateway.config import GatewaySettings
 
 
 @cache
-def _unknown_user_hash() -> str:
-    return _hasher.hash("yunying: no user has this password")
+def _hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+def hasher_for(settings: GatewaySettings) -> PasswordHasher:
+    return _hasher(settings.password_time_cost, settings.password_memory_kib,
+                   settings.password_parallelism)
 
 
-async def verify_password(password_hash: str | None, password: str) -> bool:
+@cache
+def _unknown_user_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("yunying: no user has this password")
+
+
+async def hash_password(hasher: PasswordHasher, password: str) -> str:
+    return await asyncio.to_thread(hasher.hash, password)
+
+
+async def verify_password(hasher: PasswordHasher, password_hash: str | None,
+                          password: str) -> bool:
     """False on mismatch. Without a hash (unknown email) a dummy one is checked, so both
     failures take as long and the timing does not tell which emails exist."""
-    target = password_hash or await asyncio.to_thread(_unknown_user_hash)
+    target = password_hash or await asyncio.to_thread(_unknown_user_hash, hasher)
     try:
-        await asyncio.to_thread(_hasher.verify, target, password)
+        await asyncio.to_thread(hasher.verify, target, password)
     except (VerificationError, InvalidHashError):
         return False
     return password_hash is not None
-
-
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)

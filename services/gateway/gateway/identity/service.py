@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from argon2 import PasswordHasher
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,10 +32,11 @@ async def get_active_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
 
 
 async def create_user(session: AsyncSession, *, email: str, password: str,
-                      is_superuser: bool = False) -> User:
+                      hasher: PasswordHasher, is_superuser: bool = False) -> User:
     if await find_user_by_email(session, email=email) is not None:
         raise Conflict(f"A user with the email {email!r} already exists.")
-    user = User(email=email.strip().lower(), password_hash=await passwords.hash_password(password),
+    password_hash = await passwords.hash_password(hasher, password)
+    user = User(email=email.strip().lower(), password_hash=password_hash,
                 is_superuser=is_superuser, is_active=True)
     session.add(user)
     await session.flush()
@@ -43,13 +45,15 @@ async def create_user(session: AsyncSession, *, email: str, password: str,
 
 async def login(session: AsyncSession, *, email: str, password: str,
                 settings: GatewaySettings) -> TokenPair:
+    hasher = passwords.hasher_for(settings)
     found = await find_user_by_email(session, email=email)
     user = found if found is not None and found.is_active else None
-    matches = await passwords.verify_password(user.password_hash if user else None, password)
+    matches = await passwords.verify_password(hasher, user.password_hash if user else None,
+                                              password)
     if user is None or not matches:
         raise InvalidCredentials()
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = await passwords.hash_password(password)
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = await passwords.hash_password(hasher, password)
     return await _issue_pair(session, user_id=user.id, family_id=uuid.uuid4(), settings=settings)
 
 

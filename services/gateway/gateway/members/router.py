@@ -5,7 +5,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.identity.deps import UserDep, user_id_of
+from gateway.identity.deps import SettingsDep, UserDep, user_id_of
+from gateway.identity.passwords import hasher_for
 from gateway.members import service
 from gateway.members.schemas import MemberIn, MemberOut, MemberPatch
 from gateway.workspaces.service import require_member
@@ -27,11 +28,12 @@ async def _require_admin(session: AsyncSession, user: Principal, workspace_id: U
              description="Workspace admins only. Adds an existing user by email, or creates "
              "the user when a password is given.",
              responses={**ERRORS, 409: {"description": "Already a member"}})
-async def add_member(workspace_id: UUID, body: MemberIn, session: SessionDep, user: UserDep
-                     ) -> MemberOut:
+async def add_member(workspace_id: UUID, body: MemberIn, session: SessionDep, user: UserDep,
+                     settings: SettingsDep) -> MemberOut:
     await _require_admin(session, user, workspace_id)
     return await service.add_member(session, workspace_id=workspace_id, email=body.email,
-                                    password=body.password, role=body.role)
+                                    password=body.password, role=body.role,
+                                    hasher=hasher_for(settings))
 
 
 @router.get("", response_model=list[MemberOut], summary="List members",

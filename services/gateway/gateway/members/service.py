@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +20,7 @@ def _out(user: User, membership: Membership) -> MemberOut:
 
 
 async def add_member(session: AsyncSession, *, workspace_id: uuid.UUID, email: str,
-                     password: str | None, role: Role) -> MemberOut:
+                     password: str | None, role: Role, hasher: PasswordHasher) -> MemberOut:
     """Adds an existing user, or creates the user first when a password is given."""
     user = await identity.find_user_by_email(session, email=email)
     if user is None:
@@ -28,7 +29,8 @@ async def add_member(session: AsyncSession, *, workspace_id: uuid.UUID, email: s
                 "No user has this email: give a password to create one.",
                 errors=[{"field": "body.password", "message": "required for a new user",
                          "type": "missing"}])
-        user = await identity.create_user(session, email=email, password=password)
+        user = await identity.create_user(session, email=email, password=password,
+                                          hasher=hasher)
     elif await session.get(Membership, (workspace_id, user.id)) is not None:
         raise Conflict(f"{user.email} is already a member of this workspace.")
     membership = Membership(workspace_id=workspace_id, user_id=user.id, role=role.value)
