@@ -49,8 +49,14 @@ def _free_port_range(count: int) -> int:
 
 
 def _script(name: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", str(REPO / "deploy/local" / name), *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["bash", str(REPO / "deploy/local" / name), *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -62,8 +68,10 @@ def _alive(pid: int) -> bool:
 
 
 def _log_tails(local: Path) -> str:
-    return "\n".join(f"--- {log.name}\n" + "\n".join(log.read_text().splitlines()[-15:])
-                     for log in sorted((local / "logs").glob("*.log")))
+    return "\n".join(
+        f"--- {log.name}\n" + "\n".join(log.read_text().splitlines()[-15:])
+        for log in sorted((local / "logs").glob("*.log"))
+    )
 
 
 @pytest.fixture
@@ -90,8 +98,9 @@ async def environment(tmp_path):
         yield env
 
 
-async def _wait_for_propagation(client: httpx.AsyncClient, auth: dict[str, str],
-                                workspace_id: str) -> dict:
+async def _wait_for_propagation(
+    client: httpx.AsyncClient, auth: dict[str, str], workspace_id: str
+) -> dict:
     deadline = asyncio.get_running_loop().time() + PROPAGATION_TIMEOUT
     while True:
         response = await client.get(f"/v1/workspaces/{workspace_id}/propagation", headers=auth)
@@ -128,8 +137,9 @@ async def test_workspace_reaches_every_service_process_over_kafka(environment):
             assert login.status_code == 200, login.text
             auth = {"authorization": f"Bearer {login.json()['access_token']}"}
             slug = f"dist-{uuid.uuid4().hex[:8]}"
-            created = await client.post("/v1/workspaces", headers=auth,
-                                        json={"name": "完美日记 Tmall", "slug": slug})
+            created = await client.post(
+                "/v1/workspaces", headers=auth, json={"name": "完美日记 Tmall", "slug": slug}
+            )
             assert created.status_code == 201, created.text
             workspace_id = created.json()["id"]
 

@@ -1,0 +1,106 @@
+"""The container files cannot be run here (no Docker engine), so they are checked against what
+the code registers: every service has its Dockerfile, a compose service with its own database and
+the shared settings, and an upstream at the gateway; the five Dockerfiles stay the same file."""
+
+import json
+import re
+import subprocess
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gateway.config import DEFAULT_UPSTREAMS
+
+REPO = Path(__file__).resolve().parents[1]
+FACTORIES = {ep.name: ep.value for ep in entry_points(group="yunying.services")}
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+INFRA = {"postgres", "kafka"}
+
+
+def _env_name(service: str) -> str:
+    return service.upper().replace("-", "_")
+
+
+def test_every_registered_service_is_deployed():
+    assert "gateway" in FACTORIES and len(FACTORIES) >= 5
+    assert set(COMPOSE["services"]) - INFRA == set(FACTORIES)
+    for service in FACTORIES:
+        assert (REPO / "services" / service / "Dockerfile").is_file()
+
+
+@pytest.mark.parametrize("service", sorted(FACTORIES))
+def test_dockerfile_runs_the_registered_factory_as_non_root_with_a_healthcheck(service):
+    text = (REPO / "services" / service / "Dockerfile").read_text()
+    assert f'"--factory", "{FACTORIES[service]}"' in text
+    assert f"ARG MEMBER=yunying-{service}\n" in text
+    assert f"ARG SERVICE_DIR=services/{service}\n" in text
+    assert re.search(r"^USER yunying:yunying$", text, re.MULTILINE)
+    assert text.count("FROM ") == 2  # builder and runtime
+    healthcheck = text[text.index("HEALTHCHECK") : text.index("\nCMD ")]
+    assert "urllib.request" in healthcheck and "/healthz" in healthcheck
+
+
+def test_dockerfiles_differ_only_in_their_names():
+    def normalised(service: str) -> str:
+        text = (REPO / "services" / service / "Dockerfile").read_text()
+        package = FACTORIES[service].split(".", 1)[0]
+        return text.replace(package + ".main", "<package>.main").replace(service, "<service>")
+
+    texts = {service: normalised(service) for service in FACTORIES}
+    assert len(set(texts.values())) == 1, "edit every service's Dockerfile the same way"
+
+
+@pytest.mark.parametrize("service", sorted(FACTORIES))
+def test_compose_service_has_its_own_database_and_the_shared_settings(service):
+    spec = COMPOSE["services"][service]
+    env = spec["environment"]
+    assert spec["build"] == {"context": ".", "dockerfile": f"services/{service}/Dockerfile"}
+    database = f"yunying_{service.replace('-', '_')}"
+    assert env[f"YUNYING_{_env_name(service)}_DATABASE_URL"].startswith("postgresql+asyncpg://")
+    assert env[f"YUNYING_{_env_name(service)}_DATABASE_URL"].endswith(f"@postgres:5432/{database}")
+    assert (
+        database.removeprefix("yunying_")
+        in COMPOSE["services"]["postgres"]["environment"]["YUNYING_DATABASES"].split()
+    )
+    assert env["YUNYING_BUS"] == "kafka"
+    assert env["YUNYING_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert "YUNYING_INTERNAL_TOKEN_SECRET" in env
+    for infra in INFRA:
+        assert spec["depends_on"][infra] == {"condition": "service_healthy"}
+    assert ("ports" in spec) == (service == "gateway")  # only the gateway is published
+
+
+def test_gateway_reaches_every_other_service_once_they_are_healthy():
+    gateway = COMPOSE["services"]["gateway"]
+    upstreams = json.loads(gateway["environment"]["YUNYING_GATEWAY_UPSTREAMS"])
+    others = set(FACTORIES) - {"gateway"}
+    assert upstreams == {service: f"http://{service}:8000" for service in others}
+    for service in others:
+        assert gateway["depends_on"][service] == {"condition": "service_healthy"}
+
+
+def test_infrastructure_uses_the_official_images_with_healthchecks():
+    assert COMPOSE["services"]["kafka"]["image"].startswith("apache/kafka:")
+    assert COMPOSE["services"]["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert COMPOSE["services"]["postgres"]["image"] == "postgres:16"
+    for infra in INFRA:
+        assert COMPOSE["services"][infra]["healthcheck"]["test"]
+
+
+def test_local_ports_match_the_gateways_default_upstreams():
+    """`make up` starts the services on BASE+1…; the gateway's defaults must point there."""
+    up = (REPO / "deploy/local/up.sh").read_text()
+    order = re.search(r"^ORDER=\(([^)]*)\)", up, re.MULTILINE).group(1).split()
+    assert {name: f"http://127.0.0.1:{8100 + i}" for i, name in enumerate(order, 1)} == (
+        DEFAULT_UPSTREAMS
+    )
+
+
+@pytest.mark.parametrize(
+    "script", ["deploy/local/up.sh", "deploy/local/down.sh", "deploy/docker/postgres-init.sh"]
+)
+def test_shell_scripts_parse(script):
+    result = subprocess.run(["bash", "-n", str(REPO / script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
