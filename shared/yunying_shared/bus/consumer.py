@@ -2,7 +2,9 @@
 
 For each message: parse the envelope (an invalid one goes to `<topic>.dlq` at once), then run
 the handler inside one transaction that also records the event id in the inbox, so the effects
-and the "seen" mark commit together. Offsets are committed only after that transaction. A handler
+and the "seen" mark commit together. A fetched batch is first tried in one such transaction (one
+commit for many events); if any event in it is invalid or fails, nothing of it is kept and its
+events go one at a time, each in its own transaction. Offsets are committed only after that transaction. A handler
 that keeps failing is retried with backoff `max_attempts` times, then dead-lettered, and the
 partition moves on. An outage of the database is not the event's fault: it is retried until the
 database is back, never dead-lettered.
@@ -70,6 +72,7 @@ class ConsumerRunner:
         backoff_max_seconds: float = 2.0,
         fetch_max_records: int = 200,
         lag_interval_seconds: float = 5.0,
+        transaction_max_events: int = 100,
     ) -> None:
         self.service = service
         self.group = group
@@ -83,6 +86,7 @@ class ConsumerRunner:
         self._backoff_max = backoff_max_seconds
         self._fetch_max = fetch_max_records
         self._lag_interval = lag_interval_seconds
+        self._transaction_max = transaction_max_events
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -120,19 +124,73 @@ class ConsumerRunner:
 
     async def _process_batch(self, subscription: Subscription, batch: list[Received]) -> None:
         positions: dict[TopicPartition, int] = {}
-        for message in batch:
+
+        def done(message: Received) -> None:
             tp = TopicPartition(message.topic, message.partition)
-            if tp in subscription.revoked_since_fetch():
-                continue  # another member owns it now and resumes from the last commit
-            if self._stopping.is_set() or not await self.process(message):
-                break
             positions[tp] = message.offset + 1
             subscription.processed(tp, message.offset + 1)
+
+        for start in range(0, len(batch), self._transaction_max):
+            revoked = subscription.revoked_since_fetch()
+            # another member owns a revoked partition now and resumes from the last commit
+            chunk = [m for m in batch[start:start + self._transaction_max]
+                     if TopicPartition(m.topic, m.partition) not in revoked]
+            if self._stopping.is_set():
+                break
+            if await self._handle_together(chunk):
+                for message in chunk:
+                    done(message)
+                continue
+            finished = True
+            for message in chunk:  # one at a time: retries, backoff, dead letters
+                if TopicPartition(message.topic, message.partition) in (
+                        subscription.revoked_since_fetch()):
+                    continue
+                if self._stopping.is_set() or not await self.process(message):
+                    finished = False
+                    break
+                done(message)
+            if not finished:
+                break
         if positions:
             try:
                 await subscription.commit(positions)
             except Exception as exc:  # e.g. a rebalance; the inbox drops the redelivery
                 log.warning("offset commit failed", service=self.service, error=repr(exc))
+
+    async def _handle_together(self, messages: list[Received]) -> bool:
+        """The fast path: many events in one transaction (one commit, one fsync). False, with
+        nothing applied, when any of them is invalid or fails: then they go one at a time."""
+        if not messages:
+            return True
+        try:
+            events = [parse_event(message.value) for message in messages]
+        except InvalidEvent:
+            return False
+        ours = [(envelope, payload) for envelope, payload in events
+                if envelope.type in self._handlers]
+        handled: list[str] = []
+        try:
+            async with self._database.session() as session, session.begin():
+                claimed = await inbox.claim_many(
+                    session, self._tables, consumer=self.group,
+                    events=[(envelope.id, envelope.type) for envelope, _ in ours])
+                for envelope, payload in ours:
+                    if envelope.id not in claimed:
+                        continue  # handled before, or earlier in this very batch
+                    claimed.discard(envelope.id)
+                    with bound_contextvars(event_id=str(envelope.id), event_type=envelope.type,
+                                           correlation_id=envelope.correlationid):
+                        await self._handlers[envelope.type](session, envelope, payload)
+                    handled.append(envelope.type)
+        except Exception as exc:
+            log.info("batch failed; handling its events one at a time", error=repr(exc))
+            return False
+        for event_type in handled:
+            HANDLED.labels(self.service, event_type).inc()
+        if len(ours) > len(handled):
+            DUPLICATES.labels(self.service).inc(len(ours) - len(handled))
+        return True
 
     async def process(self, message: Received) -> bool:
         """Handle or dead-letter one message. False only when stopping left it unhandled."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yunying_shared.bus.tables import BusTables
@@ -33,3 +33,29 @@ async def claim(
         )
     )
     return True
+
+
+async def claim_many(
+    session: AsyncSession, tables: BusTables, *, consumer: str, events: list[tuple[UUID, str]]
+) -> set[UUID]:
+    """The ids among `events` this consumer has not processed before (and now owns)."""
+    if not events:
+        return set()
+    ids = {event_id for event_id, _ in events}
+    seen = set(
+        (await session.scalars(
+            select(tables.inbox.c.event_id).where(
+                tables.inbox.c.consumer == consumer, tables.inbox.c.event_id.in_(ids)))).all()
+    )
+    now = datetime.now(UTC)
+    new: dict[UUID, str] = {}
+    for event_id, event_type in events:
+        if event_id not in seen:
+            new.setdefault(event_id, event_type)
+    if new:
+        await session.execute(insert(tables.inbox), [
+            {"consumer": consumer, "event_id": event_id, "event_type": event_type,
+             "processed_at": now}
+            for event_id, event_type in new.items()
+        ])
+    return set(new)
