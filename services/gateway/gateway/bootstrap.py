@@ -31,11 +31,15 @@ async def bootstrap(app: FastAPI) -> None:
         if await session.scalar(select(exists().where(User.id.is_not(None)))):
             return
         try:
-            admin = await create_user(session, email=settings.admin_email, password=password,
-                                      hasher=hasher_for(settings), is_superuser=True)
+            admin = await create_user(
+                session,
+                email=settings.admin_email,
+                password=password,
+                hasher=hasher_for(settings),
+                is_superuser=True,
+            )
             if settings.demo_workspace:
-                await create_workspace(session, creator_id=admin.id, name=DEMO_NAME,
-                                       slug=DEMO_SLUG)
+                await create_workspace(session, creator_id=admin.id, name=DEMO_NAME, slug=DEMO_SLUG)
             await session.commit()
         except (IntegrityError, Conflict):
             # Another replica starting at the same moment bootstrapped first.
@@ -47,9 +51,12 @@ async def bootstrap(app: FastAPI) -> None:
 
 def _instructions(settings: GatewaySettings, email: str, generated_password: str | None) -> str:
     url = settings.public_url.rstrip("/")
-    password = (f"{generated_password}   (generated: note it now, it is not shown again; set "
-                "YUNYING_ADMIN_PASSWORD to choose one)" if generated_password
-                else "the value of YUNYING_ADMIN_PASSWORD")
+    password = (
+        f"{generated_password}   (generated: note it now, it is not shown again; set "
+        "YUNYING_ADMIN_PASSWORD to choose one)"
+        if generated_password
+        else "the value of YUNYING_ADMIN_PASSWORD"
+    )
     demo = f"\n  Workspace: {DEMO_NAME} (slug {DEMO_SLUG!r})" if settings.demo_workspace else ""
     return (
         f"\nYunying: created the first admin.\n"
@@ -57,6 +64,6 @@ def _instructions(settings: GatewaySettings, email: str, generated_password: str
         f"  Email:     {email}\n"
         f"  Password:  {password}{demo}\n"
         f"  Log in:    curl -s {url}/v1/auth/login -H 'Content-Type: application/json' "
-        f"-d '{{\"email\": \"{email}\", \"password\": \"…\"}}'\n"
+        f'-d \'{{"email": "{email}", "password": "…"}}\'\n'
         f"  Then send `Authorization: Bearer <access_token>` with every request.\n"
     )

@@ -25,7 +25,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
+        if not isinstance(value, datetime):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 

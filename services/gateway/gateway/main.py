@@ -57,8 +57,9 @@ def create_app(
     gateway calls the URLs in `settings.upstreams`."""
     settings = settings or GatewaySettings.for_gateway()
     app = build_app(DEFINITION, settings, transport=transport)
-    app.state.rate_limiter = RateLimiter(rate_per_second=settings.api_key_rate_per_second,
-                                         burst=settings.api_key_burst)
+    app.state.rate_limiter = RateLimiter(
+        rate_per_second=settings.api_key_rate_per_second, burst=settings.api_key_burst
+    )
     service_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
-
 from sqlalchemy import func, select
 
 from gateway.config import GatewaySettings
@@ -37,12 +36,17 @@ def service_definition():
 def gateway_settings(tmp_path: Path) -> Callable[..., GatewaySettings]:
     def make(database_url: str = "", **overrides: Any) -> GatewaySettings:
         values: dict[str, Any] = {
-            "environment": Environment.TEST, "state_dir": tmp_path / "state",
-            "database_url": database_url, "relay_idle_seconds": 0.05,
-            "consumer_backoff_seconds": 0.01, "upstreams": {},
+            "environment": Environment.TEST,
+            "state_dir": tmp_path / "state",
+            "database_url": database_url,
+            "relay_idle_seconds": 0.05,
+            "consumer_backoff_seconds": 0.01,
+            "upstreams": {},
             "admin_password": ADMIN_PASSWORD,
             # Cheap hashes keep the suite fast; production keeps argon2's defaults.
-            "password_time_cost": 1, "password_memory_kib": 1024, "password_parallelism": 1,
+            "password_time_cost": 1,
+            "password_memory_kib": 1024,
+            "password_parallelism": 1,
             **overrides,
         }
         return GatewaySettings.for_gateway(**values)
@@ -58,10 +62,14 @@ class DownTransport(httpx.AsyncBaseTransport):
 
 
 def _claims(principal: Principal) -> dict[str, Any]:
-    return {"subject": principal.subject, "kind": principal.kind,
-            "workspace_id": str(principal.workspace_id) if principal.workspace_id else None,
-            "roles": sorted(principal.roles), "scopes": sorted(principal.scopes),
-            "is_superuser": principal.is_superuser}
+    return {
+        "subject": principal.subject,
+        "kind": principal.kind,
+        "workspace_id": str(principal.workspace_id) if principal.workspace_id else None,
+        "roles": sorted(principal.roles),
+        "scopes": sorted(principal.scopes),
+        "is_superuser": principal.is_superuser,
+    }
 
 
 def fake_segmentation(secret: str, recorded: set[UUID]) -> FastAPI:
@@ -72,8 +80,12 @@ def fake_segmentation(secret: str, recorded: set[UUID]) -> FastAPI:
 
     @app.api_route("/v1/segmentation/echo", methods=["GET", "POST"])
     async def echo(request: Request, principal: PrincipalDep) -> dict[str, Any]:
-        return {"principal": _claims(principal), "headers": request.headers.items(),
-                "query": request.url.query, "body": (await request.body()).decode()}
+        return {
+            "principal": _claims(principal),
+            "headers": request.headers.items(),
+            "query": request.url.query,
+            "body": (await request.body()).decode(),
+        }
 
     @app.post("/v1/events", dependencies=[Depends(require_scopes("events:write"))])
     async def events(principal: PrincipalDep) -> dict[str, Any]:
@@ -101,10 +113,12 @@ class Gateway:
     admin_email: str = ADMIN_EMAIL
     admin_password: str = ADMIN_PASSWORD
 
-    async def login(self, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
-                    ) -> dict[str, str]:
-        response = await self.client.post("/v1/auth/login",
-                                          json={"email": email, "password": password})
+    async def login(
+        self, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
+    ) -> dict[str, str]:
+        response = await self.client.post(
+            "/v1/auth/login", json={"email": email, "password": password}
+        )
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -128,9 +142,13 @@ async def gateway(database_url, gateway_settings, local_transport) -> AsyncItera
     settings = gateway_settings(database_url)
     recorded: set[UUID] = set()
     upstream = fake_segmentation(settings.internal_token_secret.get_secret_value(), recorded)
-    app = create_app(settings, transport=local_transport, upstreams={
-        "segmentation": httpx.ASGITransport(app=upstream),
-        "campaigns": DownTransport(),
-    })
+    app = create_app(
+        settings,
+        transport=local_transport,
+        upstreams={
+            "segmentation": httpx.ASGITransport(app=upstream),
+            "campaigns": DownTransport(),
+        },
+    )
     async with running(app) as client:
         yield Gateway(app, client, recorded)

@@ -11,24 +11,29 @@ from yunying_shared.testing.apps import running
 
 async def _counts(app):
     async with app.state.database.session() as session:
-        return [await session.scalar(select(func.count()).select_from(table))
-                for table in (User, Workspace, Membership, BUS.outbox)]
+        return [
+            await session.scalar(select(func.count()).select_from(table))
+            for table in (User, Workspace, Membership, BUS.outbox)
+        ]
 
 
 async def test_first_start_creates_admin_and_demo_and_restarts_create_nothing(
-        database_url, gateway_settings, local_transport, capsys):
+    database_url, gateway_settings, local_transport, capsys
+):
     settings = gateway_settings(database_url, admin_password=None, admin_email="boss@brand.cn")
     async with running(create_app(settings, transport=local_transport)) as client:
         printed = capsys.readouterr().out
         password = re.search(r"Password:\s+(\S+)\s+\(generated", printed).group(1)
         assert "boss@brand.cn" in printed
         assert f"{settings.public_url}/docs" in printed
-        login = await client.post("/v1/auth/login",
-                                  json={"email": "boss@brand.cn", "password": password})
+        login = await client.post(
+            "/v1/auth/login", json={"email": "boss@brand.cn", "password": password}
+        )
         assert login.status_code == 200, login.text
         token = login.json()["access_token"]
-        workspaces = await client.get("/v1/workspaces",
-                                      headers={"Authorization": f"Bearer {token}"})
+        workspaces = await client.get(
+            "/v1/workspaces", headers={"Authorization": f"Bearer {token}"}
+        )
         assert [(w["slug"], w["role"]) for w in workspaces.json()] == [("demo", "admin")]
         first = await _counts(client._transport.app)  # type: ignore[attr-defined]
     assert first == [1, 1, 1, 1]
@@ -37,21 +42,25 @@ async def test_first_start_creates_admin_and_demo_and_restarts_create_nothing(
     async with running(app) as client:
         assert capsys.readouterr().out == ""
         assert await _counts(app) == first
-        again = await client.post("/v1/auth/login",
-                                  json={"email": "boss@brand.cn", "password": password})
+        again = await client.post(
+            "/v1/auth/login", json={"email": "boss@brand.cn", "password": password}
+        )
         assert again.status_code == 200
 
 
-async def test_chosen_password_is_used_and_not_printed(database_url, gateway_settings,
-                                                       local_transport, capsys):
-    settings = gateway_settings(database_url, admin_password="chosen-passw0rd",
-                                demo_workspace=False)
+async def test_chosen_password_is_used_and_not_printed(
+    database_url, gateway_settings, local_transport, capsys
+):
+    settings = gateway_settings(
+        database_url, admin_password="chosen-passw0rd", demo_workspace=False
+    )
     app = create_app(settings, transport=local_transport)
     async with running(app) as client:
         printed = capsys.readouterr().out
         assert "chosen-passw0rd" not in printed
         assert "YUNYING_ADMIN_PASSWORD" in printed
-        login = await client.post("/v1/auth/login", json={"email": settings.admin_email,
-                                                          "password": "chosen-passw0rd"})
+        login = await client.post(
+            "/v1/auth/login", json={"email": settings.admin_email, "password": "chosen-passw0rd"}
+        )
         assert login.status_code == 200
         assert await _counts(app) == [1, 0, 0, 0]

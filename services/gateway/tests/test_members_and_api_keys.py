@@ -1,7 +1,8 @@
 async def _add(gateway, headers, workspace, email, role, password=None):
     body = {"email": email, "role": role, **({"password": password} if password else {})}
-    return await gateway.client.post(f"/v1/workspaces/{workspace}/members", headers=headers,
-                                     json=body)
+    return await gateway.client.post(
+        f"/v1/workspaces/{workspace}/members", headers=headers, json=body
+    )
 
 
 async def test_roles_decide_who_manages_a_workspace(gateway):
@@ -14,14 +15,19 @@ async def test_roles_decide_who_manages_a_workspace(gateway):
 
     listed = await gateway.client.get(f"/v1/workspaces/{demo}/members", headers=operator)
     assert sorted(m["role"] for m in listed.json()) == ["admin", "operator"]
-    key = await gateway.client.post(f"/v1/workspaces/{demo}/api-keys", headers=operator,
-                                    json={"name": "CRM", "scopes": ["events:write"]})
+    key = await gateway.client.post(
+        f"/v1/workspaces/{demo}/api-keys",
+        headers=operator,
+        json={"name": "CRM", "scopes": ["events:write"]},
+    )
     assert key.status_code == 403
     assert key.headers["content-type"] == "application/problem+json"
-    assert (await _add(gateway, operator, demo, "x@brand.example", "admin", "x-passw0rd")
-            ).status_code == 403
-    assert (await gateway.client.get(f"/v1/workspaces/{demo}/api-keys", headers=operator)
-            ).status_code == 403
+    assert (
+        await _add(gateway, operator, demo, "x@brand.example", "admin", "x-passw0rd")
+    ).status_code == 403
+    assert (
+        await gateway.client.get(f"/v1/workspaces/{demo}/api-keys", headers=operator)
+    ).status_code == 403
 
     duplicate = await _add(gateway, admin, demo, "operator@brand.example", "analyst")
     assert duplicate.status_code == 409
@@ -33,18 +39,20 @@ async def test_member_roles_change_and_the_last_admin_stays(gateway):
     me = (await gateway.client.get("/v1/me", headers=admin)).json()["id"]
     user = (await _add(gateway, admin, demo, "r@brand.example", "reviewer", "r-passw0rd")).json()
 
-    patched = await gateway.client.patch(f"/v1/workspaces/{demo}/members/{user['user_id']}",
-                                         headers=admin, json={"role": "operator"})
+    patched = await gateway.client.patch(
+        f"/v1/workspaces/{demo}/members/{user['user_id']}", headers=admin, json={"role": "operator"}
+    )
     assert patched.json()["role"] == "operator"
-    demote_last = await gateway.client.patch(f"/v1/workspaces/{demo}/members/{me}",
-                                             headers=admin, json={"role": "analyst"})
+    demote_last = await gateway.client.patch(
+        f"/v1/workspaces/{demo}/members/{me}", headers=admin, json={"role": "analyst"}
+    )
     assert demote_last.status_code == 409
-    remove_last = await gateway.client.delete(f"/v1/workspaces/{demo}/members/{me}",
-                                              headers=admin)
+    remove_last = await gateway.client.delete(f"/v1/workspaces/{demo}/members/{me}", headers=admin)
     assert remove_last.status_code == 409
 
-    removed = await gateway.client.delete(f"/v1/workspaces/{demo}/members/{user['user_id']}",
-                                          headers=admin)
+    removed = await gateway.client.delete(
+        f"/v1/workspaces/{demo}/members/{user['user_id']}", headers=admin
+    )
     assert removed.status_code == 204
     gone = await gateway.client.get(f"/v1/workspaces/{demo}/members", headers=admin)
     assert [m["email"] for m in gone.json()] == [gateway.admin_email]
@@ -64,8 +72,11 @@ async def test_new_member_without_password_names_the_field(gateway):
 async def test_api_key_is_shown_once_works_and_can_be_revoked(gateway):
     admin = await gateway.login()
     demo = await gateway.demo_id(admin)
-    created = await gateway.client.post(f"/v1/workspaces/{demo}/api-keys", headers=admin,
-                                        json={"name": "CRM sync", "scopes": ["events:write"]})
+    created = await gateway.client.post(
+        f"/v1/workspaces/{demo}/api-keys",
+        headers=admin,
+        json={"name": "CRM sync", "scopes": ["events:write"]},
+    )
     assert created.status_code == 201, created.text
     key = created.json()["key"]
     assert key.startswith(f"yk_{created.json()['prefix']}_")
@@ -82,7 +93,8 @@ async def test_api_key_is_shown_once_works_and_can_be_revoked(gateway):
     assert (await gateway.client.get("/v1/me", headers={"X-API-Key": key})).status_code == 403
 
     revoked = await gateway.client.delete(
-        f"/v1/workspaces/{demo}/api-keys/{created.json()['id']}", headers=admin)
+        f"/v1/workspaces/{demo}/api-keys/{created.json()['id']}", headers=admin
+    )
     assert revoked.status_code == 204
     after = await gateway.client.post("/v1/events", headers={"X-API-Key": key}, json={"n": 1})
     assert after.status_code == 401
@@ -92,17 +104,23 @@ async def test_api_key_is_shown_once_works_and_can_be_revoked(gateway):
 async def test_api_key_scopes_are_enforced_and_validated(gateway):
     admin = await gateway.login()
     demo = await gateway.demo_id(admin)
-    reader = (await gateway.client.post(f"/v1/workspaces/{demo}/api-keys", headers=admin,
-                                        json={"name": "BI", "scopes": ["segments:read"]})).json()
-    denied = await gateway.client.post("/v1/events", headers={"X-API-Key": reader["key"]},
-                                       json={})
+    reader = (
+        await gateway.client.post(
+            f"/v1/workspaces/{demo}/api-keys",
+            headers=admin,
+            json={"name": "BI", "scopes": ["segments:read"]},
+        )
+    ).json()
+    denied = await gateway.client.post("/v1/events", headers={"X-API-Key": reader["key"]}, json={})
     assert denied.status_code == 403
 
-    unknown = await gateway.client.post(f"/v1/workspaces/{demo}/api-keys", headers=admin,
-                                        json={"name": "x", "scopes": ["root:everything"]})
+    unknown = await gateway.client.post(
+        f"/v1/workspaces/{demo}/api-keys",
+        headers=admin,
+        json={"name": "x", "scopes": ["root:everything"]},
+    )
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["field"] == "body.scopes.0"
     for bogus in ("yk_nope_nope", "garbage", reader["key"] + "x"):
-        response = await gateway.client.get("/v1/segmentation/echo",
-                                            headers={"X-API-Key": bogus})
+        response = await gateway.client.get("/v1/segmentation/echo", headers={"X-API-Key": bogus})
         assert response.status_code == 401, bogus

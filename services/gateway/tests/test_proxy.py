@@ -22,14 +22,28 @@ async def test_forwards_as_the_caller_with_an_internal_token(gateway):
     me = (await gateway.client.get("/v1/me", headers=headers)).json()
     demo = await gateway.demo_id(headers)
     response = await gateway.client.post(
-        "/v1/segmentation/echo?page=2&q=%E5%BF%AB", content=b"hello",
-        headers={**headers, "X-Request-ID": "req-123", "X-Correlation-ID": "corr-9",
-                 INTERNAL_TOKEN_HEADER: "forged", "X-Custom": "kept",
-                 "Connection": "X-Secret-Hop", "X-Secret-Hop": "dropped"})
+        "/v1/segmentation/echo?page=2&q=%E5%BF%AB",
+        content=b"hello",
+        headers={
+            **headers,
+            "X-Request-ID": "req-123",
+            "X-Correlation-ID": "corr-9",
+            INTERNAL_TOKEN_HEADER: "forged",
+            "X-Custom": "kept",
+            "Connection": "X-Secret-Hop",
+            "X-Secret-Hop": "dropped",
+        },
+    )
     assert response.status_code == 200, response.text
     echoed = response.json()
-    assert echoed["principal"] == {"subject": me["id"], "kind": "user", "workspace_id": demo,
-                                   "roles": ["admin"], "scopes": [], "is_superuser": True}
+    assert echoed["principal"] == {
+        "subject": me["id"],
+        "kind": "user",
+        "workspace_id": demo,
+        "roles": ["admin"],
+        "scopes": [],
+        "is_superuser": True,
+    }
     upstream_headers = {}
     for name, value in echoed["headers"]:
         upstream_headers.setdefault(name, []).append(value)
@@ -71,12 +85,17 @@ async def test_unreachable_network_upstream_is_503(gateway_settings, local_trans
     settings = gateway_settings(upstreams={"segmentation": "http://127.0.0.1:9"})
     app = create_app(settings, transport=local_transport)
     async with running(app) as client:
-        login = await client.post("/v1/auth/login", json={
-            "email": settings.admin_email,
-            "password": settings.admin_password.get_secret_value()})
+        login = await client.post(
+            "/v1/auth/login",
+            json={
+                "email": settings.admin_email,
+                "password": settings.admin_password.get_secret_value(),
+            },
+        )
         token = login.json()["access_token"]
-        response = await client.get("/v1/segmentation/workspace",
-                                    headers={"Authorization": f"Bearer {token}"})
+        response = await client.get(
+            "/v1/segmentation/workspace", headers={"Authorization": f"Bearer {token}"}
+        )
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
 
@@ -93,11 +112,20 @@ async def test_unknown_paths_are_404_and_anonymous_calls_401(gateway):
 async def test_api_keys_are_rate_limited(gateway):
     admin = await gateway.login()
     demo = await gateway.demo_id(admin)
-    key = (await gateway.client.post(f"/v1/workspaces/{demo}/api-keys", headers=admin,
-                                     json={"name": "CRM", "scopes": ["events:write"]})).json()
+    key = (
+        await gateway.client.post(
+            f"/v1/workspaces/{demo}/api-keys",
+            headers=admin,
+            json={"name": "CRM", "scopes": ["events:write"]},
+        )
+    ).json()
     gateway.app.state.rate_limiter = RateLimiter(rate_per_second=0.01, burst=2)
-    statuses = [(await gateway.client.post("/v1/events", headers={"X-API-Key": key["key"]},
-                                           json={})).status_code for _ in range(2)]
+    statuses = [
+        (
+            await gateway.client.post("/v1/events", headers={"X-API-Key": key["key"]}, json={})
+        ).status_code
+        for _ in range(2)
+    ]
     assert statuses == [200, 200]
     limited = await gateway.client.post("/v1/events", headers={"X-API-Key": key["key"]}, json={})
     assert limited.status_code == 429

@@ -34,5 +34,6 @@ def test_default_jwt_secret_is_refused_in_production(monkeypatch):
     monkeypatch.setenv("YUNYING_INTERNAL_TOKEN_SECRET", "x" * 40)
     with pytest.raises(ValidationError, match="JWT_SECRET"):
         GatewaySettings.for_gateway(environment="production")
-    assert GatewaySettings.for_gateway(environment="production",
-                                       jwt_secret="y" * 40).jwt_secret.get_secret_value()
+    assert GatewaySettings.for_gateway(
+        environment="production", jwt_secret="y" * 40
+    ).jwt_secret.get_secret_value()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response
@@ -14,39 +15,67 @@ from yunying_shared.db import SessionDep
 
 router = APIRouter(prefix="/v1/workspaces/{workspace_id}/api-keys", tags=["api keys"])
 
-ERRORS = {403: {"description": "The caller is not an admin of the workspace"},
-          404: {"description": "Unknown workspace (or not a member), or unknown key"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The caller is not an admin of the workspace"},
+    404: {"description": "Unknown workspace (or not a member), or unknown key"},
+}
 
 
 async def _require_admin(session: AsyncSession, user: Principal, workspace_id: UUID) -> None:
-    await require_member(session, user_id=user_id_of(user), workspace_id=workspace_id,
-                         roles=(Role.ADMIN,), is_superuser=user.is_superuser)
+    await require_member(
+        session,
+        user_id=user_id_of(user),
+        workspace_id=workspace_id,
+        roles=(Role.ADMIN,),
+        is_superuser=user.is_superuser,
+    )
 
 
-@router.post("", status_code=201, response_model=ApiKeyCreated, summary="Create an API key",
-             description="Workspace admins only. The full key is in this response and nowhere "
-             "else: only its prefix and a hash of its secret are stored.", responses=ERRORS)
-async def create_key(workspace_id: UUID, body: ApiKeyIn, session: SessionDep, user: UserDep
-                     ) -> ApiKeyCreated:
+@router.post(
+    "",
+    status_code=201,
+    response_model=ApiKeyCreated,
+    summary="Create an API key",
+    description="Workspace admins only. The full key is in this response and nowhere "
+    "else: only its prefix and a hash of its secret are stored.",
+    responses=ERRORS,
+)
+async def create_key(
+    workspace_id: UUID, body: ApiKeyIn, session: SessionDep, user: UserDep
+) -> ApiKeyCreated:
     await _require_admin(session, user, workspace_id)
-    return await service.create_key(session, workspace_id=workspace_id, name=body.name,
-                                    scopes=body.scopes, created_by=user_id_of(user))
+    return await service.create_key(
+        session,
+        workspace_id=workspace_id,
+        name=body.name,
+        scopes=body.scopes,
+        created_by=user_id_of(user),
+    )
 
 
-@router.get("", response_model=list[ApiKeyOut], summary="List API keys",
-            description="Workspace admins only. Secrets are never shown again.",
-            responses=ERRORS)
+@router.get(
+    "",
+    response_model=list[ApiKeyOut],
+    summary="List API keys",
+    description="Workspace admins only. Secrets are never shown again.",
+    responses=ERRORS,
+)
 async def list_keys(workspace_id: UUID, session: SessionDep, user: UserDep) -> list[ApiKeyOut]:
     await _require_admin(session, user, workspace_id)
     return await service.list_keys(session, workspace_id=workspace_id)
 
 
-@router.delete("/{key_id}", status_code=204, response_class=Response,
-               summary="Revoke an API key",
-               description="Workspace admins only. The key stops working at once.",
-               responses=ERRORS)
-async def revoke_key(workspace_id: UUID, key_id: UUID, session: SessionDep, user: UserDep
-                     ) -> Response:
+@router.delete(
+    "/{key_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Revoke an API key",
+    description="Workspace admins only. The key stops working at once.",
+    responses=ERRORS,
+)
+async def revoke_key(
+    workspace_id: UUID, key_id: UUID, session: SessionDep, user: UserDep
+) -> Response:
     await _require_admin(session, user, workspace_id)
     await service.revoke_key(session, workspace_id=workspace_id, key_id=key_id)
     return Response(status_code=204)

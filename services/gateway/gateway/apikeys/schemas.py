@@ -11,19 +11,36 @@ EXAMPLE_ID = "3f0c6a1e-2b7d-4c8e-9f1a-5d6e7f8a9b0c"
 
 
 class ApiKeyIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={
-        "examples": [{"name": "CRM sync", "scopes": ["events:write"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "CRM sync", "scopes": ["events:write"]}]}
+    )
 
-    name: str = Field(min_length=1, max_length=100, description="What the key is for",
-                      examples=["CRM sync"])
-    scopes: list[Scope] = Field(min_length=1, max_length=len(Scope),
-                                description="What the key may do", examples=[["events:write"]])
+    name: str = Field(
+        min_length=1, max_length=100, description="What the key is for", examples=["CRM sync"]
+    )
+    scopes: list[Scope] = Field(
+        min_length=1,
+        max_length=len(Scope),
+        description="What the key may do",
+        examples=[["events:write"]],
+    )
 
 
 class ApiKeyOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": EXAMPLE_ID, "name": "CRM sync", "prefix": "a1b2c3d4e5f6",
-        "scopes": ["events:write"], "created_at": "2026-11-26T08:00:00Z", "revoked_at": None}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": EXAMPLE_ID,
+                    "name": "CRM sync",
+                    "prefix": "a1b2c3d4e5f6",
+                    "scopes": ["events:write"],
+                    "created_at": "2026-11-26T08:00:00Z",
+                    "revoked_at": None,
+                }
+            ]
+        }
+    )
 
     id: UUID
     name: str
@@ -34,9 +51,20 @@ class ApiKeyOut(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyOut):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": EXAMPLE_ID, "name": "CRM sync", "prefix": "a1b2c3d4e5f6",
-        "scopes": ["events:write"], "created_at": "2026-11-26T08:00:00Z", "revoked_at": None,
-        "key": "yk_a1b2c3d4e5f6_Zm9vYmFy…"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": EXAMPLE_ID,
+                    "name": "CRM sync",
+                    "prefix": "a1b2c3d4e5f6",
+                    "scopes": ["events:write"],
+                    "created_at": "2026-11-26T08:00:00Z",
+                    "revoked_at": None,
+                    "key": "yk_a1b2c3d4e5f6_Zm9vYmFy…",
+                }
+            ]
+        }
+    )
 
     key: str = Field(description="Send it as `X-API-Key`. Shown only now: store it safely.")

@@ -19,17 +19,34 @@ KEY_MARK = "yk"
 
 
 def _out(key: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(id=key.id, name=key.name, prefix=key.prefix,
-                     scopes=[Scope(s) for s in key.scopes], created_at=key.created_at,
-                     revoked_at=key.revoked_at)
+    return ApiKeyOut(
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        scopes=[Scope(s) for s in key.scopes],
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+    )
 
 
-async def create_key(session: AsyncSession, *, workspace_id: uuid.UUID, name: str,
-                     scopes: list[Scope], created_by: uuid.UUID | None) -> ApiKeyCreated:
+async def create_key(
+    session: AsyncSession,
+    *,
+    workspace_id: uuid.UUID,
+    name: str,
+    scopes: list[Scope],
+    created_by: uuid.UUID | None,
+) -> ApiKeyCreated:
     prefix, secret = secrets.token_hex(6), new_secret()
-    key = ApiKey(workspace_id=workspace_id, name=name, prefix=prefix,
-                 secret_hash=sha256_hex(secret), scopes=sorted({s.value for s in scopes}),
-                 created_by=created_by, created_at=utcnow())
+    key = ApiKey(
+        workspace_id=workspace_id,
+        name=name,
+        prefix=prefix,
+        secret_hash=sha256_hex(secret),
+        scopes=sorted({s.value for s in scopes}),
+        created_by=created_by,
+        created_at=utcnow(),
+    )
     session.add(key)
     await session.flush()
     return ApiKeyCreated(**_out(key).model_dump(), key=f"{KEY_MARK}_{prefix}_{secret}")
@@ -37,14 +54,15 @@ async def create_key(session: AsyncSession, *, workspace_id: uuid.UUID, name: st
 
 async def list_keys(session: AsyncSession, *, workspace_id: uuid.UUID) -> list[ApiKeyOut]:
     keys = await session.scalars(
-        select(ApiKey).where(ApiKey.workspace_id == workspace_id).order_by(ApiKey.created_at))
+        select(ApiKey).where(ApiKey.workspace_id == workspace_id).order_by(ApiKey.created_at)
+    )
     return [_out(key) for key in keys]
 
 
-async def revoke_key(session: AsyncSession, *, workspace_id: uuid.UUID, key_id: uuid.UUID
-                     ) -> None:
+async def revoke_key(session: AsyncSession, *, workspace_id: uuid.UUID, key_id: uuid.UUID) -> None:
     key = await session.scalar(
-        select(ApiKey).where(ApiKey.workspace_id == workspace_id, ApiKey.id == key_id))
+        select(ApiKey).where(ApiKey.workspace_id == workspace_id, ApiKey.id == key_id)
+    )
     if key is None:
         raise NotFound("API key not found.")
     if key.revoked_at is None:
@@ -59,8 +77,15 @@ async def principal_for_key(session: AsyncSession, *, presented: str) -> Princip
     key = None
     if mark == KEY_MARK and prefix and secret:
         key = await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-    if (key is None or key.revoked_at is not None
-            or not hmac.compare_digest(key.secret_hash, sha256_hex(secret))):
+    if (
+        key is None
+        or key.revoked_at is not None
+        or not hmac.compare_digest(key.secret_hash, sha256_hex(secret))
+    ):
         raise Unauthorized("Invalid or revoked API key.")
-    return Principal(subject=str(key.id), kind="api_key", workspace_id=key.workspace_id,
-                     scopes=frozenset(key.scopes))
+    return Principal(
+        subject=str(key.id),
+        kind="api_key",
+        workspace_id=key.workspace_id,
+        scopes=frozenset(key.scopes),
+    )

@@ -34,15 +34,17 @@ def gateway_authenticator(settings: ServiceSettings) -> Authenticator:
         api_key = headers.get("x-api-key")
         bearer = _bearer(headers.get("authorization"))
         if api_key is None and bearer is None:
-            raise Unauthorized("Authentication required: send `Authorization: Bearer <token>` "
-                               "or `X-API-Key`.")
+            raise Unauthorized(
+                "Authentication required: send `Authorization: Bearer <token>` or `X-API-Key`."
+            )
         async with database.session() as session:
             if api_key is not None:
                 return await principal_for_key(session, presented=api_key)
             assert bearer is not None
             user_id = read_access_token(bearer, secret=secret)
-            return await _user_principal(session, user_id=user_id,
-                                         workspace=headers.get(WORKSPACE_HEADER))
+            return await _user_principal(
+                session, user_id=user_id, workspace=headers.get(WORKSPACE_HEADER)
+            )
 
     return authenticate
 
@@ -56,8 +58,9 @@ def _bearer(authorization: str | None) -> str | None:
     return token.strip()
 
 
-async def _user_principal(session: AsyncSession, *, user_id: UUID, workspace: str | None
-                          ) -> Principal:
+async def _user_principal(
+    session: AsyncSession, *, user_id: UUID, workspace: str | None
+) -> Principal:
     """The user in the workspace they named, or in their only one; without either, in none."""
     user = await get_active_user(session, user_id=user_id)
     memberships = select(Membership).where(Membership.user_id == user.id)
@@ -72,7 +75,9 @@ async def _user_principal(session: AsyncSession, *, user_id: UUID, workspace: st
         raise WorkspaceNotFound()
     chosen = found[0] if len(found) == 1 else None
     return Principal(
-        subject=str(user.id), kind="user", is_superuser=user.is_superuser,
+        subject=str(user.id),
+        kind="user",
+        is_superuser=user.is_superuser,
         workspace_id=chosen.workspace_id if chosen else None,
         roles=frozenset({chosen.role}) if chosen else frozenset(),
     )

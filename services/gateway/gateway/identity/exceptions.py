@@ -22,5 +22,6 @@ class RefreshTokenReused(InvalidRefreshToken):
     code = "refresh_token_reused"
 
     def __init__(self) -> None:
-        super().__init__("The refresh token was already used; every session from that login "
-                         "has been signed out.")
+        super().__init__(
+            "The refresh token was already used; every session from that login has been signed out."
+        )

@@ -10,37 +10,61 @@ from yunying_shared.auth import Role
 
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=320,
-                      pattern=r"^[^@\s]+@[^@\s]+$"),
-    Field(description="Email address; compared case-insensitively",
-          examples=["operator@brand.example"]),
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=3,
+        max_length=320,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+    ),
+    Field(
+        description="Email address; compared case-insensitively",
+        examples=["operator@brand.example"],
+    ),
 ]
 NewPassword = Annotated[
-    str, Field(min_length=8, max_length=1024, description="At least 8 characters",
-               examples=["correct-horse-battery"]),
+    str,
+    Field(
+        min_length=8,
+        max_length=1024,
+        description="At least 8 characters",
+        examples=["correct-horse-battery"],
+    ),
 ]
 
 
 class LoginIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={
-        "examples": [{"email": "admin@yunying.local", "password": "s3cret-passw0rd"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "admin@yunying.local", "password": "s3cret-passw0rd"}]
+        }
+    )
 
     email: Email
     password: str = Field(min_length=1, max_length=1024, description="The user's password")
 
 
 class RefreshIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={
-        "examples": [{"refresh_token": "hT3q0f2nW1m…"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"refresh_token": "hT3q0f2nW1m…"}]})
 
-    refresh_token: str = Field(min_length=1, max_length=200,
-                               description="The refresh token from login or the last refresh")
+    refresh_token: str = Field(
+        min_length=1, max_length=200, description="The refresh token from login or the last refresh"
+    )
 
 
 class TokenPair(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "access_token": "eyJhbGciOiJIUzI1NiIs…", "refresh_token": "hT3q0f2nW1m…",
-        "token_type": "bearer", "expires_in": 900}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIs…",
+                    "refresh_token": "hT3q0f2nW1m…",
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                }
+            ]
+        }
+    )
 
     access_token: str = Field(description="JWT for `Authorization: Bearer …`")
     refresh_token: str = Field(description="Single use: exchange it at /v1/auth/refresh")
@@ -49,9 +73,18 @@ class TokenPair(BaseModel):
 
 
 class MembershipOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "workspace_id": "0b0e7c1e-6f7a-4d2b-9a51-2f1d7c1e2a3b", "workspace_name": "Demo",
-        "workspace_slug": "demo", "role": "admin"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workspace_id": "0b0e7c1e-6f7a-4d2b-9a51-2f1d7c1e2a3b",
+                    "workspace_name": "Demo",
+                    "workspace_slug": "demo",
+                    "role": "admin",
+                }
+            ]
+        }
+    )
 
     workspace_id: UUID
     workspace_name: str
@@ -60,9 +93,19 @@ class MembershipOut(BaseModel):
 
 
 class MeOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "6c1f0a52-8f0e-4a59-9d0c-3c2b1a0f9e8d", "email": "admin@yunying.local",
-        "is_superuser": True, "created_at": "2026-11-26T08:00:00Z", "memberships": []}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6c1f0a52-8f0e-4a59-9d0c-3c2b1a0f9e8d",
+                    "email": "admin@yunying.local",
+                    "is_superuser": True,
+                    "created_at": "2026-11-26T08:00:00Z",
+                    "memberships": [],
+                }
+            ]
+        }
+    )
 
     id: UUID
     email: str

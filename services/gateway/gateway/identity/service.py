@@ -31,25 +31,37 @@ async def get_active_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
     return user
 
 
-async def create_user(session: AsyncSession, *, email: str, password: str,
-                      hasher: PasswordHasher, is_superuser: bool = False) -> User:
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    hasher: PasswordHasher,
+    is_superuser: bool = False,
+) -> User:
     if await find_user_by_email(session, email=email) is not None:
         raise Conflict(f"A user with the email {email!r} already exists.")
     password_hash = await passwords.hash_password(hasher, password)
-    user = User(email=email.strip().lower(), password_hash=password_hash,
-                is_superuser=is_superuser, is_active=True)
+    user = User(
+        email=email.strip().lower(),
+        password_hash=password_hash,
+        is_superuser=is_superuser,
+        is_active=True,
+    )
     session.add(user)
     await session.flush()
     return user
 
 
-async def login(session: AsyncSession, *, email: str, password: str,
-                settings: GatewaySettings) -> TokenPair:
+async def login(
+    session: AsyncSession, *, email: str, password: str, settings: GatewaySettings
+) -> TokenPair:
     hasher = passwords.hasher_for(settings)
     found = await find_user_by_email(session, email=email)
     user = found if found is not None and found.is_active else None
-    matches = await passwords.verify_password(hasher, user.password_hash if user else None,
-                                              password)
+    matches = await passwords.verify_password(
+        hasher, user.password_hash if user else None, password
+    )
     if user is None or not matches:
         raise InvalidCredentials()
     if hasher.check_needs_rehash(user.password_hash):
@@ -57,10 +69,12 @@ async def login(session: AsyncSession, *, email: str, password: str,
     return await _issue_pair(session, user_id=user.id, family_id=uuid.uuid4(), settings=settings)
 
 
-async def refresh(session: AsyncSession, *, refresh_token: str,
-                  settings: GatewaySettings) -> TokenPair:
+async def refresh(
+    session: AsyncSession, *, refresh_token: str, settings: GatewaySettings
+) -> TokenPair:
     token = await session.scalar(
-        select(RefreshToken).where(RefreshToken.token_hash == tokens.sha256_hex(refresh_token)))
+        select(RefreshToken).where(RefreshToken.token_hash == tokens.sha256_hex(refresh_token))
+    )
     if token is None:
         raise InvalidRefreshToken()
     if token.revoked_at is not None or not await _claim(session, token):
@@ -69,14 +83,17 @@ async def refresh(session: AsyncSession, *, refresh_token: str,
     if token.expires_at <= utcnow():
         raise InvalidRefreshToken()
     await get_active_user(session, user_id=token.user_id)
-    return await _issue_pair(session, user_id=token.user_id, family_id=token.family_id,
-                             settings=settings)
+    return await _issue_pair(
+        session, user_id=token.user_id, family_id=token.family_id, settings=settings
+    )
 
 
 async def logout(session: AsyncSession, *, refresh_token: str) -> None:
     family_id = await session.scalar(
-        select(RefreshToken.family_id)
-        .where(RefreshToken.token_hash == tokens.sha256_hex(refresh_token)))
+        select(RefreshToken.family_id).where(
+            RefreshToken.token_hash == tokens.sha256_hex(refresh_token)
+        )
+    )
     if family_id is not None:
         await revoke_family(session, family_id=family_id)
 
@@ -85,7 +102,8 @@ async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> None:
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow()))
+        .values(revoked_at=utcnow())
+    )
 
 
 async def _claim(session: AsyncSession, token: RefreshToken) -> bool:
@@ -95,18 +113,29 @@ async def _claim(session: AsyncSession, token: RefreshToken) -> bool:
         update(RefreshToken)
         .where(RefreshToken.id == token.id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def _issue_pair(session: AsyncSession, *, user_id: uuid.UUID, family_id: uuid.UUID,
-                      settings: GatewaySettings) -> TokenPair:
+async def _issue_pair(
+    session: AsyncSession, *, user_id: uuid.UUID, family_id: uuid.UUID, settings: GatewaySettings
+) -> TokenPair:
     secret = tokens.new_secret()
-    session.add(RefreshToken(
-        user_id=user_id, family_id=family_id, token_hash=tokens.sha256_hex(secret),
-        expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds)))
+    session.add(
+        RefreshToken(
+            user_id=user_id,
+            family_id=family_id,
+            token_hash=tokens.sha256_hex(secret),
+            expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds),
+        )
+    )
     await session.flush()
-    access = tokens.issue_access_token(user_id, secret=settings.jwt_secret.get_secret_value(),
-                                       ttl_seconds=settings.access_token_ttl_seconds)
-    return TokenPair(access_token=access, refresh_token=secret,
-                     expires_in=settings.access_token_ttl_seconds)
+    access = tokens.issue_access_token(
+        user_id,
+        secret=settings.jwt_secret.get_secret_value(),
+        ttl_seconds=settings.access_token_ttl_seconds,
+    )
+    return TokenPair(
+        access_token=access, refresh_token=secret, expires_in=settings.access_token_ttl_seconds
+    )

@@ -15,18 +15,29 @@ ACCESS_TYPE = "access"
 ISSUER = "yunying-gateway"
 
 
-def issue_access_token(user_id: UUID, *, secret: str, ttl_seconds: int,
-                       now: int | None = None) -> str:
+def issue_access_token(
+    user_id: UUID, *, secret: str, ttl_seconds: int, now: int | None = None
+) -> str:
     issued = int(time.time()) if now is None else now
-    claims = {"iss": ISSUER, "sub": str(user_id), "typ": ACCESS_TYPE, "iat": issued,
-              "exp": issued + ttl_seconds}
+    claims = {
+        "iss": ISSUER,
+        "sub": str(user_id),
+        "typ": ACCESS_TYPE,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def read_access_token(token: str, *, secret: str) -> UUID:
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER,
-                            options={"require": ["exp", "sub", "typ"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "typ"]},
+        )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The access token has expired: refresh it.") from exc
     except jwt.PyJWTError as exc:

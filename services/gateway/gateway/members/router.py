@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response
@@ -15,52 +16,84 @@ from yunying_shared.db import SessionDep
 
 router = APIRouter(prefix="/v1/workspaces/{workspace_id}/members", tags=["members"])
 
-ERRORS = {403: {"description": "The caller is not an admin of the workspace"},
-          404: {"description": "Unknown workspace (or not a member), or unknown member"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The caller is not an admin of the workspace"},
+    404: {"description": "Unknown workspace (or not a member), or unknown member"},
+}
 
 
 async def _require_admin(session: AsyncSession, user: Principal, workspace_id: UUID) -> None:
-    await require_member(session, user_id=user_id_of(user), workspace_id=workspace_id,
-                         roles=(Role.ADMIN,), is_superuser=user.is_superuser)
+    await require_member(
+        session,
+        user_id=user_id_of(user),
+        workspace_id=workspace_id,
+        roles=(Role.ADMIN,),
+        is_superuser=user.is_superuser,
+    )
 
 
-@router.post("", status_code=201, response_model=MemberOut, summary="Add a member",
-             description="Workspace admins only. Adds an existing user by email, or creates "
-             "the user when a password is given.",
-             responses={**ERRORS, 409: {"description": "Already a member"}})
-async def add_member(workspace_id: UUID, body: MemberIn, session: SessionDep, user: UserDep,
-                     settings: SettingsDep) -> MemberOut:
+@router.post(
+    "",
+    status_code=201,
+    response_model=MemberOut,
+    summary="Add a member",
+    description="Workspace admins only. Adds an existing user by email, or creates "
+    "the user when a password is given.",
+    responses={**ERRORS, 409: {"description": "Already a member"}},
+)
+async def add_member(
+    workspace_id: UUID, body: MemberIn, session: SessionDep, user: UserDep, settings: SettingsDep
+) -> MemberOut:
     await _require_admin(session, user, workspace_id)
-    return await service.add_member(session, workspace_id=workspace_id, email=body.email,
-                                    password=body.password, role=body.role,
-                                    hasher=hasher_for(settings))
+    return await service.add_member(
+        session,
+        workspace_id=workspace_id,
+        email=body.email,
+        password=body.password,
+        role=body.role,
+        hasher=hasher_for(settings),
+    )
 
 
-@router.get("", response_model=list[MemberOut], summary="List members",
-            description="Any member may list the workspace's members.", responses=ERRORS)
-async def list_members(workspace_id: UUID, session: SessionDep, user: UserDep
-                       ) -> list[MemberOut]:
+@router.get(
+    "",
+    response_model=list[MemberOut],
+    summary="List members",
+    description="Any member may list the workspace's members.",
+    responses=ERRORS,
+)
+async def list_members(workspace_id: UUID, session: SessionDep, user: UserDep) -> list[MemberOut]:
     await require_member(session, user_id=user_id_of(user), workspace_id=workspace_id)
     return await service.list_members(session, workspace_id=workspace_id)
 
 
-@router.patch("/{user_id}", response_model=MemberOut, summary="Change a member's role",
-              description="Workspace admins only; the last admin cannot be demoted.",
-              responses={**ERRORS, 409: {"description": "It would leave no admin"}})
-async def change_role(workspace_id: UUID, user_id: UUID, body: MemberPatch,
-                      session: SessionDep, user: UserDep) -> MemberOut:
+@router.patch(
+    "/{user_id}",
+    response_model=MemberOut,
+    summary="Change a member's role",
+    description="Workspace admins only; the last admin cannot be demoted.",
+    responses={**ERRORS, 409: {"description": "It would leave no admin"}},
+)
+async def change_role(
+    workspace_id: UUID, user_id: UUID, body: MemberPatch, session: SessionDep, user: UserDep
+) -> MemberOut:
     await _require_admin(session, user, workspace_id)
-    return await service.change_role(session, workspace_id=workspace_id, user_id=user_id,
-                                     role=body.role)
+    return await service.change_role(
+        session, workspace_id=workspace_id, user_id=user_id, role=body.role
+    )
 
 
-@router.delete("/{user_id}", status_code=204, response_class=Response,
-               summary="Remove a member",
-               description="Workspace admins only; the last admin cannot be removed. The user "
-               "account stays.",
-               responses={**ERRORS, 409: {"description": "It would leave no admin"}})
-async def remove_member(workspace_id: UUID, user_id: UUID, session: SessionDep, user: UserDep
-                        ) -> Response:
+@router.delete(
+    "/{user_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Remove a member",
+    description="Workspace admins only; the last admin cannot be removed. The user account stays.",
+    responses={**ERRORS, 409: {"description": "It would leave no admin"}},
+)
+async def remove_member(
+    workspace_id: UUID, user_id: UUID, session: SessionDep, user: UserDep
+) -> Response:
     await _require_admin(session, user, workspace_id)
     await service.remove_member(session, workspace_id=workspace_id, user_id=user_id)
     return Response(status_code=204)

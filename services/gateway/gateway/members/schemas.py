@@ -10,14 +10,23 @@ from yunying_shared.auth import Role
 
 
 class MemberIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"email": "reviewer@brand.example", "password": "first-login-passw0rd",
-         "role": "reviewer"},
-        {"email": "existing.user@brand.example", "role": "analyst"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "reviewer@brand.example",
+                    "password": "first-login-passw0rd",
+                    "role": "reviewer",
+                },
+                {"email": "existing.user@brand.example", "role": "analyst"},
+            ]
+        }
+    )
 
     email: Email
     password: NewPassword | None = Field(
-        default=None, description="Needed only when no user has this email yet: one is created")
+        default=None, description="Needed only when no user has this email yet: one is created"
+    )
     role: Role = Field(description="The member's role in this workspace", examples=["operator"])
 
 
@@ -28,9 +37,18 @@ class MemberPatch(BaseModel):
 
 
 class MemberOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "user_id": "6c1f0a52-8f0e-4a59-9d0c-3c2b1a0f9e8d", "email": "reviewer@brand.example",
-        "role": "reviewer", "joined_at": "2026-11-26T08:00:00Z"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "6c1f0a52-8f0e-4a59-9d0c-3c2b1a0f9e8d",
+                    "email": "reviewer@brand.example",
+                    "role": "reviewer",
+                    "joined_at": "2026-11-26T08:00:00Z",
+                }
+            ]
+        }
+    )
 
     user_id: UUID
     email: str

@@ -15,22 +15,38 @@ from yunying_shared.errors import Conflict, InvalidInput, NotFound
 
 
 def _out(user: User, membership: Membership) -> MemberOut:
-    return MemberOut(user_id=user.id, email=user.email, role=Role(membership.role),
-                     joined_at=membership.created_at)
+    return MemberOut(
+        user_id=user.id,
+        email=user.email,
+        role=Role(membership.role),
+        joined_at=membership.created_at,
+    )
 
 
-async def add_member(session: AsyncSession, *, workspace_id: uuid.UUID, email: str,
-                     password: str | None, role: Role, hasher: PasswordHasher) -> MemberOut:
+async def add_member(
+    session: AsyncSession,
+    *,
+    workspace_id: uuid.UUID,
+    email: str,
+    password: str | None,
+    role: Role,
+    hasher: PasswordHasher,
+) -> MemberOut:
     """Adds an existing user, or creates the user first when a password is given."""
     user = await identity.find_user_by_email(session, email=email)
     if user is None:
         if password is None:
             raise InvalidInput(
                 "No user has this email: give a password to create one.",
-                errors=[{"field": "body.password", "message": "required for a new user",
-                         "type": "missing"}])
-        user = await identity.create_user(session, email=email, password=password,
-                                          hasher=hasher)
+                errors=[
+                    {
+                        "field": "body.password",
+                        "message": "required for a new user",
+                        "type": "missing",
+                    }
+                ],
+            )
+        user = await identity.create_user(session, email=email, password=password, hasher=hasher)
     elif await session.get(Membership, (workspace_id, user.id)) is not None:
         raise Conflict(f"{user.email} is already a member of this workspace.")
     membership = Membership(workspace_id=workspace_id, user_id=user.id, role=role.value)
@@ -41,14 +57,17 @@ async def add_member(session: AsyncSession, *, workspace_id: uuid.UUID, email: s
 
 async def list_members(session: AsyncSession, *, workspace_id: uuid.UUID) -> list[MemberOut]:
     rows = await session.execute(
-        select(User, Membership).join(Membership, Membership.user_id == User.id)
+        select(User, Membership)
+        .join(Membership, Membership.user_id == User.id)
         .where(Membership.workspace_id == workspace_id)
-        .order_by(Membership.created_at, User.email))
+        .order_by(Membership.created_at, User.email)
+    )
     return [_out(user, membership) for user, membership in rows]
 
 
-async def change_role(session: AsyncSession, *, workspace_id: uuid.UUID, user_id: uuid.UUID,
-                      role: Role) -> MemberOut:
+async def change_role(
+    session: AsyncSession, *, workspace_id: uuid.UUID, user_id: uuid.UUID, role: Role
+) -> MemberOut:
     user, membership = await _member(session, workspace_id=workspace_id, user_id=user_id)
     if membership.role == Role.ADMIN.value and role is not Role.ADMIN:
         await _keep_an_admin(session, workspace_id=workspace_id)
@@ -57,8 +76,9 @@ async def change_role(session: AsyncSession, *, workspace_id: uuid.UUID, user_id
     return _out(user, membership)
 
 
-async def remove_member(session: AsyncSession, *, workspace_id: uuid.UUID,
-                        user_id: uuid.UUID) -> None:
+async def remove_member(
+    session: AsyncSession, *, workspace_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
     _, membership = await _member(session, workspace_id=workspace_id, user_id=user_id)
     if membership.role == Role.ADMIN.value:
         await _keep_an_admin(session, workspace_id=workspace_id)
@@ -66,12 +86,16 @@ async def remove_member(session: AsyncSession, *, workspace_id: uuid.UUID,
     await session.flush()
 
 
-async def _member(session: AsyncSession, *, workspace_id: uuid.UUID, user_id: uuid.UUID
-                  ) -> tuple[User, Membership]:
-    row = (await session.execute(
-        select(User, Membership).join(Membership, Membership.user_id == User.id)
-        .where(Membership.workspace_id == workspace_id, Membership.user_id == user_id)
-    )).first()
+async def _member(
+    session: AsyncSession, *, workspace_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[User, Membership]:
+    row = (
+        await session.execute(
+            select(User, Membership)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.workspace_id == workspace_id, Membership.user_id == user_id)
+        )
+    ).first()
     if row is None:
         raise NotFound("Member not found.")
     user, membership = row
@@ -81,7 +105,9 @@ async def _member(session: AsyncSession, *, workspace_id: uuid.UUID, user_id: uu
 async def _keep_an_admin(session: AsyncSession, *, workspace_id: uuid.UUID) -> None:
     """Called before an admin loses the role: a workspace without admins could not be managed."""
     admins = await session.scalar(
-        select(func.count()).select_from(Membership)
-        .where(Membership.workspace_id == workspace_id, Membership.role == Role.ADMIN.value))
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.workspace_id == workspace_id, Membership.role == Role.ADMIN.value)
+    )
     if (admins or 0) <= 1:
         raise Conflict("A workspace needs at least one admin: appoint another one first.")

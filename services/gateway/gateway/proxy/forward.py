@@ -15,20 +15,38 @@ from yunying_shared.logging import get_logger
 
 log = get_logger(__name__)
 
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-                        "te", "trailer", "trailers", "transfer-encoding", "upgrade"})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 # The caller's credentials stay here: upstream services trust only the internal token, and a
 # token sent by the caller must never reach them as if the gateway had issued it.
-NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "authorization", "x-api-key",
-                              "x-workspace-id", INTERNAL_TOKEN_HEADER.lower()}
+NOT_FORWARDED = HOP_BY_HOP | {
+    "host",
+    "content-length",
+    "authorization",
+    "x-api-key",
+    "x-workspace-id",
+    INTERNAL_TOKEN_HEADER.lower(),
+}
 # Set again by the gateway's own middleware on the way out.
 NOT_RETURNED = HOP_BY_HOP | {"x-request-id", "x-correlation-id"}
 
 
 def _connection_listed(headers: Mapping[str, str]) -> set[str]:
     """Headers the sender marked hop-by-hop by naming them in `Connection`."""
-    return {name.strip().lower() for name in headers.get("connection", "").split(",")
-            if name.strip()}
+    return {
+        name.strip().lower() for name in headers.get("connection", "").split(",") if name.strip()
+    }
 
 
 def _request_headers(request: Request, token: str) -> list[tuple[str, str]]:
@@ -41,8 +59,9 @@ def _request_headers(request: Request, token: str) -> list[tuple[str, str]]:
     return headers
 
 
-async def forward(request: Request, *, service: str, client: httpx.AsyncClient,
-                  token: str) -> StreamingResponse:
+async def forward(
+    request: Request, *, service: str, client: httpx.AsyncClient, token: str
+) -> StreamingResponse:
     outgoing = client.build_request(
         request.method,
         httpx.URL(path=request.url.path, query=request.url.query.encode("latin-1")),
@@ -53,14 +72,19 @@ async def forward(request: Request, *, service: str, client: httpx.AsyncClient,
         upstream = await client.send(outgoing, stream=True)
     except httpx.TransportError as exc:
         log.warning("upstream unavailable", service=service, error=repr(exc))
-        raise ServiceUnavailable(f"The {service} service is unavailable; retry later.",
-                                 service=service) from exc
+        raise ServiceUnavailable(
+            f"The {service} service is unavailable; retry later.", service=service
+        ) from exc
     dropped = NOT_RETURNED | _connection_listed(upstream.headers)
     # Streamed as it arrives, so large exports never sit whole in the gateway's memory.
-    response = StreamingResponse(upstream.aiter_raw(), status_code=upstream.status_code,
-                                 background=BackgroundTask(upstream.aclose))
+    response = StreamingResponse(
+        upstream.aiter_raw(),
+        status_code=upstream.status_code,
+        background=BackgroundTask(upstream.aclose),
+    )
     response.raw_headers = [
         (k.encode("latin-1"), v.encode("latin-1"))
-        for k, v in upstream.headers.multi_items() if k.lower() not in dropped
+        for k, v in upstream.headers.multi_items()
+        if k.lower() not in dropped
     ]
     return response

@@ -16,8 +16,9 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 @router.api_route("/v1/{path:path}", methods=METHODS, include_in_schema=False)
-async def proxy(request: Request, principal: PrincipalDep, clients: UpstreamsDep,
-                settings: SettingsDep) -> Response:
+async def proxy(
+    request: Request, principal: PrincipalDep, clients: UpstreamsDep, settings: SettingsDep
+) -> Response:
     service = owner_of(request.url.path)
     if service is None:
         raise NotFound(f"No endpoint at {request.url.path}.")
@@ -28,12 +29,18 @@ async def proxy(request: Request, principal: PrincipalDep, clients: UpstreamsDep
         limiter: RateLimiter = request.app.state.rate_limiter
         wait = limiter.acquire(principal.subject)
         if wait > 0:
-            response = problem(429, "Too many requests",
-                               "This API key's rate limit is exhausted; retry later.",
-                               code="rate_limited", instance=request.url.path)
+            response = problem(
+                429,
+                "Too many requests",
+                "This API key's rate limit is exhausted; retry later.",
+                code="rate_limited",
+                instance=request.url.path,
+            )
             response.headers["Retry-After"] = retry_after_header(wait)
             return response
-    token = issue_internal_token(principal,
-                                 secret=settings.internal_token_secret.get_secret_value(),
-                                 ttl_seconds=settings.internal_token_ttl_seconds)
+    token = issue_internal_token(
+        principal,
+        secret=settings.internal_token_secret.get_secret_value(),
+        ttl_seconds=settings.internal_token_ttl_seconds,
+    )
     return await forward(request, service=service, client=client, token=token)

@@ -19,8 +19,14 @@ from yunying_shared.events.payloads.gateway import WorkspaceCreated
 EVENT_SOURCE = "/yunying/gateway"
 
 
-async def create_workspace(session: AsyncSession, *, creator_id: uuid.UUID, name: str, slug: str,
-                           correlation_id: str | None = None) -> Workspace:
+async def create_workspace(
+    session: AsyncSession,
+    *,
+    creator_id: uuid.UUID,
+    name: str,
+    slug: str,
+    correlation_id: str | None = None,
+) -> Workspace:
     """The workspace, its creator as admin, and `workspace.created` in the outbox: all or none."""
     if await session.scalar(select(Workspace.id).where(Workspace.slug == slug)) is not None:
         raise Conflict(f"The slug {slug!r} is taken.", field="slug")
@@ -32,20 +38,37 @@ async def create_workspace(session: AsyncSession, *, creator_id: uuid.UUID, name
         raise Conflict(f"The slug {slug!r} is taken.", field="slug") from exc
     session.add(Membership(workspace_id=workspace.id, user_id=creator_id, role=Role.ADMIN.value))
     await session.flush()
-    payload = WorkspaceCreated(workspace_id=workspace.id, name=name, slug=slug,
-                               created_at=workspace.created_at)
-    await publish(session, BUS, make_event(WORKSPACE_CREATED, payload, source=EVENT_SOURCE,
-                                           workspace=workspace.id, correlationid=correlation_id))
+    payload = WorkspaceCreated(
+        workspace_id=workspace.id, name=name, slug=slug, created_at=workspace.created_at
+    )
+    await publish(
+        session,
+        BUS,
+        make_event(
+            WORKSPACE_CREATED,
+            payload,
+            source=EVENT_SOURCE,
+            workspace=workspace.id,
+            correlationid=correlation_id,
+        ),
+    )
     return workspace
 
 
-async def find_membership(session: AsyncSession, *, user_id: uuid.UUID,
-                          workspace_id: uuid.UUID) -> Membership | None:
+async def find_membership(
+    session: AsyncSession, *, user_id: uuid.UUID, workspace_id: uuid.UUID
+) -> Membership | None:
     return await session.get(Membership, (workspace_id, user_id))
 
 
-async def require_member(session: AsyncSession, *, user_id: uuid.UUID, workspace_id: uuid.UUID,
-                         roles: Collection[Role] = (), is_superuser: bool = False) -> Membership:
+async def require_member(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    workspace_id: uuid.UUID,
+    roles: Collection[Role] = (),
+    is_superuser: bool = False,
+) -> Membership:
     """The caller's membership; 404 when there is none, 403 when its role is not enough.
 
     Workspace admins and superusers pass every role check."""
@@ -58,18 +81,21 @@ async def require_member(session: AsyncSession, *, user_id: uuid.UUID, workspace
     return membership
 
 
-async def list_workspaces(session: AsyncSession, *, user_id: uuid.UUID
-                          ) -> list[tuple[Workspace, str]]:
+async def list_workspaces(
+    session: AsyncSession, *, user_id: uuid.UUID
+) -> list[tuple[Workspace, str]]:
     rows = await session.execute(
         select(Workspace, Membership.role)
         .join(Membership, Membership.workspace_id == Workspace.id)
         .where(Membership.user_id == user_id)
-        .order_by(Workspace.created_at, Workspace.slug))
+        .order_by(Workspace.created_at, Workspace.slug)
+    )
     return [(workspace, role) for workspace, role in rows]
 
 
-async def get_workspace(session: AsyncSession, *, user_id: uuid.UUID, workspace_id: uuid.UUID
-                        ) -> tuple[Workspace, str]:
+async def get_workspace(
+    session: AsyncSession, *, user_id: uuid.UUID, workspace_id: uuid.UUID
+) -> tuple[Workspace, str]:
     membership = await require_member(session, user_id=user_id, workspace_id=workspace_id)
     workspace = await session.get(Workspace, workspace_id)
     if workspace is None:

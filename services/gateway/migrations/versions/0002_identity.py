@@ -41,10 +41,15 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name=op.f("fk_memberships_user_id_users")),
-        sa.ForeignKeyConstraint(["workspace_id"], ["tenant_workspaces.id"], ondelete="CASCADE",
-                                name=op.f("fk_memberships_workspace_id_tenant_workspaces")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], ondelete="CASCADE", name=op.f("fk_memberships_user_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["tenant_workspaces.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_memberships_workspace_id_tenant_workspaces"),
+        ),
         sa.PrimaryKeyConstraint("workspace_id", "user_id", name=op.f("pk_memberships")),
     )
     op.create_index(op.f("ix_memberships_user_id"), "memberships", ["user_id"])
@@ -59,10 +64,18 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Uuid(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["created_by"], ["users.id"], ondelete="SET NULL",
-                                name=op.f("fk_api_keys_created_by_users")),
-        sa.ForeignKeyConstraint(["workspace_id"], ["tenant_workspaces.id"], ondelete="CASCADE",
-                                name=op.f("fk_api_keys_workspace_id_tenant_workspaces")),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["users.id"],
+            ondelete="SET NULL",
+            name=op.f("fk_api_keys_created_by_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["tenant_workspaces.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_api_keys_workspace_id_tenant_workspaces"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
     )
@@ -76,8 +89,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name=op.f("fk_refresh_tokens_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_refresh_tokens_user_id_users"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refresh_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_refresh_tokens_token_hash")),
     )
