@@ -3,6 +3,7 @@
 # shellcheck shell=bash
 
 LOCAL=$(realpath -m "${YUNYING_LOCAL_DIR:-$REPO/.yunying/local}")
+# shellcheck disable=SC2034  # LOGS is used by up.sh
 LOGS=$LOCAL/logs PIDS=$LOCAL/pids
 
 log() { echo "local: $*" >&2; }
