@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 from sqlalchemy import select
@@ -29,8 +29,6 @@ async def check_propagation(
     recorded_at: datetime | None = await session.scalar(
         select(BUS.workspaces.c.recorded_at).where(BUS.workspaces.c.id == workspace_id)
     )
-    if recorded_at is not None and recorded_at.tzinfo is None:  # SQLite drops the zone
-        recorded_at = recorded_at.replace(tzinfo=UTC)
     own = ServicePropagation(
         service=GATEWAY, recorded=recorded_at is not None, recorded_at=recorded_at
     )

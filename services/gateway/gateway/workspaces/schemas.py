@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from yunying_shared.auth import Role
 
@@ -55,6 +55,12 @@ class ServicePropagation(BaseModel):
     detail: str | None = Field(
         default=None, description="Why the answer is unknown, if it is", examples=["unreachable"]
     )
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        # Services on SQLite report naive timestamps; every timestamp they write is UTC.
+        return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
 
 
 class PropagationOut(BaseModel):
