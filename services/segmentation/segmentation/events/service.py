@@ -109,10 +109,11 @@ async def _insert_events(session: AsyncSession, workspace_id: UUID, events: list
          "currency": e.currency, "order_id": e.order_id, "properties": e.properties}
         for e in events
     ]
-    statement = (insert_for(dialect_of(session), EVENTS).values(rows)
+    # executemany with RETURNING: one cached statement, sent as multi-row INSERTs by SQLAlchemy
+    statement = (insert_for(dialect_of(session), EVENTS)
                  .on_conflict_do_nothing(index_elements=["workspace_id", "event_id"])
                  .returning(EVENTS.c.event_id))
-    return set((await session.execute(statement)).scalars())
+    return set((await session.execute(statement, rows)).scalars())
 
 
 async def _upsert_profiles(session: AsyncSession, workspace_id: UUID, events: list[ValidEvent],
@@ -134,7 +135,7 @@ async def _upsert_profiles(session: AsyncSession, workspace_id: UUID, events: li
         for user_id, a in sorted(aggregates.items())
     ]
     dialect = dialect_of(session)
-    statement = insert_for(dialect, PROFILES).values(rows)
+    statement = insert_for(dialect, PROFILES)
     new, old = statement.excluded, PROFILES.c
     statement = statement.on_conflict_do_update(
         index_elements=["workspace_id", "user_id"],
@@ -151,4 +152,4 @@ async def _upsert_profiles(session: AsyncSession, workspace_id: UUID, events: li
         },
     ).returning(old.id, old.user_id, old.stage, old.first_purchase_at, old.last_purchase_at,
                 old.last_active_at, old.f_score, old.m_score, old.churn_reason)
-    return list((await session.execute(statement)).all())
+    return list((await session.execute(statement, rows)).all())

@@ -19,6 +19,7 @@ from segmentation.rfm.scoring import CLASSES, TIERS
 from segmentation.rfm.snapshot import (
     Snapshot,
     apply_window,
+    load_names,
     load_snapshot,
     window_totals_since,
     windowed_totals,
@@ -41,11 +42,13 @@ async def rescore(session: AsyncSession, *, workspace_id: UUID, now: datetime | 
     scored = compute(snapshot, now=now.timestamp(), custom_edges=settings.custom_edges,
                      rules=rules)
     index = np.flatnonzero(scored.changed(snapshot))
+    await load_names(session, snapshot, snapshot.ids[index].tolist())
     await write_changes(session, ids=snapshot.ids, scored=scored, index=index, now=now)
     transitions = _transitions(snapshot, scored, index, rules)
     await record_transitions(session, workspace_id=workspace_id, transitions=transitions, at=now)
     await refresh_memberships(session, workspace_id=workspace_id,
-                              user_ids=[snapshot.user_ids[i] for i in index], now=now)
+                              user_ids=[snapshot.user_ids[pid] for pid in snapshot.ids[index].tolist()],
+                              now=now)
     settings.last_edges = scored.edges
     settings.last_scored_at = now
     await session.flush()
@@ -62,17 +65,18 @@ def _transitions(before: Snapshot, after: Scored, index: np.ndarray, rules: Life
     stage_moved = index[after.stage[index] != before.stage[index]]
     for i in stage_moved.tolist():
         old, new = int(before.stage[i]), int(after.stage[i])
+        pid = int(before.ids[i])
         transitions.append(Transition(
-            user_id=before.user_ids[i], kind="stage",
+            user_id=before.user_ids[pid], kind="stage",
             from_value=STAGES[old] if old >= 0 else None, to_value=STAGES[new],
             reason=rules.reason(new, old if old >= 0 else None),
-            detail={"churn_reason": before.churn_reasons[i]}))
+            detail={"churn_reason": before.churn_reasons[pid]}))
     tier_moved = index[(after.tier[index] != before.tier[index]) & (before.tier[index] >= 0)]
     for i in tier_moved.tolist():
         new_tier = int(after.tier[i])
         scored = new_tier >= 0
         transitions.append(Transition(
-            user_id=before.user_ids[i], kind="tier", from_value=TIERS[before.tier[i]],
+            user_id=before.user_ids[int(before.ids[i])], kind="tier", from_value=TIERS[before.tier[i]],
             to_value=TIERS[new_tier] if scored else None, reason="re-score",
             detail={"r_score": int(after.r[i]) or None, "f_score": int(after.f[i]) or None,
                     "m_score": int(after.m[i]) or None,
@@ -97,7 +101,7 @@ async def explain(session: AsyncSession, *, workspace_id: UUID, profile: Profile
         totals = await windowed_totals(
             session, workspace_id=workspace_id, user_ids=[profile.user_id],
             since=window_totals_since(scored_at, settings.rfm_window_days))
-        frequency, monetary = totals.get(profile.user_id, (0.0, 0.0))
+        frequency, monetary = totals.get(profile.id, (0.0, 0.0))
     recency = ((scored_at - last_purchase).total_seconds() / 86_400
                if scored_at and last_purchase else None)
     edges = settings.last_edges or {}

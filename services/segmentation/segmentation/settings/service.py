@@ -5,23 +5,26 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from segmentation.events.upsert import dialect_of, insert_for
 from segmentation.settings.models import SegmentationSettings
 from segmentation.settings.schemas import SettingsIn, SettingsOut
 
 
 async def get_settings(session: AsyncSession, *, workspace_id: UUID) -> SegmentationSettings:
-    """The workspace's settings row, created with the defaults on first use."""
+    """The workspace's settings row, created with the defaults on first use (concurrent first
+    uses race on the primary key, hence ON CONFLICT DO NOTHING)."""
     row = await session.get(SegmentationSettings, workspace_id)
     if row is None:
         defaults = SettingsIn()
-        row = SegmentationSettings(
-            workspace_id=workspace_id, rfm_window_days=None,
-            custom_edges=defaults.custom_edges.model_dump(),
-            lifecycle_rules=defaults.lifecycle_rules.model_dump(),
-            last_edges={}, last_scored_at=None, updated_at=datetime.now(UTC),
-        )
-        session.add(row)
-        await session.flush()
+        await session.execute(
+            insert_for(dialect_of(session), SegmentationSettings.__table__).values(
+                workspace_id=workspace_id, rfm_window_days=None,
+                custom_edges=defaults.custom_edges.model_dump(),
+                lifecycle_rules=defaults.lifecycle_rules.model_dump(),
+                last_edges={}, last_scored_at=None, updated_at=datetime.now(UTC),
+            ).on_conflict_do_nothing(index_elements=["workspace_id"]))
+        row = await session.get(SegmentationSettings, workspace_id)
+        assert row is not None
     return row
 
 

@@ -1,0 +1,178 @@
+"""Segmentation benchmarks on PostgreSQL: re-scoring 1,000,000 profiles, and ingestion in-process.
+
+Re-score: 1M generated profiles (purchase history drawn from skewed distributions, stages as
+ingestion would have left them, never scored), then
+  1. the first full scoring (every profile gets scores, class, segment, tier; stages move);
+  2. 5% of the users buy again, then a re-score an hour later (only they should change);
+  3. a re-score with nothing new (steady state: writes nothing).
+Ingestion: batches of 500 events through `ingest()` (the function behind POST /v1/events), one
+transaction per batch, with 2 concurrent writers; the gateway and HTTP are not in this figure.
+
+Env: YUNYING_TEST_PG_URL (admin URL; a fresh database is created and dropped),
+BENCH_PROFILES (default 1000000), BENCH_EVENTS (default 100000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import text
+
+from segmentation.events.service import ingest
+from segmentation.lifecycle.rules import STAGES, LifecycleRules, evaluate_stages
+from segmentation.main import DEFINITION
+from segmentation.rfm.service import rescore
+from yunying_shared.db import Database
+from yunying_shared.db.migrate import upgrade
+from yunying_shared.testing.databases import fresh_postgres_database
+
+PROFILES = int(os.environ.get("BENCH_PROFILES", "1000000"))
+EVENTS = int(os.environ.get("BENCH_EVENTS", "100000"))
+RESULTS = Path(__file__).parent / "results" / "segmentation.json"
+DAY = 86_400.0
+
+
+def generate(now: datetime, rng: np.random.Generator) -> list[tuple]:
+    n = PROFILES
+    t_now = now.timestamp()
+    buyers = rng.random(n) < 0.7
+    orders = np.where(buyers, rng.geometric(0.45, n), 0)
+    last_purchase = np.where(buyers, t_now - rng.exponential(120, n) * DAY, np.nan)
+    span = rng.exponential(200, n) * DAY
+    first_purchase = np.where(orders > 1, last_purchase - span, last_purchase)
+    last_active = np.fmax(np.nan_to_num(last_purchase, nan=0),
+                          t_now - rng.exponential(60, n) * DAY)
+    first_seen = np.fmin(np.nan_to_num(first_purchase, nan=t_now), last_active) - DAY
+    monetary = np.round(orders * rng.lognormal(4.5, 0.8, n), 2)
+    stages = evaluate_stages(LifecycleRules(), now=t_now, first_purchase=first_purchase,
+                             last_purchase=last_purchase, last_active=last_active,
+                             f_score=np.full(n, np.nan), m_score=np.full(n, np.nan))
+
+    def ts(values: np.ndarray) -> list[datetime | None]:
+        return [None if np.isnan(v) else datetime.fromtimestamp(v, UTC) for v in values.tolist()]
+
+    columns = (ts(first_seen), ts(last_active), ts(first_purchase), ts(last_purchase))
+    return [
+        (f"user-{i}", columns[0][i], columns[1][i], columns[2][i], columns[3][i],
+         int(orders[i]), float(monetary[i]), STAGES[stages[i]])
+        for i in range(n)
+    ]
+
+
+async def load(database: Database, workspace_id: uuid.UUID, rows: list[tuple], now: datetime
+               ) -> None:
+    async with database.engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        await raw.execute("""CREATE TEMP TABLE staging (user_id text, first_seen_at timestamptz,
+            last_active_at timestamptz, first_purchase_at timestamptz,
+            last_purchase_at timestamptz, order_count int, monetary_total float8, stage text)""")
+        await raw.copy_records_to_table("staging", records=rows)
+        await raw.execute("""
+            INSERT INTO profiles (workspace_id, user_id, identities, extra, first_seen_at,
+                last_active_at, first_purchase_at, last_purchase_at, order_count, refund_count,
+                monetary_total, source, stage, complaint_reasons, created_at, updated_at)
+            SELECT $1, user_id, '{}', '{}', first_seen_at, last_active_at, first_purchase_at,
+                last_purchase_at, order_count, 0, monetary_total, 'organic', stage, '[]', $2, $2
+            FROM staging""", workspace_id, now)
+        await raw.execute("ANALYZE profiles")
+        await conn.commit()
+
+
+async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetime) -> dict:
+    started = time.perf_counter()
+    async with database.session() as session, session.begin():
+        result = await rescore(session, workspace_id=workspace_id, now=at)
+    seconds = time.perf_counter() - started
+    async with database.session() as session:
+        outbox = await session.scalar(text("SELECT count(*) FROM outbox"))
+    return {"seconds": round(seconds, 2), "profiles": result.profiles, "changed": result.changed,
+            "stage_changes": result.stage_changes, "tier_changes": result.tier_changes,
+            "outbox_total": outbox}
+
+
+async def bench_rescore(database: Database, now: datetime) -> dict:
+    workspace_id = uuid.uuid4()
+    rng = np.random.default_rng(7)
+    started = time.perf_counter()
+    await load(database, workspace_id, generate(now, rng), now)
+    print(f"generated and loaded {PROFILES:,} profiles in {time.perf_counter() - started:.1f} s")
+    first = await timed_rescore(database, workspace_id, now)
+    print("first full scoring:", first)
+    async with database.engine.begin() as conn:
+        # 5% of users buy again (outside the timed part: ingestion's work, not the re-score's)
+        await conn.execute(text("""
+            UPDATE profiles SET order_count = order_count + 1, monetary_total = monetary_total + 99,
+                last_purchase_at = :at, last_active_at = :at,
+                first_purchase_at = coalesce(first_purchase_at, :at)
+            WHERE workspace_id = :ws AND id % 20 = 0"""), {"at": now + timedelta(minutes=30),
+                                                            "ws": workspace_id})
+    incremental = await timed_rescore(database, workspace_id, now + timedelta(hours=1))
+    print("after 5% bought again:", incremental)
+    steady = await timed_rescore(database, workspace_id, now + timedelta(hours=1))
+    print("nothing new:", steady)
+    return {"first_full": first, "five_percent_changed": incremental, "unchanged": steady}
+
+
+async def bench_ingest(database: Database, now: datetime) -> dict:
+    workspace_id = uuid.uuid4()
+    kinds = ["page_view", "product_view", "login", "purchase", "share"]
+    batches = []
+    for b in range(EVENTS // 500):
+        batch = []
+        for i in range(500):
+            n = b * 500 + i
+            kind = kinds[n % len(kinds)]
+            item = {"event_id": f"ev-{n}", "user_id": f"user-{(n * 7919) % 50_000}",
+                    "type": kind, "occurred_at": (now - timedelta(minutes=n % 10_000)).isoformat(),
+                    "properties": {"page": "/p"}}
+            if kind == "purchase":
+                item.update(amount="59.90", currency="CNY", order_id=f"o-{n}")
+            batch.append(item)
+        batches.append(batch)
+    queue: asyncio.Queue[list[dict]] = asyncio.Queue()
+    for batch in batches:
+        queue.put_nowait(batch)
+
+    async def writer() -> None:
+        while not queue.empty():
+            batch = queue.get_nowait()
+            async with database.session() as session, session.begin():
+                await ingest(session, workspace_id=workspace_id, items=batch, now=now)
+
+    started = time.perf_counter()
+    await asyncio.gather(writer(), writer())
+    seconds = time.perf_counter() - started
+    figures = {"events": len(batches) * 500, "batch": 500, "writers": 2,
+               "seconds": round(seconds, 2), "events_per_second": round(len(batches) * 500 / seconds)}
+    print("ingestion (in-process, no HTTP):", figures)
+    return figures
+
+
+async def main() -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    async with fresh_postgres_database("bench_seg") as url:
+        database = Database(url, pool_size=4)
+        await upgrade(database, DEFINITION.migrations)
+        try:
+            results = {"rescore": await bench_rescore(database, now)}
+            results["ingest"] = await bench_ingest(database, now)
+        finally:
+            await database.dispose()
+    results["profiles"] = PROFILES
+    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    results["measured_at"] = now.isoformat()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
