@@ -36,7 +36,8 @@ def test_dockerfile_runs_the_registered_factory_as_non_root_with_a_healthcheck(s
     assert f'"--factory", "{FACTORIES[service]}"' in text
     assert f"ARG MEMBER=yunying-{service}\n" in text
     assert f"ARG SERVICE_DIR=services/{service}\n" in text
-    assert re.search(r"^USER yunying:yunying$", text, re.MULTILINE)
+    assert re.search(r"^USER 10001:10001$", text, re.MULTILINE)
+    assert "useradd --system --uid 10001" in text
     assert text.count("FROM ") == 2  # builder and runtime
     healthcheck = text[text.index("HEALTHCHECK") : text.index("\nCMD ")]
     assert "urllib.request" in healthcheck and "/healthz" in healthcheck
