@@ -166,12 +166,13 @@ async def main() -> None:
             results["ingest"] = await bench_ingest(database, now)
         finally:
             await database.dispose()
-    results["profiles"] = PROFILES
-    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    results["measured_at"] = now.isoformat()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+        # written before the database is dropped, so a failing cleanup loses no figures
+        results["profiles"] = PROFILES
+        results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+        results["measured_at"] = now.isoformat()
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":
