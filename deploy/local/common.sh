@@ -2,7 +2,7 @@
 # service's process is recognised.
 # shellcheck shell=bash
 
-LOCAL=$(realpath -m "${YUNYING_LOCAL_DIR:-$REPO/.yunying/local}")
+LOCAL=$(realpath -m "${YUNYING_LOCAL_DIR:-${YUNYING_STATE_DIR:-$REPO/.yunying}/local}")
 # shellcheck disable=SC2034  # LOGS is used by up.sh
 LOGS=$LOCAL/logs PIDS=$LOCAL/pids
 

@@ -6,7 +6,7 @@
 # Knobs (environment; the defaults suit a developer's machine, the scenario test sets others):
 #   PORT                      the gateway's port (8000)
 #   YUNYING_LOCAL_PORT_BASE   the services listen on BASE+1, BASE+2, … (8100)
-#   YUNYING_LOCAL_DIR         secrets, logs and pid files (.yunying/local)
+#   YUNYING_LOCAL_DIR         secrets, logs and pid files (${YUNYING_STATE_DIR:-.yunying}/local)
 #   YUNYING_LOCAL_READY_TIMEOUT  seconds each service gets to answer /readyz (120)
 #   YUNYING_SKIP_BOOTSTRAP=1  do not run scripts/bootstrap.sh (the caller already installed)
 #   YUNYING_<SERVICE>_DATABASE_URL  overrides the service's database on the local PostgreSQL
