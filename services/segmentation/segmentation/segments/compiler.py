@@ -14,7 +14,19 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, and_, exists, false, func, not_, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    DateTime,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+)
 
 from segmentation.events.models import UserEvent
 from segmentation.profiles.models import Profile
@@ -32,13 +44,41 @@ from segmentation.segments.rules import (
 from segmentation.tags.models import UserTag
 
 
+class ClockParams:
+    """"Now" and each window's start as bound parameters instead of values, so a compiled rule
+    can be kept and run at any time: `params(now)` supplies them."""
+
+    def __init__(self) -> None:
+        self.now = bindparam("clock_now", type_=DateTime(timezone=True))
+        self._days: set[int] = set()
+
+    def since(self, days: int) -> Any:
+        self._days.add(days)
+        return bindparam(f"clock_since_{days}", type_=DateTime(timezone=True))
+
+    def params(self, now: datetime) -> dict[str, datetime]:
+        return {"clock_now": now,
+                **{f"clock_since_{days}": now - timedelta(days=days) for days in self._days}}
+
+
+Now = datetime | ClockParams
+
+
+def _since(now: Now, days: int) -> Any:
+    return now.since(days) if isinstance(now, ClockParams) else now - timedelta(days=days)
+
+
+def _now(now: Now) -> Any:
+    return now.now if isinstance(now, ClockParams) else now
+
+
 @dataclass(frozen=True)
 class CompiledLeaf:
     value: ColumnElement[Any]  # what the user actually has (for `why`)
     holds: ColumnElement[bool]
 
 
-def compile_rule(rule: RuleNode, *, now: datetime) -> ColumnElement[bool]:
+def compile_rule(rule: RuleNode, *, now: Now) -> ColumnElement[bool]:
     match rule:
         case AllOf():
             return and_(*(compile_rule(child, now=now) for child in rule.rules))
@@ -62,7 +102,7 @@ def is_time_dependent(rule: RuleNode) -> bool:
             return True  # event windows slide; tags expire
 
 
-def compile_leaf(leaf: Leaf, *, now: datetime) -> CompiledLeaf:
+def compile_leaf(leaf: Leaf, *, now: Now) -> CompiledLeaf:
     match leaf:
         case FieldCondition():
             compiled = _field(FIELDS[leaf.field], leaf, now)
@@ -74,13 +114,13 @@ def compile_leaf(leaf: Leaf, *, now: datetime) -> CompiledLeaf:
                         func.coalesce(compiled.holds, false(), type_=Boolean))
 
 
-def _field(spec: FieldSpec, leaf: FieldCondition, now: datetime) -> CompiledLeaf:
+def _field(spec: FieldSpec, leaf: FieldCondition, now: Now) -> CompiledLeaf:
     column, op, value = spec.column, leaf.operator, leaf.value
     if spec.kind is Kind.IDENTITY:
         present = and_(column[value].as_string().is_not(None), column[value].as_string() != "")
         return CompiledLeaf(present, present if op == "has" else not_(present))
     if spec.kind is Kind.TIMESTAMP and op in ("within_days", "not_within_days"):
-        since = now - timedelta(days=value)
+        since = _since(now, value)
         within = column >= since
         return CompiledLeaf(column, within if op == "within_days"
                             else or_(column.is_(None), column < since))
@@ -120,9 +160,9 @@ def _of_this_profile(model: Any) -> list[ColumnElement[bool]]:
     return [model.workspace_id == Profile.workspace_id, model.user_id == Profile.user_id]
 
 
-def _tag(leaf: TagCondition, now: datetime) -> CompiledLeaf:
+def _tag(leaf: TagCondition, now: Now) -> CompiledLeaf:
     conditions = [*_of_this_profile(UserTag), UserTag.tag == leaf.tag,
-                  or_(UserTag.expires_at.is_(None), UserTag.expires_at > now)]
+                  or_(UserTag.expires_at.is_(None), UserTag.expires_at > _now(now))]
     if leaf.min_confidence is not None:
         conditions.append(UserTag.confidence >= leaf.min_confidence)
     present = exists(select(UserTag.id).where(*conditions))
@@ -130,12 +170,12 @@ def _tag(leaf: TagCondition, now: datetime) -> CompiledLeaf:
     return CompiledLeaf(confidence, present if leaf.operator == "has" else not_(present))
 
 
-def _event(leaf: EventCondition, now: datetime) -> CompiledLeaf:
+def _event(leaf: EventCondition, now: Now) -> CompiledLeaf:
     measure = (func.count(UserEvent.id) if leaf.measure == "count"
                else func.coalesce(func.sum(UserEvent.amount), 0))
     actual = select(measure).where(
         *_of_this_profile(UserEvent), UserEvent.type == leaf.event_type,
-        UserEvent.occurred_at >= now - timedelta(days=leaf.within_days),
+        UserEvent.occurred_at >= _since(now, leaf.within_days),
     ).scalar_subquery()
     value = leaf.value
     if leaf.measure == "sum_amount":

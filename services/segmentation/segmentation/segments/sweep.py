@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import utcnow
 from segmentation.config import SegmentationConfig
-from segmentation.segments.membership import Changes, evaluate
+from segmentation.segments.membership import Changes, evaluate, rule_of
 from segmentation.segments.models import Segment
-from segmentation.segments.rules import parse_rule
 from yunying_shared.db import Database
 from yunying_shared.logging import get_logger
 
@@ -32,7 +31,7 @@ async def sweep_time_windows(session: AsyncSession, *, workspace_id: UUID,
         Segment.workspace_id == workspace_id, Segment.live.is_(True),
         Segment.time_dependent.is_(True)).order_by(Segment.id))).all()
     for segment in segments:
-        await evaluate(session, segment, parse_rule(segment.rule), now=now, reason="sweep",
+        await evaluate(session, segment, rule_of(segment), now=now, reason="sweep",
                        changes=changes)
         segment.last_evaluated_at = now
     await session.flush()
