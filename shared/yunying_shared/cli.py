@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def _run_embedded(args: argparse.Namespace) -> int:
@@ -20,6 +22,46 @@ def _run_embedded(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _with_transport(action: Any) -> int:
+    from yunying_shared.bus.factory import transport_from_settings
+    from yunying_shared.settings import ServiceSettings
+
+    transport = transport_from_settings(ServiceSettings(service_name="cli"))
+    await transport.start()
+    try:
+        return int(await action(transport))
+    finally:
+        await transport.stop()
+
+
+def _dlq_list(args: argparse.Namespace) -> int:
+    from yunying_shared.bus import dlq
+
+    async def show(transport: Any) -> int:
+        topics = [args.topic] if args.topic else await dlq.dlq_topics(transport)
+        for topic in topics:
+            for letter in await dlq.dead_letters(transport, topic):
+                state = "replayed" if letter.replayed else "waiting"
+                print(f"{letter.dlq}\t{letter.position}\t{state}\t{letter.event_id or '-'}\t"
+                      f"{letter.origin_topic}\t{letter.error[:120]}")
+        return 0
+
+    return asyncio.run(_with_transport(show))
+
+
+def _dlq_replay(args: argparse.Namespace) -> int:
+    from yunying_shared.bus import dlq
+
+    async def replay(transport: Any) -> int:
+        done = await dlq.replay(transport, args.topic, event_id=args.event_id)
+        for letter in done:
+            print(f"replayed {letter.dlq} {letter.position} -> {letter.origin_topic}")
+        print(f"{len(done)} dead letter(s) replayed")
+        return 0
+
+    return asyncio.run(_with_transport(replay))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yunying", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -28,6 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     run.set_defaults(handler=_run_embedded)
+
+    dead = commands.add_parser(
+        "dlq", help="dead letters (bus from YUNYING_BUS, YUNYING_KAFKA_BOOTSTRAP, YUNYING_STATE_DIR)")
+    dlq_commands = dead.add_subparsers(dest="dlq_command", required=True)
+    listing = dlq_commands.add_parser("list", help="dead letters, tab-separated")
+    listing.add_argument("--topic", help="origin or .dlq topic (default: every .dlq topic)")
+    listing.set_defaults(handler=_dlq_list)
+    replay = dlq_commands.add_parser("replay", help="re-publish dead letters to their origin")
+    replay.add_argument("--topic", required=True, help="origin or .dlq topic")
+    replay.add_argument("--event-id", help="only the dead letter of this event")
+    replay.set_defaults(handler=_dlq_replay)
     return parser
 
 

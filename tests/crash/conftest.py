@@ -200,8 +200,10 @@ async def rig(tmp_path):
         suffix = uuid.uuid4().hex[:10]
         database = Database(url, pool_size=3)
         setup = await asyncio.create_subprocess_exec(
-            sys.executable, str(WORKER), "setup", "--db", url)
-        assert await setup.wait() == 0
+            sys.executable, str(WORKER), "setup", "--db", url,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        output, _ = await setup.communicate()
+        assert setup.returncode == 0, output.decode()[-3000:]
         rig = CrashRig(url=url, bootstrap=bootstrap, topic=f"crash.t{suffix}.v1",
                        group=f"crash-{suffix}", logs=tmp_path, database=database)
         try:
