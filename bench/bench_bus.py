@@ -142,7 +142,7 @@ async def end_to_end_latency(url: str, transport: KafkaTransport) -> dict[str, A
         next_tick += interval
         await asyncio.sleep(max(0.0, next_tick - time.perf_counter()))
     deadline = time.perf_counter() + 60
-    while len(applied_at) < len(committed_at) and time.perf_counter() < deadline:
+    while len(applied_at) < len(committed_at) and time.perf_counter() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.1)
     await relay.stop()
     await runner.stop()

@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run_embedded)
 
     dead = commands.add_parser(
-        "dlq", help="dead letters (bus from YUNYING_BUS, YUNYING_KAFKA_BOOTSTRAP, YUNYING_STATE_DIR)")
+        "dlq",
+        help="dead letters (bus from YUNYING_BUS, YUNYING_KAFKA_BOOTSTRAP, YUNYING_STATE_DIR)",
+    )
     dlq_commands = dead.add_subparsers(dest="dlq_command", required=True)
     listing = dlq_commands.add_parser("list", help="dead letters, tab-separated")
     listing.add_argument("--topic", help="origin or .dlq topic (default: every .dlq topic)")

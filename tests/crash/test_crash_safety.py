@@ -9,7 +9,6 @@ import pytest
 
 from yunying_shared.testing.bus import wait_until
 
-
 pytestmark = [pytest.mark.slow, pytest.mark.kafka, pytest.mark.postgres]
 
 KILLED_AFTER_ACK = 86

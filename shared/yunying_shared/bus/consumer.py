@@ -4,10 +4,10 @@ For each message: parse the envelope (an invalid one goes to `<topic>.dlq` at on
 the handler inside one transaction that also records the event id in the inbox, so the effects
 and the "seen" mark commit together. A fetched batch is first tried in one such transaction (one
 commit for many events); if any event in it is invalid or fails, nothing of it is kept and its
-events go one at a time, each in its own transaction. Offsets are committed only after that transaction. A handler
-that keeps failing is retried with backoff `max_attempts` times, then dead-lettered, and the
-partition moves on. An outage of the database is not the event's fault: it is retried until the
-database is back, never dead-lettered.
+events go one at a time, each in its own transaction. Offsets are committed only after that
+transaction. A handler that keeps failing is retried with backoff `max_attempts` times, then
+dead-lettered, and the partition moves on. An outage of the database is not the event's fault:
+it is retried until the database is back, never dead-lettered.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ class Subscription(ABC):
     @abstractmethod
     async def lag(self) -> Lag: ...
 
-    def processed(self, tp: TopicPartition, next_offset: int) -> None:
+    def processed(self, tp: TopicPartition, next_offset: int) -> None:  # noqa: B027
         """The runner finished a message: what to commit if a rebalance takes `tp` away."""
 
     def revoked_since_fetch(self) -> set[TopicPartition]:
