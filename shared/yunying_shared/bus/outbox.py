@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +13,9 @@ from yunying_shared.bus.tables import BusTables
 from yunying_shared.events import Envelope, spec_for
 
 PENDING_FLAG = "yunying.outbox.pending"
+# From this many events on PostgreSQL, one binary COPY replaces the multi-row INSERTs (a re-score
+# publishing 100,000 transitions); below it, COPY's extra column-type lookup is not worth it.
+COPY_FROM = 1000
 
 
 async def publish(session: AsyncSession, tables: BusTables, *envelopes: Envelope) -> None:
@@ -30,6 +35,24 @@ async def publish(session: AsyncSession, tables: BusTables, *envelopes: Envelope
                 "created_at": now,
             }
         )
-    await session.execute(insert(tables.outbox), rows)
+    if len(rows) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
+        await _copy(session, tables, rows)
+    else:
+        await session.execute(insert(tables.outbox), rows)
     # Read by the relay's after-commit hook, so it wakes at once instead of at its next poll.
     session.info[PENDING_FLAG] = True
+
+
+async def _copy(session: AsyncSession, tables: BusTables, rows: list[dict[str, Any]]) -> None:
+    """The same rows by COPY, on the raw connection of the session's transaction."""
+    connection = (await (await session.connection()).get_raw_connection()).driver_connection
+    columns = ["event_id", "topic", "key", "value", "headers", "created_at"]
+    encoded: dict[str, str] = {}  # headers differ only by event type: encode each once
+    records = []
+    for r in rows:
+        ce_type = r["headers"]["ce_type"]
+        headers = encoded.get(ce_type) or encoded.setdefault(ce_type, json.dumps(r["headers"]))
+        records.append((r["event_id"], r["topic"], r["key"], r["value"], headers,
+                        r["created_at"]))
+    await connection.copy_records_to_table(
+        tables.outbox.name, schema_name=tables.outbox.schema, columns=columns, records=records)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 import numpy as np
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import as_utc, utcnow
@@ -19,13 +20,13 @@ from segmentation.rfm.scoring import CLASSES, TIERS
 from segmentation.rfm.snapshot import (
     Snapshot,
     apply_window,
-    load_names,
     load_snapshot,
     window_totals_since,
     windowed_totals,
 )
 from segmentation.rfm.store import write_changes
 from segmentation.segments.membership import refresh_memberships
+from segmentation.segments.models import Segment
 from segmentation.settings.service import get_settings
 
 
@@ -42,13 +43,22 @@ async def rescore(session: AsyncSession, *, workspace_id: UUID, now: datetime | 
     scored = compute(snapshot, now=now.timestamp(), custom_edges=settings.custom_edges,
                      rules=rules)
     index = np.flatnonzero(scored.changed(snapshot))
-    await load_names(session, snapshot, snapshot.ids[index].tolist())
-    await write_changes(session, ids=snapshot.ids, scored=scored, index=index, now=now)
+    # User ids are needed for transitions, and for every changed user only when live segments
+    # may have to follow: a million-row first scoring then ships no names at all.
+    live = await _has_live_segments(session, workspace_id)
+    wanted = (np.ones(len(index), dtype=bool) if live
+              else _moved(snapshot, scored, index))
+    names = await write_changes(session, ids=snapshot.ids, scored=scored, index=index,
+                                wanted=wanted, now=now)
+    for pid, (user_id, churn_reason) in names.items():
+        snapshot.user_ids[pid] = user_id
+        snapshot.churn_reasons[pid] = churn_reason
     transitions = _transitions(snapshot, scored, index, rules)
     await record_transitions(session, workspace_id=workspace_id, transitions=transitions, at=now)
-    await refresh_memberships(session, workspace_id=workspace_id,
-                              user_ids=[snapshot.user_ids[pid] for pid in snapshot.ids[index].tolist()],
-                              now=now)
+    if live:
+        await refresh_memberships(
+            session, workspace_id=workspace_id,
+            user_ids=[snapshot.user_ids[pid] for pid in snapshot.ids[index].tolist()], now=now)
     settings.last_edges = scored.edges
     settings.last_scored_at = now
     await session.flush()
@@ -56,6 +66,18 @@ async def rescore(session: AsyncSession, *, workspace_id: UUID, now: datetime | 
     return RescoreResult(profiles=len(snapshot), changed=len(index), stage_changes=stage_changes,
                          tier_changes=len(transitions) - stage_changes, edges=scored.edges,
                          scored_at=now)
+
+
+async def _has_live_segments(session: AsyncSession, workspace_id: UUID) -> bool:
+    return bool(await session.scalar(select(exists().where(
+        Segment.workspace_id == workspace_id, Segment.live.is_(True)))))
+
+
+def _moved(before: Snapshot, after: Scored, index: np.ndarray) -> np.ndarray:
+    """Aligned with `index`: the rows `_transitions` reports (a stage move, or a tier move from
+    a previous tier)."""
+    return ((after.stage[index] != before.stage[index])
+            | ((after.tier[index] != before.tier[index]) & (before.tier[index] >= 0)))
 
 
 def _transitions(before: Snapshot, after: Scored, index: np.ndarray, rules: LifecycleRules
@@ -76,7 +98,8 @@ def _transitions(before: Snapshot, after: Scored, index: np.ndarray, rules: Life
         new_tier = int(after.tier[i])
         scored = new_tier >= 0
         transitions.append(Transition(
-            user_id=before.user_ids[int(before.ids[i])], kind="tier", from_value=TIERS[before.tier[i]],
+            user_id=before.user_ids[int(before.ids[i])], kind="tier",
+            from_value=TIERS[before.tier[i]],
             to_value=TIERS[new_tier] if scored else None, reason="re-score",
             detail={"r_score": int(after.r[i]) or None, "f_score": int(after.f[i]) or None,
                     "m_score": int(after.m[i]) or None,

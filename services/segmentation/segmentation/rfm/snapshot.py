@@ -38,7 +38,7 @@ def _epoch(dialect: str, column: Any) -> Any:
 @dataclass
 class Snapshot:
     ids: np.ndarray
-    user_ids: dict[int, str]  # by profile id; on PostgreSQL only for changed profiles
+    user_ids: dict[int, str]  # by profile id; on PostgreSQL only those the re-score needs
     churn_reasons: dict[int, str | None]
     stage: np.ndarray
     tier: np.ndarray
@@ -65,40 +65,61 @@ def _scores(column: tuple[Any, ...]) -> np.ndarray:
     return np.array([0 if v is None else v for v in column], dtype=np.int8)
 
 
-def _pg_codes(column: str, names: tuple[str, ...]) -> str:
+def _pg_code(column: str, names: tuple[str, ...]) -> str:
     quoted = (name.replace("'", "''") for name in names)  # constants from code, not input
-    listed = ", ".join(f"'{name}'" for name in quoted)
-    return f"array_agg(coalesce(array_position(ARRAY[{listed}]::text[], {column}), 0) - 1)"
+    whens = " ".join(f"WHEN '{name}' THEN {code}" for code, name in enumerate(quoted))
+    return f"(CASE {column} {whens} ELSE -1 END)::int2"
 
 
-_PG_SNAPSHOT = f"""
-    SELECT array_agg(id), {_pg_codes("stage", STAGES)}, {_pg_codes("tier", TIERS)},
-        {_pg_codes("rfm_class", CLASSES)}, {_pg_codes("rfm_segment", SEGMENTS)},
-        array_agg(coalesce(r_score, 0)), array_agg(coalesce(f_score, 0)),
-        array_agg(coalesce(m_score, 0)),
-        array_agg(coalesce(extract(epoch FROM first_purchase_at)::float8, 'NaN')),
-        array_agg(coalesce(extract(epoch FROM last_purchase_at)::float8, 'NaN')),
-        array_agg(coalesce(extract(epoch FROM last_active_at)::float8, 'NaN')),
-        array_agg(order_count), array_agg(monetary_total::float8)
-    FROM profiles WHERE workspace_id = $1
-"""
+# Every column fixed-width and never NULL, so each row of the binary COPY stream has the same
+# length and numpy reads the whole stream as one structured array: no per-row Python objects.
+# date_part returns float8 directly (extract returns numeric since PostgreSQL 14: slower).
+_PG_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("ids", ">i8", "id"),
+    ("stage", ">i2", _pg_code("stage", STAGES)),
+    ("tier", ">i2", _pg_code("tier", TIERS)),
+    ("rfm_class", ">i2", _pg_code("rfm_class", CLASSES)),
+    ("segment", ">i2", _pg_code("rfm_segment", SEGMENTS)),
+    ("r", ">i2", "coalesce(r_score, 0)::int2"),
+    ("f", ">i2", "coalesce(f_score, 0)::int2"),
+    ("m", ">i2", "coalesce(m_score, 0)::int2"),
+    ("first_purchase", ">f8", "coalesce(date_part('epoch', first_purchase_at), 'NaN')"),
+    ("last_purchase", ">f8", "coalesce(date_part('epoch', last_purchase_at), 'NaN')"),
+    ("last_active", ">f8", "coalesce(date_part('epoch', last_active_at), 'NaN')"),
+    ("frequency", ">f8", "order_count::float8"),
+    ("monetary", ">f8", "monetary_total::float8"),
+)
+_PG_SNAPSHOT = (f"SELECT {', '.join(sql for _, _, sql in _PG_COLUMNS)} FROM profiles "
+                "WHERE workspace_id = '{workspace_id}'")
+# A binary COPY row: a 16-bit field count, then per field a 32-bit length and the value.
+_PG_ROW = np.dtype([("fields", ">i2"), *(
+    part for name, kind, _ in _PG_COLUMNS for part in ((f"{name}_length", ">i4"), (name, kind)))])
+_COPY_HEADER = 19  # signature (11), flags (4), header extension length (4, always 0)
+_COPY_TRAILER = 2  # field count -1
 
 
 async def _load_postgres(session: AsyncSession, workspace_id: UUID) -> Snapshot:
-    """Thirteen arrays in one row: asyncpg decodes them in C, no per-row Python objects."""
     connection = (await (await session.connection()).get_raw_connection()).driver_connection
     # JIT-compiling this one scan costs more than the scan itself
     await connection.execute("SET LOCAL jit = off")
-    row = await connection.fetchrow(_PG_SNAPSHOT, workspace_id)
-    if row[0] is None:
-        return _empty()
-    small = [np.array(row[i], dtype=np.int8) for i in range(1, 8)]
-    floats = [np.array(row[i], dtype=float) for i in range(8, 13)]
-    return Snapshot(ids=np.array(row[0], dtype=np.int64), user_ids={}, churn_reasons={},
-                    stage=small[0], tier=small[1], rfm_class=small[2], segment=small[3],
-                    r=small[4], f=small[5], m=small[6], first_purchase=floats[0],
-                    last_purchase=floats[1], last_active=floats[2], frequency=floats[3],
-                    monetary=floats[4])
+    chunks: list[bytes] = []
+
+    async def collect(chunk: bytes) -> None:
+        chunks.append(chunk)
+
+    # COPY takes no bind parameters; a UUID object's text is safe to inline.
+    query = _PG_SNAPSHOT.format(workspace_id=UUID(str(workspace_id)))
+    await connection.copy_from_query(query, output=collect, format="binary")
+    stream = b"".join(chunks)
+    rows = np.frombuffer(stream, dtype=_PG_ROW, offset=_COPY_HEADER,
+                         count=(len(stream) - _COPY_HEADER - _COPY_TRAILER) // _PG_ROW.itemsize)
+    if (not stream.startswith(b"PGCOPY\n\xff\r\n\0")
+            or (rows["fields"] != len(_PG_COLUMNS)).any()):
+        raise RuntimeError("unexpected binary COPY layout for the scoring snapshot")
+    small = {name: rows[name].astype(np.int8) for name, kind, _ in _PG_COLUMNS if kind == ">i2"}
+    floats = {name: rows[name].astype(float) for name, kind, _ in _PG_COLUMNS if kind == ">f8"}
+    return Snapshot(ids=rows["ids"].astype(np.int64), user_ids={}, churn_reasons={}, **small,
+                    **floats)
 
 
 def _empty() -> Snapshot:
@@ -109,22 +130,16 @@ def _empty() -> Snapshot:
                     frequency=floats, monetary=floats)
 
 
-async def load_names(session: AsyncSession, snapshot: Snapshot, ids: list[int]) -> None:
-    """User ids and churn reasons, fetched only for the profiles that changed."""
-    missing = [i for i in ids if i not in snapshot.user_ids]
-    for start in range(0, len(missing), 10_000):
-        part = missing[start:start + 10_000]
-        rows = await session.execute(
-            select(P.c.id, P.c.user_id, P.c.churn_reason).where(P.c.id.in_(part)))
-        for pid, user_id, churn_reason in rows:
-            snapshot.user_ids[pid] = user_id
-            snapshot.churn_reasons[pid] = churn_reason
-
-
 async def load_snapshot(session: AsyncSession, *, workspace_id: UUID) -> Snapshot:
-    dialect = dialect_of(session)
-    if dialect == "postgresql":
+    if dialect_of(session) == "postgresql":
         return await _load_postgres(session, workspace_id)
+    return await load_rows(session, workspace_id=workspace_id)
+
+
+async def load_rows(session: AsyncSession, *, workspace_id: UUID) -> Snapshot:
+    """Row by row, with every user id: SQLite's path (and the reference the COPY path is
+    tested against on PostgreSQL)."""
+    dialect = dialect_of(session)
     statement = select(
         P.c.id, P.c.user_id, P.c.churn_reason, P.c.stage, P.c.tier, P.c.rfm_class,
         P.c.rfm_segment, P.c.r_score, P.c.f_score, P.c.m_score,
@@ -136,7 +151,8 @@ async def load_snapshot(session: AsyncSession, *, workspace_id: UUID) -> Snapsho
     return Snapshot(
         ids=np.array(columns[0], dtype=np.int64),
         user_ids=dict(zip(columns[0], columns[1], strict=True)),
-        churn_reasons=dict(zip(columns[0], columns[2], strict=True)), stage=_codes(list(columns[3]), STAGES),
+        churn_reasons=dict(zip(columns[0], columns[2], strict=True)),
+        stage=_codes(list(columns[3]), STAGES),
         tier=_codes(list(columns[4]), TIERS), rfm_class=_codes(list(columns[5]), CLASSES),
         segment=_codes(list(columns[6]), SEGMENTS), r=_scores(columns[7]),
         f=_scores(columns[8]), m=_scores(columns[9]), first_purchase=_floats(columns[10]),

@@ -1,7 +1,9 @@
 """Writing a re-score back: only the rows that changed, in bulk.
 
 PostgreSQL gets one UPDATE ... FROM unnest(arrays) per chunk (a few statements for a million
-rows); SQLite, a single local writer, an executemany.
+rows) on the raw asyncpg connection of the session's transaction: codes travel as int2 arrays
+instead of lists of strings, and the user ids the caller needs come back in the same round trip.
+SQLite, a single local writer, gets an executemany.
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, SmallInteger, String, bindparam, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.events.upsert import dialect_of
@@ -23,18 +24,29 @@ from segmentation.rfm.scoring import CLASSES, SEGMENTS, TIERS
 CHUNK = 100_000
 P = Profile.__table__
 
-_PG_UPDATE = text("""
-    UPDATE profiles AS p
-    SET r_score = u.r, f_score = u.f, m_score = u.m, rfm_class = u.c, rfm_segment = u.s,
-        tier = u.t, stage = u.st, updated_at = :now
-    FROM unnest(:ids, :r, :f, :m, :c, :s, :t, :st) AS u(id, r, f, m, c, s, t, st)
-    WHERE p.id = u.id
-""").bindparams(
-    bindparam("ids", type_=ARRAY(BigInteger)), bindparam("r", type_=ARRAY(SmallInteger)),
-    bindparam("f", type_=ARRAY(SmallInteger)), bindparam("m", type_=ARRAY(SmallInteger)),
-    bindparam("c", type_=ARRAY(String)), bindparam("s", type_=ARRAY(String)),
-    bindparam("t", type_=ARRAY(String)), bindparam("st", type_=ARRAY(String)),
-)
+
+def _pg_names(names: tuple[str, ...]) -> str:
+    quoted = (name.replace("'", "''") for name in names)  # constants from code, not input
+    return "ARRAY[" + ", ".join(f"'{name}'" for name in quoted) + "]::text[]"
+
+
+# Codes travel as int2 arrays and become names in SQL (code -1 indexes element 0: NULL); the
+# rows the caller wants named come back in the same round trip.
+_PG_UPDATE = f"""
+    WITH changed AS (
+        UPDATE profiles AS p
+        SET r_score = nullif(u.r, 0), f_score = nullif(u.f, 0), m_score = nullif(u.m, 0),
+            rfm_class = ({_pg_names(CLASSES)})[u.c + 1],
+            rfm_segment = ({_pg_names(SEGMENTS)})[u.s + 1],
+            tier = ({_pg_names(TIERS)})[u.t + 1], stage = ({_pg_names(STAGES)})[u.st + 1],
+            updated_at = $1
+        FROM unnest($2::int8[], $3::int2[], $4::int2[], $5::int2[], $6::int2[], $7::int2[],
+                    $8::int2[], $9::int2[], $10::bool[]) AS u(id, r, f, m, c, s, t, st, wanted)
+        WHERE p.id = u.id
+        RETURNING p.id, p.user_id, p.churn_reason, u.wanted
+    )
+    SELECT id, user_id, churn_reason FROM changed WHERE wanted
+"""
 
 
 def _names(codes: np.ndarray, names: tuple[str, ...]) -> list[str | None]:
@@ -56,13 +68,24 @@ def changed_columns(scored: Scored, index: np.ndarray) -> dict[str, list[Any]]:
 
 
 async def write_changes(session: AsyncSession, *, ids: np.ndarray, scored: Scored,
-                        index: np.ndarray, now: datetime) -> None:
+                        index: np.ndarray, wanted: np.ndarray, now: datetime
+                        ) -> dict[int, tuple[str, str | None]]:
+    """Store the new scores of the rows at `index`; returns profile id -> (user id, churn
+    reason) for the rows where `wanted` (aligned with `index`) is set, on PostgreSQL (SQLite's
+    snapshot already holds every name, so it returns nothing)."""
     if dialect_of(session) == "postgresql":
+        connection = (await (await session.connection()).get_raw_connection()).driver_connection
+        names: dict[int, tuple[str, str | None]] = {}
         for start in range(0, len(index), CHUNK):
             part = index[start:start + CHUNK]
-            await session.execute(_PG_UPDATE, {"ids": ids[part].tolist(), "now": now,
-                                               **changed_columns(scored, part)})
-        return
+            rows = await connection.fetch(
+                _PG_UPDATE, now, ids[part].tolist(),
+                *(column[part].tolist() for column in (
+                    scored.r, scored.f, scored.m, scored.rfm_class, scored.segment, scored.tier,
+                    scored.stage)),
+                wanted[start:start + CHUNK].tolist())
+            names.update((pid, (user_id, churn)) for pid, user_id, churn in rows)
+        return names
     columns = changed_columns(scored, index)
     rows = [{"pid": pid, **{k: v[i] for k, v in columns.items()}}
             for i, pid in enumerate(ids[index].tolist())]
@@ -73,3 +96,4 @@ async def write_changes(session: AsyncSession, *, ids: np.ndarray, scored: Score
                 rfm_class=bindparam("c"), rfm_segment=bindparam("s"), tier=bindparam("t"),
                 stage=bindparam("st"), updated_at=now),
             rows)
+    return {}
