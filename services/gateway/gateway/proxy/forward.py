@@ -38,8 +38,8 @@ NOT_FORWARDED = HOP_BY_HOP | {
     "x-workspace-id",
     INTERNAL_TOKEN_HEADER.lower(),
 }
-# Set again by the gateway's own middleware on the way out.
-NOT_RETURNED = HOP_BY_HOP | {"x-request-id", "x-correlation-id"}
+# Set again by the gateway itself (its middleware, its HTTP server) on the way out.
+NOT_RETURNED = HOP_BY_HOP | {"x-request-id", "x-correlation-id", "date", "server"}
 
 
 def _connection_listed(headers: Mapping[str, str]) -> set[str]:
