@@ -16,6 +16,8 @@ def _run_embedded(args: argparse.Namespace) -> int:
     from yunying_shared.runtime.embedded import EmbeddedApp
 
     state_dir = Path(os.environ.get("YUNYING_STATE_DIR", ".yunying"))
+    # The gateway prints this address in its first-start login instructions.
+    os.environ.setdefault("YUNYING_GATEWAY_PUBLIC_URL", f"http://{args.host}:{args.port}")
     app = EmbeddedApp(state_dir)
     print(f"Yunying (embedded mode) on http://{args.host}:{args.port} — data in {state_dir}/")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on")

@@ -37,7 +37,12 @@ class EmbeddedApp:
             for name, factory in sorted(factories.items())
             if name != GATEWAY
         }
-        upstreams = {name: httpx.ASGITransport(app=app) for name, app in self.services.items()}
+        # Without raise_app_exceptions=False an upstream's error would reach callers as a bare 500
+        # instead of the upstream's own problem+json response.
+        upstreams = {
+            name: httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            for name, app in self.services.items()
+        }
         self.gateway = factories[GATEWAY](transport=self.transport, upstreams=upstreams)
         self._stack = AsyncExitStack()
 
