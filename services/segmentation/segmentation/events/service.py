@@ -9,6 +9,7 @@ where they belong.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import utcnow
 from segmentation.events.models import UserEvent
-from segmentation.events.schemas import BatchResult, ItemResult, Rejection, ValidEvent, validate_item
+from segmentation.events.schemas import (
+    BatchResult,
+    ItemResult,
+    Rejection,
+    ValidEvent,
+    validate_item,
+)
 from segmentation.events.upsert import dialect_of, earliest, insert_for, latest
 from segmentation.lifecycle.rules import LifecycleRules
 from segmentation.lifecycle.service import restage
@@ -103,6 +110,8 @@ async def _insert_events(session: AsyncSession, workspace_id: UUID, events: list
                          now: datetime) -> set[str]:
     if not events:
         return set()
+    if dialect_of(session) == "postgresql":
+        return await _insert_events_postgres(session, workspace_id, events, now)
     rows = [
         {"workspace_id": workspace_id, "event_id": e.event_id, "user_id": e.user_id,
          "type": e.type, "occurred_at": e.occurred_at, "received_at": now, "amount": e.amount,
@@ -114,6 +123,33 @@ async def _insert_events(session: AsyncSession, workspace_id: UUID, events: list
                  .on_conflict_do_nothing(index_elements=["workspace_id", "event_id"])
                  .returning(EVENTS.c.event_id))
     return set((await session.execute(statement, rows)).scalars())
+
+
+# One statement over columns sent as arrays: SQLAlchemy's executemany spent more time building
+# 500 parameter sets per batch than PostgreSQL spent inserting them. The JSON text is what
+# SQLAlchemy's JSON type would have written (json.dumps).
+_PG_INSERT_EVENTS = """
+    INSERT INTO user_events (workspace_id, event_id, user_id, type, occurred_at, received_at,
+                             amount, currency, order_id, properties)
+    SELECT $1, e.event_id, e.user_id, e.type, e.occurred_at, $2, e.amount, e.currency,
+           e.order_id, e.properties
+    FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::numeric[],
+                $8::text[], $9::text[], $10::json[])
+         AS e(event_id, user_id, type, occurred_at, amount, currency, order_id, properties)
+    ON CONFLICT (workspace_id, event_id) DO NOTHING
+    RETURNING event_id
+"""
+
+
+async def _insert_events_postgres(session: AsyncSession, workspace_id: UUID,
+                                  events: list[ValidEvent], now: datetime) -> set[str]:
+    connection = (await (await session.connection()).get_raw_connection()).driver_connection
+    rows = await connection.fetch(
+        _PG_INSERT_EVENTS, workspace_id, now, [e.event_id for e in events],
+        [e.user_id for e in events], [e.type for e in events], [e.occurred_at for e in events],
+        [e.amount for e in events], [e.currency for e in events], [e.order_id for e in events],
+        [json.dumps(e.properties) for e in events])
+    return {row[0] for row in rows}
 
 
 async def _upsert_profiles(session: AsyncSession, workspace_id: UUID, events: list[ValidEvent],
