@@ -38,6 +38,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from yunying_shared.auth import INTERNAL_TOKEN_HEADER, Principal, issue_internal_token
@@ -141,7 +142,25 @@ def _bodies(now: datetime, count: int) -> list[bytes]:
     return bodies
 
 
-async def _drive(url: str, headers: dict[str, str], pids: dict[str, int]) -> dict:
+async def _lock_waits(database_url: str, stop: asyncio.Event) -> float:
+    """Mean number of segmentation's PostgreSQL sessions waiting on a lock (sampled every
+    50 ms): concurrent batches touching the same profiles queue behind each other's row locks
+    until the holder commits."""
+    connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    samples: list[int] = []
+    try:
+        while not stop.is_set():
+            samples.append(await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"))
+            await asyncio.sleep(0.05)
+    finally:
+        await connection.close()
+    return round(sum(samples) / max(len(samples), 1), 2)
+
+
+async def _drive(url: str, headers: dict[str, str], pids: dict[str, int],
+                 database_url: str) -> dict:
     bodies = _bodies(datetime.now(UTC), 800)
     queue = iter(bodies)
     counts = {"accepted": 0, "batches": 0, "latency": 0.0}
@@ -178,6 +197,7 @@ async def _drive(url: str, headers: dict[str, str], pids: dict[str, int]) -> dic
         window["cpu"] = _cpu_by_group(pids, cpu_before, _cpu_ticks())  # type: ignore[assignment]
 
     timer = asyncio.create_task(clock())
+    waits = asyncio.create_task(_lock_waits(database_url, stop))
     await asyncio.gather(*(client() for _ in range(CLIENTS)))
     if not stop.is_set():
         raise RuntimeError("ran out of pre-built batches before the window ended")
@@ -188,6 +208,7 @@ async def _drive(url: str, headers: dict[str, str], pids: dict[str, int]) -> dic
             "batches_per_second": round(counts["batches"] / seconds, 1),
             "seconds": round(seconds, 1), "events": counts["accepted"],
             "mean_batch_latency_ms": round(1000 * counts["latency"] / max(counts["batches"], 1)),
+            "mean_sessions_waiting_on_locks": await waits,
             "cpu_cores_busy": dict(sorted(cpu.items(), key=lambda kv: -kv[1]))}
 
 
@@ -247,7 +268,9 @@ async def run(workers: int) -> dict:
                 workspace_id, key = await _login_workspace_key(gateway)
                 via_gateway = {"x-api-key": key, "content-type": "application/json"}
                 result = {"workers_per_service": workers, "load_before": os.getloadavg()[0]}
-                result["through_gateway"] = await _drive(gateway, via_gateway, pids)
+                database_url = env["YUNYING_SEGMENTATION_DATABASE_URL"]
+                result["through_gateway"] = await _drive(gateway, via_gateway, pids,
+                                                         database_url)
                 print(f"workers={workers} through the gateway:", result["through_gateway"],
                       flush=True)
                 secret = (local / "internal-token-secret").read_text().strip()
@@ -256,7 +279,7 @@ async def run(workers: int) -> dict:
                     scopes=frozenset({"events:write"})), secret=secret, ttl_seconds=3600)
                 direct = {INTERNAL_TOKEN_HEADER: token, "content-type": "application/json"}
                 result["direct_to_segmentation"] = await _drive(
-                    f"http://127.0.0.1:{base + 1}", direct, pids)
+                    f"http://127.0.0.1:{base + 1}", direct, pids, database_url)
                 print(f"workers={workers} straight to segmentation:",
                       result["direct_to_segmentation"], flush=True)
                 result["profiles_sampled_with_activity"] = await _sample_profiles(
