@@ -7,7 +7,7 @@ transport, relay and consumers; on shutdown drain the consumer, stop the relay, 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +39,7 @@ from yunying_shared.workspaces import workspace_handler, workspace_router
 
 StartupHook = Callable[[FastAPI], Awaitable[None]]
 # A loop the service runs for its whole life (a periodic sweep); cancelled on shutdown.
-BackgroundJob = Callable[[FastAPI], Awaitable[None]]
+BackgroundJob = Callable[[FastAPI], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,10 @@ def build_app(
             await definition.on_startup(app)
         await relay.start()
         await consumer.start()
-        jobs = [asyncio.create_task(job(app), name=f"{definition.name}-{job.__name__}")
-                for job in definition.background]
+        jobs: list[asyncio.Task[None]] = [
+            asyncio.create_task(job(app), name=f"{definition.name}-{job.__name__}")
+            for job in definition.background
+        ]
         logging.get_logger(__name__).info(
             "service started",
             service=definition.name,
