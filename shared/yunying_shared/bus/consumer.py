@@ -73,6 +73,7 @@ class ConsumerRunner:
         fetch_max_records: int = 200,
         lag_interval_seconds: float = 5.0,
         transaction_max_events: int = 100,
+        partition_concurrency: int = 4,
     ) -> None:
         self.service = service
         self.group = group
@@ -87,6 +88,7 @@ class ConsumerRunner:
         self._fetch_max = fetch_max_records
         self._lag_interval = lag_interval_seconds
         self._transaction_max = transaction_max_events
+        self._concurrency = asyncio.Semaphore(partition_concurrency)
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -123,40 +125,52 @@ class ConsumerRunner:
                 await asyncio.sleep(self._backoff_max)
 
     async def _process_batch(self, subscription: Subscription, batch: list[Received]) -> None:
-        positions: dict[TopicPartition, int] = {}
-
-        def done(message: Received) -> None:
-            tp = TopicPartition(message.topic, message.partition)
-            positions[tp] = message.offset + 1
-            subscription.processed(tp, message.offset + 1)
-
-        for start in range(0, len(batch), self._transaction_max):
-            revoked = subscription.revoked_since_fetch()
-            # another member owns a revoked partition now and resumes from the last commit
-            chunk = [m for m in batch[start:start + self._transaction_max]
-                     if TopicPartition(m.topic, m.partition) not in revoked]
-            if self._stopping.is_set():
-                break
-            if await self._handle_together(chunk):
-                for message in chunk:
-                    done(message)
-                continue
-            finished = True
-            for message in chunk:  # one at a time: retries, backoff, dead letters
-                if TopicPartition(message.topic, message.partition) in (
-                        subscription.revoked_since_fetch()):
-                    continue
-                if self._stopping.is_set() or not await self.process(message):
-                    finished = False
-                    break
-                done(message)
-            if not finished:
-                break
+        by_partition: dict[TopicPartition, list[Received]] = {}
+        for message in batch:
+            by_partition.setdefault(TopicPartition(message.topic, message.partition),
+                                    []).append(message)
+        # Partitions are independent streams (a key lives in one): handled concurrently, each
+        # in its own transactions, so one partition's database round trips overlap another's.
+        finished = await asyncio.gather(*(
+            self._process_partition(subscription, tp, messages)
+            for tp, messages in by_partition.items()))
+        positions = {tp: position for tp, position in zip(by_partition, finished, strict=True)
+                     if position is not None}
         if positions:
             try:
                 await subscription.commit(positions)
             except Exception as exc:  # e.g. a rebalance; the inbox drops the redelivery
                 log.warning("offset commit failed", service=self.service, error=repr(exc))
+
+    async def _process_partition(self, subscription: Subscription, tp: TopicPartition,
+                                 messages: list[Received]) -> int | None:
+        """Handle one partition's share of a fetch in order; the offset to commit, if any."""
+        async with self._concurrency:
+            position: int | None = None
+
+            def done(next_offset: int) -> bool:
+                nonlocal position
+                # another member owns a revoked partition now and resumes from the last commit
+                if tp in subscription.revoked_since_fetch():
+                    return False
+                position = next_offset
+                subscription.processed(tp, next_offset)
+                return True
+
+            for start in range(0, len(messages), self._transaction_max):
+                chunk = messages[start:start + self._transaction_max]
+                if self._stopping.is_set() or tp in subscription.revoked_since_fetch():
+                    break
+                if await self._handle_together(chunk):
+                    if not done(chunk[-1].offset + 1):
+                        break
+                    continue
+                for message in chunk:  # one at a time: retries, backoff, dead letters
+                    if tp in subscription.revoked_since_fetch() or self._stopping.is_set():
+                        return position
+                    if not await self.process(message) or not done(message.offset + 1):
+                        return position
+            return position
 
     async def _handle_together(self, messages: list[Received]) -> bool:
         """The fast path: many events in one transaction (one commit, one fsync). False, with

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yunying_shared.bus.tables import BusTables
@@ -38,24 +40,22 @@ async def claim(
 async def claim_many(
     session: AsyncSession, tables: BusTables, *, consumer: str, events: list[tuple[UUID, str]]
 ) -> set[UUID]:
-    """The ids among `events` this consumer has not processed before (and now owns)."""
+    """The ids among `events` this consumer has not processed before (and now owns).
+
+    One round trip: INSERT ... ON CONFLICT DO NOTHING RETURNING names the rows that were new.
+    An id another transaction is claiming at this moment waits for that one's outcome.
+    """
     if not events:
         return set()
-    ids = {event_id for event_id, _ in events}
-    seen = set(
-        (await session.scalars(
-            select(tables.inbox.c.event_id).where(
-                tables.inbox.c.consumer == consumer, tables.inbox.c.event_id.in_(ids)))).all()
-    )
     now = datetime.now(UTC)
     new: dict[UUID, str] = {}
     for event_id, event_type in events:
-        if event_id not in seen:
-            new.setdefault(event_id, event_type)
-    if new:
-        await session.execute(insert(tables.inbox), [
-            {"consumer": consumer, "event_id": event_id, "event_type": event_type,
-             "processed_at": now}
-            for event_id, event_type in new.items()
-        ])
-    return set(new)
+        new.setdefault(event_id, event_type)
+    dialect = session.get_bind().dialect.name
+    insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_for(tables.inbox).values([
+        {"consumer": consumer, "event_id": event_id, "event_type": event_type,
+         "processed_at": now}
+        for event_id, event_type in new.items()
+    ]).on_conflict_do_nothing().returning(tables.inbox.c.event_id)
+    return set((await session.scalars(statement)).all())

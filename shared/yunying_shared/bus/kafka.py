@@ -18,6 +18,8 @@ from aiokafka import TopicPartition as KafkaTopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 from yunying_shared.bus.kafka_subscription import KafkaSubscription, to_received
 from yunying_shared.bus.transport import (
@@ -90,23 +92,22 @@ class KafkaTransport(Transport):
         await self._create_missing({m.topic for m in messages})
         producer = await self._ready_producer()
         try:
-            for topic in {m.topic for m in messages}:
-                # Metadata first, so the sends below append without yielding and each
-                # partition's share of this call lands in one batch.
-                await producer.partitions_for(topic)
-            futures = [
-                await producer.send(m.topic, value=m.value, key=m.key, headers=list(m.headers))
-                for m in messages
-            ]
-            results = await asyncio.gather(*futures, return_exceptions=True)
+            for batches in await _record_batches(producer, messages):
+                # A partition's next batch goes only after its previous one was stored, so a
+                # failure never leaves a later event of a key in the log without the earlier.
+                futures = [await producer.send_batch(batch, topic, partition=partition)
+                           for (topic, partition), batch in batches.items()]
+                results = await asyncio.gather(*futures, return_exceptions=True)
+                failures = [r for r in results if isinstance(r, BaseException)]
+                if failures:
+                    break
         except (KafkaError, OSError) as exc:
             await self._after_failure(producer)
             raise TransportUnavailable(f"kafka publish failed: {exc!r}") from exc
-        failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             await self._after_failure(producer)
             raise TransportUnavailable(
-                f"kafka did not acknowledge {len(failures)} of {len(messages)}: {failures[0]!r}")
+                f"kafka did not acknowledge {len(failures)} record batches: {failures[0]!r}")
 
     def subscribe(self, group: str, topics: Sequence[str]) -> Subscription:
         return KafkaSubscription(self, group, topics)
@@ -228,3 +229,49 @@ class KafkaTransport(Transport):
             raise TransportUnavailable(f"kafka admin request failed: {exc!r}") from exc
         finally:
             await admin.close()
+
+
+async def _record_batches(producer: AIOKafkaProducer, messages: Sequence[Message]
+                          ) -> list[dict[tuple[str, int], BatchBuilder]]:
+    """The messages as closed record batches, one per partition per round, in order.
+
+    One batch per partition and call is the rule (it fits MAX_BATCH_BYTES); only a partition's
+    overflow goes to a further round. Built here rather than by `send()` per message: no future,
+    partitioner call and accumulator lookup per message, and closed batches skip the linger.
+    The partition of a key is the one `send()` would choose (the default murmur2 partitioner).
+    """
+    partitioner = DefaultPartitioner()
+    layouts: dict[str, tuple[list[int], list[int]]] = {}
+    for topic in {m.topic for m in messages}:
+        everything = sorted(await producer.partitions_for(topic))
+        available = list(producer.client.cluster.available_partitions_for_topic(topic))
+        layouts[topic] = (everything, available)
+    partition_of: dict[tuple[str, bytes], int] = {}
+    rounds: list[dict[tuple[str, int], BatchBuilder]] = [{}]
+    round_of: dict[tuple[str, int], int] = {}
+    for m in messages:
+        if m.key is None:
+            partition = partitioner(None, *layouts[m.topic])
+        else:
+            partition = partition_of.get((m.topic, m.key), -1)
+            if partition < 0:
+                partition = partitioner(m.key, *layouts[m.topic])
+                partition_of[(m.topic, m.key)] = partition
+        tp = (m.topic, partition)
+        headers = list(m.headers)  # the C record builder takes lists only
+        index = round_of.setdefault(tp, 0)
+        batch = rounds[index].get(tp)
+        if batch is None:
+            batch = rounds[index][tp] = producer.create_batch()
+        if batch.append(timestamp=None, key=m.key, value=m.value, headers=headers) is None:
+            index = round_of[tp] = index + 1  # full (and closed by append): the next round
+            if index == len(rounds):
+                rounds.append({})
+            batch = rounds[index][tp] = producer.create_batch()
+            if batch.append(timestamp=None, key=m.key, value=m.value, headers=headers) is None:
+                raise TransportUnavailable(f"a message of {len(m.value)} bytes does not fit "
+                                           f"a record batch of {MAX_BATCH_BYTES} bytes")
+    for batches in rounds:
+        for batch in batches.values():
+            batch.close()  # a closed batch is sent at once, without lingering for more
+    return rounds

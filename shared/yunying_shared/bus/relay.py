@@ -10,17 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import time
 import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import delete, event, func, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from yunying_shared.bus.outbox import PENDING_FLAG
 from yunying_shared.bus.tables import BusTables
-from yunying_shared.bus.transport import Message, Transport
+from yunying_shared.bus.transport import Headers, Message, Transport
 from yunying_shared.db.engine import Database
 from yunying_shared.logging import get_logger
 
@@ -33,6 +48,9 @@ PUBLISH_FAILURES = Counter(
 )
 
 RETENTION = timedelta(days=1)
+# The retention DELETE scans the outbox (published_at has no index): once a minute, not per batch.
+CLEAN_EVERY = 60.0
+BACKLOG_EVERY = 1.0  # seconds between backlog counts while the relay is busy
 
 
 class Relay:
@@ -55,6 +73,9 @@ class Relay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lock_conn: AsyncConnection | None = None
+        self._headers: dict[str, Headers] = {}
+        self._cleaned = time.monotonic()
+        self._backlog_counted = 0.0
         self._lock_key = zlib.crc32(f"yunying-relay-{service}".encode())
         event.listen(database.sync_session_class, "after_commit", self._after_commit)
 
@@ -101,55 +122,77 @@ class Relay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""
+        rows = await self._read()
+        if not rows:
+            BACKLOG.labels(self.service).set(0)
+            return 0
+        await self._transport.publish(self._messages(rows))
+        await self._mark_sent([row.seq for row in rows])
+        PUBLISHED.labels(self.service).inc(len(rows))
+        if len(rows) < self._batch_size:
+            BACKLOG.labels(self.service).set(0)  # caught up as of the read
+        elif time.monotonic() - self._backlog_counted > BACKLOG_EVERY:
+            await self.refresh_backlog()  # a count over the pending index: not every batch
+        return len(rows)
+
+    async def _read(self) -> list[Any]:
         async with self._database.session() as session:
-            rows = (
+            return list((
                 await session.execute(
                     select(
                         self._outbox.c.seq,
                         self._outbox.c.topic,
                         self._outbox.c.key,
                         self._outbox.c.value,
-                        self._outbox.c.headers,
+                        # as text: rows of one event type share it, so it is parsed once
+                        cast(self._outbox.c.headers, Text).label("headers"),
                     )
                     .where(self._outbox.c.published_at.is_(None))
                     .order_by(self._outbox.c.seq)
                     .limit(self._batch_size)
                 )
-            ).all()
-        if not rows:
-            BACKLOG.labels(self.service).set(0)
-            return 0
-        await self._transport.publish(
-            [
-                Message(
-                    topic=row.topic,
-                    key=row.key.encode() if row.key is not None else None,
-                    value=row.value,
-                    headers=tuple((k, str(v).encode()) for k, v in row.headers.items()),
-                )
-                for row in rows
-            ]
-        )
+            ).all())
+
+    def _messages(self, rows: list[Any]) -> list[Message]:
+        headers = self._headers
+        if len(headers) > 1000:
+            headers.clear()
+        messages = []
+        for row in rows:
+            encoded = headers.get(row.headers)
+            if encoded is None:
+                encoded = headers[row.headers] = tuple(
+                    (k, str(v).encode()) for k, v in json.loads(row.headers).items())
+            messages.append(Message(row.topic, row.key.encode() if row.key is not None else None,
+                                    row.value, encoded))
+        return messages
+
+    async def _mark_sent(self, seqs: list[int]) -> None:
         now = datetime.now(UTC)
+        column = self._outbox.c.seq
+        if seqs[-1] - seqs[0] + 1 == len(seqs):
+            # seq is the key and the batch is read in seq order: with no gap, the range holds
+            # exactly the batch. (With a gap it may hold a row committed after the read,
+            # which was never published, so then only the listed rows.)
+            which = column.between(seqs[0], seqs[-1])
+        elif self._database.dialect == "postgresql":
+            which = column == any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger)))
+        else:
+            which = column.in_(seqs)
         async with self._database.session() as session, session.begin():
-            await session.execute(
-                update(self._outbox)
-                .where(self._outbox.c.seq.in_([row.seq for row in rows]))
-                .values(published_at=now)
-            )
-            if rows[-1].seq % 1000 < len(rows):  # now and then, forget long-published rows
+            await session.execute(update(self._outbox).where(which).values(published_at=now))
+            if time.monotonic() - self._cleaned > CLEAN_EVERY:  # forget long-published rows
+                self._cleaned = time.monotonic()
                 await session.execute(
                     delete(self._outbox).where(self._outbox.c.published_at < now - RETENTION)
                 )
-        PUBLISHED.labels(self.service).inc(len(rows))
-        await self.refresh_backlog()
-        return len(rows)
 
     async def refresh_backlog(self) -> int:
         async with self._database.session() as session:
             backlog = await session.scalar(
                 select(func.count()).where(self._outbox.c.published_at.is_(None))
             )
+        self._backlog_counted = time.monotonic()
         BACKLOG.labels(self.service).set(backlog or 0)
         return int(backlog or 0)
 
