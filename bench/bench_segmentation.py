@@ -87,6 +87,7 @@ async def load(database: Database, workspace_id: uuid.UUID, rows: list[tuple], n
 
 
 async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetime) -> dict:
+    load = os.getloadavg()[0]  # the machine is shared: the 1-minute load says how busy it was
     started = time.perf_counter()
     async with database.session() as session, session.begin():
         result = await rescore(session, workspace_id=workspace_id, now=at)
@@ -95,7 +96,7 @@ async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetim
         outbox = await session.scalar(text("SELECT count(*) FROM outbox"))
     return {"seconds": round(seconds, 2), "profiles": result.profiles, "changed": result.changed,
             "stage_changes": result.stage_changes, "tier_changes": result.tier_changes,
-            "outbox_total": outbox}
+            "outbox_total": outbox, "load_1min_before": round(load, 2)}
 
 
 async def bench_rescore(database: Database, now: datetime) -> dict:
@@ -147,11 +148,13 @@ async def bench_ingest(database: Database, now: datetime) -> dict:
             async with database.session() as session, session.begin():
                 await ingest(session, workspace_id=workspace_id, items=batch, now=now)
 
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     await asyncio.gather(writer(), writer())
     seconds = time.perf_counter() - started
     figures = {"events": len(batches) * 500, "batch": 500, "writers": 2,
-               "seconds": round(seconds, 2), "events_per_second": round(len(batches) * 500 / seconds)}
+               "seconds": round(seconds, 2), "events_per_second": round(len(batches) * 500 / seconds),
+               "load_1min_before": round(load, 2)}
     print("ingestion (in-process, no HTTP):", figures)
     return figures
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,19 +21,27 @@ COPY_FROM = 1000
 
 
 async def publish(session: AsyncSession, tables: BusTables, *envelopes: Envelope) -> None:
-    if not envelopes:
+    await publish_encoded(
+        session, tables, [(e.id, e.type, e.subject, e.to_bytes()) for e in envelopes]
+    )
+
+
+async def publish_encoded(
+    session: AsyncSession, tables: BusTables, events: Sequence[tuple[UUID, str, str | None, bytes]]
+) -> None:
+    """Events already serialized (id, type, key, envelope bytes), e.g. by `encode_envelope`."""
+    if not events:
         return
     now = datetime.now(UTC)
     rows = []
-    for envelope in envelopes:
-        spec = spec_for(envelope.type)
+    for event_id, event_type, key, value in events:
         rows.append(
             {
-                "event_id": envelope.id,
-                "topic": spec.topic,
-                "key": envelope.subject,
-                "value": envelope.to_bytes(),
-                "headers": {"ce_type": envelope.type},
+                "event_id": event_id,
+                "topic": spec_for(event_type).topic,
+                "key": key,
+                "value": value,
+                "headers": {"ce_type": event_type},
                 "created_at": now,
             }
         )
@@ -46,13 +56,14 @@ async def publish(session: AsyncSession, tables: BusTables, *envelopes: Envelope
 async def _copy(session: AsyncSession, tables: BusTables, rows: list[dict[str, Any]]) -> None:
     """The same rows by COPY, on the raw connection of the session's transaction."""
     connection = (await (await session.connection()).get_raw_connection()).driver_connection
+    assert connection is not None  # an open transaction's connection
     columns = ["event_id", "topic", "key", "value", "headers", "created_at"]
     encoded: dict[str, str] = {}  # headers differ only by event type: encode each once
     records = []
     for r in rows:
         ce_type = r["headers"]["ce_type"]
         headers = encoded.get(ce_type) or encoded.setdefault(ce_type, json.dumps(r["headers"]))
-        records.append((r["event_id"], r["topic"], r["key"], r["value"], headers,
-                        r["created_at"]))
+        records.append((r["event_id"], r["topic"], r["key"], r["value"], headers, r["created_at"]))
     await connection.copy_records_to_table(
-        tables.outbox.name, schema_name=tables.outbox.schema, columns=columns, records=records)
+        tables.outbox.name, schema_name=tables.outbox.schema, columns=columns, records=records
+    )

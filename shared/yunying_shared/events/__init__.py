@@ -8,7 +8,7 @@ from yunying_shared.events.catalogue import (
     spec_for,
     topics,
 )
-from yunying_shared.events.envelope import Envelope
+from yunying_shared.events.envelope import Envelope, encode_envelope
 
 __all__ = [
     "CATALOGUE",
@@ -16,6 +16,7 @@ __all__ = [
     "Envelope",
     "EventSpec",
     "InvalidEvent",
+    "encode_envelope",
     "make_event",
     "parse_event",
     "spec_for",

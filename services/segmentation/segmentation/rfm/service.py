@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from uuid import UUID
 
 import numpy as np
@@ -84,6 +85,7 @@ def _transitions(before: Snapshot, after: Scored, index: np.ndarray, rules: Life
                  ) -> list[Transition]:
     """Stage moves, and tier moves between two tiers (a first tier is an assignment, not news)."""
     transitions: list[Transition] = []
+    reason = cache(rules.reason)  # 30 (stage, previous) pairs at most; formatting each is slow
     stage_moved = index[after.stage[index] != before.stage[index]]
     for i in stage_moved.tolist():
         old, new = int(before.stage[i]), int(after.stage[i])
@@ -91,7 +93,7 @@ def _transitions(before: Snapshot, after: Scored, index: np.ndarray, rules: Life
         transitions.append(Transition(
             user_id=before.user_ids[pid], kind="stage",
             from_value=STAGES[old] if old >= 0 else None, to_value=STAGES[new],
-            reason=rules.reason(new, old if old >= 0 else None),
+            reason=reason(new, old if old >= 0 else None),
             detail={"churn_reason": before.churn_reasons[pid]}))
     tier_moved = index[(after.tier[index] != before.tier[index]) & (before.tier[index] >= 0)]
     for i in tier_moved.tolist():
