@@ -5,7 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from segmentation.db import BUS
 from segmentation.lifecycle.models import StageChange
@@ -106,3 +106,11 @@ async def test_bulk_rescore_stores_and_publishes_every_transition_once(
     total = await session.scalar(select(func.count()).select_from(StageChange))
     assert total == result.stage_changes + second.stage_changes + second.tier_changes
     assert (await rescore(session, workspace_id=workspace_id, now=later)).changed == 0
+
+
+async def test_profiles_leave_room_for_updates_in_place_on_postgresql(session, dialect):
+    if dialect != "postgresql":
+        return  # SQLite has no fill factor
+    options = await session.scalar(text(
+        "SELECT reloptions FROM pg_class WHERE relname = 'profiles'"))
+    assert "fillfactor=70" in options
