@@ -122,36 +122,39 @@ class Relay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""
-        rows = await self._read()
+        if self._lock_conn is not None:
+            # the leader's own connection: no pool checkout, and a statement that fails on it
+            # means the lock's session died, which ends the leadership (see `_run`)
+            return await self._publish_batch(self._lock_conn)
+        async with self._database.engine.connect() as conn:
+            return await self._publish_batch(conn)
+
+    async def _publish_batch(self, conn: AsyncConnection) -> int:
+        rows = (await conn.execute(
+            select(
+                self._outbox.c.seq,
+                self._outbox.c.topic,
+                self._outbox.c.key,
+                self._outbox.c.value,
+                # as text: rows of one event type share it, so it is parsed once
+                cast(self._outbox.c.headers, Text).label("headers"),
+            )
+            .where(self._outbox.c.published_at.is_(None))
+            .order_by(self._outbox.c.seq)
+            .limit(self._batch_size)
+        )).all()
+        await conn.commit()  # no transaction stays open while the broker is waited for
         if not rows:
             BACKLOG.labels(self.service).set(0)
             return 0
         await self._transport.publish(self._messages(rows))
-        await self._mark_sent([row.seq for row in rows])
+        await self._mark_sent(conn, [row.seq for row in rows])
         PUBLISHED.labels(self.service).inc(len(rows))
         if len(rows) < self._batch_size:
             BACKLOG.labels(self.service).set(0)  # caught up as of the read
         elif time.monotonic() - self._backlog_counted > BACKLOG_EVERY:
             await self.refresh_backlog()  # a count over the pending index: not every batch
         return len(rows)
-
-    async def _read(self) -> list[Any]:
-        async with self._database.session() as session:
-            return list((
-                await session.execute(
-                    select(
-                        self._outbox.c.seq,
-                        self._outbox.c.topic,
-                        self._outbox.c.key,
-                        self._outbox.c.value,
-                        # as text: rows of one event type share it, so it is parsed once
-                        cast(self._outbox.c.headers, Text).label("headers"),
-                    )
-                    .where(self._outbox.c.published_at.is_(None))
-                    .order_by(self._outbox.c.seq)
-                    .limit(self._batch_size)
-                )
-            ).all())
 
     def _messages(self, rows: list[Any]) -> list[Message]:
         headers = self._headers
@@ -167,7 +170,7 @@ class Relay:
                                     row.value, encoded))
         return messages
 
-    async def _mark_sent(self, seqs: list[int]) -> None:
+    async def _mark_sent(self, conn: AsyncConnection, seqs: list[int]) -> None:
         now = datetime.now(UTC)
         column = self._outbox.c.seq
         if seqs[-1] - seqs[0] + 1 == len(seqs):
@@ -179,13 +182,13 @@ class Relay:
             which = column == any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger)))
         else:
             which = column.in_(seqs)
-        async with self._database.session() as session, session.begin():
-            await session.execute(update(self._outbox).where(which).values(published_at=now))
-            if time.monotonic() - self._cleaned > CLEAN_EVERY:  # forget long-published rows
-                self._cleaned = time.monotonic()
-                await session.execute(
-                    delete(self._outbox).where(self._outbox.c.published_at < now - RETENTION)
-                )
+        await conn.execute(update(self._outbox).where(which).values(published_at=now))
+        await conn.commit()
+        if time.monotonic() - self._cleaned > CLEAN_EVERY:  # forget long-published rows
+            self._cleaned = time.monotonic()
+            await conn.execute(
+                delete(self._outbox).where(self._outbox.c.published_at < now - RETENTION))
+            await conn.commit()
 
     async def refresh_backlog(self) -> int:
         async with self._database.session() as session:
@@ -200,10 +203,11 @@ class Relay:
         if self._database.dialect != "postgresql":
             return True  # SQLite: one process owns the file
         if self._lock_conn is not None:
-            await self._lock_conn.execute(text("SELECT 1"))  # raises if the lock's session died
-            await self._lock_conn.commit()
-            return True
+            return True  # the relay's statements run on it: they fail if its session died
+        # Autocommit: each of the relay's statements stands alone (the read, the mark), so
+        # none needs BEGIN/COMMIT round trips; the advisory lock belongs to the session.
         conn = await self._database.engine.connect()
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
         acquired = await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._lock_key})
         await conn.commit()
         if not acquired:
