@@ -187,10 +187,18 @@ async def consume(args: argparse.Namespace) -> dict[str, Any]:
         await session.execute(insert(effects).values(key=envelope.subject))
         session.sync_session.info.setdefault("bench", []).append(str(envelope.id))
 
-    options = {"lanes": args.lanes} if args.lanes else {}
+    async def apply_batch(session: Any, events: list[tuple[Envelope, Any]]) -> None:
+        await session.execute(insert(effects), [{"key": e.subject} for e, _ in events])
+        session.sync_session.info.setdefault("bench", []).extend(str(e.id) for e, _ in events)
+
+    options: dict[str, Any] = {"lanes": args.lanes} if args.lanes else {}
+    if args.handler == "batch":
+        options["batch_handlers"] = {spec.type: apply_batch}
+    else:
+        options["handlers"] = {spec.type: apply}
     runner = ConsumerRunner(service="bench-consumer", database=database, tables=BUS,
-                            transport=transport, handlers={spec.type: apply},
-                            topics=[spec.topic], group=args.group, **options)
+                            transport=transport, topics=[spec.topic], group=args.group,
+                            **{"handlers": {}} | options)
     relay = Relay(service="bench-consumer", database=database, tables=BUS, transport=transport)
     await runner.start()
     await relay.start()
@@ -214,7 +222,8 @@ def machine_busy() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
-async def end_to_end(rate: int, seconds: float, workdir: Path, lanes: int) -> dict[str, Any]:
+async def end_to_end(rate: int, seconds: float, workdir: Path, lanes: int, handler: str
+                     ) -> dict[str, Any]:
     topic = f"bench.e2e{uuid.uuid4().hex[:8]}.v1"
     transport = KafkaTransport(BOOTSTRAP, partitions=PARTITIONS, client_id="bench")
     await transport.ensure_topics([topic])
@@ -222,6 +231,7 @@ async def end_to_end(rate: int, seconds: float, workdir: Path, lanes: int) -> di
     async with fresh_database() as producer_db, fresh_database() as consumer_db:
         consumer = _spawn("consume", "--db", consumer_db, "--topic", topic,
                           "--group", f"bench-{uuid.uuid4().hex[:6]}", "--lanes", str(lanes),
+                          "--handler", handler,
                           "--out", str(workdir / "consumer.json"))
         try:
             await asyncio.sleep(6)  # the consumer joins its group and gets the partitions
@@ -258,7 +268,7 @@ async def end_to_end(rate: int, seconds: float, workdir: Path, lanes: int) -> di
                             "consumer_process": consumed["cpu_seconds"]},
             "machine_cpu_busy_while_producing": round(
                 (busy_after[0] - busy_before[0]) / (busy_after[1] - busy_before[1]), 2),
-            "consumer_lanes": lanes or "default"}
+            "consumer_lanes": lanes or "default", "consumer_handler": handler}
 
 
 def _spawn(*args: str) -> subprocess.Popen[bytes]:
@@ -299,7 +309,7 @@ async def main(args: argparse.Namespace) -> None:
     if args.only in (None, "e2e"):
         workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_bus_{uuid.uuid4().hex[:6]}"
         workdir.mkdir(parents=True)
-        latency = await end_to_end(args.rate, args.seconds, workdir, args.lanes)
+        latency = await end_to_end(args.rate, args.seconds, workdir, args.lanes, args.handler)
         print(f"end to end at {latency['achieved_rate_per_second']:,} events/s "
               f"(target {args.rate:,}) for {latency['seconds']} s: p50 {latency['p50_ms']} ms, "
               f"p95 {latency['p95_ms']} ms, p99 {latency['p99_ms']} ms, "
@@ -326,6 +336,8 @@ def cli() -> None:
     parser.add_argument("--topic", default="")
     parser.add_argument("--group", default="")
     parser.add_argument("--out", default="")
+    parser.add_argument("--handler", choices=["event", "batch"], default="event",
+                        help="consumer: one INSERT per event, or a batch handler's executemany")
     parser.add_argument("--lanes", type=int, default=0, help="ConsumerRunner lanes; 0: its default")
     args = parser.parse_args()
     configure(level="WARNING", json=False)

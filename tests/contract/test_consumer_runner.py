@@ -15,7 +15,8 @@ from yunying_shared.testing.bus import wait_until
 metadata = MetaData()
 BUS = define_bus_tables(metadata)
 effects = Table(
-    "effects", metadata,
+    "effects",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("key", String, nullable=False),
     Column("seq", Integer, nullable=False),
@@ -36,6 +37,7 @@ async def database(tmp_path):
 @dataclass
 class Behaviour:
     """How the handler treats each sequence number: fail n times, or always."""
+
     failures_left: dict[int, int] = field(default_factory=dict)
     always_fail: set[int] = field(default_factory=set)
     calls: dict[int, int] = field(default_factory=dict)
@@ -66,10 +68,16 @@ async def _applied(database):
 
 async def _run(database, transport, topic, behaviour, messages, until):
     runner = ConsumerRunner(
-        service="contract", database=database, tables=BUS, transport=transport,
-        handlers={APPLY: behaviour.handle}, topics=[topic],
-        group=f"g-{uuid.uuid4().hex[:8]}", max_attempts=MAX_ATTEMPTS,
-        backoff_seconds=0.01, backoff_max_seconds=0.1,
+        service="contract",
+        database=database,
+        tables=BUS,
+        transport=transport,
+        handlers={APPLY: behaviour.handle},
+        topics=[topic],
+        group=f"g-{uuid.uuid4().hex[:8]}",
+        max_attempts=MAX_ATTEMPTS,
+        backoff_seconds=0.01,
+        backoff_max_seconds=0.1,
     )
     await runner.start()
     try:
@@ -98,8 +106,9 @@ async def test_an_invalid_envelope_is_dead_lettered_at_once(database, transport,
     async def done():
         return await _applied(database) == [1] and bool(await transport.read_all(dlq_topic(topic)))
 
-    assert await _run(database, transport, topic, behaviour,
-                      [poison, _message(topic, _event(1))], done)
+    assert await _run(
+        database, transport, topic, behaviour, [poison, _message(topic, _event(1))], done
+    )
     [dead] = await transport.read_all(dlq_topic(topic))
     assert dead.value == poison.value
     assert dead.header("dlq.origin.topic") == topic
@@ -115,8 +124,14 @@ async def test_a_handler_failing_twice_then_succeeding_applies_once(database, tr
     async def done():
         return await _applied(database) == [1, 2]
 
-    assert await _run(database, transport, topic, behaviour,
-                      [_message(topic, _event(1)), _message(topic, _event(2))], done)
+    assert await _run(
+        database,
+        transport,
+        topic,
+        behaviour,
+        [_message(topic, _event(1)), _message(topic, _event(2))],
+        done,
+    )
     assert behaviour.calls[1] == 3
     assert await transport.read_all(dlq_topic(topic)) == []
 
@@ -137,3 +152,78 @@ async def test_a_handler_that_always_fails_is_dead_lettered_and_later_messages_f
     assert "RuntimeError: cannot apply 1" in dead.header("dlq.error")
     # max_attempts one at a time, after a first try inside the batch transaction
     assert behaviour.calls[1] in (MAX_ATTEMPTS, MAX_ATTEMPTS + 1)
+
+
+OTHER = "yunying.contract.other.v1"
+
+
+async def test_batch_handlers_keep_order_across_types_apply_once_and_dead_letter(
+    database, transport, topic
+):
+    """A batch handler gets runs of consecutive events of its type; the per-event handler of
+    another type runs between them, so the key's order holds; a redelivery is dropped; a run
+    with a failing event falls back to one at a time and only that event is dead-lettered."""
+    runs: list[list[int]] = []
+
+    async def apply_batch(session, events):
+        seqs = [envelope.data["seq"] for envelope, _ in events]
+        runs.append(seqs)
+        if 4 in seqs:
+            raise RuntimeError("cannot apply 4")
+        await session.execute(
+            insert(effects),
+            [{"key": envelope.subject, "seq": envelope.data["seq"]} for envelope, _ in events],
+        )
+
+    async def apply_other(session, envelope, _payload):
+        await session.execute(
+            insert(effects).values(key=envelope.subject, seq=envelope.data["seq"])
+        )
+
+    def other(seq):
+        return Envelope(source="/contract", type=OTHER, subject="k1", data={"seq": seq})
+
+    first = _event(1)
+    events = [first, _event(2), other(3), _event(4), _event(5), first, other(6), _event(7)]
+
+    async def done():
+        return await _applied(database) == [1, 2, 3, 5, 6, 7]
+
+    runner = ConsumerRunner(
+        service="contract",
+        database=database,
+        tables=BUS,
+        transport=transport,
+        handlers={OTHER: apply_other},
+        batch_handlers={APPLY: apply_batch},
+        topics=[topic],
+        group=f"g-{uuid.uuid4().hex[:8]}",
+        max_attempts=2,
+        backoff_seconds=0.01,
+        backoff_max_seconds=0.1,
+    )
+    await runner.start()
+    try:
+        await transport.publish([_message(topic, e) for e in events])
+        assert await wait_until(done, timeout=40)
+    finally:
+        await runner.stop()
+    [dead] = await transport.read_all(dlq_topic(topic))
+    assert Envelope.from_bytes(dead.value).data == {"seq": 4}
+    assert all(seqs == sorted(seqs) for seqs in runs)
+    assert [1, 2] in runs  # a run of two went to the batch handler at once
+    assert await _applied(database) == [1, 2, 3, 5, 6, 7]
+
+
+def test_a_type_cannot_have_both_kinds_of_handler(tmp_path):
+    with pytest.raises(ValueError, match=r"both|batch"):
+        ConsumerRunner(
+            service="c",
+            database=Database(f"sqlite+aiosqlite:///{tmp_path}/x.db"),
+            tables=BUS,
+            transport=None,
+            handlers={APPLY: Behaviour().handle},
+            batch_handlers={APPLY: Behaviour().handle},
+            topics=["t"],
+            group="g",
+        )
