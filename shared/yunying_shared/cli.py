@@ -44,8 +44,10 @@ def _dlq_list(args: argparse.Namespace) -> int:
         for topic in topics:
             for letter in await dlq.dead_letters(transport, topic):
                 state = "replayed" if letter.replayed else "waiting"
-                print(f"{letter.dlq}\t{letter.position}\t{state}\t{letter.event_id or '-'}\t"
-                      f"{letter.origin_topic}\t{letter.error[:120]}")
+                print(
+                    f"{letter.dlq}\t{letter.position}\t{state}\t{letter.event_id or '-'}\t"
+                    f"{letter.origin_topic}\t{letter.error[:120]}"
+                )
         return 0
 
     return asyncio.run(_with_transport(show))

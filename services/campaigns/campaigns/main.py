@@ -20,4 +20,6 @@ DEFINITION = ServiceDefinition(
 def create_app(
     settings: ServiceSettings | None = None, *, transport: Transport | None = None
 ) -> FastAPI:
-    return build_app(DEFINITION, settings or ServiceSettings.for_service("campaigns"), transport=transport)
+    return build_app(
+        DEFINITION, settings or ServiceSettings.for_service("campaigns"), transport=transport
+    )
