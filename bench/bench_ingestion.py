@@ -161,7 +161,8 @@ async def _lock_waits(database_url: str, stop: asyncio.Event) -> float:
 
 async def _drive(url: str, headers: dict[str, str], pids: dict[str, int],
                  database_url: str) -> dict:
-    bodies = _bodies(datetime.now(UTC), 800)
+    # enough for 20,000 events/s over the warm-up and the window
+    bodies = _bodies(datetime.now(UTC), int((WARMUP + DURATION + 5) * 40))
     queue = iter(bodies)
     counts = {"accepted": 0, "batches": 0, "latency": 0.0}
     window: dict[str, float] = {}
