@@ -92,7 +92,7 @@ async def insert_events(session: AsyncSession, workspace_id: UUID, events: list[
         _INSERT_EVENTS, workspace_id, now, [e.event_id for e in events],
         [e.user_id for e in events], [e.type for e in events], [e.occurred_at for e in events],
         [e.amount for e in events], [e.currency for e in events], [e.order_id for e in events],
-        [json.dumps(e.properties) for e in events])
+        [e.properties_json or json.dumps(e.properties) for e in events])
     return {row[0] for row in rows}
 
 

@@ -42,6 +42,9 @@ class ValidEvent:
     order_id: str | None
     properties: dict[str, Any]
     extra_truncated: bool = False
+    # The properties as JSON text when the size check already serialized them (no extra map
+    # added since): PostgreSQL's bulk insert stores it instead of encoding them again.
+    properties_json: str | None = None
 
 
 @dataclass
@@ -158,11 +161,12 @@ def _amount(raw: dict[str, Any], event_type: str | None, rejection: Rejection) -
     return None
 
 
-def _properties(raw: dict[str, Any], rejection: Rejection) -> tuple[dict[str, Any], bool]:
+def _properties(raw: dict[str, Any], rejection: Rejection
+                ) -> tuple[dict[str, Any], bool, str | None]:
     properties = raw.get("properties") or {}
     if not isinstance(properties, dict):
         rejection.add("properties", "must be an object")
-        return {}, False
+        return {}, False, None
     properties = dict(properties)
     for name, kind in (("items", list), ("coupon_code", str), ("invite_code", str)):
         value = raw.get(name)
@@ -171,12 +175,14 @@ def _properties(raw: dict[str, Any], rejection: Rejection) -> tuple[dict[str, An
                 rejection.add(name, f"must be a {'list' if kind is list else 'string'}")
             else:
                 properties[name] = value
-    if len(json.dumps(properties, default=str)) > MAX_PROPERTIES_BYTES:
+    encoded = json.dumps(properties, default=str)
+    if len(encoded) > MAX_PROPERTIES_BYTES:
         rejection.add("properties", f"must serialise to at most {MAX_PROPERTIES_BYTES} bytes")
     extra, truncated = _bounded_extra(raw)
     if extra:
         properties["extra"] = extra
-    return properties, truncated
+        return properties, truncated, None  # `encoded` is no longer the stored form
+    return properties, truncated, encoded
 
 
 def _bounded_extra(raw: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -212,10 +218,11 @@ def validate_item(raw: Any, now: datetime) -> ValidEvent | Rejection:
     if currency is not None and not CURRENCY_PATTERN.match(currency):
         rejection.add("currency", "must be an ISO 4217 code such as CNY")
     order_id = _text(raw, "order_id", rejection, required=False)
-    properties, truncated = _properties(raw, rejection)
+    properties, truncated, properties_json = _properties(raw, rejection)
     if rejection.errors:
         return rejection
     assert event_id and user_id and event_type and occurred_at
     return ValidEvent(event_id=event_id, user_id=user_id, type=event_type,
                       occurred_at=occurred_at, amount=amount, currency=currency,
-                      order_id=order_id, properties=properties, extra_truncated=truncated)
+                      order_id=order_id, properties=properties, extra_truncated=truncated,
+                      properties_json=properties_json)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from segmentation.db import BUS
+from segmentation.events.models import UserEvent
 from segmentation.events.service import ingest
 from segmentation.profiles.service import get_profile
 
@@ -31,7 +32,7 @@ async def test_two_batches_fold_every_aggregate(session, workspace_id, now, crm_
         crm_event("u1", "purchase", amount="30.50", days_ago=25),  # late: before first seen
         crm_event("u1", "refund", amount="5.25", days_ago=1),
         crm_event("u2", "page_view", days_ago=40),  # u2 had a login; this batch has none
-        crm_event("u3", "share", days_ago=1, properties={"channel": "微信"}),
+        crm_event("u3", "share", days_ago=1, properties={"channel": "微信"}, coupon_code="C1"),
     ])
     assert result.accepted == 5
 
@@ -53,6 +54,9 @@ async def test_two_batches_fold_every_aggregate(session, workspace_id, now, crm_
     u3 = await get_profile(session, workspace_id=workspace_id, user_id="u3")
     assert (u3.stage, u3.source, u3.order_count, u3.last_purchase_at) == (
         "potential", "organic", 0, None)
+
+    stored = await session.scalar(select(UserEvent.properties).where(UserEvent.user_id == "u3"))
+    assert stored == {"channel": "微信", "coupon_code": "C1"}
 
     stages = [json.loads(v) for v in (await session.scalars(select(BUS.outbox.c.value))).all()]
     moved = sorted((e["subject"], e["data"]["to_stage"]) for e in stages)
