@@ -34,9 +34,10 @@ from yunying_shared.logging import get_logger
 log = get_logger(__name__)
 
 TOPIC_ALREADY_EXISTS = 36
-# One publish call's messages for one partition fit in one record batch, which the broker
-# stores all or nothing: a failed call can then never leave a later event of a key in the log
-# without the earlier ones, so the relay's retry cannot invert a key's order.
+# A publish call's messages for one partition go as one record batch, which the broker stores
+# all or nothing (beyond this size, as further batches sent only after the previous one was
+# stored): a failed call can never leave a later event of a key in the log without the earlier
+# ones, so the relay's retry cannot invert a key's order.
 MAX_BATCH_BYTES = 1_000_000
 
 
