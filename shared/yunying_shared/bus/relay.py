@@ -13,6 +13,7 @@ import contextlib
 import json
 import time
 import zlib
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from yunying_shared.bus.outbox import PENDING_FLAG
 from yunying_shared.bus.tables import BusTables
@@ -156,7 +158,7 @@ class Relay:
             await self.refresh_backlog()  # a count over the pending index: not every batch
         return len(rows)
 
-    def _messages(self, rows: list[Any]) -> list[Message]:
+    def _messages(self, rows: Sequence[Any]) -> list[Message]:
         headers = self._headers
         if len(headers) > 1000:
             headers.clear()
@@ -173,6 +175,7 @@ class Relay:
     async def _mark_sent(self, conn: AsyncConnection, seqs: list[int]) -> None:
         now = datetime.now(UTC)
         column = self._outbox.c.seq
+        which: ColumnElement[bool]
         if seqs[-1] - seqs[0] + 1 == len(seqs):
             # seq is the key and the batch is read in seq order: with no gap, the range holds
             # exactly the batch. (With a gap it may hold a row committed after the read,
