@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 PG_URL_ENV = "YUNYING_TEST_PG_URL"
 KAFKA_ENV = "YUNYING_TEST_KAFKA_BOOTSTRAP"
@@ -55,9 +57,24 @@ async def fresh_postgres_database(prefix: str = "t") -> AsyncIterator[str]:
     try:
         yield admin.set(database=name).render_as_string(hide_password=False)
     finally:
-        async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await engine.dispose()
+        try:
+            await _drop(engine, name)
+        finally:
+            await engine.dispose()
+
+
+async def _drop(engine: AsyncEngine, name: str) -> None:
+    """DROP ... WITH (FORCE), retried: after a big write the server's autovacuum worker may be
+    in the database, and a non-superuser may not terminate it; it leaves within seconds."""
+    for attempt in range(30):
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            if attempt == 29:
+                raise
+            await asyncio.sleep(1)
 
 
 @asynccontextmanager
