@@ -1,12 +1,12 @@
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, Numeric
+from sqlalchemy import JSON, BigInteger, Integer, Numeric
 from sqlalchemy.orm import DeclarativeBase
 
 from yunying_shared.bus import define_bus_tables
-from yunying_shared.db import new_metadata
+from yunying_shared.db import UTCDateTime, new_metadata
 
 metadata = new_metadata()
 BUS = define_bus_tables(metadata)
@@ -18,8 +18,8 @@ MONEY = Numeric(18, 2)
 
 class Base(DeclarativeBase):
     metadata = metadata
-    type_annotation_map = {
-        datetime: DateTime(timezone=True),
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
         dict[str, Any]: JSON,
         list[Any]: JSON,
         Decimal: MONEY,

@@ -8,7 +8,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -18,6 +17,8 @@ from sqlalchemy import (
     Uuid,
     text,
 )
+
+from yunying_shared.db.types import UTCDateTime
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 SEQUENCE = BigInteger().with_variant(Integer(), "sqlite")
@@ -40,8 +41,8 @@ def define_bus_tables(metadata: MetaData) -> BusTables:
         Column("key", String(200), nullable=True),
         Column("value", LargeBinary, nullable=False),
         Column("headers", JSON, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("published_at", UTCDateTime(), nullable=True),
         Index(
             "ix_outbox_pending",
             "seq",
@@ -55,7 +56,7 @@ def define_bus_tables(metadata: MetaData) -> BusTables:
         Column("consumer", String(100), primary_key=True),
         Column("event_id", Uuid, primary_key=True),
         Column("event_type", String(200), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UTCDateTime(), nullable=False),
     )
     workspaces = Table(
         "workspaces",
@@ -63,7 +64,7 @@ def define_bus_tables(metadata: MetaData) -> BusTables:
         Column("id", Uuid, primary_key=True),
         Column("name", String(200), nullable=False),
         Column("slug", String(64), nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("recorded_at", DateTime(timezone=True), nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("recorded_at", UTCDateTime(), nullable=False),
     )
     return BusTables(outbox=outbox, inbox=inbox, workspaces=workspaces)

@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base, UTCDateTime, utcnow
+from gateway.db import Base, utcnow
+from yunying_shared.db import UTCDateTime
 
 
 class User(Base):

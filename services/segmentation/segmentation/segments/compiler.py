@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
-    DateTime,
     and_,
     bindparam,
     exists,
@@ -42,23 +41,26 @@ from segmentation.segments.rules import (
     TagCondition,
 )
 from segmentation.tags.models import UserTag
+from yunying_shared.db import UTCDateTime
 
 
 class ClockParams:
-    """"Now" and each window's start as bound parameters instead of values, so a compiled rule
+    """ "Now" and each window's start as bound parameters instead of values, so a compiled rule
     can be kept and run at any time: `params(now)` supplies them."""
 
     def __init__(self) -> None:
-        self.now = bindparam("clock_now", type_=DateTime(timezone=True))
+        self.now = bindparam("clock_now", type_=UTCDateTime())
         self._days: set[int] = set()
 
     def since(self, days: int) -> Any:
         self._days.add(days)
-        return bindparam(f"clock_since_{days}", type_=DateTime(timezone=True))
+        return bindparam(f"clock_since_{days}", type_=UTCDateTime())
 
     def params(self, now: datetime) -> dict[str, datetime]:
-        return {"clock_now": now,
-                **{f"clock_since_{days}": now - timedelta(days=days) for days in self._days}}
+        return {
+            "clock_now": now,
+            **{f"clock_since_{days}": now - timedelta(days=days) for days in self._days},
+        }
 
 
 Now = datetime | ClockParams
@@ -110,8 +112,7 @@ def compile_leaf(leaf: Leaf, *, now: Now) -> CompiledLeaf:
             compiled = _tag(leaf, now)
         case EventCondition():
             compiled = _event(leaf, now)
-    return CompiledLeaf(compiled.value,
-                        func.coalesce(compiled.holds, false(), type_=Boolean))
+    return CompiledLeaf(compiled.value, func.coalesce(compiled.holds, false(), type_=Boolean))
 
 
 def _field(spec: FieldSpec, leaf: FieldCondition, now: Now) -> CompiledLeaf:
@@ -122,8 +123,9 @@ def _field(spec: FieldSpec, leaf: FieldCondition, now: Now) -> CompiledLeaf:
     if spec.kind is Kind.TIMESTAMP and op in ("within_days", "not_within_days"):
         since = _since(now, value)
         within = column >= since
-        return CompiledLeaf(column, within if op == "within_days"
-                            else or_(column.is_(None), column < since))
+        return CompiledLeaf(
+            column, within if op == "within_days" else or_(column.is_(None), column < since)
+        )
     if spec.kind is Kind.NUMBER and value is not None:
         value = [Decimal(str(v)) for v in value] if isinstance(value, list) else Decimal(str(value))
     return CompiledLeaf(column, _compare(column, op, value))
@@ -161,8 +163,11 @@ def _of_this_profile(model: Any) -> list[ColumnElement[bool]]:
 
 
 def _tag(leaf: TagCondition, now: Now) -> CompiledLeaf:
-    conditions = [*_of_this_profile(UserTag), UserTag.tag == leaf.tag,
-                  or_(UserTag.expires_at.is_(None), UserTag.expires_at > _now(now))]
+    conditions = [
+        *_of_this_profile(UserTag),
+        UserTag.tag == leaf.tag,
+        or_(UserTag.expires_at.is_(None), UserTag.expires_at > _now(now)),
+    ]
     if leaf.min_confidence is not None:
         conditions.append(UserTag.confidence >= leaf.min_confidence)
     present = exists(select(UserTag.id).where(*conditions))
@@ -171,12 +176,20 @@ def _tag(leaf: TagCondition, now: Now) -> CompiledLeaf:
 
 
 def _event(leaf: EventCondition, now: Now) -> CompiledLeaf:
-    measure = (func.count(UserEvent.id) if leaf.measure == "count"
-               else func.coalesce(func.sum(UserEvent.amount), 0))
-    actual = select(measure).where(
-        *_of_this_profile(UserEvent), UserEvent.type == leaf.event_type,
-        UserEvent.occurred_at >= _since(now, leaf.within_days),
-    ).scalar_subquery()
+    measure = (
+        func.count(UserEvent.id)
+        if leaf.measure == "count"
+        else func.coalesce(func.sum(UserEvent.amount), 0)
+    )
+    actual = (
+        select(measure)
+        .where(
+            *_of_this_profile(UserEvent),
+            UserEvent.type == leaf.event_type,
+            UserEvent.occurred_at >= _since(now, leaf.within_days),
+        )
+        .scalar_subquery()
+    )
     value = leaf.value
     if leaf.measure == "sum_amount":
         value = [Decimal(str(v)) for v in value] if isinstance(value, list) else Decimal(str(value))
