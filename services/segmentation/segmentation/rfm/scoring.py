@@ -13,7 +13,9 @@ import numpy as np
 QUANTILES = (0.2, 0.4, 0.6, 0.8)
 HIGH_SCORE = 3  # a dimension counts as "high" at or above the middle score
 
-CLASSES = ("重要价值", "重要发展", "重要保持", "重要挽留", "一般价值", "一般发展", "一般保持", "一般挽留")
+CLASSES = (
+    "重要价值", "重要发展", "重要保持", "重要挽留", "一般价值", "一般发展", "一般保持", "一般挽留",
+)
 SEGMENTS = (
     "Champions", "Loyal", "Potential Loyalist", "New", "Promising", "Need Attention",
     "About To Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost",
