@@ -9,7 +9,9 @@ Ingestion: batches of 500 events through `ingest()` (the function behind POST /v
 transaction per batch, with 2 concurrent writers; the gateway and HTTP are not in this figure.
 
 Env: YUNYING_TEST_PG_URL (admin URL; a fresh database is created and dropped),
-BENCH_PROFILES (default 1000000), BENCH_EVENTS (default 100000).
+BENCH_PROFILES (default 1000000), BENCH_EVENTS (default 100000), BENCH_LIVE_SEGMENTS (default 0:
+that many live segments on scores, stages and tiers are saved before the re-scores, which then
+also keep their memberships current; results go to segmentation_live_segments.json).
 """
 
 from __future__ import annotations
@@ -30,13 +32,24 @@ from segmentation.events.service import ingest
 from segmentation.lifecycle.rules import STAGES, LifecycleRules, evaluate_stages
 from segmentation.main import DEFINITION
 from segmentation.rfm.service import rescore
+from segmentation.segments.schemas import SegmentIn
+from segmentation.segments.service import create_segment
 from yunying_shared.db import Database
 from yunying_shared.db.migrate import upgrade
 from yunying_shared.testing.databases import fresh_postgres_database
 
 PROFILES = int(os.environ.get("BENCH_PROFILES", "1000000"))
+LIVE_SEGMENTS = int(os.environ.get("BENCH_LIVE_SEGMENTS", "0"))
 EVENTS = int(os.environ.get("BENCH_EVENTS", "100000"))
-RESULTS = Path(__file__).parent / "results" / "segmentation.json"
+RESULTS = Path(__file__).parent / "results" / (
+    "segmentation_live_segments.json" if LIVE_SEGMENTS else "segmentation.json")
+SEGMENT_RULES = [
+    {"type": "field", "field": "tier", "operator": "eq", "value": "high_value"},
+    {"type": "field", "field": "stage", "operator": "in", "value": ["loyal", "active"]},
+    {"type": "field", "field": "r_score", "operator": "gte", "value": 4},
+    {"type": "field", "field": "rfm_segment", "operator": "eq", "value": "Champions"},
+    {"type": "field", "field": "stage", "operator": "eq", "value": "churned"},
+]
 DAY = 86_400.0
 
 
@@ -105,6 +118,11 @@ async def bench_rescore(database: Database, now: datetime) -> dict:
     started = time.perf_counter()
     await load(database, workspace_id, generate(now, rng), now)
     print(f"generated and loaded {PROFILES:,} profiles in {time.perf_counter() - started:.1f} s")
+    for i in range(LIVE_SEGMENTS):
+        async with database.session() as session, session.begin():
+            await create_segment(session, workspace_id=workspace_id, actor="bench", now=now,
+                                 data=SegmentIn(name=f"bench {i}",
+                                                rule=SEGMENT_RULES[i % len(SEGMENT_RULES)]))
     first = await timed_rescore(database, workspace_id, now)
     print("first full scoring:", first)
     async with database.engine.begin() as conn:
@@ -165,7 +183,8 @@ async def _stop_autovacuum(database: Database) -> None:
     minutes afterwards, and a non-superuser cannot drop a database it is in. Switching it off
     per table waits for the worker's lock, which makes the worker cancel itself."""
     async with database.engine.begin() as conn:
-        for table in ("profiles", "stage_changes", "outbox", "user_events"):
+        for table in ("profiles", "stage_changes", "outbox", "user_events",
+                      "segment_memberships"):
             await conn.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
 
 
@@ -182,6 +201,7 @@ async def main() -> None:
             await database.dispose()
         # written before the database is dropped, so a failing cleanup loses no figures
         results["profiles"] = PROFILES
+        results["live_segments"] = LIVE_SEGMENTS
         results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
         results["measured_at"] = now.isoformat()
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
