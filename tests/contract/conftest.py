@@ -17,8 +17,13 @@ def transport_kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def transport(transport_kind, tmp_path):
     if transport_kind == "kafka":
-        bus = KafkaTransport(kafka_bootstrap(), partitions=4, client_id="yunying-contract",
-                             session_timeout_ms=6_000, heartbeat_interval_ms=1_000)
+        bus = KafkaTransport(
+            kafka_bootstrap(),
+            partitions=4,
+            client_id="yunying-contract",
+            session_timeout_ms=6_000,
+            heartbeat_interval_ms=1_000,
+        )
     else:
         bus = LocalTransport(tmp_path / "bus.sqlite3", partitions=4)
     await bus.start()

@@ -28,8 +28,10 @@ async def _database(tmp_path):
 
 def _lag(service, topic):
     return sum(
-        REGISTRY.get_sample_value("yunying_consumer_lag",
-                                  {"service": service, "topic": topic, "partition": str(p)}) or 0
+        REGISTRY.get_sample_value(
+            "yunying_consumer_lag", {"service": service, "topic": topic, "partition": str(p)}
+        )
+        or 0
         for p in range(4)
     )
 
@@ -42,14 +44,24 @@ async def test_consumer_lag_shows_what_is_not_yet_handled(transport, topic, tmp_
     async def slow(_session, _envelope, _payload):
         await asyncio.sleep(0.05)
 
-    runner = ConsumerRunner(service=service, database=database, tables=BUS, transport=transport,
-                            handlers={SLOW: slow}, topics=[topic], group=f"g-{service}",
-                            fetch_max_records=2, lag_interval_seconds=0.1)
+    runner = ConsumerRunner(
+        service=service,
+        database=database,
+        tables=BUS,
+        transport=transport,
+        handlers={SLOW: slow},
+        topics=[topic],
+        group=f"g-{service}",
+        fetch_max_records=2,
+        lag_interval_seconds=0.1,
+    )
     await runner.start()
-    await transport.publish([
-        Message(topic, b"k", Envelope(source="/t", type=SLOW, subject="k").to_bytes())
-        for _ in range(40)
-    ])
+    await transport.publish(
+        [
+            Message(topic, b"k", Envelope(source="/t", type=SLOW, subject="k").to_bytes())
+            for _ in range(40)
+        ]
+    )
 
     async def backed_up():
         nonlocal peak
@@ -73,18 +85,29 @@ async def test_outbox_backlog_shows_rows_waiting_for_a_broker_that_is_down(trans
     service = f"backlog-{uuid.uuid4().hex[:6]}"
     topic = f"contract.backlog{uuid.uuid4().hex[:6]}.v1"
     async with database.session() as session, session.begin():
-        await session.execute(insert(BUS.outbox), [
-            {"event_id": uuid.uuid4(), "topic": topic, "key": "k", "value": b"{}",
-             "headers": {}, "created_at": datetime.now(UTC)} for _ in range(7)
-        ])
+        await session.execute(
+            insert(BUS.outbox),
+            [
+                {
+                    "event_id": uuid.uuid4(),
+                    "topic": topic,
+                    "key": "k",
+                    "value": b"{}",
+                    "headers": {},
+                    "created_at": datetime.now(UTC),
+                }
+                for _ in range(7)
+            ],
+        )
 
     def backlog():
         return REGISTRY.get_sample_value("yunying_outbox_backlog", {"service": service})
 
     down = KafkaTransport("127.0.0.1:1", partitions=4, client_id="down")
     for bus, expected in ((down, 7), (transport, 0)):
-        relay = Relay(service=service, database=database, tables=BUS, transport=bus,
-                      idle_seconds=0.05)
+        relay = Relay(
+            service=service, database=database, tables=BUS, transport=bus, idle_seconds=0.05
+        )
         await relay.start()
 
         async def shows(expected=expected):

@@ -8,8 +8,10 @@ from yunying_shared.testing.bus import collect, nothing_more
 
 
 def _messages(topic, count, *, keys=10):
-    return [Message(topic, f"key-{i % keys}".encode(), f"{i}".encode(), (("n", str(i).encode()),))
-            for i in range(count)]
+    return [
+        Message(topic, f"key-{i % keys}".encode(), f"{i}".encode(), (("n", str(i).encode()),))
+        for i in range(count)
+    ]
 
 
 def _values(received):
@@ -26,10 +28,12 @@ async def test_publish_returns_after_the_messages_are_stored(transport, topic):
 async def test_per_key_order_holds_across_many_keys(transport, topic):
     await transport.ensure_topics([topic])
     for start in range(0, 1000, 100):  # several publish calls, 50 keys interleaved
-        await transport.publish([
-            Message(topic, f"key-{i % 50}".encode(), f"{i % 50}:{i // 50}".encode())
-            for i in range(start, start + 100)
-        ])
+        await transport.publish(
+            [
+                Message(topic, f"key-{i % 50}".encode(), f"{i % 50}:{i // 50}".encode())
+                for i in range(start, start + 100)
+            ]
+        )
     subscription = transport.subscribe(f"g-{uuid.uuid4().hex[:8]}", [topic])
     await subscription.start()
     received = await collect(subscription, 1000)

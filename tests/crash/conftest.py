@@ -43,14 +43,23 @@ KAFKA_SH = Path(__file__).resolve().parents[2] / "deploy" / "kafka" / "kafka.sh"
 # The worker's tables, as far as the test reads and writes them.
 _metadata = MetaData()
 outbox = Table(
-    "outbox", _metadata,
-    Column("seq", Integer, primary_key=True), Column("event_id", Uuid), Column("topic", String),
-    Column("key", String), Column("value", LargeBinary), Column("headers", JSON),
-    Column("created_at", DateTime(timezone=True)), Column("published_at", DateTime(timezone=True)),
+    "outbox",
+    _metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("event_id", Uuid),
+    Column("topic", String),
+    Column("key", String),
+    Column("value", LargeBinary),
+    Column("headers", JSON),
+    Column("created_at", DateTime(timezone=True)),
+    Column("published_at", DateTime(timezone=True)),
 )
 effects = Table(
-    "effects", _metadata,
-    Column("id", Integer, primary_key=True), Column("key", String), Column("seq", Integer),
+    "effects",
+    _metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String),
+    Column("seq", Integer),
     Column("event_id", Uuid),
 )
 
@@ -64,8 +73,10 @@ class Tally:
     inversions: int
 
     def __str__(self) -> str:
-        return (f"expected={self.expected} rows={self.applied_rows} lost={len(self.lost)} "
-                f"duplicated={self.duplicated} inversions={self.inversions}")
+        return (
+            f"expected={self.expected} rows={self.applied_rows} lost={len(self.lost)} "
+            f"duplicated={self.duplicated} inversions={self.inversions}"
+        )
 
 
 @dataclass
@@ -83,9 +94,22 @@ class CrashRig:
     def spawn(self, role: str, **env: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{role}-{len(self.processes)}.log").open("ab")
         process = subprocess.Popen(
-            [sys.executable, str(WORKER), role, "--db", self.url,
-             "--bootstrap", self.bootstrap, "--topic", self.topic, "--group", self.group],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env},
+            [
+                sys.executable,
+                str(WORKER),
+                role,
+                "--db",
+                self.url,
+                "--bootstrap",
+                self.bootstrap,
+                "--topic",
+                self.topic,
+                "--group",
+                self.group,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env},
         )
         self.processes.append(process)
         return process
@@ -105,8 +129,14 @@ class CrashRig:
                 process.kill()
                 process.wait()
 
-    async def write(self, keys: int, count: int, *, per_transaction: int = 100,
-                    fail_times: dict[int, int] | None = None) -> None:
+    async def write(
+        self,
+        keys: int,
+        count: int,
+        *,
+        per_transaction: int = 100,
+        fail_times: dict[int, int] | None = None,
+    ) -> None:
         """`count` events round-robin over `keys` keys, each with its key's next sequence."""
         for start in range(0, count, per_transaction):
             rows = []
@@ -128,19 +158,32 @@ class CrashRig:
             await session.execute(insert(outbox), [self._row(key, uuid.uuid4(), value)])
 
     def _row(self, key: str, event_id: uuid.UUID, value: bytes) -> dict[str, object]:
-        return {"event_id": event_id, "topic": self.topic, "key": key, "value": value,
-                "headers": {"ce_type": STEP}, "created_at": datetime.now(UTC)}
+        return {
+            "event_id": event_id,
+            "topic": self.topic,
+            "key": key,
+            "value": value,
+            "headers": {"ce_type": STEP},
+            "created_at": datetime.now(UTC),
+        }
 
     async def applied(self) -> int:
         async with self.database.session() as session:
-            return int(await session.scalar(
-                select(func.count(func.distinct(func.concat(effects.c.key, ":", effects.c.seq))))
-            ) or 0)
+            return int(
+                await session.scalar(
+                    select(
+                        func.count(func.distinct(func.concat(effects.c.key, ":", effects.c.seq)))
+                    )
+                )
+                or 0
+            )
 
     async def pending(self) -> int:
         async with self.database.session() as session:
-            return int(await session.scalar(
-                select(func.count()).where(outbox.c.published_at.is_(None))) or 0)
+            return int(
+                await session.scalar(select(func.count()).where(outbox.c.published_at.is_(None)))
+                or 0
+            )
 
     async def wait_all_applied(self, timeout: float = 90) -> bool:
         async def done() -> bool:
@@ -150,8 +193,9 @@ class CrashRig:
 
     async def tally(self) -> Tally:
         async with self.database.session() as session:
-            rows = (await session.execute(
-                select(effects.c.key, effects.c.seq).order_by(effects.c.id))).all()
+            rows = (
+                await session.execute(select(effects.c.key, effects.c.seq).order_by(effects.c.id))
+            ).all()
         seen: set[tuple[str, int]] = set()
         duplicated = inversions = 0
         last: dict[str, int] = {}
@@ -162,9 +206,13 @@ class CrashRig:
             if key in last and seq < last[key]:
                 inversions += 1
             last[key] = max(seq, last.get(key, -1))
-        return Tally(expected=len(self.expected), applied_rows=len(rows),
-                     lost=sorted(self.expected - seen), duplicated=duplicated,
-                     inversions=inversions)
+        return Tally(
+            expected=len(self.expected),
+            applied_rows=len(rows),
+            lost=sorted(self.expected - seen),
+            duplicated=duplicated,
+            inversions=inversions,
+        )
 
     @staticmethod
     def assert_exactly_once(tally: Tally) -> None:
@@ -200,12 +248,24 @@ async def rig(tmp_path):
         suffix = uuid.uuid4().hex[:10]
         database = Database(url, pool_size=3)
         setup = await asyncio.create_subprocess_exec(
-            sys.executable, str(WORKER), "setup", "--db", url,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            sys.executable,
+            str(WORKER),
+            "setup",
+            "--db",
+            url,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         output, _ = await setup.communicate()
         assert setup.returncode == 0, output.decode()[-3000:]
-        rig = CrashRig(url=url, bootstrap=bootstrap, topic=f"crash.t{suffix}.v1",
-                       group=f"crash-{suffix}", logs=tmp_path, database=database)
+        rig = CrashRig(
+            url=url,
+            bootstrap=bootstrap,
+            topic=f"crash.t{suffix}.v1",
+            group=f"crash-{suffix}",
+            logs=tmp_path,
+            database=database,
+        )
         try:
             yield rig
         finally:

@@ -30,9 +30,11 @@ from yunying_shared.logging import configure
 metadata = MetaData()
 BUS = define_bus_tables(metadata)
 effects = Table(
-    "effects", metadata,
-    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
-           autoincrement=True),
+    "effects",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("key", String(50), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("event_id", Uuid, nullable=False),
@@ -42,8 +44,13 @@ KILLED_AFTER_ACK = 86
 
 
 def _transport(args: argparse.Namespace, role: str) -> KafkaTransport:
-    return KafkaTransport(args.bootstrap, partitions=4, client_id=f"crash-{role}",
-                          session_timeout_ms=6_000, heartbeat_interval_ms=1_000)
+    return KafkaTransport(
+        args.bootstrap,
+        partitions=4,
+        client_id=f"crash-{role}",
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=1_000,
+    )
 
 
 async def _until_terminated() -> None:
@@ -77,8 +84,14 @@ async def relay(args: argparse.Namespace) -> None:
                 os._exit(KILLED_AFTER_ACK)  # acknowledged by the broker, not yet marked sent
 
         transport.publish = publish_then_die  # type: ignore[method-assign]
-    worker = Relay(service="crash", database=database, tables=BUS, transport=transport,
-                   batch_size=args.batch_size, idle_seconds=0.05)
+    worker = Relay(
+        service="crash",
+        database=database,
+        tables=BUS,
+        transport=transport,
+        batch_size=args.batch_size,
+        idle_seconds=0.05,
+    )
     await worker.start()
     await _until_terminated()
     await worker.stop()
@@ -99,13 +112,25 @@ async def consume(args: argparse.Namespace) -> None:
             raise RuntimeError(f"transient failure {failures[envelope.id]} of {envelope.id}")
         if delay:  # work that takes time, so a kill lands mid-batch
             await asyncio.sleep(delay)
-        await session.execute(insert(effects).values(
-            key=envelope.data["key"], seq=envelope.data["seq"], event_id=envelope.id))
+        await session.execute(
+            insert(effects).values(
+                key=envelope.data["key"], seq=envelope.data["seq"], event_id=envelope.id
+            )
+        )
 
-    runner = ConsumerRunner(service="crash", database=database, tables=BUS, transport=transport,
-                            handlers={STEP: apply}, topics=[args.topic], group=args.group,
-                            max_attempts=5, backoff_seconds=0.02, backoff_max_seconds=0.5,
-                            fetch_max_records=100)
+    runner = ConsumerRunner(
+        service="crash",
+        database=database,
+        tables=BUS,
+        transport=transport,
+        handlers={STEP: apply},
+        topics=[args.topic],
+        group=args.group,
+        max_attempts=5,
+        backoff_seconds=0.02,
+        backoff_max_seconds=0.5,
+        fetch_max_records=100,
+    )
     await runner.start()
     await _until_terminated()
     await runner.stop()

@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 from yunying_shared.bus.transport import Received, Subscription, TopicPartition
 
 
-async def collect(subscription: Subscription, count: int, *, timeout: float = 30.0,
-                  commit: bool = False) -> list[Received]:
+async def collect(
+    subscription: Subscription, count: int, *, timeout: float = 30.0, commit: bool = False
+) -> list[Received]:
     """Fetch until `count` messages arrived (a Kafka member first has to join its group)."""
     received: list[Received] = []
     deadline = time.monotonic() + timeout
@@ -19,7 +20,8 @@ async def collect(subscription: Subscription, count: int, *, timeout: float = 30
         received.extend(batch)
         if commit and batch:
             await subscription.commit(
-                {TopicPartition(m.topic, m.partition): m.offset + 1 for m in batch})
+                {TopicPartition(m.topic, m.partition): m.offset + 1 for m in batch}
+            )
     return received
 
 
@@ -32,8 +34,9 @@ async def nothing_more(subscription: Subscription, *, seconds: float = 1.5) -> l
     return extra
 
 
-async def wait_until(condition: Callable[[], Awaitable[bool]], *, timeout: float = 30.0,
-                     interval: float = 0.1) -> bool:
+async def wait_until(
+    condition: Callable[[], Awaitable[bool]], *, timeout: float = 30.0, interval: float = 0.1
+) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if await condition():

@@ -67,8 +67,13 @@ async def local_transport(tmp_path: Path) -> AsyncIterator[LocalTransport]:
 @pytest.fixture
 async def kafka_transport() -> AsyncIterator[KafkaTransport]:
     """The Kafka transport on the local broker (skipped, or failed in CI, when it is not up)."""
-    transport = KafkaTransport(kafka_bootstrap(), partitions=4, client_id="yunying-test",
-                               session_timeout_ms=6_000, heartbeat_interval_ms=1_000)
+    transport = KafkaTransport(
+        kafka_bootstrap(),
+        partitions=4,
+        client_id="yunying-test",
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=1_000,
+    )
     await transport.start()
     yield transport
     await transport.stop()
