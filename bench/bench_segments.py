@@ -1,20 +1,25 @@
-"""Live segment membership latency: how long after a CRM event its membership events are out.
+"""Live segment membership latency in the distributed mode: how long after a CRM batch's HTTP
+200 its membership events are readable on Kafka.
 
-Setup (PostgreSQL, fresh database): BENCH_USERS profiles (default 20,000) with attributes,
-scores, tiers and tags spread over them, and 50 live segments mixing every leaf kind (stage,
-tier, scores, attributes, tags, "≥ N product_view in 7 days", "sum of purchases in 30 days",
-and/or/not). Their initial members are published first and left out of the figures.
+Three processes, as deployed: the segmentation service (uvicorn, its own database on PostgreSQL,
+bus on Kafka, its relay and background sweeps running), a measuring consumer (aiokafka, assigned
+every partition of `segmentation.user.v1` at its end, no group), and this process as the CRM
+client posting `POST /v1/events` straight to the service with an internal token.
 
-Load: BENCH_RATE events/s (default 1,000) for BENCH_SECONDS (default 30), as CRM batches of
-BENCH_BATCH (default 500) every BENCH_BATCH/BENCH_RATE seconds, open loop (a slow batch does not
-delay the next), each through `ingest()` (what POST /v1/events and the crm.events.v1 consumer
-call) in its own transaction: events stored, profiles folded, stages and tags applied, then
-`refresh_memberships` for the batch's users against all 50 segments, then the outbox. The
-service's relay publishes to Kafka (YUNYING_TEST_KAFKA_BOOTSTRAP; the local transport when it is
-unset); a consumer group reads `segmentation.user.v1`.
+Setup (fresh database): BENCH_USERS profiles (default 20,000) with attributes, scores, tiers and
+tags spread over them, and 50 live segments mixing every leaf kind (stage, tier, scores,
+attributes, tags, "≥ N product_view in 7 days", "sum of purchases in 30 days", and/or/not). The
+initial members' events are marked published before the service starts (not measured).
 
-Latency of a membership event = time it was received by the consumer - time its triggering
-batch was submitted (the batch's `now`, carried in the event as entered_at / exited_at).
+Load: BENCH_RATE events/s (default 1,000) for BENCH_SECONDS (default 30) as batches of
+BENCH_BATCH (default 100) every BENCH_BATCH/BENCH_RATE s, open loop (a slow response does not
+delay the next batch). Batch k draws its users from block k mod 100 of the users (200 each at
+20,000), so a user is in at most one batch per 100 in flight and each membership event
+(user, entered_at/exited_at = the server's `now`) maps to exactly one batch.
+
+Latency of a membership event = time the consumer read it - time the client received the 200
+of its batch (the batch's transaction committed before); also given from the time the request
+was sent. "Achieved" = events accepted / time from the first send to the last 200.
 """
 
 from __future__ import annotations
@@ -24,36 +29,38 @@ import json
 import os
 import platform
 import random
-import statistics
-import tempfile
+import signal
+import socket
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from sqlalchemy import text
 
-from segmentation.db import BUS
 from segmentation.events.service import ingest
 from segmentation.main import DEFINITION
 from segmentation.segments.rules import parse_rule
 from segmentation.segments.schemas import SegmentIn
 from segmentation.segments.service import create_segment
-from yunying_shared.bus import Relay, Transport
-from yunying_shared.bus.kafka import KafkaTransport
-from yunying_shared.bus.local import LocalTransport
+from yunying_shared.auth import INTERNAL_TOKEN_HEADER, Principal, issue_internal_token
 from yunying_shared.db import Database
 from yunying_shared.db.migrate import upgrade
-from yunying_shared.events import Envelope
-from yunying_shared.testing.databases import fresh_postgres_database
+from yunying_shared.testing.databases import fresh_postgres_database, kafka_bootstrap
 
+REPO = Path(__file__).resolve().parents[1]
 USERS = int(os.environ.get("BENCH_USERS", "20000"))
 RATE = int(os.environ.get("BENCH_RATE", "1000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
-BATCH = int(os.environ.get("BENCH_BATCH", "500"))
-RESULTS = Path(__file__).parent / "results" / "segments.json"
+BATCH = int(os.environ.get("BENCH_BATCH", "100"))
+BLOCKS = 100
+BLOCK = USERS // BLOCKS
+RESULTS = Path(os.environ.get("BENCH_RESULTS", REPO / "bench" / "results" / "segments.json"))
 TOPIC = "segmentation.user.v1"
-MEMBERSHIP_TYPES = ("yunying.user.segment_entered.v1", "yunying.user.segment_exited.v1")
+CLK = os.sysconf("SC_CLK_TCK")
 
 
 def fifty_segments() -> list[dict]:
@@ -120,128 +127,248 @@ async def seed(database: Database, workspace_id: uuid.UUID, now: datetime) -> No
                                  data=SegmentIn(name=f"segment {i:02d}", rule=parse_rule(rule)))
 
 
-def batch_items(rng: random.Random, n: int, seq: int, now: datetime) -> list[dict]:
+async def seed(database: Database, workspace_id: uuid.UUID, now: datetime) -> None:
+    for start in range(0, USERS, 1000):
+        items = [{"event_id": f"reg-{i}", "user_id": f"user-{i}", "type": "registered",
+                  "occurred_at": (now - timedelta(days=1 + i % 90)).isoformat()}
+                 for i in range(start, min(start + 1000, USERS))]
+        async with database.session() as session, session.begin():
+            await ingest(session, workspace_id=workspace_id, items=items, now=now)
+    async with database.engine.begin() as conn:
+        await conn.execute(text("""
+            UPDATE profiles SET
+              gender = (ARRAY['female','male',NULL])[1 + id % 3],
+              region = (ARRAY['上海','北京','广州','成都'])[1 + id % 4],
+              r_score = 1 + id % 5, f_score = 1 + (id / 5) % 5, m_score = 1 + (id / 25) % 5,
+              tier = (ARRAY['high_value','potential_high_value','general','low_value'])[1 + id % 4]
+            WHERE workspace_id = :ws"""), {"ws": workspace_id})
+        await conn.execute(text("""
+            INSERT INTO user_tags (workspace_id, user_id, tag, kind, source, confidence,
+                                   created_at, updated_at)
+            SELECT workspace_id, user_id, (ARRAY['敏感肌','职场妈妈','学生党'])[1 + id % 3],
+                   'need', 'import', 1.0, :now, :now
+            FROM profiles WHERE workspace_id = :ws AND id % 4 = 0"""),
+            {"ws": workspace_id, "now": now})
+    async with database.session() as session, session.begin():
+        for i, rule in enumerate(fifty_segments()):
+            await create_segment(session, workspace_id=workspace_id, now=now, actor="bench",
+                                 data=SegmentIn(name=f"segment {i:02d}", rule=parse_rule(rule)))
+    async with database.engine.begin() as conn:
+        # The initial members' events are setup, not load: the service's relay skips them.
+        await conn.execute(text("UPDATE outbox SET published_at = now() "
+                                "WHERE published_at IS NULL"))
+        await conn.execute(text("ANALYZE"))
+
+
+def batch_body(rng: random.Random, seq: int, run: str) -> bytes:
+    block = seq % BLOCKS
     items = []
-    for i in range(n):
-        user = f"user-{rng.randrange(USERS)}"
+    for i in range(BATCH):
+        user = f"user-{block * BLOCK + rng.randrange(BLOCK)}"
         kind = rng.choices(["product_view", "page_view", "login", "purchase"], [5, 3, 1, 1])[0]
-        item = {"event_id": f"ev-{seq}-{i}", "user_id": user, "type": kind,
-                "occurred_at": now.isoformat()}
+        item = {"event_id": f"{run}-{seq}-{i}", "user_id": user, "type": kind,
+                "occurred_at": datetime.now(UTC).isoformat()}
         if kind == "purchase":
             item.update(amount=str(rng.choice([29, 59, 99, 199])), currency="CNY",
-                        order_id=f"o-{seq}-{i}")
+                        order_id=f"o-{run}-{seq}-{i}")
         items.append(item)
-    return items
+    return json.dumps({"events": items}).encode()
 
 
-async def consume(transport: Transport, workspace_id: uuid.UUID, latencies: list[float],
-                  stop: asyncio.Event) -> None:
-    subscription = transport.subscribe(f"bench-{uuid.uuid4().hex[:6]}", [TOPIC])
-    await subscription.start()
-    try:
-        while not stop.is_set():
-            for message in await subscription.fetch(timeout=0.2, max_records=1000):
-                received = time.time()
-                envelope = Envelope.from_bytes(message.value)
-                if (envelope.workspace == workspace_id and envelope.type in MEMBERSHIP_TYPES
-                        and envelope.data["reason"] == "events"):  # not earlier runs' events
-                    at = envelope.data.get("entered_at") if envelope.type.endswith(
-                        "entered.v1") else envelope.data["exited_at"]
-                    latencies.append(received - datetime.fromisoformat(at).timestamp())
-    finally:
-        await subscription.stop()
+# -- the measuring consumer (its own process) ------------------------------------------------
+
+async def consume(bootstrap: str, workspace: str, out: str) -> None:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                fetch_max_wait_ms=20)
+    await consumer.start()
+    cluster = await consumer._client.fetch_all_metadata()
+    partitions = [TopicPartition(TOPIC, p) for p in cluster.partitions_for_topic(TOPIC) or ()]
+    consumer.assign(partitions)
+    await consumer.seek_to_end(*partitions)
+    for tp in partitions:
+        await consumer.position(tp)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    print("ready", flush=True)
+    seen: list[tuple[float, str, str, str]] = []
+    marker = workspace.encode()
+    while not stop.is_set():
+        batches = await consumer.getmany(timeout_ms=100, max_records=5000)
+        received = time.time()
+        for records in batches.values():
+            for record in records:
+                if marker not in record.value:
+                    continue
+                body = json.loads(record.value)
+                data = body["data"]
+                if data.get("reason") != "events" or "segment_id" not in data:
+                    continue
+                at = data.get("exited_at") or data["entered_at"]
+                seen.append((received, body["type"], data["user_id"], at))
+    await consumer.stop()
+    Path(out).write_text(json.dumps(seen))
 
 
-async def run_load(database: Database, workspace_id: uuid.UUID) -> dict:
-    rng = random.Random(11)
-    interval = BATCH / RATE
-    batch_seconds: list[float] = []
-    pending: set[asyncio.Task] = set()
-    writers = asyncio.Semaphore(4)  # like 4 API workers; a queued batch's wait counts as latency
-
-    async def one(seq: int) -> None:
-        now = datetime.now(UTC)  # submitted: the membership events carry this time
-        started = time.perf_counter()
-        async with writers, database.session() as session, session.begin():
-            await ingest(session, workspace_id=workspace_id,
-                         items=batch_items(rng, BATCH, seq, now), now=now)
-        batch_seconds.append(time.perf_counter() - started)
-
-    begin = time.perf_counter()
-    batches = SECONDS * RATE // BATCH
-    for seq in range(batches):
-        await asyncio.sleep(max(0.0, begin + seq * interval - time.perf_counter()))
-        task = asyncio.create_task(one(seq))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-    await asyncio.gather(*pending)
-    elapsed = time.perf_counter() - begin
-    batch_seconds.sort()
-    return {"events": batches * BATCH, "seconds": round(elapsed, 2),
-            "events_per_second": round(batches * BATCH / elapsed),
-            "batch_transaction_ms": {"p50": round(1000 * statistics.median(batch_seconds), 1),
-                                     "p99": round(1000 * _pct(batch_seconds, 0.99), 1)}}
-
+# -- the client and the figures -------------------------------------------------------------
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def make_transport() -> tuple[Transport, str]:
-    bootstrap = os.environ.get("YUNYING_TEST_KAFKA_BOOTSTRAP", "")
-    if bootstrap:
-        transport: Transport = KafkaTransport(bootstrap, partitions=4,
-                                              client_id="bench-segments")
-        kind = f"kafka ({bootstrap})"
-    else:
-        transport = LocalTransport(Path(tempfile.mkdtemp()) / "bus.sqlite3", partitions=4)
-        kind = "local (in-process)"
-    await transport.start()
-    return transport, kind
+def _ms(values: list[float]) -> dict[str, float | None]:
+    return {k: round(1000 * _pct(values, q), 1) if values else None
+            for k, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def _machine_busy() -> tuple[int, int]:
+    cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return sum(cpu) - cpu[3] - cpu[4], sum(cpu)
+
+
+async def drive(url: str, headers: dict[str, str]) -> tuple[list[dict], float]:
+    rng = random.Random(11)
+    run = uuid.uuid4().hex[:8]
+    batches = SECONDS * RATE // BATCH
+    bodies = [batch_body(rng, seq, run) for seq in range(batches)]
+    log: list[dict] = []
+    interval = BATCH / RATE
+
+    async with httpx.AsyncClient(base_url=url, timeout=120, headers=headers,
+                                 limits=httpx.Limits(max_connections=200)) as http:
+        async def one(seq: int) -> None:
+            sent = time.time()
+            response = await http.post("/v1/events", content=bodies[seq])
+            done = time.time()
+            if response.status_code != 200:
+                raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
+            log.append({"seq": seq, "sent": sent, "ok": done,
+                        "accepted": json.loads(response.content)["accepted"]})
+
+        begin = time.perf_counter()
+        tasks = []
+        for seq in range(batches):
+            await asyncio.sleep(max(0.0, begin + seq * interval - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(seq)))
+        await asyncio.gather(*tasks)
+    return log, time.perf_counter() - begin
+
+
+def figures(log: list[dict], seen: list[tuple[float, str, str, str]]) -> dict:
+    by_block: dict[int, list[dict]] = {}
+    for batch in sorted(log, key=lambda b: b["sent"]):
+        by_block.setdefault(batch["seq"] % BLOCKS, []).append(batch)
+    after_ok: list[float] = []
+    after_sent: list[float] = []
+    unmatched = 0
+    for received, _, user, at in seen:
+        at_ts = datetime.fromisoformat(at).timestamp()
+        candidates = [b for b in by_block.get(int(user.split("-")[1]) // BLOCK, [])
+                      if b["sent"] <= at_ts + 0.001]
+        if not candidates:
+            unmatched += 1
+            continue
+        batch = candidates[-1]
+        after_ok.append(received - batch["ok"])
+        after_sent.append(received - batch["sent"])
+    return {"membership_events": len(seen), "unmatched": unmatched,
+            "latency_after_http_200_ms": _ms(after_ok),
+            "latency_after_request_sent_ms": _ms(after_sent),
+            "http_request_ms": _ms([b["ok"] - b["sent"] for b in log])}
 
 
 async def main() -> None:
-    now = datetime.now(UTC)
-    transport, transport_kind = await make_transport()
+    measured_at = datetime.now(UTC)
+    bootstrap = kafka_bootstrap()
     async with fresh_postgres_database("bench_segments") as url:
-        database = Database(url, pool_size=8)
+        database = Database(url, pool_size=4)
         await upgrade(database, DEFINITION.migrations)
         workspace_id = uuid.uuid4()
         started = time.perf_counter()
-        await seed(database, workspace_id, now)
-        print(f"seeded {USERS:,} profiles and 50 segments in {time.perf_counter() - started:.1f} s")
-        relay = Relay(service="segmentation", database=database, tables=BUS,
-                      transport=transport, batch_size=500, idle_seconds=0.2)
-        latencies: list[float] = []
-        stop = asyncio.Event()
-        await relay.start()
-        consumer = asyncio.create_task(consume(transport, workspace_id, latencies, stop))
-        await asyncio.sleep(5)  # initial members drain; the consumer joins its group
+        await seed(database, workspace_id, measured_at)
+        await database.dispose()
+        print(f"seeded {USERS:,} profiles and 50 segments in {time.perf_counter() - started:.1f} s",
+              flush=True)
+        port = _free_port()
+        env = {**os.environ, "YUNYING_SEGMENTATION_DATABASE_URL": url, "YUNYING_BUS": "kafka",
+               "YUNYING_KAFKA_BOOTSTRAP": bootstrap, "YUNYING_LOG_LEVEL": "WARNING"}
+        service = subprocess.Popen(
+            [str(REPO / ".venv/bin/uvicorn"), "--factory", "segmentation.main:create_app",
+             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"], env=env, cwd=REPO)
+        out = f"/tmp/bench-segments-{workspace_id}.json"
+        consumer = subprocess.Popen([sys.executable, __file__, "consume", bootstrap,
+                                     str(workspace_id), out], stdout=subprocess.PIPE, text=True)
         try:
-            load = await run_load(database, workspace_id)
-            await asyncio.sleep(3)  # the last batches' events arrive
+            assert consumer.stdout is not None
+            await asyncio.to_thread(consumer.stdout.readline)  # "ready"
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{base}/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+            token = issue_internal_token(Principal(
+                subject="bench", kind="api_key", workspace_id=workspace_id,
+                scopes=frozenset({"events:write"})), secret=os.environ.get(
+                    "YUNYING_INTERNAL_TOKEN_SECRET", _dev_secret()), ttl_seconds=3600)
+            headers = {INTERNAL_TOKEN_HEADER: token, "content-type": "application/json"}
+            await asyncio.sleep(3)  # the service's start-up sweeps
+            load_before = os.getloadavg()
+            cpu_before = _cpu_seconds(service.pid), _cpu_seconds(consumer.pid), _machine_busy()
+            log, elapsed = await drive(base, headers)
+            cpu_after = _cpu_seconds(service.pid), _cpu_seconds(consumer.pid), _machine_busy()
+            await asyncio.sleep(5)  # the last batches' events arrive
         finally:
-            stop.set()
-            await consumer
-            await relay.stop()
-            await database.dispose()
-            await transport.stop()
-    latencies.sort()
-    figures = {
-        "transport": transport_kind, "database": "postgresql", "users": USERS,
-        "live_segments": 50, "target_events_per_second": RATE, "batch": BATCH, "load": load,
-        "membership_events": len(latencies),
-        "latency_ms": {k: round(1000 * _pct(latencies, q), 1) if latencies else None
-                       for k, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))},
+            consumer.send_signal(signal.SIGTERM)
+            await asyncio.to_thread(consumer.wait, 60)
+            service.send_signal(signal.SIGTERM)
+            await asyncio.to_thread(service.wait, 60)
+    seen = json.loads(Path(out).read_text())
+    Path(out).unlink()
+    accepted = sum(b["accepted"] for b in log)
+    busy = cpu_after[2][0] - cpu_before[2][0], cpu_after[2][1] - cpu_before[2][1]
+    result = {
+        "mode": "distributed: uvicorn segmentation service, Kafka consumer process, HTTP client",
+        "database": "postgresql", "transport": f"kafka ({bootstrap})", "users": USERS,
+        "live_segments": 50, "target_events_per_second": RATE, "batch": BATCH,
+        "seconds": SECONDS, "events_accepted": accepted,
+        "achieved_events_per_second": round(accepted / elapsed),
+        **figures(log, seen),
+        "cpu_seconds": {"service": round(cpu_after[0] - cpu_before[0], 1),
+                        "consumer": round(cpu_after[1] - cpu_before[1], 1)},
+        "machine_busy": round(busy[0] / busy[1], 2),
+        "load_average_before": [round(v, 2) for v in load_before],
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "measured_at": now.isoformat(),
+        "measured_at": measured_at.isoformat(),
     }
-    print(json.dumps(figures, indent=2, ensure_ascii=False))
+    print(json.dumps(result, indent=2, ensure_ascii=False))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {RESULTS}")
 
 
+def _dev_secret() -> str:
+    from yunying_shared.settings import DEVELOPMENT_SECRET
+    return DEVELOPMENT_SECRET
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:2] == ["consume"]:
+        asyncio.run(consume(*sys.argv[2:5]))
+    else:
+        asyncio.run(main())
