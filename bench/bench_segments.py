@@ -101,35 +101,6 @@ def fifty_segments() -> list[dict]:
 async def seed(database: Database, workspace_id: uuid.UUID, now: datetime) -> None:
     for start in range(0, USERS, 1000):
         items = [{"event_id": f"reg-{i}", "user_id": f"user-{i}", "type": "registered",
-                  "occurred_at": (now - timedelta(days=i % 90)).isoformat()}
-                 for i in range(start, min(start + 1000, USERS))]
-        async with database.session() as session, session.begin():
-            await ingest(session, workspace_id=workspace_id, items=items, now=now)
-    async with database.engine.begin() as conn:
-        await conn.execute(text("""
-            UPDATE profiles SET
-              gender = (ARRAY['female','male',NULL])[1 + id % 3],
-              region = (ARRAY['上海','北京','广州','成都'])[1 + id % 4],
-              r_score = 1 + id % 5, f_score = 1 + (id / 5) % 5, m_score = 1 + (id / 25) % 5,
-              tier = (ARRAY['high_value','potential_high_value','general','low_value'])[1 + id % 4]
-            WHERE workspace_id = :ws"""), {"ws": workspace_id})
-        await conn.execute(text("""
-            INSERT INTO user_tags (workspace_id, user_id, tag, kind, source, confidence,
-                                   created_at, updated_at)
-            SELECT workspace_id, user_id, (ARRAY['敏感肌','职场妈妈','学生党'])[1 + id % 3],
-                   'need', 'import', 1.0, :now, :now
-            FROM profiles WHERE workspace_id = :ws AND id % 4 = 0"""),
-            {"ws": workspace_id, "now": now})
-        await conn.execute(text("ANALYZE"))
-    async with database.session() as session, session.begin():
-        for i, rule in enumerate(fifty_segments()):
-            await create_segment(session, workspace_id=workspace_id, now=now, actor="bench",
-                                 data=SegmentIn(name=f"segment {i:02d}", rule=parse_rule(rule)))
-
-
-async def seed(database: Database, workspace_id: uuid.UUID, now: datetime) -> None:
-    for start in range(0, USERS, 1000):
-        items = [{"event_id": f"reg-{i}", "user_id": f"user-{i}", "type": "registered",
                   "occurred_at": (now - timedelta(days=1 + i % 90)).isoformat()}
                  for i in range(start, min(start + 1000, USERS))]
         async with database.session() as session, session.begin():
@@ -208,7 +179,7 @@ async def consume(bootstrap: str, workspace: str, out: str) -> None:
                 at = data.get("exited_at") or data["entered_at"]
                 seen.append((received, body["type"], data["user_id"], at))
     await consumer.stop()
-    Path(out).write_text(json.dumps(seen))
+    await asyncio.to_thread(Path(out).write_text, json.dumps(seen))
 
 
 # -- the client and the figures -------------------------------------------------------------
@@ -305,19 +276,15 @@ async def main() -> None:
         port = _free_port()
         env = {**os.environ, "YUNYING_SEGMENTATION_DATABASE_URL": url, "YUNYING_BUS": "kafka",
                "YUNYING_KAFKA_BOOTSTRAP": bootstrap, "YUNYING_LOG_LEVEL": "WARNING"}
-        service = subprocess.Popen(
-            [str(REPO / ".venv/bin/uvicorn"), "--factory", "segmentation.main:create_app",
-             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"], env=env, cwd=REPO)
         out = f"/tmp/bench-segments-{workspace_id}.json"
-        consumer = subprocess.Popen([sys.executable, __file__, "consume", bootstrap,
-                                     str(workspace_id), out], stdout=subprocess.PIPE, text=True)
+        service, consumer = _spawn(env, port, bootstrap, str(workspace_id), out)
         try:
             assert consumer.stdout is not None
             await asyncio.to_thread(consumer.stdout.readline)  # "ready"
             base = f"http://127.0.0.1:{port}"
             for _ in range(300):
                 try:
-                    if httpx.get(f"{base}/readyz").status_code == 200:
+                    if (await asyncio.to_thread(httpx.get, f"{base}/readyz")).status_code == 200:
                         break
                 except httpx.HTTPError:
                     pass
@@ -338,8 +305,8 @@ async def main() -> None:
             await asyncio.to_thread(consumer.wait, 60)
             service.send_signal(signal.SIGTERM)
             await asyncio.to_thread(service.wait, 60)
-    seen = json.loads(Path(out).read_text())
-    Path(out).unlink()
+    seen = json.loads(await asyncio.to_thread(Path(out).read_text))
+    await asyncio.to_thread(Path(out).unlink)
     accepted = sum(b["accepted"] for b in log)
     busy = cpu_after[2][0] - cpu_before[2][0], cpu_after[2][1] - cpu_before[2][1]
     result = {
@@ -357,9 +324,23 @@ async def main() -> None:
         "measured_at": measured_at.isoformat(),
     }
     print(json.dumps(result, indent=2, ensure_ascii=False))
+    await asyncio.to_thread(_write, result)
+    print(f"wrote {RESULTS}")
+
+
+def _spawn(env: dict[str, str], port: int, bootstrap: str, workspace: str, out: str
+           ) -> tuple[subprocess.Popen, subprocess.Popen]:
+    service = subprocess.Popen(
+        [str(REPO / ".venv/bin/uvicorn"), "--factory", "segmentation.main:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--no-access-log"], env=env, cwd=REPO)
+    consumer = subprocess.Popen([sys.executable, __file__, "consume", bootstrap, workspace, out],
+                                stdout=subprocess.PIPE, text=True)
+    return service, consumer
+
+
+def _write(result: dict) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(f"wrote {RESULTS}")
 
 
 def _dev_secret() -> str:
