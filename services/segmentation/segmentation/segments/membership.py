@@ -19,7 +19,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    delete,
+    select,
+    text,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import as_utc, utcnow
@@ -41,6 +53,17 @@ SEGMENTS_PER_STATEMENT = 50  # verdict columns per statement
 # workspace per segment beats thousands of IN-list statements.
 WHOLE_WORKSPACE_FROM = 20_000
 MEMBERSHIPS = SegmentMembership.__table__
+# On PostgreSQL a row-value IN list of (segment, user) pairs is not turned into primary-key
+# lookups: each 500-pair DELETE scanned the memberships (0.27 s each with 1.1M of them, 85 s for
+# a re-score moving 160,000 memberships). Joining unnest()ed arrays probes the key instead.
+PG_PAIRS_PER_DELETE = 10_000
+_PG_DELETE = text("""
+    DELETE FROM segment_memberships AS m
+    USING unnest(:segment_ids, :user_ids) AS k(segment_id, user_id)
+    WHERE m.segment_id = k.segment_id AND m.user_id = k.user_id
+    RETURNING m.segment_id, m.user_id, m.entered_at
+""").bindparams(bindparam("segment_ids", type_=ARRAY(Uuid)),
+                bindparam("user_ids", type_=ARRAY(String)))
 
 Pair = tuple[Segment, str]
 
@@ -205,16 +228,22 @@ async def _exit(session: AsyncSession, pairs: Sequence[Pair], now: datetime, rea
                 changes: Changes) -> list[Any]:
     by_id = {segment.id: segment for segment, _ in pairs}
     envelopes = []
-    for start in range(0, len(pairs), USERS_PER_STATEMENT):
-        keys = [(segment.id, user_id)
-                for segment, user_id in pairs[start:start + USERS_PER_STATEMENT]]
-        statement = (
-            delete(MEMBERSHIPS)
-            .where(tuple_(MEMBERSHIPS.c.segment_id, MEMBERSHIPS.c.user_id).in_(keys))
-            .returning(MEMBERSHIPS.c.segment_id, MEMBERSHIPS.c.user_id,
-                       MEMBERSHIPS.c.entered_at)
-        )
-        for segment_id, user_id, entered_at in (await session.execute(statement)).all():
+    postgres = dialect_of(session) == "postgresql"
+    size = PG_PAIRS_PER_DELETE if postgres else USERS_PER_STATEMENT
+    for start in range(0, len(pairs), size):
+        part = pairs[start:start + size]
+        if postgres:
+            rows = (await session.execute(_PG_DELETE, {
+                "segment_ids": [segment.id for segment, _ in part],
+                "user_ids": [user_id for _, user_id in part]})).all()
+        else:
+            rows = (await session.execute(
+                delete(MEMBERSHIPS)
+                .where(tuple_(MEMBERSHIPS.c.segment_id, MEMBERSHIPS.c.user_id).in_(
+                    [(segment.id, user_id) for segment, user_id in part]))
+                .returning(MEMBERSHIPS.c.segment_id, MEMBERSHIPS.c.user_id,
+                           MEMBERSHIPS.c.entered_at))).all()
+        for segment_id, user_id, entered_at in rows:
             segment = by_id[segment_id]
             changes.exited.setdefault(segment_id, []).append(user_id)
             envelopes.append(make_event(USER_SEGMENT_EXITED, UserSegmentExited(
