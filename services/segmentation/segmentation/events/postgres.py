@@ -16,6 +16,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yunying_shared.db import driver_connection
+
 if TYPE_CHECKING:
     from segmentation.events.schemas import ValidEvent
     from segmentation.events.service import _Aggregate
@@ -82,7 +84,9 @@ class Touched(NamedTuple):
 
 
 async def _connection(session: AsyncSession) -> Any:
-    return (await (await session.connection()).get_raw_connection()).driver_connection
+    # With its BEGIN sent: the events insert is often the transaction's first statement, and
+    # sent straight on the driver before SQLAlchemy's lazy BEGIN it would commit on its own.
+    return await driver_connection(session)
 
 
 async def insert_events(session: AsyncSession, workspace_id: UUID, events: list[ValidEvent],

@@ -1,0 +1,69 @@
+"""Membership events are serialized without models: the bytes must be make_event's."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from segmentation.segments.membership import refresh_memberships
+from segmentation.segments.rules import parse_rule
+from segmentation.segments.schemas import SegmentIn, SegmentPatch
+from segmentation.segments.service import create_segment, update_segment
+from segmentation.segments.writes import SOURCE, encoded
+from yunying_shared.events import Envelope, make_event
+from yunying_shared.events.catalogue import USER_SEGMENT_ENTERED, USER_SEGMENT_EXITED
+from yunying_shared.events.payloads.segmentation import UserSegmentEntered, UserSegmentExited
+
+
+class _Segment:
+    def __init__(self, name: str) -> None:
+        self.id, self.name, self.workspace_id = uuid.uuid4(), name, uuid.uuid4()
+
+
+def test_encoded_events_are_the_bytes_make_event_gives():
+    now = datetime(2026, 11, 26, 9, 30, 1, 123456, tzinfo=UTC)
+    began = now - timedelta(days=3, microseconds=5)
+    a, b = _Segment("高价值 \"VIP\""), _Segment("plain")
+    events = encoded({a.id: a, b.id: b}, [(a.id, "u1"), (b.id, "用户-2")],
+                     [(b.id, "u3", began), (a.id, "u4", began.replace(tzinfo=None))], now,
+                     "events")
+    expected = [
+        make_event(USER_SEGMENT_ENTERED, UserSegmentEntered(
+            user_id="u1", segment_id=str(a.id), segment_name=a.name, entered_at=now,
+            reason="events"), source=SOURCE, workspace=a.workspace_id),
+        make_event(USER_SEGMENT_ENTERED, UserSegmentEntered(
+            user_id="用户-2", segment_id=str(b.id), segment_name=b.name, entered_at=now,
+            reason="events"), source=SOURCE, workspace=b.workspace_id),
+        make_event(USER_SEGMENT_EXITED, UserSegmentExited(
+            user_id="u3", segment_id=str(b.id), segment_name=b.name, entered_at=began,
+            exited_at=now, reason="events"), source=SOURCE, workspace=b.workspace_id),
+        make_event(USER_SEGMENT_EXITED, UserSegmentExited(
+            user_id="u4", segment_id=str(a.id), segment_name=a.name, entered_at=began,
+            exited_at=now, reason="events"), source=SOURCE, workspace=a.workspace_id),
+    ]
+    assert len({event_id for event_id, *_ in events}) == 4
+    for (event_id, event_type, key, value), want in zip(events, expected, strict=True):
+        got = Envelope.from_bytes(value)
+        assert (event_id, event_type, key) == (got.id, want.type, want.subject)
+        assert value == want.model_copy(update={"id": got.id, "time": got.time}).to_bytes()
+
+
+async def test_a_saved_rule_is_used_by_the_next_refresh(session, seed, workspace_id, now):
+    """Rules are cached per (segment, version): a save bumps the version, so the next batch
+    evaluates the new rule (on this replica or another: the versions are read every time)."""
+    await seed.profile("u1", stage="active", order_count=1)
+    saved = await create_segment(session, workspace_id=workspace_id, now=now, actor="t",
+                                 data=SegmentIn(name="s", rule=parse_rule(
+                                     {"type": "field", "field": "stage", "operator": "eq",
+                                      "value": "active"})))
+    unchanged = await refresh_memberships(session, workspace_id=workspace_id, user_ids=["u1"],
+                                          now=now)
+    assert unchanged.count() == 0
+    await update_segment(session, workspace_id=workspace_id, segment_id=saved.id, now=now,
+                         patch=SegmentPatch(name="renamed"))
+    await update_segment(session, workspace_id=workspace_id, segment_id=saved.id, now=now,
+                         patch=SegmentPatch(rule=parse_rule(
+                             {"type": "field", "field": "order_count", "operator": "gte",
+                              "value": 1})))
+    await seed.profile("u2", stage="potential", order_count=3)
+    changes = await refresh_memberships(session, workspace_id=workspace_id, user_ids=["u2"],
+                                        now=now)
+    assert changes.entered == {saved.id: ["u2"]}
