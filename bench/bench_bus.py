@@ -52,8 +52,9 @@ from yunying_shared.events import CATALOGUE, Envelope, EventSpec
 from yunying_shared.events.payloads.crm import CrmEventRecorded
 from yunying_shared.logging import configure
 
-PG_URL = os.environ.get("YUNYING_TEST_PG_URL",
-                        "postgresql+asyncpg://yunying:yunying@127.0.0.1:15432/yunying_test")
+PG_URL = os.environ.get(
+    "YUNYING_TEST_PG_URL", "postgresql+asyncpg://yunying:yunying@127.0.0.1:15432/yunying_test"
+)
 BOOTSTRAP = os.environ.get("YUNYING_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 RESULTS = Path(__file__).with_name("results") / "bus.json"
 RELAY_ROWS, RELAY_BATCH = 50_000, 2_000
@@ -62,25 +63,44 @@ LOOP = "uvloop"
 
 metadata = MetaData()
 BUS = define_bus_tables(metadata)
-effects = Table("bench_effects", metadata,
-                Column("id", Integer, primary_key=True, autoincrement=True),
-                Column("key", String(50), nullable=False))
+effects = Table(
+    "bench_effects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(50), nullable=False),
+)
 
 
 def bench_spec(topic: str) -> EventSpec[CrmEventRecorded]:
     """The CRM event's payload and key on a topic of this run's own, so a fresh consumer group
     reads only this run's events; registered in each process's catalogue."""
-    spec = EventSpec(name=f"bench.{topic.split('.')[1]}", version=1, topic=topic,
-                     payload=CrmEventRecorded, key_field="user_id", description="benchmark")
+    spec = EventSpec(
+        name=f"bench.{topic.split('.')[1]}",
+        version=1,
+        topic=topic,
+        payload=CrmEventRecorded,
+        key_field="user_id",
+        description="benchmark",
+    )
     CATALOGUE[spec.type] = spec
     return spec
 
 
 def crm_event(spec: EventSpec[CrmEventRecorded], i: int) -> Envelope:
-    payload = CrmEventRecorded(event_id=f"e{i}", user_id=f"user-{i % KEYS}", kind="product_view",
-                               occurred_at=datetime.now(UTC), properties={"sku": f"sku-{i % 97}"})
-    return Envelope(source="/yunying/bench", type=spec.type, subject=spec.key_of(payload),
-                    workspace=uuid.UUID(int=1), data=payload.model_dump(mode="json"))
+    payload = CrmEventRecorded(
+        event_id=f"e{i}",
+        user_id=f"user-{i % KEYS}",
+        kind="product_view",
+        occurred_at=datetime.now(UTC),
+        properties={"sku": f"sku-{i % 97}"},
+    )
+    return Envelope(
+        source="/yunying/bench",
+        type=spec.type,
+        subject=spec.key_of(payload),
+        workspace=uuid.UUID(int=1),
+        data=payload.model_dump(mode="json"),
+    )
 
 
 @contextlib.asynccontextmanager
@@ -110,6 +130,7 @@ def cpu_seconds() -> float:
 
 # --- relay throughput (one process: the relay is all that runs) -------------------------------
 
+
 async def relay_throughput(url: str) -> dict[str, Any]:
     transport = KafkaTransport(BOOTSTRAP, partitions=PARTITIONS, client_id="bench-relay")
     database = Database(url, pool_size=3)
@@ -119,13 +140,15 @@ async def relay_throughput(url: str) -> dict[str, Any]:
         for start in range(0, RELAY_ROWS, 5_000):
             await publish(session, BUS, *(crm_event(spec, i) for i in range(start, start + 5_000)))
     service = f"bench-relay-{uuid.uuid4().hex[:6]}"
-    relay = Relay(service=service, database=database, tables=BUS, transport=transport,
-                  batch_size=RELAY_BATCH)
+    relay = Relay(
+        service=service, database=database, tables=BUS, transport=transport, batch_size=RELAY_BATCH
+    )
     await relay.publish_pending()  # warm-up batch: connections and metadata
 
     def published() -> float:
-        return REGISTRY.get_sample_value("yunying_outbox_published_total",
-                                         {"service": service}) or 0.0
+        return (
+            REGISTRY.get_sample_value("yunying_outbox_published_total", {"service": service}) or 0.0
+        )
 
     warm = published()
     profile = _profiler()
@@ -139,12 +162,17 @@ async def relay_throughput(url: str) -> dict[str, Any]:
     _dump(profile, "relay")
     await transport.stop()
     await database.dispose()
-    return {"rows": published_rows, "batch_size": RELAY_BATCH, "seconds": round(elapsed, 3),
-            "cpu_seconds": round(cpu_seconds() - cpu, 2),
-            "events_per_second": round(published_rows / elapsed)}
+    return {
+        "rows": published_rows,
+        "batch_size": RELAY_BATCH,
+        "seconds": round(elapsed, 3),
+        "cpu_seconds": round(cpu_seconds() - cpu, 2),
+        "events_per_second": round(published_rows / elapsed),
+    }
 
 
 # --- end to end: the two services' processes ----------------------------------------------
+
 
 async def produce(args: argparse.Namespace) -> dict[str, Any]:
     """The producing service: steady-rate writer and its relay, one process."""
@@ -171,8 +199,7 @@ async def produce(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
     elapsed = time.monotonic() - started
     async with database.session() as session:  # the relay drains what is left
-        while await session.scalar(select(func.count()).where(
-                BUS.outbox.c.published_at.is_(None))):
+        while await session.scalar(select(func.count()).where(BUS.outbox.c.published_at.is_(None))):
             await asyncio.sleep(0.05)
             await session.rollback()
     _dump(profile, "producer")
@@ -209,9 +236,15 @@ async def consume(args: argparse.Namespace) -> dict[str, Any]:
         options["batch_handlers"] = {spec.type: apply_batch}
     else:
         options["handlers"] = {spec.type: apply}
-    runner = ConsumerRunner(service="bench-consumer", database=database, tables=BUS,
-                            transport=transport, topics=[spec.topic], group=args.group,
-                            **{"handlers": {}} | options)
+    runner = ConsumerRunner(
+        service="bench-consumer",
+        database=database,
+        tables=BUS,
+        transport=transport,
+        topics=[spec.topic],
+        group=args.group,
+        **{"handlers": {}} | options,
+    )
     relay = Relay(service="bench-consumer", database=database, tables=BUS, transport=transport)
     await runner.start()
     await relay.start()
@@ -235,23 +268,45 @@ def machine_busy() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
-async def end_to_end(rate: int, seconds: float, workdir: Path, lanes: int, handler: str
-                     ) -> dict[str, Any]:
+async def end_to_end(
+    rate: int, seconds: float, workdir: Path, lanes: int, handler: str
+) -> dict[str, Any]:
     topic = f"bench.e2e{uuid.uuid4().hex[:8]}.v1"
     transport = KafkaTransport(BOOTSTRAP, partitions=PARTITIONS, client_id="bench")
     await transport.ensure_topics([topic])
     await transport.stop()
     async with fresh_database() as producer_db, fresh_database() as consumer_db:
-        consumer = _spawn("consume", "--db", consumer_db, "--topic", topic,
-                          "--group", f"bench-{uuid.uuid4().hex[:6]}", "--lanes", str(lanes),
-                          "--handler", handler,
-                          "--out", str(workdir / "consumer.json"))
+        consumer = _spawn(
+            "consume",
+            "--db",
+            consumer_db,
+            "--topic",
+            topic,
+            "--group",
+            f"bench-{uuid.uuid4().hex[:6]}",
+            "--lanes",
+            str(lanes),
+            "--handler",
+            handler,
+            "--out",
+            str(workdir / "consumer.json"),
+        )
         try:
             await asyncio.sleep(6)  # the consumer joins its group and gets the partitions
             busy_before = machine_busy()
-            producer = _spawn("produce", "--db", producer_db, "--topic", topic,
-                              "--rate", str(rate), "--seconds", str(seconds),
-                              "--out", str(workdir / "producer.json"))
+            producer = _spawn(
+                "produce",
+                "--db",
+                producer_db,
+                "--topic",
+                topic,
+                "--rate",
+                str(rate),
+                "--seconds",
+                str(seconds),
+                "--out",
+                str(workdir / "producer.json"),
+            )
             while producer.poll() is None:  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
             busy_after = machine_busy()
@@ -272,16 +327,26 @@ async def end_to_end(rate: int, seconds: float, workdir: Path, lanes: int, handl
     committed, applied = produced["committed"], consumed["applied"]
     latencies = sorted((applied[k] - committed[k]) * 1000 for k in committed if k in applied)
     q = statistics.quantiles(latencies, n=100)
-    return {"target_rate_per_second": rate, "achieved_rate_per_second":
-            round(len(committed) / produced["seconds"]), "seconds": round(produced["seconds"], 2),
-            "events": len(committed), "applied": len(latencies),
-            "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1),
-            "max_ms": round(latencies[-1], 1),
-            "cpu_seconds": {"producer_process": produced["cpu_seconds"],
-                            "consumer_process": consumed["cpu_seconds"]},
-            "machine_cpu_busy_while_producing": round(
-                (busy_after[0] - busy_before[0]) / (busy_after[1] - busy_before[1]), 2),
-            "consumer_lanes": lanes or "default", "consumer_handler": handler}
+    return {
+        "target_rate_per_second": rate,
+        "achieved_rate_per_second": round(len(committed) / produced["seconds"]),
+        "seconds": round(produced["seconds"], 2),
+        "events": len(committed),
+        "applied": len(latencies),
+        "p50_ms": round(q[49], 1),
+        "p95_ms": round(q[94], 1),
+        "p99_ms": round(q[98], 1),
+        "max_ms": round(latencies[-1], 1),
+        "cpu_seconds": {
+            "producer_process": produced["cpu_seconds"],
+            "consumer_process": consumed["cpu_seconds"],
+        },
+        "machine_cpu_busy_while_producing": round(
+            (busy_after[0] - busy_before[0]) / (busy_after[1] - busy_before[1]), 2
+        ),
+        "consumer_lanes": lanes or "default",
+        "consumer_handler": handler,
+    }
 
 
 def _spawn(*args: str) -> subprocess.Popen[bytes]:
@@ -308,16 +373,21 @@ async def main(args: argparse.Namespace) -> None:
     LOOP = args.loop
     results: dict[str, Any] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "event_loop": args.loop,
-                    "load_average_before": [round(x, 2) for x in os.getloadavg()]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "event_loop": args.loop,
+            "load_average_before": [round(x, 2) for x in os.getloadavg()],
+        },
     }
     if args.only in (None, "relay"):
         async with fresh_database() as url:
             relay = await relay_throughput(url)
-        print(f"relay throughput: {relay['events_per_second']:,} events/s "
-              f"({relay['rows']:,} rows in {relay['seconds']} s, batches of {RELAY_BATCH}, "
-              f"{relay['cpu_seconds']} CPU s)")
+        print(
+            f"relay throughput: {relay['events_per_second']:,} events/s "
+            f"({relay['rows']:,} rows in {relay['seconds']} s, batches of {RELAY_BATCH}, "
+            f"{relay['cpu_seconds']} CPU s)"
+        )
         results["relay"] = relay | {"target_events_per_second": 15_000}
     if args.only in (None, "e2e"):
         handlers = ["event", "batch"] if args.handler == "both" else [args.handler]
@@ -325,13 +395,15 @@ async def main(args: argparse.Namespace) -> None:
             workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_bus_{uuid.uuid4().hex[:6]}"
             workdir.mkdir(parents=True)
             latency = await end_to_end(args.rate, args.seconds, workdir, args.lanes, handler)
-            print(f"end to end, {handler} handler, at {latency['achieved_rate_per_second']:,} "
-                  f"events/s (target {args.rate:,}) for {latency['seconds']} s: "
-                  f"p50 {latency['p50_ms']} ms, p95 {latency['p95_ms']} ms, "
-                  f"p99 {latency['p99_ms']} ms, max {latency['max_ms']} ms "
-                  f"({latency['applied']:,}/{latency['events']:,} applied; "
-                  f"CPU s {latency['cpu_seconds']}, machine busy "
-                  f"{latency['machine_cpu_busy_while_producing']:.0%})")
+            print(
+                f"end to end, {handler} handler, at {latency['achieved_rate_per_second']:,} "
+                f"events/s (target {args.rate:,}) for {latency['seconds']} s: "
+                f"p50 {latency['p50_ms']} ms, p95 {latency['p95_ms']} ms, "
+                f"p99 {latency['p99_ms']} ms, max {latency['max_ms']} ms "
+                f"({latency['applied']:,}/{latency['events']:,} applied; "
+                f"CPU s {latency['cpu_seconds']}, machine busy "
+                f"{latency['machine_cpu_busy_while_producing']:.0%})"
+            )
             key = "end_to_end" if handler == "event" else "end_to_end_batch_handler"
             results[key] = latency | {"target_p99_ms": 250}
     results["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -355,9 +427,12 @@ def cli() -> None:
     parser.add_argument("--topic", default="")
     parser.add_argument("--group", default="")
     parser.add_argument("--out", default="")
-    parser.add_argument("--handler", choices=["event", "batch", "both"], default="both",
-                        help="consumer: one INSERT per event, a batch handler's executemany, "
-                             "or one run of each")
+    parser.add_argument(
+        "--handler",
+        choices=["event", "batch", "both"],
+        default="both",
+        help="consumer: one INSERT per event, a batch handler's executemany, or one run of each",
+    )
     parser.add_argument("--lanes", type=int, default=0, help="ConsumerRunner lanes; 0: its default")
     args = parser.parse_args()
     configure(level="WARNING", json=False)

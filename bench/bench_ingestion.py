@@ -71,8 +71,14 @@ def _free_ports(count: int) -> int:
 
 
 def _script(name: str, env: dict[str, str], *args: str) -> None:
-    done = subprocess.run(["bash", str(REPO / "deploy/local" / name), *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["bash", str(REPO / "deploy/local" / name), *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode:
         raise RuntimeError(f"{name} failed:\n{done.stdout}\n{done.stderr}")
 
@@ -88,7 +94,7 @@ def _cpu_ticks() -> tuple[dict[int, int], dict[int, int], dict[int, str]]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:]
+        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
         fields = rest.split()
         pid = int(entry.name)
         parents[pid], names[pid] = int(fields[1]), name
@@ -96,8 +102,11 @@ def _cpu_ticks() -> tuple[dict[int, int], dict[int, int], dict[int, str]]:
     return parents, ticks, names
 
 
-def _cpu_by_group(pids: dict[str, int], before: dict[int, int], after: tuple[
-        dict[int, int], dict[int, int], dict[int, str]]) -> dict[str, float]:
+def _cpu_by_group(
+    pids: dict[str, int],
+    before: dict[int, int],
+    after: tuple[dict[int, int], dict[int, int], dict[int, str]],
+) -> dict[str, float]:
     """CPU seconds between two readings, grouped: each service's process tree, PostgreSQL,
     Kafka, this process; the rest is 'other' (other engineers' work on a shared machine).
     Processes that exited in between are not counted."""
@@ -131,10 +140,13 @@ def _bodies(now: datetime, count: int) -> list[bytes]:
         events = []
         for i in range(BATCH):
             n = b * BATCH + i
-            item = {"event_id": f"{run}-{n}", "user_id": f"user-{(n * 7919) % USERS}",
-                    "type": kinds[n % len(kinds)],
-                    "occurred_at": (now - timedelta(minutes=n % 10_000)).isoformat(),
-                    "properties": {"page": "/p"}}
+            item = {
+                "event_id": f"{run}-{n}",
+                "user_id": f"user-{(n * 7919) % USERS}",
+                "type": kinds[n % len(kinds)],
+                "occurred_at": (now - timedelta(minutes=n % 10_000)).isoformat(),
+                "properties": {"page": "/p"},
+            }
             if item["type"] == "purchase":
                 item.update(amount="59.90", currency="CNY", order_id=f"o-{run}-{n}")
             events.append(item)
@@ -150,17 +162,21 @@ async def _lock_waits(database_url: str, stop: asyncio.Event) -> float:
     samples: list[int] = []
     try:
         while not stop.is_set():
-            samples.append(await connection.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"))
+            samples.append(
+                await connection.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            )
             await asyncio.sleep(0.05)
     finally:
         await connection.close()
     return round(sum(samples) / max(len(samples), 1), 2)
 
 
-async def _drive(url: str, headers: dict[str, str], pids: dict[str, int],
-                 database_url: str) -> dict:
+async def _drive(
+    url: str, headers: dict[str, str], pids: dict[str, int], database_url: str
+) -> dict:
     # enough for 20,000 events/s over the warm-up and the window
     bodies = _bodies(datetime.now(UTC), int((WARMUP + DURATION + 5) * 40))
     queue = iter(bodies)
@@ -205,12 +221,15 @@ async def _drive(url: str, headers: dict[str, str], pids: dict[str, int],
     await timer
     seconds = window["seconds"]
     cpu = {group: round(busy / seconds, 2) for group, busy in window["cpu"].items()}  # type: ignore[union-attr]
-    return {"events_per_second": round(counts["accepted"] / seconds),
-            "batches_per_second": round(counts["batches"] / seconds, 1),
-            "seconds": round(seconds, 1), "events": counts["accepted"],
-            "mean_batch_latency_ms": round(1000 * counts["latency"] / max(counts["batches"], 1)),
-            "mean_sessions_waiting_on_locks": await waits,
-            "cpu_cores_busy": dict(sorted(cpu.items(), key=lambda kv: -kv[1]))}
+    return {
+        "events_per_second": round(counts["accepted"] / seconds),
+        "batches_per_second": round(counts["batches"] / seconds, 1),
+        "seconds": round(seconds, 1),
+        "events": counts["accepted"],
+        "mean_batch_latency_ms": round(1000 * counts["latency"] / max(counts["batches"], 1)),
+        "mean_sessions_waiting_on_locks": await waits,
+        "cpu_cores_busy": dict(sorted(cpu.items(), key=lambda kv: -kv[1])),
+    }
 
 
 async def _login_workspace_key(gateway: str) -> tuple[str, str]:
@@ -218,20 +237,27 @@ async def _login_workspace_key(gateway: str) -> tuple[str, str]:
         login = await client.post("/v1/auth/login", json=ADMIN)
         login.raise_for_status()
         auth = {"authorization": f"Bearer {login.json()['access_token']}"}
-        created = await client.post("/v1/workspaces", headers=auth, json={
-            "name": "Bench brand", "slug": f"bench-{uuid.uuid4().hex[:8]}"})
+        created = await client.post(
+            "/v1/workspaces",
+            headers=auth,
+            json={"name": "Bench brand", "slug": f"bench-{uuid.uuid4().hex[:8]}"},
+        )
         created.raise_for_status()
         workspace_id = created.json()["id"]
         for _ in range(240):
-            body = (await client.get(f"/v1/workspaces/{workspace_id}/propagation",
-                                     headers=auth)).json()
+            body = (
+                await client.get(f"/v1/workspaces/{workspace_id}/propagation", headers=auth)
+            ).json()
             if any(s["service"] == "segmentation" and s["recorded"] for s in body["services"]):
                 break
             await asyncio.sleep(0.25)
         else:
             raise RuntimeError("segmentation never recorded the workspace")
-        key = await client.post(f"/v1/workspaces/{workspace_id}/api-keys", headers=auth,
-                                json={"name": "bench CRM", "scopes": ["events:write"]})
+        key = await client.post(
+            f"/v1/workspaces/{workspace_id}/api-keys",
+            headers=auth,
+            json={"name": "bench CRM", "scopes": ["events:write"]},
+        )
         key.raise_for_status()
         return workspace_id, key.json()["key"]
 
@@ -251,11 +277,17 @@ async def _sample_profiles(gateway: str, headers: dict[str, str]) -> int:
 async def run(workers: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as state:
         base = _free_ports(len(SERVICES) + 1)
-        env = {**os.environ, "PORT": str(base), "YUNYING_LOCAL_PORT_BASE": str(base),
-               "YUNYING_LOCAL_DIR": str(Path(state) / "local"),
-               "YUNYING_KAFKA_BOOTSTRAP": kafka_bootstrap(), "YUNYING_SKIP_BOOTSTRAP": "1",
-               "YUNYING_ADMIN_EMAIL": ADMIN["email"], "YUNYING_ADMIN_PASSWORD": ADMIN["password"],
-               "WEB_CONCURRENCY": str(workers)}
+        env = {
+            **os.environ,
+            "PORT": str(base),
+            "YUNYING_LOCAL_PORT_BASE": str(base),
+            "YUNYING_LOCAL_DIR": str(Path(state) / "local"),
+            "YUNYING_KAFKA_BOOTSTRAP": kafka_bootstrap(),
+            "YUNYING_SKIP_BOOTSTRAP": "1",
+            "YUNYING_ADMIN_EMAIL": ADMIN["email"],
+            "YUNYING_ADMIN_PASSWORD": ADMIN["password"],
+            "WEB_CONCURRENCY": str(workers),
+        }
         env["YUNYING_KAFKA_PORT"] = env["YUNYING_KAFKA_BOOTSTRAP"].rsplit(":", 1)[1]
         async with AsyncExitStack() as stack:
             for service in ["gateway", *SERVICES]:
@@ -270,21 +302,33 @@ async def run(workers: int) -> dict:
                 via_gateway = {"x-api-key": key, "content-type": "application/json"}
                 result = {"workers_per_service": workers, "load_before": os.getloadavg()[0]}
                 database_url = env["YUNYING_SEGMENTATION_DATABASE_URL"]
-                result["through_gateway"] = await _drive(gateway, via_gateway, pids,
-                                                         database_url)
-                print(f"workers={workers} through the gateway:", result["through_gateway"],
-                      flush=True)
+                result["through_gateway"] = await _drive(gateway, via_gateway, pids, database_url)
+                print(
+                    f"workers={workers} through the gateway:", result["through_gateway"], flush=True
+                )
                 secret = (local / "internal-token-secret").read_text().strip()
-                token = issue_internal_token(Principal(
-                    subject="bench", kind="api_key", workspace_id=uuid.UUID(workspace_id),
-                    scopes=frozenset({"events:write"})), secret=secret, ttl_seconds=3600)
+                token = issue_internal_token(
+                    Principal(
+                        subject="bench",
+                        kind="api_key",
+                        workspace_id=uuid.UUID(workspace_id),
+                        scopes=frozenset({"events:write"}),
+                    ),
+                    secret=secret,
+                    ttl_seconds=3600,
+                )
                 direct = {INTERNAL_TOKEN_HEADER: token, "content-type": "application/json"}
                 result["direct_to_segmentation"] = await _drive(
-                    f"http://127.0.0.1:{base + 1}", direct, pids, database_url)
-                print(f"workers={workers} straight to segmentation:",
-                      result["direct_to_segmentation"], flush=True)
+                    f"http://127.0.0.1:{base + 1}", direct, pids, database_url
+                )
+                print(
+                    f"workers={workers} straight to segmentation:",
+                    result["direct_to_segmentation"],
+                    flush=True,
+                )
                 result["profiles_sampled_with_activity"] = await _sample_profiles(
-                    gateway, via_gateway)
+                    gateway, via_gateway
+                )
                 result["load_after"] = os.getloadavg()[0]
                 return result
             finally:
@@ -294,10 +338,16 @@ async def run(workers: int) -> dict:
 async def main() -> None:
     measured_at = datetime.now(UTC).replace(microsecond=0)
     runs = [await run(workers) for workers in WORKERS]
-    results = {"batch": BATCH, "clients": CLIENTS, "duration_seconds": DURATION,
-               "warmup_seconds": WARMUP, "distinct_users": USERS, "runs": runs,
-               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-               "measured_at": measured_at.isoformat()}
+    results = {
+        "batch": BATCH,
+        "clients": CLIENTS,
+        "duration_seconds": DURATION,
+        "warmup_seconds": WARMUP,
+        "distinct_users": USERS,
+        "runs": runs,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "measured_at": measured_at.isoformat(),
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {RESULTS}")

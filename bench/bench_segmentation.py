@@ -41,8 +41,11 @@ from yunying_shared.testing.databases import fresh_postgres_database
 PROFILES = int(os.environ.get("BENCH_PROFILES", "1000000"))
 LIVE_SEGMENTS = int(os.environ.get("BENCH_LIVE_SEGMENTS", "0"))
 EVENTS = int(os.environ.get("BENCH_EVENTS", "100000"))
-RESULTS = Path(__file__).parent / "results" / (
-    "segmentation_live_segments.json" if LIVE_SEGMENTS else "segmentation.json")
+RESULTS = (
+    Path(__file__).parent
+    / "results"
+    / ("segmentation_live_segments.json" if LIVE_SEGMENTS else "segmentation.json")
+)
 SEGMENT_RULES = [
     {"type": "field", "field": "tier", "operator": "eq", "value": "high_value"},
     {"type": "field", "field": "stage", "operator": "in", "value": ["loyal", "active"]},
@@ -61,40 +64,58 @@ def generate(now: datetime, rng: np.random.Generator) -> list[tuple]:
     last_purchase = np.where(buyers, t_now - rng.exponential(120, n) * DAY, np.nan)
     span = rng.exponential(200, n) * DAY
     first_purchase = np.where(orders > 1, last_purchase - span, last_purchase)
-    last_active = np.fmax(np.nan_to_num(last_purchase, nan=0),
-                          t_now - rng.exponential(60, n) * DAY)
+    last_active = np.fmax(np.nan_to_num(last_purchase, nan=0), t_now - rng.exponential(60, n) * DAY)
     first_seen = np.fmin(np.nan_to_num(first_purchase, nan=t_now), last_active) - DAY
     monetary = np.round(orders * rng.lognormal(4.5, 0.8, n), 2)
-    stages = evaluate_stages(LifecycleRules(), now=t_now, first_purchase=first_purchase,
-                             last_purchase=last_purchase, last_active=last_active,
-                             f_score=np.full(n, np.nan), m_score=np.full(n, np.nan))
+    stages = evaluate_stages(
+        LifecycleRules(),
+        now=t_now,
+        first_purchase=first_purchase,
+        last_purchase=last_purchase,
+        last_active=last_active,
+        f_score=np.full(n, np.nan),
+        m_score=np.full(n, np.nan),
+    )
 
     def ts(values: np.ndarray) -> list[datetime | None]:
         return [None if np.isnan(v) else datetime.fromtimestamp(v, UTC) for v in values.tolist()]
 
     columns = (ts(first_seen), ts(last_active), ts(first_purchase), ts(last_purchase))
     return [
-        (f"user-{i}", columns[0][i], columns[1][i], columns[2][i], columns[3][i],
-         int(orders[i]), float(monetary[i]), STAGES[stages[i]])
+        (
+            f"user-{i}",
+            columns[0][i],
+            columns[1][i],
+            columns[2][i],
+            columns[3][i],
+            int(orders[i]),
+            float(monetary[i]),
+            STAGES[stages[i]],
+        )
         for i in range(n)
     ]
 
 
-async def load(database: Database, workspace_id: uuid.UUID, rows: list[tuple], now: datetime
-               ) -> None:
+async def load(
+    database: Database, workspace_id: uuid.UUID, rows: list[tuple], now: datetime
+) -> None:
     async with database.engine.connect() as conn:
         raw = (await conn.get_raw_connection()).driver_connection
         await raw.execute("""CREATE TEMP TABLE staging (user_id text, first_seen_at timestamptz,
             last_active_at timestamptz, first_purchase_at timestamptz,
             last_purchase_at timestamptz, order_count int, monetary_total float8, stage text)""")
         await raw.copy_records_to_table("staging", records=rows)
-        await raw.execute("""
+        await raw.execute(
+            """
             INSERT INTO profiles (workspace_id, user_id, identities, extra, first_seen_at,
                 last_active_at, first_purchase_at, last_purchase_at, order_count, refund_count,
                 monetary_total, source, stage, complaint_reasons, created_at, updated_at)
             SELECT $1, user_id, '{}', '{}', first_seen_at, last_active_at, first_purchase_at,
                 last_purchase_at, order_count, 0, monetary_total, 'organic', stage, '[]', $2, $2
-            FROM staging""", workspace_id, now)
+            FROM staging""",
+            workspace_id,
+            now,
+        )
         await raw.execute("ANALYZE profiles")
         await conn.commit()
 
@@ -107,9 +128,15 @@ async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetim
     seconds = time.perf_counter() - started
     async with database.session() as session:
         outbox = await session.scalar(text("SELECT count(*) FROM outbox"))
-    return {"seconds": round(seconds, 2), "profiles": result.profiles, "changed": result.changed,
-            "stage_changes": result.stage_changes, "tier_changes": result.tier_changes,
-            "outbox_total": outbox, "load_1min_before": round(load, 2)}
+    return {
+        "seconds": round(seconds, 2),
+        "profiles": result.profiles,
+        "changed": result.changed,
+        "stage_changes": result.stage_changes,
+        "tier_changes": result.tier_changes,
+        "outbox_total": outbox,
+        "load_1min_before": round(load, 2),
+    }
 
 
 async def bench_rescore(database: Database, now: datetime) -> dict:
@@ -120,19 +147,25 @@ async def bench_rescore(database: Database, now: datetime) -> dict:
     print(f"generated and loaded {PROFILES:,} profiles in {time.perf_counter() - started:.1f} s")
     for i in range(LIVE_SEGMENTS):
         async with database.session() as session, session.begin():
-            await create_segment(session, workspace_id=workspace_id, actor="bench", now=now,
-                                 data=SegmentIn(name=f"bench {i}",
-                                                rule=SEGMENT_RULES[i % len(SEGMENT_RULES)]))
+            await create_segment(
+                session,
+                workspace_id=workspace_id,
+                actor="bench",
+                now=now,
+                data=SegmentIn(name=f"bench {i}", rule=SEGMENT_RULES[i % len(SEGMENT_RULES)]),
+            )
     first = await timed_rescore(database, workspace_id, now)
     print("first full scoring:", first)
     async with database.engine.begin() as conn:
         # 5% of users buy again (outside the timed part: ingestion's work, not the re-score's)
-        await conn.execute(text("""
+        await conn.execute(
+            text("""
             UPDATE profiles SET order_count = order_count + 1, monetary_total = monetary_total + 99,
                 last_purchase_at = :at, last_active_at = :at,
                 first_purchase_at = coalesce(first_purchase_at, :at)
-            WHERE workspace_id = :ws AND id % 20 = 0"""), {"at": now + timedelta(minutes=30),
-                                                            "ws": workspace_id})
+            WHERE workspace_id = :ws AND id % 20 = 0"""),
+            {"at": now + timedelta(minutes=30), "ws": workspace_id},
+        )
     incremental = await timed_rescore(database, workspace_id, now + timedelta(hours=1))
     print("after 5% bought again:", incremental)
     steady = await timed_rescore(database, workspace_id, now + timedelta(hours=1))
@@ -149,9 +182,13 @@ async def bench_ingest(database: Database, now: datetime) -> dict:
         for i in range(500):
             n = b * 500 + i
             kind = kinds[n % len(kinds)]
-            item = {"event_id": f"ev-{n}", "user_id": f"user-{(n * 7919) % 50_000}",
-                    "type": kind, "occurred_at": (now - timedelta(minutes=n % 10_000)).isoformat(),
-                    "properties": {"page": "/p"}}
+            item = {
+                "event_id": f"ev-{n}",
+                "user_id": f"user-{(n * 7919) % 50_000}",
+                "type": kind,
+                "occurred_at": (now - timedelta(minutes=n % 10_000)).isoformat(),
+                "properties": {"page": "/p"},
+            }
             if kind == "purchase":
                 item.update(amount="59.90", currency="CNY", order_id=f"o-{n}")
             batch.append(item)
@@ -170,10 +207,14 @@ async def bench_ingest(database: Database, now: datetime) -> dict:
     started = time.perf_counter()
     await asyncio.gather(writer(), writer())
     seconds = time.perf_counter() - started
-    figures = {"events": len(batches) * 500, "batch": 500, "writers": 2,
-               "seconds": round(seconds, 2),
-               "events_per_second": round(len(batches) * 500 / seconds),
-               "load_1min_before": round(load, 2)}
+    figures = {
+        "events": len(batches) * 500,
+        "batch": 500,
+        "writers": 2,
+        "seconds": round(seconds, 2),
+        "events_per_second": round(len(batches) * 500 / seconds),
+        "load_1min_before": round(load, 2),
+    }
     print("ingestion (in-process, no HTTP):", figures)
     return figures
 
@@ -183,8 +224,7 @@ async def _stop_autovacuum(database: Database) -> None:
     minutes afterwards, and a non-superuser cannot drop a database it is in. Switching it off
     per table waits for the worker's lock, which makes the worker cancel itself."""
     async with database.engine.begin() as conn:
-        for table in ("profiles", "stage_changes", "outbox", "user_events",
-                      "segment_memberships"):
+        for table in ("profiles", "stage_changes", "outbox", "user_events", "segment_memberships"):
             await conn.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
 
 

@@ -68,12 +68,23 @@ def fifty_segments() -> list[dict]:
         return {"type": "field", "field": name, "operator": op, "value": value}
 
     def views(n, days=7, kind="product_view"):
-        return {"type": "event", "event_type": kind, "within_days": days, "operator": "gte",
-                "value": n}
+        return {
+            "type": "event",
+            "event_type": kind,
+            "within_days": days,
+            "operator": "gte",
+            "value": n,
+        }
 
     def spent(amount, days=30):
-        return {"type": "event", "event_type": "purchase", "measure": "sum_amount",
-                "within_days": days, "operator": "gte", "value": amount}
+        return {
+            "type": "event",
+            "event_type": "purchase",
+            "measure": "sum_amount",
+            "within_days": days,
+            "operator": "gte",
+            "value": amount,
+        }
 
     stages = ["potential", "new", "active", "loyal", "churned"]
     tiers = ["high_value", "potential_high_value", "general", "low_value"]
@@ -85,49 +96,81 @@ def fifty_segments() -> list[dict]:
     rules += [field("tier", "eq", t) for t in tiers]
     rules += [field(d, "gte", 4) for d in ("r_score", "f_score", "m_score")]
     rules += [{"type": "tag", "tag": t} for t in ("敏感肌", "职场妈妈", "学生党")]
-    rules += [field("region", "in", ["上海", "北京"]), field("gender", "eq", "female"),
-              field("order_count", "gte", 2), field("last_active_at", "within_days", 1),
-              field("monetary_total", "gte", 100)]
+    rules += [
+        field("region", "in", ["上海", "北京"]),
+        field("gender", "eq", "female"),
+        field("order_count", "gte", 2),
+        field("last_active_at", "within_days", 1),
+        field("monetary_total", "gte", 100),
+    ]
     for i in range(50 - len(rules)):
-        rules.append({"type": "and", "rules": [
-            field("stage", "in", [stages[i % 5], stages[(i + 2) % 5]]),
-            {"type": "or", "rules": [views(1 + i % 3), spent(50 + 10 * i),
-                                     {"type": "tag", "tag": "敏感肌"}]},
-            {"type": "not", "rule": field("tier", "eq", tiers[i % 4])},
-        ]})
+        rules.append(
+            {
+                "type": "and",
+                "rules": [
+                    field("stage", "in", [stages[i % 5], stages[(i + 2) % 5]]),
+                    {
+                        "type": "or",
+                        "rules": [
+                            views(1 + i % 3),
+                            spent(50 + 10 * i),
+                            {"type": "tag", "tag": "敏感肌"},
+                        ],
+                    },
+                    {"type": "not", "rule": field("tier", "eq", tiers[i % 4])},
+                ],
+            }
+        )
     return rules
 
 
 async def seed(database: Database, workspace_id: uuid.UUID, now: datetime) -> None:
     for start in range(0, USERS, 1000):
-        items = [{"event_id": f"reg-{i}", "user_id": f"user-{i}", "type": "registered",
-                  "occurred_at": (now - timedelta(days=1 + i % 90)).isoformat()}
-                 for i in range(start, min(start + 1000, USERS))]
+        items = [
+            {
+                "event_id": f"reg-{i}",
+                "user_id": f"user-{i}",
+                "type": "registered",
+                "occurred_at": (now - timedelta(days=1 + i % 90)).isoformat(),
+            }
+            for i in range(start, min(start + 1000, USERS))
+        ]
         async with database.session() as session, session.begin():
             await ingest(session, workspace_id=workspace_id, items=items, now=now)
     async with database.engine.begin() as conn:
-        await conn.execute(text("""
+        await conn.execute(
+            text("""
             UPDATE profiles SET
               gender = (ARRAY['female','male',NULL])[1 + id % 3],
               region = (ARRAY['上海','北京','广州','成都'])[1 + id % 4],
               r_score = 1 + id % 5, f_score = 1 + (id / 5) % 5, m_score = 1 + (id / 25) % 5,
               tier = (ARRAY['high_value','potential_high_value','general','low_value'])[1 + id % 4]
-            WHERE workspace_id = :ws"""), {"ws": workspace_id})
-        await conn.execute(text("""
+            WHERE workspace_id = :ws"""),
+            {"ws": workspace_id},
+        )
+        await conn.execute(
+            text("""
             INSERT INTO user_tags (workspace_id, user_id, tag, kind, source, confidence,
                                    created_at, updated_at)
             SELECT workspace_id, user_id, (ARRAY['敏感肌','职场妈妈','学生党'])[1 + id % 3],
                    'need', 'import', 1.0, :now, :now
             FROM profiles WHERE workspace_id = :ws AND id % 4 = 0"""),
-            {"ws": workspace_id, "now": now})
+            {"ws": workspace_id, "now": now},
+        )
     async with database.session() as session, session.begin():
         for i, rule in enumerate(fifty_segments()):
-            await create_segment(session, workspace_id=workspace_id, now=now, actor="bench",
-                                 data=SegmentIn(name=f"segment {i:02d}", rule=parse_rule(rule)))
+            await create_segment(
+                session,
+                workspace_id=workspace_id,
+                now=now,
+                actor="bench",
+                data=SegmentIn(name=f"segment {i:02d}", rule=parse_rule(rule)),
+            )
     async with database.engine.begin() as conn:
         # The initial members' events are setup, not load: the service's relay skips them.
-        await conn.execute(text("UPDATE outbox SET published_at = now() "
-                                "WHERE published_at IS NULL"))
+        await conn.execute(
+            text("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
+        )
         await conn.execute(text("ANALYZE"))
 
 
@@ -137,22 +180,31 @@ def batch_body(rng: random.Random, seq: int, run: str) -> bytes:
     for i in range(BATCH):
         user = f"user-{block * BLOCK + rng.randrange(BLOCK)}"
         kind = rng.choices(["product_view", "page_view", "login", "purchase"], [5, 3, 1, 1])[0]
-        item = {"event_id": f"{run}-{seq}-{i}", "user_id": user, "type": kind,
-                "occurred_at": datetime.now(UTC).isoformat()}
+        item = {
+            "event_id": f"{run}-{seq}-{i}",
+            "user_id": user,
+            "type": kind,
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
         if kind == "purchase":
-            item.update(amount=str(rng.choice([29, 59, 99, 199])), currency="CNY",
-                        order_id=f"o-{run}-{seq}-{i}")
+            item.update(
+                amount=str(rng.choice([29, 59, 99, 199])),
+                currency="CNY",
+                order_id=f"o-{run}-{seq}-{i}",
+            )
         items.append(item)
     return json.dumps({"events": items}).encode()
 
 
 # -- the measuring consumer (its own process) ------------------------------------------------
 
+
 async def consume(bootstrap: str, workspace: str, out: str) -> None:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                fetch_max_wait_ms=20)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=20
+    )
     await consumer.start()
     cluster = await consumer._client.fetch_all_metadata()
     partitions = [TopicPartition(TOPIC, p) for p in cluster.partitions_for_topic(TOPIC) or ()]
@@ -184,14 +236,17 @@ async def consume(bootstrap: str, workspace: str, out: str) -> None:
 
 # -- the client and the figures -------------------------------------------------------------
 
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def _ms(values: list[float]) -> dict[str, float | None]:
-    return {k: round(1000 * _pct(values, q), 1) if values else None
-            for k, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))}
+    return {
+        k: round(1000 * _pct(values, q), 1) if values else None
+        for k, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))
+    }
 
 
 def _free_port() -> int:
@@ -218,16 +273,24 @@ async def drive(url: str, headers: dict[str, str]) -> tuple[list[dict], float]:
     log: list[dict] = []
     interval = BATCH / RATE
 
-    async with httpx.AsyncClient(base_url=url, timeout=120, headers=headers,
-                                 limits=httpx.Limits(max_connections=200)) as http:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=120, headers=headers, limits=httpx.Limits(max_connections=200)
+    ) as http:
+
         async def one(seq: int) -> None:
             sent = time.time()
             response = await http.post("/v1/events", content=bodies[seq])
             done = time.time()
             if response.status_code != 200:
                 raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
-            log.append({"seq": seq, "sent": sent, "ok": done,
-                        "accepted": json.loads(response.content)["accepted"]})
+            log.append(
+                {
+                    "seq": seq,
+                    "sent": sent,
+                    "ok": done,
+                    "accepted": json.loads(response.content)["accepted"],
+                }
+            )
 
         begin = time.perf_counter()
         tasks = []
@@ -247,18 +310,35 @@ def figures(log: list[dict], seen: list[tuple[float, str, str, str]]) -> dict:
     unmatched = 0
     for received, _, user, at in seen:
         at_ts = datetime.fromisoformat(at).timestamp()
-        candidates = [b for b in by_block.get(int(user.split("-")[1]) // BLOCK, [])
-                      if b["sent"] <= at_ts + 0.001]
+        candidates = [
+            b
+            for b in by_block.get(int(user.split("-")[1]) // BLOCK, [])
+            if b["sent"] <= at_ts + 0.001
+        ]
         if not candidates:
             unmatched += 1
             continue
         batch = candidates[-1]
         after_ok.append(received - batch["ok"])
         after_sent.append(received - batch["sent"])
-    return {"membership_events": len(seen), "unmatched": unmatched,
-            "latency_after_http_200_ms": _ms(after_ok),
-            "latency_after_request_sent_ms": _ms(after_sent),
-            "http_request_ms": _ms([b["ok"] - b["sent"] for b in log])}
+    return {
+        "membership_events": len(seen),
+        "unmatched": unmatched,
+        "latency_after_http_200_ms": _ms(after_ok),
+        "latency_after_request_sent_ms": _ms(after_sent),
+        "http_request_ms": _ms([b["ok"] - b["sent"] for b in log]),
+        "slowest_http_request_ms_per_5s": _timeline(log),
+    }
+
+
+def _timeline(log: list[dict]) -> list[float]:
+    """The slowest request of each 5 s of the run: when the tail happened (a sweep, a vacuum)."""
+    start = min(b["sent"] for b in log)
+    windows: dict[int, float] = {}
+    for b in log:
+        window = int((b["sent"] - start) // 5)
+        windows[window] = max(windows.get(window, 0.0), b["ok"] - b["sent"])
+    return [round(1000 * windows[w]) for w in sorted(windows)]
 
 
 async def main() -> None:
@@ -271,11 +351,18 @@ async def main() -> None:
         started = time.perf_counter()
         await seed(database, workspace_id, measured_at)
         await database.dispose()
-        print(f"seeded {USERS:,} profiles and 50 segments in {time.perf_counter() - started:.1f} s",
-              flush=True)
+        print(
+            f"seeded {USERS:,} profiles and 50 segments in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
         port = _free_port()
-        env = {**os.environ, "YUNYING_SEGMENTATION_DATABASE_URL": url, "YUNYING_BUS": "kafka",
-               "YUNYING_KAFKA_BOOTSTRAP": bootstrap, "YUNYING_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "YUNYING_SEGMENTATION_DATABASE_URL": url,
+            "YUNYING_BUS": "kafka",
+            "YUNYING_KAFKA_BOOTSTRAP": bootstrap,
+            "YUNYING_LOG_LEVEL": "WARNING",
+        }
         out = f"/tmp/bench-segments-{workspace_id}.json"
         service, consumer = _spawn(env, port, bootstrap, str(workspace_id), out)
         try:
@@ -289,10 +376,16 @@ async def main() -> None:
                 except httpx.HTTPError:
                     pass
                 await asyncio.sleep(0.2)
-            token = issue_internal_token(Principal(
-                subject="bench", kind="api_key", workspace_id=workspace_id,
-                scopes=frozenset({"events:write"})), secret=os.environ.get(
-                    "YUNYING_INTERNAL_TOKEN_SECRET", _dev_secret()), ttl_seconds=3600)
+            token = issue_internal_token(
+                Principal(
+                    subject="bench",
+                    kind="api_key",
+                    workspace_id=workspace_id,
+                    scopes=frozenset({"events:write"}),
+                ),
+                secret=os.environ.get("YUNYING_INTERNAL_TOKEN_SECRET", _dev_secret()),
+                ttl_seconds=3600,
+            )
             headers = {INTERNAL_TOKEN_HEADER: token, "content-type": "application/json"}
             await asyncio.sleep(3)  # the service's start-up sweeps
             load_before = os.getloadavg()
@@ -311,13 +404,20 @@ async def main() -> None:
     busy = cpu_after[2][0] - cpu_before[2][0], cpu_after[2][1] - cpu_before[2][1]
     result = {
         "mode": "distributed: uvicorn segmentation service, Kafka consumer process, HTTP client",
-        "database": "postgresql", "transport": f"kafka ({bootstrap})", "users": USERS,
-        "live_segments": 50, "target_events_per_second": RATE, "batch": BATCH,
-        "seconds": SECONDS, "events_accepted": accepted,
+        "database": "postgresql",
+        "transport": f"kafka ({bootstrap})",
+        "users": USERS,
+        "live_segments": 50,
+        "target_events_per_second": RATE,
+        "batch": BATCH,
+        "seconds": SECONDS,
+        "events_accepted": accepted,
         "achieved_events_per_second": round(accepted / elapsed),
         **figures(log, seen),
-        "cpu_seconds": {"service": round(cpu_after[0] - cpu_before[0], 1),
-                        "consumer": round(cpu_after[1] - cpu_before[1], 1)},
+        "cpu_seconds": {
+            "service": round(cpu_after[0] - cpu_before[0], 1),
+            "consumer": round(cpu_after[1] - cpu_before[1], 1),
+        },
         "machine_busy": round(busy[0] / busy[1], 2),
         "load_average_before": [round(v, 2) for v in load_before],
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
@@ -328,13 +428,28 @@ async def main() -> None:
     print(f"wrote {RESULTS}")
 
 
-def _spawn(env: dict[str, str], port: int, bootstrap: str, workspace: str, out: str
-           ) -> tuple[subprocess.Popen, subprocess.Popen]:
+def _spawn(
+    env: dict[str, str], port: int, bootstrap: str, workspace: str, out: str
+) -> tuple[subprocess.Popen, subprocess.Popen]:
     service = subprocess.Popen(
-        [str(REPO / ".venv/bin/uvicorn"), "--factory", "segmentation.main:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--no-access-log"], env=env, cwd=REPO)
-    consumer = subprocess.Popen([sys.executable, __file__, "consume", bootstrap, workspace, out],
-                                stdout=subprocess.PIPE, text=True)
+        [
+            str(REPO / ".venv/bin/uvicorn"),
+            "--factory",
+            "segmentation.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=REPO,
+    )
+    consumer = subprocess.Popen(
+        [sys.executable, __file__, "consume", bootstrap, workspace, out],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return service, consumer
 
 
@@ -345,6 +460,7 @@ def _write(result: dict) -> None:
 
 def _dev_secret() -> str:
     from yunying_shared.settings import DEVELOPMENT_SECRET
+
     return DEVELOPMENT_SECRET
 
 

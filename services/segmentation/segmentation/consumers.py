@@ -26,8 +26,9 @@ def _workspace(envelope: Envelope) -> Any:
     return envelope.workspace
 
 
-async def on_crm_event(session: AsyncSession, envelope: Envelope, payload: CrmEventRecorded
-                       ) -> None:
+async def on_crm_event(
+    session: AsyncSession, envelope: Envelope, payload: CrmEventRecorded
+) -> None:
     item = payload.model_dump(mode="json", exclude_none=True)
     item["type"] = item.pop("kind")
     result = await ingest(session, workspace_id=_workspace(envelope), items=[item])
@@ -35,13 +36,15 @@ async def on_crm_event(session: AsyncSession, envelope: Envelope, payload: CrmEv
         raise PermanentFailure(f"rejected: {result.results[0].errors}")
 
 
-async def on_feedback(session: AsyncSession, envelope: Envelope, payload: FeedbackClassified
-                      ) -> None:
+async def on_feedback(
+    session: AsyncSession, envelope: Envelope, payload: FeedbackClassified
+) -> None:
     await record_feedback(session, workspace_id=_workspace(envelope), feedback=payload)
 
 
-async def on_referral(session: AsyncSession, envelope: Envelope,
-                      payload: ReferralSignupAttributed) -> None:
+async def on_referral(
+    session: AsyncSession, envelope: Envelope, payload: ReferralSignupAttributed
+) -> None:
     await record_referral(session, workspace_id=_workspace(envelope), referral=payload)
 
 

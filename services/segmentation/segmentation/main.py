@@ -7,8 +7,8 @@ from segmentation.consumers import HANDLERS
 from segmentation.db import BUS, metadata
 from segmentation.events.router import router as events_router
 from segmentation.lifecycle.sweep import run_sweeps
-from segmentation.profiles.router import router as profiles_router
 from segmentation.population.router import router as population_router
+from segmentation.profiles.router import router as profiles_router
 from segmentation.rfm.router import router as rfm_router
 from segmentation.segments.router import router as segments_router
 from segmentation.segments.sweep import sweep_segments_forever
@@ -25,8 +25,15 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     tables=BUS,
     migrations=Path(__file__).resolve().parents[1] / "migrations",
-    routers=(events_router, profiles_router, tags_router, rfm_router, settings_router,
-             segments_router, population_router),
+    routers=(
+        events_router,
+        profiles_router,
+        tags_router,
+        rfm_router,
+        settings_router,
+        segments_router,
+        population_router,
+    ),
     handlers=HANDLERS,
     background=(run_sweeps, sweep_segments_forever),
 )
@@ -35,4 +42,6 @@ DEFINITION = ServiceDefinition(
 def create_app(
     settings: ServiceSettings | None = None, *, transport: Transport | None = None
 ) -> FastAPI:
-    return build_app(DEFINITION, settings or ServiceSettings.for_service("segmentation"), transport=transport)
+    return build_app(
+        DEFINITION, settings or ServiceSettings.for_service("segmentation"), transport=transport
+    )

@@ -8,6 +8,12 @@ from segmentation.settings.models import SegmentationSettings
 from segmentation.tags.models import TagRule, UserTag
 
 __all__ = [
-    "Profile", "Segment", "SegmentMembership", "SegmentationSettings", "StageChange", "TagRule",
-    "UserEvent", "UserTag",
+    "Profile",
+    "Segment",
+    "SegmentMembership",
+    "SegmentationSettings",
+    "StageChange",
+    "TagRule",
+    "UserEvent",
+    "UserTag",
 ]

@@ -29,10 +29,15 @@ def now() -> datetime:
 def crm_event() -> Callable[..., dict[str, Any]]:
     """A CRM event item; `days_ago` places it relative to NOW."""
 
-    def make(user_id: str = "u1", type: str = "login", *, days_ago: float = 0,
-             **fields: Any) -> dict[str, Any]:
-        return {"event_id": fields.pop("event_id", uuid.uuid4().hex), "user_id": user_id,
-                "type": type,
-                "occurred_at": (NOW - timedelta(days=days_ago)).isoformat(), **fields}
+    def make(
+        user_id: str = "u1", type: str = "login", *, days_ago: float = 0, **fields: Any
+    ) -> dict[str, Any]:
+        return {
+            "event_id": fields.pop("event_id", uuid.uuid4().hex),
+            "user_id": user_id,
+            "type": type,
+            "occurred_at": (NOW - timedelta(days=days_ago)).isoformat(),
+            **fields,
+        }
 
     return make

@@ -10,20 +10,34 @@ from yunying_shared.testing.databases import fresh_database
 
 
 def _api_key(workspace_id, *scopes):
-    return Principal(subject="key-1", kind="api_key", workspace_id=workspace_id,
-                     scopes=frozenset(scopes))
+    return Principal(
+        subject="key-1", kind="api_key", workspace_id=workspace_id, scopes=frozenset(scopes)
+    )
 
 
-async def test_events_profiles_rescore_and_tags_over_http(dialect, tmp_path, settings_for,
-                                                          local_transport):
+async def test_events_profiles_rescore_and_tags_over_http(
+    dialect, tmp_path, settings_for, local_transport
+):
     workspace_id = uuid.uuid4()
     now = datetime.now(UTC)
     events = [
-        {"event_id": f"e{i}", "user_id": f"u{i % 5}", "type": "purchase", "amount": 10 * i,
-         "occurred_at": (now - timedelta(days=i)).isoformat()}
+        {
+            "event_id": f"e{i}",
+            "user_id": f"u{i % 5}",
+            "type": "purchase",
+            "amount": 10 * i,
+            "occurred_at": (now - timedelta(days=i)).isoformat(),
+        }
         for i in range(1, 21)
-    ] + [{"event_id": "bad", "user_id": "u1", "type": "purchase", "amount": "lots",
-          "occurred_at": now.isoformat()}]
+    ] + [
+        {
+            "event_id": "bad",
+            "user_id": "u1",
+            "type": "purchase",
+            "amount": "lots",
+            "occurred_at": now.isoformat(),
+        }
+    ]
     async with fresh_database(dialect, tmp_path) as url:
         app = create_app(settings_for("segmentation", url), transport=local_transport)
         async with running(app) as client:
@@ -34,10 +48,12 @@ async def test_events_profiles_rescore_and_tags_over_http(dialect, tmp_path, set
 
             denied = await client.post("/v1/events", json={"events": events}, headers=reader_key)
             assert denied.status_code == 403
-            assert (await client.post("/v1/events", json={"events": events},
-                                      headers=analyst)).status_code == 403
-            too_many = await client.post("/v1/events", headers=crm,
-                                         json={"events": [events[0]] * 1001})
+            assert (
+                await client.post("/v1/events", json={"events": events}, headers=analyst)
+            ).status_code == 403
+            too_many = await client.post(
+                "/v1/events", headers=crm, json={"events": [events[0]] * 1001}
+            )
             assert too_many.status_code == 422
 
             response = await client.post("/v1/events", json={"events": events}, headers=crm)
@@ -49,14 +65,19 @@ async def test_events_profiles_rescore_and_tags_over_http(dialect, tmp_path, set
             rescored = await client.post("/v1/segmentation/rescore", headers=operator)
             assert rescored.status_code == 200, rescored.text
             assert rescored.json()["profiles"] == 5
-            assert (await client.post("/v1/segmentation/rescore",
-                                      headers=analyst)).status_code == 403
+            assert (
+                await client.post("/v1/segmentation/rescore", headers=analyst)
+            ).status_code == 403
 
-            patch = await client.patch("/v1/users/u1", headers=operator, json={
-                "gender": "female", "region": "上海", "identities": {"wechat_openid": "o-1"}})
+            patch = await client.patch(
+                "/v1/users/u1",
+                headers=operator,
+                json={"gender": "female", "region": "上海", "identities": {"wechat_openid": "o-1"}},
+            )
             assert patch.status_code == 200, patch.text
-            put = await client.put("/v1/users/u1/tags", headers=operator,
-                                   json={"tag": "职场妈妈", "kind": "attribute"})
+            put = await client.put(
+                "/v1/users/u1/tags", headers=operator, json={"tag": "职场妈妈", "kind": "attribute"}
+            )
             assert put.status_code == 200, put.text
 
             profile = (await client.get("/v1/users/u1", headers=analyst)).json()

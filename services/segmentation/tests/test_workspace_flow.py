@@ -21,12 +21,18 @@ async def test_records_announced_workspace(dialect, tmp_path, settings_for, loca
 
             event = make_event(
                 WORKSPACE_CREATED,
-                WorkspaceCreated(workspace_id=workspace_id, name="Brand A", slug="brand-a",
-                                 created_at=datetime.now(UTC)),
-                source="/yunying/gateway", workspace=workspace_id,
+                WorkspaceCreated(
+                    workspace_id=workspace_id,
+                    name="Brand A",
+                    slug="brand-a",
+                    created_at=datetime.now(UTC),
+                ),
+                source="/yunying/gateway",
+                workspace=workspace_id,
             )
-            await local_transport.publish([Message(WORKSPACE_CREATED.topic,
-                                                   str(workspace_id).encode(), event.to_bytes())])
+            await local_transport.publish(
+                [Message(WORKSPACE_CREATED.topic, str(workspace_id).encode(), event.to_bytes())]
+            )
             for _ in range(100):
                 after = await client.get("/v1/segmentation/workspace", headers=headers)
                 if after.status_code == 200:

@@ -94,8 +94,9 @@ class ConsumerRunner:
         if both := set(handlers) & set(self._batch_handlers):
             raise ValueError(f"a handler and a batch handler for {sorted(both)}")
         # one at a time (retries, dead letters), a batch handler gets a batch of one
-        self._handlers = dict(handlers) | {t: _one_by_one(h) for t, h in
-                                           self._batch_handlers.items()}
+        self._handlers = dict(handlers) | {
+            t: _one_by_one(h) for t, h in self._batch_handlers.items()
+        }
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
         self._backoff_max = backoff_max_seconds
@@ -146,12 +147,14 @@ class ConsumerRunner:
         lanes: dict[int, list[Received]] = {}
         lane_of: dict[tuple[str, int], int] = {}
         for message in batch:
-            lane = lane_of.setdefault((message.topic, message.partition),
-                                      len(lane_of) % self._lanes)
+            lane = lane_of.setdefault(
+                (message.topic, message.partition), len(lane_of) % self._lanes
+            )
             lanes.setdefault(lane, []).append(message)
         positions: dict[TopicPartition, int] = {}
-        for finished in await asyncio.gather(*(self._process_lane(subscription, messages)
-                                               for messages in lanes.values())):
+        for finished in await asyncio.gather(
+            *(self._process_lane(subscription, messages) for messages in lanes.values())
+        ):
             positions.update(finished)
         if positions:
             try:
@@ -159,8 +162,9 @@ class ConsumerRunner:
             except Exception as exc:  # e.g. a rebalance; the inbox drops the redelivery
                 log.warning("offset commit failed", service=self.service, error=repr(exc))
 
-    async def _process_lane(self, subscription: Subscription, messages: list[Received]
-                            ) -> dict[TopicPartition, int]:
+    async def _process_lane(
+        self, subscription: Subscription, messages: list[Received]
+    ) -> dict[TopicPartition, int]:
         """Handle messages in order; per partition, the offset to commit."""
         positions: dict[TopicPartition, int] = {}
 
@@ -177,14 +181,18 @@ class ConsumerRunner:
             if self._stopping.is_set():
                 break
             revoked = subscription.revoked_since_fetch()
-            chunk = [m for m in messages[start:start + self._transaction_max]
-                     if TopicPartition(m.topic, m.partition) not in revoked]
+            chunk = [
+                m
+                for m in messages[start : start + self._transaction_max]
+                if TopicPartition(m.topic, m.partition) not in revoked
+            ]
             if await self._handle_together(chunk):
                 done(chunk)
                 continue
             for message in chunk:  # one at a time: retries, backoff, dead letters
                 if TopicPartition(message.topic, message.partition) in (
-                        subscription.revoked_since_fetch()):
+                    subscription.revoked_since_fetch()
+                ):
                     continue
                 if self._stopping.is_set() or not await self.process(message):
                     return positions
@@ -200,14 +208,18 @@ class ConsumerRunner:
             events = [parse_event(message.value) for message in messages]
         except InvalidEvent:
             return False
-        ours = [(envelope, payload) for envelope, payload in events
-                if envelope.type in self._handlers]
+        ours = [
+            (envelope, payload) for envelope, payload in events if envelope.type in self._handlers
+        ]
         handled: list[str] = []
         try:
             async with self._database.session() as session, session.begin():
                 claimed = await inbox.claim_many(
-                    session, self._tables, consumer=self.group,
-                    events=[(envelope.id, envelope.type) for envelope, _ in ours])
+                    session,
+                    self._tables,
+                    consumer=self.group,
+                    events=[(envelope.id, envelope.type) for envelope, _ in ours],
+                )
                 todo = []
                 for envelope, payload in ours:
                     if envelope.id in claimed:  # else handled before, or earlier in this batch
@@ -221,8 +233,11 @@ class ConsumerRunner:
                             await batch_handler(session, todo[start:end])
                         continue
                     for envelope, payload in todo[start:end]:
-                        with bound_contextvars(event_id=str(envelope.id), event_type=run_type,
-                                               correlation_id=envelope.correlationid):
+                        with bound_contextvars(
+                            event_id=str(envelope.id),
+                            event_type=run_type,
+                            correlation_id=envelope.correlationid,
+                        ):
                             await self._handlers[run_type](session, envelope, payload)
                 handled = [envelope.type for envelope, _ in todo]
         except Exception as exc:

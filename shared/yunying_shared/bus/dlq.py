@@ -62,19 +62,27 @@ async def dead_letters(transport: Transport, topic: str) -> list[DeadLetter]:
     ]
 
 
-async def replay(transport: Transport, topic: str, *, event_id: str | None = None
-                 ) -> list[DeadLetter]:
+async def replay(
+    transport: Transport, topic: str, *, event_id: str | None = None
+) -> list[DeadLetter]:
     """Re-publish not yet replayed dead letters (all, or the one event) to their origin."""
     chosen = [
-        letter for letter in await dead_letters(transport, topic)
+        letter
+        for letter in await dead_letters(transport, topic)
         if not letter.replayed and (event_id is None or letter.event_id == event_id)
     ]
     for letter in chosen:
         original = letter.message
         headers = tuple((k, v) for k, v in original.headers if not k.startswith("dlq."))
         headers += (("dlq.replayed_from", f"{letter.dlq}/{letter.position}".encode()),)
-        await transport.publish([Message(letter.origin_topic, original.key, original.value,
-                                         headers)])
-        await transport.publish([Message(letter.dlq + REPLAYED_SUFFIX, letter.position.encode(),
-                                         letter.position.encode())])
+        await transport.publish(
+            [Message(letter.origin_topic, original.key, original.value, headers)]
+        )
+        await transport.publish(
+            [
+                Message(
+                    letter.dlq + REPLAYED_SUFFIX, letter.position.encode(), letter.position.encode()
+                )
+            ]
+        )
     return chosen

@@ -55,11 +55,17 @@ async def claim_many(
     insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
     # executemany of one cached statement (SQLAlchemy sends it as multi-row VALUES pages), not
     # a VALUES list of this batch's length, which would be compiled anew for every length
-    statement = insert_for(tables.inbox).on_conflict_do_nothing().returning(
-        tables.inbox.c.event_id)
-    result = await session.execute(statement, [
-        {"consumer": consumer, "event_id": event_id, "event_type": event_type,
-         "processed_at": now}
-        for event_id, event_type in new.items()
-    ])
+    statement = insert_for(tables.inbox).on_conflict_do_nothing().returning(tables.inbox.c.event_id)
+    result = await session.execute(
+        statement,
+        [
+            {
+                "consumer": consumer,
+                "event_id": event_id,
+                "event_type": event_type,
+                "processed_at": now,
+            }
+            for event_id, event_type in new.items()
+        ],
+    )
     return set(result.scalars().all())

@@ -78,8 +78,9 @@ class KafkaTransport(Transport):
             await self._discard_producer()
 
     async def ping(self) -> None:
-        client = AIOKafkaClient(bootstrap_servers=self.bootstrap, client_id=self.client_id,
-                                request_timeout_ms=5_000)
+        client = AIOKafkaClient(
+            bootstrap_servers=self.bootstrap, client_id=self.client_id, request_timeout_ms=5_000
+        )
         try:
             await asyncio.wait_for(client.bootstrap(), 10)
         except (KafkaError, OSError, TimeoutError) as exc:
@@ -96,8 +97,10 @@ class KafkaTransport(Transport):
             for batches in await _record_batches(producer, messages):
                 # A partition's next batch goes only after its previous one was stored, so a
                 # failure never leaves a later event of a key in the log without the earlier.
-                futures = [await producer.send_batch(batch, topic, partition=partition)
-                           for (topic, partition), batch in batches.items()]
+                futures = [
+                    await producer.send_batch(batch, topic, partition=partition)
+                    for (topic, partition), batch in batches.items()
+                ]
                 results = await asyncio.gather(*futures, return_exceptions=True)
                 failures = [r for r in results if isinstance(r, BaseException)]
                 if failures:
@@ -108,7 +111,8 @@ class KafkaTransport(Transport):
         if failures:
             await self._after_failure(producer)
             raise TransportUnavailable(
-                f"kafka did not acknowledge {len(failures)} record batches: {failures[0]!r}")
+                f"kafka did not acknowledge {len(failures)} record batches: {failures[0]!r}"
+            )
 
     def subscribe(self, group: str, topics: Sequence[str]) -> Subscription:
         return KafkaSubscription(self, group, topics)
@@ -119,8 +123,7 @@ class KafkaTransport(Transport):
         try:
             await self._create_missing(set(topics))
         except TransportUnavailable as exc:
-            log.warning("kafka not reachable; topics will be created on first use",
-                        error=repr(exc))
+            log.warning("kafka not reachable; topics will be created on first use", error=repr(exc))
 
     async def create_pending_topics(self) -> None:
         await self._create_missing(self._wanted_topics)
@@ -131,8 +134,11 @@ class KafkaTransport(Transport):
 
     async def read_all(self, topic: str) -> list[Received]:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, client_id=self.client_id, group_id=None,
-            enable_auto_commit=False, auto_offset_reset="earliest",
+            bootstrap_servers=self.bootstrap,
+            client_id=self.client_id,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
             request_timeout_ms=self.request_timeout_ms,
         )
         try:
@@ -143,16 +149,21 @@ class KafkaTransport(Transport):
             if topic not in await consumer.topics():
                 return []
             producer = await self._ready_producer()  # its metadata lookup is the public one
-            tps = [KafkaTopicPartition(topic, p)
-                   for p in sorted(await producer.partitions_for(topic))]
+            tps = [
+                KafkaTopicPartition(topic, p) for p in sorted(await producer.partitions_for(topic))
+            ]
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             ends = await consumer.end_offsets(tps)
             records: list[Received] = []
             while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
                 batch = await consumer.getmany(timeout_ms=1_000)
-                records.extend(to_received(r) for rs in batch.values() for r in rs
-                               if r.offset < ends[KafkaTopicPartition(r.topic, r.partition)])
+                records.extend(
+                    to_received(r)
+                    for rs in batch.values()
+                    for r in rs
+                    if r.offset < ends[KafkaTopicPartition(r.topic, r.partition)]
+                )
             return sorted(records, key=lambda r: (r.partition, r.offset))
         finally:
             await consumer.stop()
@@ -202,11 +213,16 @@ class KafkaTransport(Transport):
             existing = set(await admin.list_topics())
             to_create = sorted(missing - existing)
             if to_create:
-                response = await admin.create_topics([
-                    NewTopic(name, num_partitions=self.partitions,
-                             replication_factor=self.replication_factor)
-                    for name in to_create
-                ])
+                response = await admin.create_topics(
+                    [
+                        NewTopic(
+                            name,
+                            num_partitions=self.partitions,
+                            replication_factor=self.replication_factor,
+                        )
+                        for name in to_create
+                    ]
+                )
                 for item in response.topic_errors:
                     name, code = item[0], item[1]
                     if code not in (0, TOPIC_ALREADY_EXISTS):
@@ -216,8 +232,11 @@ class KafkaTransport(Transport):
 
     @contextlib.asynccontextmanager
     async def _admin(self) -> Any:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id,
-                                    request_timeout_ms=self.request_timeout_ms)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap,
+            client_id=self.client_id,
+            request_timeout_ms=self.request_timeout_ms,
+        )
         try:
             await asyncio.wait_for(admin.start(), self.request_timeout_ms / 1000)
         except (KafkaError, OSError, TimeoutError) as exc:
@@ -232,8 +251,9 @@ class KafkaTransport(Transport):
             await admin.close()
 
 
-async def _record_batches(producer: AIOKafkaProducer, messages: Sequence[Message]
-                          ) -> list[dict[tuple[str, int], BatchBuilder]]:
+async def _record_batches(
+    producer: AIOKafkaProducer, messages: Sequence[Message]
+) -> list[dict[tuple[str, int], BatchBuilder]]:
     """The messages as closed record batches, one per partition per round, in order.
 
     One batch per partition and call is the rule (it fits MAX_BATCH_BYTES); only a partition's
@@ -270,8 +290,10 @@ async def _record_batches(producer: AIOKafkaProducer, messages: Sequence[Message
                 rounds.append({})
             batch = rounds[index][tp] = producer.create_batch()
             if batch.append(timestamp=None, key=m.key, value=m.value, headers=headers) is None:
-                raise TransportUnavailable(f"a message of {len(m.value)} bytes does not fit "
-                                           f"a record batch of {MAX_BATCH_BYTES} bytes")
+                raise TransportUnavailable(
+                    f"a message of {len(m.value)} bytes does not fit "
+                    f"a record batch of {MAX_BATCH_BYTES} bytes"
+                )
     for batches in rounds:
         for batch in batches.values():
             batch.close()  # a closed batch is sent at once, without lingering for more

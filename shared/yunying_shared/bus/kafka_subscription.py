@@ -56,8 +56,9 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._subscription.handle_revoked({_ours(tp) for tp in revoked})
 
     async def on_partitions_assigned(self, assigned: Sequence[KafkaTopicPartition]) -> None:
-        log.info("partitions assigned", partitions=sorted(f"{t.topic}/{t.partition}"
-                                                          for t in assigned))
+        log.info(
+            "partitions assigned", partitions=sorted(f"{t.topic}/{t.partition}" for t in assigned)
+        )
 
 
 class KafkaSubscription(Subscription):
@@ -75,8 +76,11 @@ class KafkaSubscription(Subscription):
         try:
             await self._ready()
         except TransportUnavailable as exc:
-            log.warning("kafka not reachable; consumer will join its group later",
-                        group=self._group, error=repr(exc))
+            log.warning(
+                "kafka not reachable; consumer will join its group later",
+                group=self._group,
+                error=repr(exc),
+            )
 
     async def stop(self) -> None:
         async with self._lock:
@@ -91,8 +95,9 @@ class KafkaSubscription(Subscription):
         consumer = await self._ready()
         self._revoked.clear()
         try:
-            batches = await consumer.getmany(timeout_ms=int(timeout * 1000),
-                                             max_records=max_records)
+            batches = await consumer.getmany(
+                timeout_ms=int(timeout * 1000), max_records=max_records
+            )
         except KafkaError as exc:
             raise TransportUnavailable(f"kafka fetch failed: {exc!r}") from exc
         return [
@@ -113,10 +118,12 @@ class KafkaSubscription(Subscription):
         wanted = {tp: offset for tp, offset in offsets.items() if tp in owned}
         if not wanted:
             return
-        await consumer.commit({
-            KafkaTopicPartition(tp.topic, tp.partition): OffsetAndMetadata(offset, "")
-            for tp, offset in wanted.items()
-        })
+        await consumer.commit(
+            {
+                KafkaTopicPartition(tp.topic, tp.partition): OffsetAndMetadata(offset, "")
+                for tp, offset in wanted.items()
+            }
+        )
         self._committed.update(wanted)
 
     async def handle_revoked(self, revoked: set[TopicPartition]) -> None:
@@ -126,21 +133,28 @@ class KafkaSubscription(Subscription):
             try:
                 await self._commit_processed(consumer, revoked)
             except (CommitFailedError, KafkaError) as exc:
-                log.warning("commit on revoke failed; the new owner redelivers",
-                            group=self._group, error=repr(exc))
+                log.warning(
+                    "commit on revoke failed; the new owner redelivers",
+                    group=self._group,
+                    error=repr(exc),
+                )
         for tp in revoked:
             self._processed.pop(tp, None)
             self._committed.pop(tp, None)
 
-    async def _commit_processed(self, consumer: AIOKafkaConsumer, tps: set[TopicPartition]
-                                ) -> None:
-        pending = {tp: offset for tp, offset in self._processed.items()
-                   if tp in tps and offset > self._committed.get(tp, -1)}
+    async def _commit_processed(self, consumer: AIOKafkaConsumer, tps: set[TopicPartition]) -> None:
+        pending = {
+            tp: offset
+            for tp, offset in self._processed.items()
+            if tp in tps and offset > self._committed.get(tp, -1)
+        }
         if pending:
-            await consumer.commit({
-                KafkaTopicPartition(tp.topic, tp.partition): OffsetAndMetadata(offset, "")
-                for tp, offset in pending.items()
-            })
+            await consumer.commit(
+                {
+                    KafkaTopicPartition(tp.topic, tp.partition): OffsetAndMetadata(offset, "")
+                    for tp, offset in pending.items()
+                }
+            )
             self._committed.update(pending)
 
     async def lag(self) -> Lag:
@@ -174,8 +188,9 @@ class KafkaSubscription(Subscription):
                 auto_offset_reset="earliest",
                 session_timeout_ms=transport.session_timeout_ms,
                 heartbeat_interval_ms=transport.heartbeat_interval_ms,
-                request_timeout_ms=max(transport.request_timeout_ms,
-                                       transport.session_timeout_ms + 5_000),
+                request_timeout_ms=max(
+                    transport.request_timeout_ms, transport.session_timeout_ms + 5_000
+                ),
             )
             consumer.subscribe(self._topics, listener=_Listener(self))
             try:

@@ -132,19 +132,21 @@ class Relay:
             return await self._publish_batch(conn)
 
     async def _publish_batch(self, conn: AsyncConnection) -> int:
-        rows = (await conn.execute(
-            select(
-                self._outbox.c.seq,
-                self._outbox.c.topic,
-                self._outbox.c.key,
-                self._outbox.c.value,
-                # as text: rows of one event type share it, so it is parsed once
-                cast(self._outbox.c.headers, Text).label("headers"),
+        rows = (
+            await conn.execute(
+                select(
+                    self._outbox.c.seq,
+                    self._outbox.c.topic,
+                    self._outbox.c.key,
+                    self._outbox.c.value,
+                    # as text: rows of one event type share it, so it is parsed once
+                    cast(self._outbox.c.headers, Text).label("headers"),
+                )
+                .where(self._outbox.c.published_at.is_(None))
+                .order_by(self._outbox.c.seq)
+                .limit(self._batch_size)
             )
-            .where(self._outbox.c.published_at.is_(None))
-            .order_by(self._outbox.c.seq)
-            .limit(self._batch_size)
-        )).all()
+        ).all()
         await conn.commit()  # no transaction stays open while the broker is waited for
         if not rows:
             BACKLOG.labels(self.service).set(0)
@@ -167,9 +169,13 @@ class Relay:
             encoded = headers.get(row.headers)
             if encoded is None:
                 encoded = headers[row.headers] = tuple(
-                    (k, str(v).encode()) for k, v in json.loads(row.headers).items())
-            messages.append(Message(row.topic, row.key.encode() if row.key is not None else None,
-                                    row.value, encoded))
+                    (k, str(v).encode()) for k, v in json.loads(row.headers).items()
+                )
+            messages.append(
+                Message(
+                    row.topic, row.key.encode() if row.key is not None else None, row.value, encoded
+                )
+            )
         return messages
 
     async def _mark_sent(self, conn: AsyncConnection, seqs: list[int]) -> None:
@@ -190,7 +196,8 @@ class Relay:
         if time.monotonic() - self._cleaned > CLEAN_EVERY:  # forget long-published rows
             self._cleaned = time.monotonic()
             await conn.execute(
-                delete(self._outbox).where(self._outbox.c.published_at < now - RETENTION))
+                delete(self._outbox).where(self._outbox.c.published_at < now - RETENTION)
+            )
             await conn.commit()
 
     async def refresh_backlog(self) -> int:

@@ -24,8 +24,21 @@ MAX_EXTRA_KEYS = 32
 MAX_EXTRA_BYTES = 4096
 MAX_PROPERTIES_BYTES = 8192
 MAX_AMOUNT = Decimal("1e15")
-KNOWN_FIELDS = frozenset({"event_id", "user_id", "type", "occurred_at", "amount", "currency",
-                          "order_id", "items", "coupon_code", "invite_code", "properties"})
+KNOWN_FIELDS = frozenset(
+    {
+        "event_id",
+        "user_id",
+        "type",
+        "occurred_at",
+        "amount",
+        "currency",
+        "order_id",
+        "items",
+        "coupon_code",
+        "invite_code",
+        "properties",
+    }
+)
 MONEY_TYPES = frozenset({"purchase", "refund"})
 TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
@@ -60,8 +73,10 @@ class EventIn(BaseModel):
 
     event_id: str = Field(max_length=128, description="The CRM's id; a retry with it is a no-op")
     user_id: str = Field(max_length=128, description="The CRM's user id")
-    type: str = Field(description="registered, login, page_view, product_view, follow, purchase, "
-                      "refund, share, referral_signup, survey_answer, or a custom type")
+    type: str = Field(
+        description="registered, login, page_view, product_view, follow, purchase, "
+        "refund, share, referral_signup, survey_answer, or a custom type"
+    )
     occurred_at: datetime = Field(description="ISO 8601 with offset; at most 1 day ahead")
     amount: Decimal | None = Field(default=None, description="purchase/refund: finite, >= 0")
     currency: str | None = Field(default=None, description="ISO 4217, e.g. CNY")
@@ -74,7 +89,8 @@ class EventIn(BaseModel):
 
 class EventBatchIn(BaseModel):
     events: list[dict[str, Any]] = Field(
-        max_length=MAX_BATCH, description=f"Up to {MAX_BATCH} items shaped like EventIn")
+        max_length=MAX_BATCH, description=f"Up to {MAX_BATCH} items shaped like EventIn"
+    )
 
 
 class ItemResult(BaseModel):
@@ -92,8 +108,9 @@ class BatchResult(BaseModel):
     results: list[ItemResult]
 
 
-def _text(raw: dict[str, Any], name: str, rejection: Rejection, *, required: bool,
-          max_length: int = 128) -> str | None:
+def _text(
+    raw: dict[str, Any], name: str, rejection: Rejection, *, required: bool, max_length: int = 128
+) -> str | None:
     value = raw.get(name)
     if value is None:
         if required:
@@ -161,8 +178,9 @@ def _amount(raw: dict[str, Any], event_type: str | None, rejection: Rejection) -
     return None
 
 
-def _properties(raw: dict[str, Any], rejection: Rejection
-                ) -> tuple[dict[str, Any], bool, str | None]:
+def _properties(
+    raw: dict[str, Any], rejection: Rejection
+) -> tuple[dict[str, Any], bool, str | None]:
     properties = raw.get("properties") or {}
     if not isinstance(properties, dict):
         rejection.add("properties", "must be an object")
@@ -222,7 +240,15 @@ def validate_item(raw: Any, now: datetime) -> ValidEvent | Rejection:
     if rejection.errors:
         return rejection
     assert event_id and user_id and event_type and occurred_at
-    return ValidEvent(event_id=event_id, user_id=user_id, type=event_type,
-                      occurred_at=occurred_at, amount=amount, currency=currency,
-                      order_id=order_id, properties=properties, extra_truncated=truncated,
-                      properties_json=properties_json)
+    return ValidEvent(
+        event_id=event_id,
+        user_id=user_id,
+        type=event_type,
+        occurred_at=occurred_at,
+        amount=amount,
+        currency=currency,
+        order_id=order_id,
+        properties=properties,
+        extra_truncated=truncated,
+        properties_json=properties_json,
+    )

@@ -78,8 +78,14 @@ async def ingest(
         checked = validate_item(raw, now)
         if isinstance(checked, Rejection):
             event_id = raw.get("event_id") if isinstance(raw, dict) else None
-            results.append(ItemResult(index=index, event_id=event_id if isinstance(event_id, str)
-                                      else None, status="rejected", errors=checked.errors))
+            results.append(
+                ItemResult(
+                    index=index,
+                    event_id=event_id if isinstance(event_id, str) else None,
+                    status="rejected",
+                    errors=checked.errors,
+                )
+            )
         elif checked.event_id in seen:
             results.append(ItemResult(index=index, event_id=checked.event_id, status="duplicate"))
         else:
@@ -89,44 +95,73 @@ async def ingest(
     accepted = [event for _, event in valid if event.event_id in inserted]
     for index, event in valid:
         status = "accepted" if event.event_id in inserted else "duplicate"
-        results.append(ItemResult(index=index, event_id=event.event_id, status=status,
-                                  extra_truncated=event.extra_truncated))
+        results.append(
+            ItemResult(
+                index=index,
+                event_id=event.event_id,
+                status=status,
+                extra_truncated=event.extra_truncated,
+            )
+        )
     if accepted:
         touched = await _upsert_profiles(session, workspace_id, accepted, now)
         settings = await get_settings(session, workspace_id=workspace_id)
         rules = LifecycleRules.model_validate(settings.lifecycle_rules)
         await restage(session, workspace_id=workspace_id, rules=rules, profiles=touched, now=now)
         await apply_tag_rules(session, workspace_id=workspace_id, events=accepted, now=now)
-        await refresh_memberships(session, workspace_id=workspace_id,
-                                  user_ids={event.user_id for event in accepted}, now=now)
+        await refresh_memberships(
+            session,
+            workspace_id=workspace_id,
+            user_ids={event.user_id for event in accepted},
+            now=now,
+        )
     results.sort(key=lambda r: r.index)
-    counts = {status: sum(r.status == status for r in results)
-              for status in ("accepted", "duplicate", "rejected")}
-    return BatchResult(accepted=counts["accepted"], duplicates=counts["duplicate"],
-                       rejected=counts["rejected"], results=results)
+    counts = {
+        status: sum(r.status == status for r in results)
+        for status in ("accepted", "duplicate", "rejected")
+    }
+    return BatchResult(
+        accepted=counts["accepted"],
+        duplicates=counts["duplicate"],
+        rejected=counts["rejected"],
+        results=results,
+    )
 
 
-async def _insert_events(session: AsyncSession, workspace_id: UUID, events: list[ValidEvent],
-                         now: datetime) -> set[str]:
+async def _insert_events(
+    session: AsyncSession, workspace_id: UUID, events: list[ValidEvent], now: datetime
+) -> set[str]:
     if not events:
         return set()
     if dialect_of(session) == "postgresql":
         return await postgres.insert_events(session, workspace_id, events, now)
     rows = [
-        {"workspace_id": workspace_id, "event_id": e.event_id, "user_id": e.user_id,
-         "type": e.type, "occurred_at": e.occurred_at, "received_at": now, "amount": e.amount,
-         "currency": e.currency, "order_id": e.order_id, "properties": e.properties}
+        {
+            "workspace_id": workspace_id,
+            "event_id": e.event_id,
+            "user_id": e.user_id,
+            "type": e.type,
+            "occurred_at": e.occurred_at,
+            "received_at": now,
+            "amount": e.amount,
+            "currency": e.currency,
+            "order_id": e.order_id,
+            "properties": e.properties,
+        }
         for e in events
     ]
     # executemany with RETURNING: one cached statement, sent as multi-row INSERTs by SQLAlchemy
-    statement = (insert_for(dialect_of(session), EVENTS)
-                 .on_conflict_do_nothing(index_elements=["workspace_id", "event_id"])
-                 .returning(EVENTS.c.event_id))
+    statement = (
+        insert_for(dialect_of(session), EVENTS)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "event_id"])
+        .returning(EVENTS.c.event_id)
+    )
     return set((await session.execute(statement, rows)).scalars())
 
 
-async def _upsert_profiles(session: AsyncSession, workspace_id: UUID, events: list[ValidEvent],
-                           now: datetime) -> list[Any]:
+async def _upsert_profiles(
+    session: AsyncSession, workspace_id: UUID, events: list[ValidEvent], now: datetime
+) -> list[Any]:
     aggregates: dict[str, _Aggregate] = {}
     for event in events:
         aggregate = aggregates.get(event.user_id)
@@ -135,15 +170,29 @@ async def _upsert_profiles(session: AsyncSession, workspace_id: UUID, events: li
         aggregate.fold(event)
     # Sorted, so concurrent batches lock shared profiles in the same order (no deadlocks).
     if dialect_of(session) == "postgresql":
-        return await postgres.upsert_profiles(session, workspace_id, sorted(aggregates.items()),
-                                              now)
+        return await postgres.upsert_profiles(
+            session, workspace_id, sorted(aggregates.items()), now
+        )
     rows = [
-        {"workspace_id": workspace_id, "user_id": user_id, "first_seen_at": a.first_seen_at,
-         "last_active_at": a.last_active_at, "last_login_at": a.last_login_at,
-         "first_purchase_at": a.first_purchase_at, "last_purchase_at": a.last_purchase_at,
-         "order_count": a.order_count, "refund_count": a.refund_count,
-         "monetary_total": a.monetary, "identities": {}, "extra": {}, "complaint_reasons": [],
-         "source": "organic", "stage": "potential", "created_at": now, "updated_at": now}
+        {
+            "workspace_id": workspace_id,
+            "user_id": user_id,
+            "first_seen_at": a.first_seen_at,
+            "last_active_at": a.last_active_at,
+            "last_login_at": a.last_login_at,
+            "first_purchase_at": a.first_purchase_at,
+            "last_purchase_at": a.last_purchase_at,
+            "order_count": a.order_count,
+            "refund_count": a.refund_count,
+            "monetary_total": a.monetary,
+            "identities": {},
+            "extra": {},
+            "complaint_reasons": [],
+            "source": "organic",
+            "stage": "potential",
+            "created_at": now,
+            "updated_at": now,
+        }
         for user_id, a in sorted(aggregates.items())
     ]
     dialect = dialect_of(session)
@@ -162,6 +211,15 @@ async def _upsert_profiles(session: AsyncSession, workspace_id: UUID, events: li
             "monetary_total": old.monetary_total + new.monetary_total,
             "updated_at": new.updated_at,
         },
-    ).returning(old.id, old.user_id, old.stage, old.first_purchase_at, old.last_purchase_at,
-                old.last_active_at, old.f_score, old.m_score, old.churn_reason)
+    ).returning(
+        old.id,
+        old.user_id,
+        old.stage,
+        old.first_purchase_at,
+        old.last_purchase_at,
+        old.last_active_at,
+        old.f_score,
+        old.m_score,
+        old.churn_reason,
+    )
     return list((await session.execute(statement, rows)).all())

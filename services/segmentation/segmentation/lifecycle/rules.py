@@ -15,7 +15,9 @@ REASONS = {
     NEW: "first purchase within {new_days} days",
     ACTIVE: "purchased, neither new, loyal nor churned",
     LOYAL: "F score >= {loyal_min_f} and M score >= {loyal_min_m}",
-    CHURNED: "no purchase for {churn_purchase_days} days and no activity for {churn_active_days} days",
+    CHURNED: (
+        "no purchase for {churn_purchase_days} days and no activity for {churn_active_days} days"
+    ),
 }
 
 

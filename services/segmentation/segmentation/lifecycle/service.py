@@ -41,8 +41,9 @@ class Transition:
     detail: dict[str, Any] | None = None  # tier: scores and class; stage: churn reason
 
 
-def _encoded(workspace_id: UUID, transitions: Sequence[Transition], at: datetime
-             ) -> list[tuple[UUID, str, str | None, bytes]]:
+def _encoded(
+    workspace_id: UUID, transitions: Sequence[Transition], at: datetime
+) -> list[tuple[UUID, str, str | None, bytes]]:
     """The events make_event would build, serialized without a model per event and with ids
     from one urandom call: a re-score publishes up to 100,000 of these, and validation, model
     construction and uuid4 per event were most of its Python time. The values come from this
@@ -55,19 +56,43 @@ def _encoded(workspace_id: UUID, transitions: Sequence[Transition], at: datetime
         detail = t.detail or {}
         if t.kind == "stage":
             event_type = USER_LIFECYCLE_STAGE_CHANGED.type
-            data = {"user_id": t.user_id, "from_stage": t.from_value, "to_stage": t.to_value,
-                    "reason": t.reason, "changed_at": changed_at,
-                    "churn_reason": detail.get("churn_reason")}
+            data = {
+                "user_id": t.user_id,
+                "from_stage": t.from_value,
+                "to_stage": t.to_value,
+                "reason": t.reason,
+                "changed_at": changed_at,
+                "churn_reason": detail.get("churn_reason"),
+            }
         else:
             event_type = USER_TIER_CHANGED.type
-            data = {"user_id": t.user_id, "from_tier": t.from_value, "to_tier": t.to_value,
-                    "r_score": detail.get("r_score"), "f_score": detail.get("f_score"),
-                    "m_score": detail.get("m_score"), "rfm_class": detail.get("rfm_class"),
-                    "changed_at": changed_at}
-        event_id = UUID(bytes=random[16 * i:16 * i + 16], version=4)
-        events.append((event_id, event_type, t.user_id, encode_envelope(
-            id=event_id, source=SOURCE, type=event_type, time=sent_at, subject=t.user_id,
-            workspace=workspace_id, data=data)))
+            data = {
+                "user_id": t.user_id,
+                "from_tier": t.from_value,
+                "to_tier": t.to_value,
+                "r_score": detail.get("r_score"),
+                "f_score": detail.get("f_score"),
+                "m_score": detail.get("m_score"),
+                "rfm_class": detail.get("rfm_class"),
+                "changed_at": changed_at,
+            }
+        event_id = UUID(bytes=random[16 * i : 16 * i + 16], version=4)
+        events.append(
+            (
+                event_id,
+                event_type,
+                t.user_id,
+                encode_envelope(
+                    id=event_id,
+                    source=SOURCE,
+                    type=event_type,
+                    time=sent_at,
+                    subject=t.user_id,
+                    workspace=workspace_id,
+                    data=data,
+                ),
+            )
+        )
     return events
 
 
@@ -80,22 +105,40 @@ async def record_transitions(
         connection = (await (await session.connection()).get_raw_connection()).driver_connection
         await connection.copy_records_to_table(
             StageChange.__tablename__,
-            columns=["workspace_id", "user_id", "kind", "from_value", "to_value", "reason",
-                     "changed_at"],
-            records=[(workspace_id, t.user_id, t.kind, t.from_value, t.to_value, t.reason, at)
-                     for t in transitions])
+            columns=[
+                "workspace_id",
+                "user_id",
+                "kind",
+                "from_value",
+                "to_value",
+                "reason",
+                "changed_at",
+            ],
+            records=[
+                (workspace_id, t.user_id, t.kind, t.from_value, t.to_value, t.reason, at)
+                for t in transitions
+            ],
+        )
     else:
-        await session.execute(insert(StageChange), [
-            {"workspace_id": workspace_id, "user_id": t.user_id, "kind": t.kind,
-             "from_value": t.from_value, "to_value": t.to_value, "reason": t.reason,
-             "changed_at": at}
-            for t in transitions
-        ])
+        await session.execute(
+            insert(StageChange),
+            [
+                {
+                    "workspace_id": workspace_id,
+                    "user_id": t.user_id,
+                    "kind": t.kind,
+                    "from_value": t.from_value,
+                    "to_value": t.to_value,
+                    "reason": t.reason,
+                    "changed_at": at,
+                }
+                for t in transitions
+            ],
+        )
     await publish_encoded(session, BUS, _encoded(workspace_id, transitions, at))
 
 
-async def history(session: AsyncSession, *, workspace_id: UUID, user_id: str
-                  ) -> list[StageChange]:
+async def history(session: AsyncSession, *, workspace_id: UUID, user_id: str) -> list[StageChange]:
     rows = await session.scalars(
         select(StageChange)
         .where(StageChange.workspace_id == workspace_id, StageChange.user_id == user_id)
@@ -105,7 +148,11 @@ async def history(session: AsyncSession, *, workspace_id: UUID, user_id: str
 
 
 async def restage(
-    session: AsyncSession, *, workspace_id: UUID, rules: LifecycleRules, profiles: Sequence[Any],
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    rules: LifecycleRules,
+    profiles: Sequence[Any],
     now: datetime,
 ) -> list[Transition]:
     """Re-evaluate the stage of a few profiles (rows with the Profile column names) as of now;
@@ -113,7 +160,8 @@ async def restage(
     if not profiles:
         return []
     stages = evaluate_stages(
-        rules, now=now.timestamp(),
+        rules,
+        now=now.timestamp(),
         first_purchase=epochs([p.first_purchase_at for p in profiles]),
         last_purchase=epochs([p.last_purchase_at for p in profiles]),
         last_active=epochs([p.last_active_at for p in profiles]),
@@ -127,15 +175,26 @@ async def restage(
         if stage == profile.stage:
             continue
         previous = STAGES.index(profile.stage) if profile.stage in STAGES else None
-        transitions.append(Transition(
-            user_id=profile.user_id, kind="stage", from_value=profile.stage, to_value=stage,
-            reason=rules.reason(code, previous), detail={"churn_reason": profile.churn_reason}))
+        transitions.append(
+            Transition(
+                user_id=profile.user_id,
+                kind="stage",
+                from_value=profile.stage,
+                to_value=stage,
+                reason=rules.reason(code, previous),
+                detail={"churn_reason": profile.churn_reason},
+            )
+        )
         changed.append({"pid": profile.id, "new_stage": stage})
     if changed:
         await session.execute(
-            update(Profile.__table__).where(Profile.__table__.c.id == bindparam("pid"))
+            update(Profile.__table__)
+            .where(Profile.__table__.c.id == bindparam("pid"))
             .values(stage=bindparam("new_stage"), updated_at=now)
-            .execution_options(synchronize_session=False), changed)
-        await record_transitions(session, workspace_id=workspace_id, transitions=transitions,
-                                 at=now)
+            .execution_options(synchronize_session=False),
+            changed,
+        )
+        await record_transitions(
+            session, workspace_id=workspace_id, transitions=transitions, at=now
+        )
     return transitions

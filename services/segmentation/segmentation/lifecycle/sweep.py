@@ -34,17 +34,23 @@ async def sweep_workspace(database: Database, workspace_id: UUID) -> RescoreResu
 
 async def sweep_all(database: Database) -> dict[UUID, RescoreResult]:
     async with database.session() as session:
-        known = union(select(BUS.workspaces.c.id),
-                      select(SegmentationSettings.__table__.c.workspace_id))
+        known = union(
+            select(BUS.workspaces.c.id), select(SegmentationSettings.__table__.c.workspace_id)
+        )
         workspace_ids = list((await session.execute(known)).scalars())
     results: dict[UUID, RescoreResult] = {}
     for workspace_id in workspace_ids:
         result = await sweep_workspace(database, workspace_id)
         if result is not None:
             results[workspace_id] = result
-            log.info("workspace swept", workspace=str(workspace_id), profiles=result.profiles,
-                     changed=result.changed, stage_changes=result.stage_changes,
-                     tier_changes=result.tier_changes)
+            log.info(
+                "workspace swept",
+                workspace=str(workspace_id),
+                profiles=result.profiles,
+                changed=result.changed,
+                stage_changes=result.stage_changes,
+                tier_changes=result.tier_changes,
+            )
     return results
 
 

@@ -18,8 +18,11 @@ from segmentation.population.window import DateRange
 from yunying_shared.auth import Role, WorkspaceDep, require_roles
 from yunying_shared.db import SessionDep
 
-router = APIRouter(prefix="/v1/population", tags=["population"],
-                   dependencies=[Depends(require_roles(Role.ANALYST, Role.OPERATOR))])
+router = APIRouter(
+    prefix="/v1/population",
+    tags=["population"],
+    dependencies=[Depends(require_roles(Role.ANALYST, Role.OPERATOR))],
+)
 
 
 def _window(
@@ -32,35 +35,50 @@ def _window(
 WindowDep = Annotated[DateRange, Depends(_window)]
 
 
-@router.get("/stages", response_model=StageDistribution,
-            summary="Users per lifecycle stage at the end of each day")
-async def stages(session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep
-                 ) -> StageDistribution:
+@router.get(
+    "/stages",
+    response_model=StageDistribution,
+    summary="Users per lifecycle stage at the end of each day",
+)
+async def stages(
+    session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep
+) -> StageDistribution:
     return await stage_distribution(session, workspace_id=workspace_id, window=window)
 
 
-@router.get("/repurchase", response_model=RepurchaseRate,
-            summary="Users with two or more purchases / users with any purchase")
-async def repurchase(session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep
-                     ) -> RepurchaseRate:
+@router.get(
+    "/repurchase",
+    response_model=RepurchaseRate,
+    summary="Users with two or more purchases / users with any purchase",
+)
+async def repurchase(
+    session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep
+) -> RepurchaseRate:
     return await service.repurchase_rate(session, workspace_id=workspace_id, window=window)
 
 
-@router.get("/churn", response_model=ChurnRate,
-            summary="Users moved to churned in the range / users active at its start")
+@router.get(
+    "/churn",
+    response_model=ChurnRate,
+    summary="Users moved to churned in the range / users active at its start",
+)
 async def churn(session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep) -> ChurnRate:
     return await service.churn_rate(session, workspace_id=workspace_id, window=window)
 
 
-@router.get("/activity", response_model=Activity,
-            summary="Distinct active users per day (DAU) and over the range")
-async def active_users(session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep
-                       ) -> Activity:
+@router.get(
+    "/activity",
+    response_model=Activity,
+    summary="Distinct active users per day (DAU) and over the range",
+)
+async def active_users(
+    session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep
+) -> Activity:
     return await service.activity(session, workspace_id=workspace_id, window=window)
 
 
-@router.get("/sources", response_model=SourceMix,
-            summary="New users by source: organic, referral, campaign")
-async def sources(session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep
-                  ) -> SourceMix:
+@router.get(
+    "/sources", response_model=SourceMix, summary="New users by source: organic, referral, campaign"
+)
+async def sources(session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep) -> SourceMix:
     return await service.source_mix(session, workspace_id=workspace_id, window=window)

@@ -28,68 +28,126 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-async def repurchase_rate(session: AsyncSession, *, workspace_id: UUID, window: DateRange
-                          ) -> RepurchaseRate:
-    per_user = select(UserEvent.user_id, func.count().label("orders")).where(
-        UserEvent.workspace_id == workspace_id, UserEvent.type == "purchase",
-        UserEvent.occurred_at >= window.since, UserEvent.occurred_at < window.until,
-    ).group_by(UserEvent.user_id).subquery()
-    row = (await session.execute(select(
-        func.count(), func.coalesce(func.sum(case((per_user.c.orders >= 2, 1), else_=0)), 0),
-    ).select_from(per_user))).one()
+async def repurchase_rate(
+    session: AsyncSession, *, workspace_id: UUID, window: DateRange
+) -> RepurchaseRate:
+    per_user = (
+        select(UserEvent.user_id, func.count().label("orders"))
+        .where(
+            UserEvent.workspace_id == workspace_id,
+            UserEvent.type == "purchase",
+            UserEvent.occurred_at >= window.since,
+            UserEvent.occurred_at < window.until,
+        )
+        .group_by(UserEvent.user_id)
+        .subquery()
+    )
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((per_user.c.orders >= 2, 1), else_=0)), 0),
+            ).select_from(per_user)
+        )
+    ).one()
     purchasers, repurchasers = int(row[0]), int(row[1])
-    return RepurchaseRate(start=window.start, end=window.end, purchasers=purchasers,
-                          repurchasers=repurchasers, rate=_ratio(repurchasers, purchasers))
+    return RepurchaseRate(
+        start=window.start,
+        end=window.end,
+        purchasers=purchasers,
+        repurchasers=repurchasers,
+        rate=_ratio(repurchasers, purchasers),
+    )
 
 
-async def churn_rate(session: AsyncSession, *, workspace_id: UUID, window: DateRange
-                     ) -> ChurnRate:
-    latest = select(
-        StageChange.user_id, StageChange.to_value,
-        func.row_number().over(partition_by=StageChange.user_id,
-                               order_by=(StageChange.changed_at.desc(), StageChange.id.desc())
-                               ).label("rn"),
-    ).where(StageChange.workspace_id == workspace_id, StageChange.kind == "stage",
-            StageChange.changed_at < window.since).subquery()
-    active = (select(latest.c.user_id)
-              .where(latest.c.rn == 1, latest.c.to_value.in_(ACTIVE_STAGES)).subquery())
+async def churn_rate(session: AsyncSession, *, workspace_id: UUID, window: DateRange) -> ChurnRate:
+    latest = (
+        select(
+            StageChange.user_id,
+            StageChange.to_value,
+            func.row_number()
+            .over(
+                partition_by=StageChange.user_id,
+                order_by=(StageChange.changed_at.desc(), StageChange.id.desc()),
+            )
+            .label("rn"),
+        )
+        .where(
+            StageChange.workspace_id == workspace_id,
+            StageChange.kind == "stage",
+            StageChange.changed_at < window.since,
+        )
+        .subquery()
+    )
+    active = (
+        select(latest.c.user_id)
+        .where(latest.c.rn == 1, latest.c.to_value.in_(ACTIVE_STAGES))
+        .subquery()
+    )
     active_count = await session.scalar(select(func.count()).select_from(active)) or 0
-    churned = await session.scalar(
-        select(func.count(distinct(StageChange.user_id)))
-        .join(active, and_(active.c.user_id == StageChange.user_id))
-        .where(StageChange.workspace_id == workspace_id, StageChange.kind == "stage",
-               StageChange.to_value == "churned", StageChange.changed_at >= window.since,
-               StageChange.changed_at < window.until)
-    ) or 0
-    return ChurnRate(start=window.start, end=window.end, active_at_start=active_count,
-                     churned=churned, rate=_ratio(churned, active_count))
+    churned = (
+        await session.scalar(
+            select(func.count(distinct(StageChange.user_id)))
+            .join(active, and_(active.c.user_id == StageChange.user_id))
+            .where(
+                StageChange.workspace_id == workspace_id,
+                StageChange.kind == "stage",
+                StageChange.to_value == "churned",
+                StageChange.changed_at >= window.since,
+                StageChange.changed_at < window.until,
+            )
+        )
+        or 0
+    )
+    return ChurnRate(
+        start=window.start,
+        end=window.end,
+        active_at_start=active_count,
+        churned=churned,
+        rate=_ratio(churned, active_count),
+    )
 
 
 async def activity(session: AsyncSession, *, workspace_id: UUID, window: DateRange) -> Activity:
-    in_range = (UserEvent.workspace_id == workspace_id, UserEvent.occurred_at >= window.since,
-                UserEvent.occurred_at < window.until)
+    in_range = (
+        UserEvent.workspace_id == workspace_id,
+        UserEvent.occurred_at >= window.since,
+        UserEvent.occurred_at < window.until,
+    )
     day = utc_day(dialect_of(session), UserEvent.occurred_at)
-    rows = await session.execute(select(day, func.count(distinct(UserEvent.user_id)))
-                                 .where(*in_range).group_by(day))
+    rows = await session.execute(
+        select(day, func.count(distinct(UserEvent.user_id))).where(*in_range).group_by(day)
+    )
     per_day = {as_date(row[0]): row[1] for row in rows}
     total = await session.scalar(select(func.count(distinct(UserEvent.user_id))).where(*in_range))
-    return Activity(start=window.start, end=window.end,
-                    days=[ActivityDay(date=d, active_users=per_day.get(d, 0))
-                          for d in window.days()],
-                    distinct_active_users=total or 0)
+    return Activity(
+        start=window.start,
+        end=window.end,
+        days=[ActivityDay(date=d, active_users=per_day.get(d, 0)) for d in window.days()],
+        distinct_active_users=total or 0,
+    )
 
 
-async def source_mix(session: AsyncSession, *, workspace_id: UUID, window: DateRange
-                     ) -> SourceMix:
-    rows = (await session.execute(
-        select(Profile.source, func.count()).where(
-            Profile.workspace_id == workspace_id, Profile.first_seen_at >= window.since,
-            Profile.first_seen_at < window.until,
-        ).group_by(Profile.source)
-    )).all()
+async def source_mix(session: AsyncSession, *, workspace_id: UUID, window: DateRange) -> SourceMix:
+    rows = (
+        await session.execute(
+            select(Profile.source, func.count())
+            .where(
+                Profile.workspace_id == workspace_id,
+                Profile.first_seen_at >= window.since,
+                Profile.first_seen_at < window.until,
+            )
+            .group_by(Profile.source)
+        )
+    ).all()
     counts = {"organic": 0, "referral": 0, "campaign": 0, **{row[0]: row[1] for row in rows}}
     total = sum(counts.values())
-    return SourceMix(start=window.start, end=window.end, new_users=total, sources=[
-        SourceShare(source=source, users=users, share=_ratio(users, total) or 0.0)
-        for source, users in counts.items()
-    ])
+    return SourceMix(
+        start=window.start,
+        end=window.end,
+        new_users=total,
+        sources=[
+            SourceShare(source=source, users=users, share=_ratio(users, total) or 0.0)
+            for source, users in counts.items()
+        ],
+    )

@@ -25,8 +25,9 @@ from yunying_shared.events.payloads.segmentation import LIFECYCLE_STAGES
 INITIAL_STAGE = "potential"
 
 
-async def stage_distribution(session: AsyncSession, *, workspace_id: UUID, window: DateRange
-                             ) -> StageDistribution:
+async def stage_distribution(
+    session: AsyncSession, *, workspace_id: UUID, window: DateRange
+) -> StageDistribution:
     counts = await stages_at(session, workspace_id=workspace_id, moment_before=window)
     created = await _created_per_day(session, workspace_id, window)
     leaving, arriving = await _moves_per_day(session, workspace_id, window)
@@ -35,61 +36,105 @@ async def stage_distribution(session: AsyncSession, *, workspace_id: UUID, windo
         counts[INITIAL_STAGE] += created.get(day, 0)
         counts.subtract(leaving.get(day, Counter()))
         counts.update(arriving.get(day, Counter()))
-        days.append(StageDay(date=day, counts={stage: counts.get(stage, 0)
-                                               for stage in _stages(counts)}))
+        days.append(
+            StageDay(date=day, counts={stage: counts.get(stage, 0) for stage in _stages(counts)})
+        )
     return StageDistribution(start=window.start, end=window.end, days=days)
 
 
-async def stages_at(session: AsyncSession, *, workspace_id: UUID, moment_before: DateRange
-                    ) -> Counter[str]:
+async def stages_at(
+    session: AsyncSession, *, workspace_id: UUID, moment_before: DateRange
+) -> Counter[str]:
     """Users per stage just before the range starts."""
     since = moment_before.since
-    ranked = select(
-        StageChange.to_value,
-        func.row_number().over(partition_by=StageChange.user_id,
-                               order_by=(StageChange.changed_at.desc(), StageChange.id.desc())
-                               ).label("rn"),
-    ).where(StageChange.workspace_id == workspace_id, StageChange.kind == "stage",
-            StageChange.changed_at < since).subquery()
-    rows = await session.execute(select(ranked.c.to_value, func.count())
-                                 .where(ranked.c.rn == 1).group_by(ranked.c.to_value))
+    ranked = (
+        select(
+            StageChange.to_value,
+            func.row_number()
+            .over(
+                partition_by=StageChange.user_id,
+                order_by=(StageChange.changed_at.desc(), StageChange.id.desc()),
+            )
+            .label("rn"),
+        )
+        .where(
+            StageChange.workspace_id == workspace_id,
+            StageChange.kind == "stage",
+            StageChange.changed_at < since,
+        )
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.to_value, func.count()).where(ranked.c.rn == 1).group_by(ranked.c.to_value)
+    )
     counts: Counter[str] = Counter({row[0]: row[1] for row in rows if row[0] is not None})
-    profiles = await session.scalar(select(func.count()).where(
-        Profile.workspace_id == workspace_id, Profile.created_at < since)) or 0
+    profiles = (
+        await session.scalar(
+            select(func.count()).where(
+                Profile.workspace_id == workspace_id, Profile.created_at < since
+            )
+        )
+        or 0
+    )
     counts[INITIAL_STAGE] += max(profiles - sum(counts.values()), 0)
     return counts
 
 
-async def _created_per_day(session: AsyncSession, workspace_id: UUID, window: DateRange
-                           ) -> dict[date, int]:
+async def _created_per_day(
+    session: AsyncSession, workspace_id: UUID, window: DateRange
+) -> dict[date, int]:
     day = utc_day(dialect_of(session), Profile.created_at)
-    rows = await session.execute(select(day, func.count()).where(
-        Profile.workspace_id == workspace_id, Profile.created_at >= window.since,
-        Profile.created_at < window.until).group_by(day))
+    rows = await session.execute(
+        select(day, func.count())
+        .where(
+            Profile.workspace_id == workspace_id,
+            Profile.created_at >= window.since,
+            Profile.created_at < window.until,
+        )
+        .group_by(day)
+    )
     return {as_date(row[0]): row[1] for row in rows}
 
 
-async def _moves_per_day(session: AsyncSession, workspace_id: UUID, window: DateRange
-                         ) -> tuple[dict[date, Counter[str]], dict[date, Counter[str]]]:
+async def _moves_per_day(
+    session: AsyncSession, workspace_id: UUID, window: DateRange
+) -> tuple[dict[date, Counter[str]], dict[date, Counter[str]]]:
     day = utc_day(dialect_of(session), StageChange.changed_at).label("day")
     per_user_day = (StageChange.user_id, day)
-    ranked = select(
-        day, StageChange.from_value, StageChange.to_value,
-        func.row_number().over(partition_by=per_user_day,
-                               order_by=(StageChange.changed_at, StageChange.id)).label("first"),
-        func.row_number().over(partition_by=per_user_day,
-                               order_by=(StageChange.changed_at.desc(), StageChange.id.desc())
-                               ).label("last"),
-    ).where(StageChange.workspace_id == workspace_id, StageChange.kind == "stage",
-            StageChange.changed_at >= window.since, StageChange.changed_at < window.until
-            ).subquery()
+    ranked = (
+        select(
+            day,
+            StageChange.from_value,
+            StageChange.to_value,
+            func.row_number()
+            .over(partition_by=per_user_day, order_by=(StageChange.changed_at, StageChange.id))
+            .label("first"),
+            func.row_number()
+            .over(
+                partition_by=per_user_day,
+                order_by=(StageChange.changed_at.desc(), StageChange.id.desc()),
+            )
+            .label("last"),
+        )
+        .where(
+            StageChange.workspace_id == workspace_id,
+            StageChange.kind == "stage",
+            StageChange.changed_at >= window.since,
+            StageChange.changed_at < window.until,
+        )
+        .subquery()
+    )
     leaving: dict[date, Counter[str]] = {}
     arriving: dict[date, Counter[str]] = {}
-    for target, value, rank in ((leaving, ranked.c.from_value, ranked.c.first),
-                                (arriving, ranked.c.to_value, ranked.c.last)):
-        rows = await session.execute(select(ranked.c.day, value, func.count())
-                                     .where(rank == 1, value.is_not(None))
-                                     .group_by(ranked.c.day, value))
+    for target, value, rank in (
+        (leaving, ranked.c.from_value, ranked.c.first),
+        (arriving, ranked.c.to_value, ranked.c.last),
+    ):
+        rows = await session.execute(
+            select(ranked.c.day, value, func.count())
+            .where(rank == 1, value.is_not(None))
+            .group_by(ranked.c.day, value)
+        )
         for row in rows:
             target.setdefault(as_date(row[0]), Counter())[row[1]] = row[2]
     return leaving, arriving

@@ -22,11 +22,15 @@ class DateRange:
     @classmethod
     def checked(cls, start: date, end: date) -> DateRange:
         if end < start:
-            raise InvalidInput("`to` is before `from`.", errors=[
-                {"field": "to", "message": "must be on or after `from`"}])
+            raise InvalidInput(
+                "`to` is before `from`.",
+                errors=[{"field": "to", "message": "must be on or after `from`"}],
+            )
         if (end - start).days + 1 > MAX_DAYS:
-            raise InvalidInput(f"At most {MAX_DAYS} days per request.", errors=[
-                {"field": "to", "message": f"range longer than {MAX_DAYS} days"}])
+            raise InvalidInput(
+                f"At most {MAX_DAYS} days per request.",
+                errors=[{"field": "to", "message": f"range longer than {MAX_DAYS} days"}],
+            )
         return cls(start, end)
 
     @property

@@ -17,10 +17,14 @@ router = APIRouter(prefix="/v1/users", tags=["profiles"])
 Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
 
 
-@router.get("/{user_id}", response_model=ProfileDetail,
-            summary="A user's profile: attributes, aggregates, source, scores, stage history")
-async def read_profile(session: SessionDep, workspace_id: WorkspaceDep, user_id: str
-                       ) -> ProfileDetail:
+@router.get(
+    "/{user_id}",
+    response_model=ProfileDetail,
+    summary="A user's profile: attributes, aggregates, source, scores, stage history",
+)
+async def read_profile(
+    session: SessionDep, workspace_id: WorkspaceDep, user_id: str
+) -> ProfileDetail:
     profile = await service.get_profile(session, workspace_id=workspace_id, user_id=user_id)
     base = ProfileOut.model_validate(profile)
     return ProfileDetail(
@@ -32,16 +36,20 @@ async def read_profile(session: SessionDep, workspace_id: WorkspaceDep, user_id:
 
 
 @router.patch("/{user_id}", response_model=ProfileOut, summary="Set a user's attributes")
-async def patch_profile(session: SessionDep, workspace_id: WorkspaceDep, _: Operator,
-                        user_id: str, body: ProfilePatch) -> ProfileOut:
-    profile = await service.patch_profile(session, workspace_id=workspace_id, user_id=user_id,
-                                          patch=body)
+async def patch_profile(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, user_id: str, body: ProfilePatch
+) -> ProfileOut:
+    profile = await service.patch_profile(
+        session, workspace_id=workspace_id, user_id=user_id, patch=body
+    )
     return ProfileOut.model_validate(profile)
 
 
-@router.get("/{user_id}/rfm", response_model=RfmExplanation,
-            summary="A user's R, F and M: raw values, scores and the edges used")
-async def read_rfm(session: SessionDep, workspace_id: WorkspaceDep, user_id: str
-                   ) -> RfmExplanation:
+@router.get(
+    "/{user_id}/rfm",
+    response_model=RfmExplanation,
+    summary="A user's R, F and M: raw values, scores and the edges used",
+)
+async def read_rfm(session: SessionDep, workspace_id: WorkspaceDep, user_id: str) -> RfmExplanation:
     profile = await service.get_profile(session, workspace_id=workspace_id, user_id=user_id)
     return await explain(session, workspace_id=workspace_id, profile=profile)

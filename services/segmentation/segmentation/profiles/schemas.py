@@ -11,8 +11,15 @@ from segmentation.rfm.schemas import RfmExplanation
 from segmentation.tags.schemas import TagOut
 
 MAX_EXTRA_BYTES = 4096
-IDENTITY_KEYS = ("wechat_openid", "wechat_unionid", "xiaohongshu_id", "douyin_id", "weibo_id",
-                 "bilibili_id", "phone_hash")
+IDENTITY_KEYS = (
+    "wechat_openid",
+    "wechat_unionid",
+    "xiaohongshu_id",
+    "douyin_id",
+    "weibo_id",
+    "bilibili_id",
+    "phone_hash",
+)
 
 
 class ProfilePatch(BaseModel):
@@ -24,14 +31,16 @@ class ProfilePatch(BaseModel):
     age_band: str | None = Field(default=None, max_length=16, examples=["25-34"])
     region: str | None = Field(default=None, max_length=64, examples=["上海"])
     identities: dict[str, str] | None = Field(
-        default=None, description=f"Merged into the profile's; keys such as {IDENTITY_KEYS}")
+        default=None, description=f"Merged into the profile's; keys such as {IDENTITY_KEYS}"
+    )
     extra: dict[str, Any] | None = Field(default=None, description="Merged; bounded in size")
 
     @field_validator("identities")
     @classmethod
     def _bounded_identities(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        if value and (len(value) > 20 or any(len(k) > 64 or len(v) > 128
-                                             for k, v in value.items())):
+        if value and (
+            len(value) > 20 or any(len(k) > 64 or len(v) > 128 for k, v in value.items())
+        ):
             raise ValueError("at most 20 identities, keys <= 64 and values <= 128 characters")
         return value
 

@@ -23,32 +23,50 @@ MAX_COMPLAINTS = 20
 
 
 async def get_profile(session: AsyncSession, *, workspace_id: UUID, user_id: str) -> Profile:
-    profile = await session.scalar(select(Profile).where(
-        Profile.workspace_id == workspace_id, Profile.user_id == user_id))
+    profile = await session.scalar(
+        select(Profile).where(Profile.workspace_id == workspace_id, Profile.user_id == user_id)
+    )
     if profile is None:
         raise ProfileNotFound(f"No profile for user {user_id!r} in this workspace.")
     return profile
 
 
-async def ensure_profile(session: AsyncSession, *, workspace_id: UUID, user_id: str,
-                         now: datetime | None = None) -> Profile:
+async def ensure_profile(
+    session: AsyncSession, *, workspace_id: UUID, user_id: str, now: datetime | None = None
+) -> Profile:
     """The profile, created empty when other services name a user before the CRM does."""
     now = now or utcnow()
     await session.execute(
-        insert_for(dialect_of(session), Profile.__table__).values(
-            workspace_id=workspace_id, user_id=user_id, identities={}, extra={},
-            complaint_reasons=[], order_count=0, refund_count=0, monetary_total=0,
-            source="organic", stage="potential", created_at=now, updated_at=now,
-        ).on_conflict_do_nothing(index_elements=["workspace_id", "user_id"]))
+        insert_for(dialect_of(session), Profile.__table__)
+        .values(
+            workspace_id=workspace_id,
+            user_id=user_id,
+            identities={},
+            extra={},
+            complaint_reasons=[],
+            order_count=0,
+            refund_count=0,
+            monetary_total=0,
+            source="organic",
+            stage="potential",
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["workspace_id", "user_id"])
+    )
     profile = await session.scalar(
-        select(Profile).where(Profile.workspace_id == workspace_id, Profile.user_id == user_id)
-        .with_for_update().execution_options(populate_existing=True))
+        select(Profile)
+        .where(Profile.workspace_id == workspace_id, Profile.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     assert profile is not None
     return profile
 
 
-async def patch_profile(session: AsyncSession, *, workspace_id: UUID, user_id: str,
-                        patch: ProfilePatch) -> Profile:
+async def patch_profile(
+    session: AsyncSession, *, workspace_id: UUID, user_id: str, patch: ProfilePatch
+) -> Profile:
     profile = await get_profile(session, workspace_id=workspace_id, user_id=user_id)
     changes: dict[str, Any] = patch.model_dump(exclude_unset=True)
     for name in ("gender", "age_band", "region"):
@@ -67,14 +85,18 @@ async def patch_profile(session: AsyncSession, *, workspace_id: UUID, user_id: s
     return profile
 
 
-async def record_feedback(session: AsyncSession, *, workspace_id: UUID,
-                          feedback: FeedbackClassified) -> Profile:
+async def record_feedback(
+    session: AsyncSession, *, workspace_id: UUID, feedback: FeedbackClassified
+) -> Profile:
     """Keep the latest complaints; a churn-related one (or any from a churned user) is the
     churn reason recall campaigns answer."""
     profile = await ensure_profile(session, workspace_id=workspace_id, user_id=feedback.user_id)
-    entry = {"reason": feedback.reason, "excerpt": feedback.excerpt[:200],
-             "churn_related": feedback.churn_related,
-             "at": (feedback.classified_at or utcnow()).isoformat()}
+    entry = {
+        "reason": feedback.reason,
+        "excerpt": feedback.excerpt[:200],
+        "churn_related": feedback.churn_related,
+        "at": (feedback.classified_at or utcnow()).isoformat(),
+    }
     profile.complaint_reasons = [*profile.complaint_reasons, entry][-MAX_COMPLAINTS:]
     if feedback.churn_related or profile.stage == "churned":
         profile.churn_reason = feedback.reason
@@ -84,10 +106,12 @@ async def record_feedback(session: AsyncSession, *, workspace_id: UUID,
     return profile
 
 
-async def record_referral(session: AsyncSession, *, workspace_id: UUID,
-                          referral: ReferralSignupAttributed) -> Profile:
-    profile = await ensure_profile(session, workspace_id=workspace_id,
-                                   user_id=referral.invitee_user_id)
+async def record_referral(
+    session: AsyncSession, *, workspace_id: UUID, referral: ReferralSignupAttributed
+) -> Profile:
+    profile = await ensure_profile(
+        session, workspace_id=workspace_id, user_id=referral.invitee_user_id
+    )
     profile.source = "referral"
     profile.referred_by = referral.inviter_user_id
     profile.source_campaign = referral.campaign_id

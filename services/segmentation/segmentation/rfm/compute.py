@@ -24,13 +24,20 @@ class Scored:
     stage: np.ndarray
 
     def changed(self, before: Snapshot) -> np.ndarray:
-        return ((self.r != before.r) | (self.f != before.f) | (self.m != before.m)
-                | (self.rfm_class != before.rfm_class) | (self.segment != before.segment)
-                | (self.tier != before.tier) | (self.stage != before.stage))
+        return (
+            (self.r != before.r)
+            | (self.f != before.f)
+            | (self.m != before.m)
+            | (self.rfm_class != before.rfm_class)
+            | (self.segment != before.segment)
+            | (self.tier != before.tier)
+            | (self.stage != before.stage)
+        )
 
 
-def compute(snapshot: Snapshot, *, now: float, custom_edges: dict[str, Any],
-            rules: LifecycleRules) -> Scored:
+def compute(
+    snapshot: Snapshot, *, now: float, custom_edges: dict[str, Any], rules: LifecycleRules
+) -> Scored:
     purchased = ~np.isnan(snapshot.last_purchase)
     recency = (now - snapshot.last_purchase[purchased]) / DAY
     frequency = snapshot.frequency[purchased]
@@ -50,9 +57,14 @@ def compute(snapshot: Snapshot, *, now: float, custom_edges: dict[str, Any],
     segment[purchased] = scoring.segment(r[purchased], f[purchased], m[purchased])
     tier[purchased] = scoring.tier(rfm_class[purchased])
     stage = evaluate_stages(
-        rules, now=now, first_purchase=snapshot.first_purchase,
-        last_purchase=snapshot.last_purchase, last_active=snapshot.last_active,
-        f_score=np.where(purchased, f, np.nan), m_score=np.where(purchased, m, np.nan),
+        rules,
+        now=now,
+        first_purchase=snapshot.first_purchase,
+        last_purchase=snapshot.last_purchase,
+        last_active=snapshot.last_active,
+        f_score=np.where(purchased, f, np.nan),
+        m_score=np.where(purchased, m, np.nan),
     )
-    return Scored(edges=edges, r=r, f=f, m=m, rfm_class=rfm_class, segment=segment, tier=tier,
-                  stage=stage)
+    return Scored(
+        edges=edges, r=r, f=f, m=m, rfm_class=rfm_class, segment=segment, tier=tier, stage=stage
+    )

@@ -15,8 +15,10 @@ class RescoreResult(BaseModel):
 
 
 class Dimension(BaseModel):
-    raw: float | None = Field(description="recency: days since last purchase; frequency: "
-                              "orders; monetary: net spend — as of the last re-score")
+    raw: float | None = Field(
+        description="recency: days since last purchase; frequency: "
+        "orders; monetary: net spend — as of the last re-score"
+    )
     score: int | None
     edges: list[float] = Field(description="The 4 edges between scores 1..5")
     rule: str

@@ -14,24 +14,60 @@ QUANTILES = (0.2, 0.4, 0.6, 0.8)
 HIGH_SCORE = 3  # a dimension counts as "high" at or above the middle score
 
 CLASSES = (
-    "重要价值", "重要发展", "重要保持", "重要挽留", "一般价值", "一般发展", "一般保持", "一般挽留",
+    "重要价值",
+    "重要发展",
+    "重要保持",
+    "重要挽留",
+    "一般价值",
+    "一般发展",
+    "一般保持",
+    "一般挽留",
 )
 SEGMENTS = (
-    "Champions", "Loyal", "Potential Loyalist", "New", "Promising", "Need Attention",
-    "About To Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost",
+    "Champions",
+    "Loyal",
+    "Potential Loyalist",
+    "New",
+    "Promising",
+    "Need Attention",
+    "About To Sleep",
+    "At Risk",
+    "Can't Lose Them",
+    "Hibernating",
+    "Lost",
 )
 TIERS = ("high_value", "potential_high_value", "general", "low_value")
 
 _S = {name: code for code, name in enumerate(SEGMENTS)}
 # Rows: R score 1..5; columns: FM score (rounded mean of F and M) 1..5.
-SEGMENT_GRID = np.array([
-    [_S["Lost"], _S["Hibernating"], _S["At Risk"], _S["At Risk"], _S["Can't Lose Them"]],
-    [_S["Hibernating"], _S["Hibernating"], _S["At Risk"], _S["At Risk"], _S["Can't Lose Them"]],
-    [_S["About To Sleep"], _S["About To Sleep"], _S["Need Attention"], _S["Loyal"], _S["Loyal"]],
-    [_S["Promising"], _S["Potential Loyalist"], _S["Potential Loyalist"], _S["Loyal"], _S["Loyal"]],
-    [_S["New"], _S["Potential Loyalist"], _S["Potential Loyalist"], _S["Champions"],
-     _S["Champions"]],
-], dtype=np.int8)
+SEGMENT_GRID = np.array(
+    [
+        [_S["Lost"], _S["Hibernating"], _S["At Risk"], _S["At Risk"], _S["Can't Lose Them"]],
+        [_S["Hibernating"], _S["Hibernating"], _S["At Risk"], _S["At Risk"], _S["Can't Lose Them"]],
+        [
+            _S["About To Sleep"],
+            _S["About To Sleep"],
+            _S["Need Attention"],
+            _S["Loyal"],
+            _S["Loyal"],
+        ],
+        [
+            _S["Promising"],
+            _S["Potential Loyalist"],
+            _S["Potential Loyalist"],
+            _S["Loyal"],
+            _S["Loyal"],
+        ],
+        [
+            _S["New"],
+            _S["Potential Loyalist"],
+            _S["Potential Loyalist"],
+            _S["Champions"],
+            _S["Champions"],
+        ],
+    ],
+    dtype=np.int8,
+)
 
 
 def quantile_edges(values: np.ndarray) -> list[float]:
@@ -43,7 +79,8 @@ def quantile_edges(values: np.ndarray) -> list[float]:
 def score_ascending(values: np.ndarray, edges: list[float]) -> np.ndarray:
     """Higher value, higher score: 1 + number of edges strictly below the value."""
     return (1 + np.searchsorted(np.asarray(edges, dtype=float), values, side="left")).astype(
-        np.int8)
+        np.int8
+    )
 
 
 def score_descending(values: np.ndarray, edges: list[float]) -> np.ndarray:

@@ -89,11 +89,21 @@ _PG_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("frequency", ">f8", "order_count::float8"),
     ("monetary", ">f8", "monetary_total::float8"),
 )
-_PG_SNAPSHOT = (f"SELECT {', '.join(sql for _, _, sql in _PG_COLUMNS)} FROM profiles "
-                "WHERE workspace_id = '{workspace_id}'")
+_PG_SNAPSHOT = (
+    f"SELECT {', '.join(sql for _, _, sql in _PG_COLUMNS)} FROM profiles "
+    "WHERE workspace_id = '{workspace_id}'"
+)
 # A binary COPY row: a 16-bit field count, then per field a 32-bit length and the value.
-_PG_ROW = np.dtype([("fields", ">i2"), *(
-    part for name, kind, _ in _PG_COLUMNS for part in ((f"{name}_length", ">i4"), (name, kind)))])
+_PG_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        *(
+            part
+            for name, kind, _ in _PG_COLUMNS
+            for part in ((f"{name}_length", ">i4"), (name, kind))
+        ),
+    ]
+)
 _COPY_HEADER = 19  # signature (11), flags (4), header extension length (4, always 0)
 _COPY_TRAILER = 2  # field count -1
 
@@ -111,23 +121,40 @@ async def _load_postgres(session: AsyncSession, workspace_id: UUID) -> Snapshot:
     query = _PG_SNAPSHOT.format(workspace_id=UUID(str(workspace_id)))
     await connection.copy_from_query(query, output=collect, format="binary")
     stream = b"".join(chunks)
-    rows = np.frombuffer(stream, dtype=_PG_ROW, offset=_COPY_HEADER,
-                         count=(len(stream) - _COPY_HEADER - _COPY_TRAILER) // _PG_ROW.itemsize)
-    if (not stream.startswith(b"PGCOPY\n\xff\r\n\0")
-            or (rows["fields"] != len(_PG_COLUMNS)).any()):
+    rows = np.frombuffer(
+        stream,
+        dtype=_PG_ROW,
+        offset=_COPY_HEADER,
+        count=(len(stream) - _COPY_HEADER - _COPY_TRAILER) // _PG_ROW.itemsize,
+    )
+    if not stream.startswith(b"PGCOPY\n\xff\r\n\0") or (rows["fields"] != len(_PG_COLUMNS)).any():
         raise RuntimeError("unexpected binary COPY layout for the scoring snapshot")
     small = {name: rows[name].astype(np.int8) for name, kind, _ in _PG_COLUMNS if kind == ">i2"}
     floats = {name: rows[name].astype(float) for name, kind, _ in _PG_COLUMNS if kind == ">f8"}
-    return Snapshot(ids=rows["ids"].astype(np.int64), user_ids={}, churn_reasons={}, **small,
-                    **floats)
+    return Snapshot(
+        ids=rows["ids"].astype(np.int64), user_ids={}, churn_reasons={}, **small, **floats
+    )
 
 
 def _empty() -> Snapshot:
     ints, floats = np.zeros(0, dtype=np.int8), np.zeros(0)
-    return Snapshot(ids=np.zeros(0, dtype=np.int64), user_ids={}, churn_reasons={}, stage=ints,
-                    tier=ints, rfm_class=ints, segment=ints, r=ints, f=ints, m=ints,
-                    first_purchase=floats, last_purchase=floats, last_active=floats,
-                    frequency=floats, monetary=floats)
+    return Snapshot(
+        ids=np.zeros(0, dtype=np.int64),
+        user_ids={},
+        churn_reasons={},
+        stage=ints,
+        tier=ints,
+        rfm_class=ints,
+        segment=ints,
+        r=ints,
+        f=ints,
+        m=ints,
+        first_purchase=floats,
+        last_purchase=floats,
+        last_active=floats,
+        frequency=floats,
+        monetary=floats,
+    )
 
 
 async def load_snapshot(session: AsyncSession, *, workspace_id: UUID) -> Snapshot:
@@ -140,12 +167,27 @@ async def load_rows(session: AsyncSession, *, workspace_id: UUID) -> Snapshot:
     """Row by row, with every user id: SQLite's path (and the reference the COPY path is
     tested against on PostgreSQL)."""
     dialect = dialect_of(session)
-    statement = select(
-        P.c.id, P.c.user_id, P.c.churn_reason, P.c.stage, P.c.tier, P.c.rfm_class,
-        P.c.rfm_segment, P.c.r_score, P.c.f_score, P.c.m_score,
-        _epoch(dialect, P.c.first_purchase_at), _epoch(dialect, P.c.last_purchase_at),
-        _epoch(dialect, P.c.last_active_at), P.c.order_count, cast(P.c.monetary_total, Float),
-    ).where(P.c.workspace_id == workspace_id).order_by(P.c.id)
+    statement = (
+        select(
+            P.c.id,
+            P.c.user_id,
+            P.c.churn_reason,
+            P.c.stage,
+            P.c.tier,
+            P.c.rfm_class,
+            P.c.rfm_segment,
+            P.c.r_score,
+            P.c.f_score,
+            P.c.m_score,
+            _epoch(dialect, P.c.first_purchase_at),
+            _epoch(dialect, P.c.last_purchase_at),
+            _epoch(dialect, P.c.last_active_at),
+            P.c.order_count,
+            cast(P.c.monetary_total, Float),
+        )
+        .where(P.c.workspace_id == workspace_id)
+        .order_by(P.c.id)
+    )
     rows = (await session.execute(statement)).all()
     columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 15
     return Snapshot(
@@ -153,32 +195,46 @@ async def load_rows(session: AsyncSession, *, workspace_id: UUID) -> Snapshot:
         user_ids=dict(zip(columns[0], columns[1], strict=True)),
         churn_reasons=dict(zip(columns[0], columns[2], strict=True)),
         stage=_codes(list(columns[3]), STAGES),
-        tier=_codes(list(columns[4]), TIERS), rfm_class=_codes(list(columns[5]), CLASSES),
-        segment=_codes(list(columns[6]), SEGMENTS), r=_scores(columns[7]),
-        f=_scores(columns[8]), m=_scores(columns[9]), first_purchase=_floats(columns[10]),
-        last_purchase=_floats(columns[11]), last_active=_floats(columns[12]),
-        frequency=np.array(columns[13], dtype=float), monetary=_floats(columns[14]),
+        tier=_codes(list(columns[4]), TIERS),
+        rfm_class=_codes(list(columns[5]), CLASSES),
+        segment=_codes(list(columns[6]), SEGMENTS),
+        r=_scores(columns[7]),
+        f=_scores(columns[8]),
+        m=_scores(columns[9]),
+        first_purchase=_floats(columns[10]),
+        last_purchase=_floats(columns[11]),
+        last_active=_floats(columns[12]),
+        frequency=np.array(columns[13], dtype=float),
+        monetary=_floats(columns[14]),
     )
 
 
-async def windowed_totals(session: AsyncSession, *, workspace_id: UUID, since: datetime,
-                          user_ids: list[str] | None = None) -> dict[int, tuple[float, float]]:
+async def windowed_totals(
+    session: AsyncSession, *, workspace_id: UUID, since: datetime, user_ids: list[str] | None = None
+) -> dict[int, tuple[float, float]]:
     """profile id -> (purchases, net spend) within the look-back window, from the raw events."""
     events = UserEvent.__table__
     is_purchase = events.c.type == "purchase"
     statement = (
-        select(P.c.id,
-               func.sum(case((is_purchase, 1), else_=0)),
-               func.sum(case((is_purchase, events.c.amount), else_=-events.c.amount)))
+        select(
+            P.c.id,
+            func.sum(case((is_purchase, 1), else_=0)),
+            func.sum(case((is_purchase, events.c.amount), else_=-events.c.amount)),
+        )
         .join(P, (P.c.workspace_id == events.c.workspace_id) & (P.c.user_id == events.c.user_id))
-        .where(events.c.workspace_id == workspace_id, events.c.type.in_(("purchase", "refund")),
-               events.c.occurred_at >= since)
+        .where(
+            events.c.workspace_id == workspace_id,
+            events.c.type.in_(("purchase", "refund")),
+            events.c.occurred_at >= since,
+        )
         .group_by(P.c.id)
     )
     if user_ids is not None:
         statement = statement.where(events.c.user_id.in_(user_ids))
-    return {pid: (float(count or 0), float(total or 0))
-            for pid, count, total in (await session.execute(statement)).all()}
+    return {
+        pid: (float(count or 0), float(total or 0))
+        for pid, count, total in (await session.execute(statement)).all()
+    }
 
 
 def apply_window(snapshot: Snapshot, totals: dict[int, tuple[float, float]]) -> None:

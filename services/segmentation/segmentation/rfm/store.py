@@ -60,16 +60,25 @@ def _scores(values: np.ndarray) -> list[int | None]:
 
 def changed_columns(scored: Scored, index: np.ndarray) -> dict[str, list[Any]]:
     return {
-        "r": _scores(scored.r[index]), "f": _scores(scored.f[index]),
-        "m": _scores(scored.m[index]), "c": _names(scored.rfm_class[index], CLASSES),
-        "s": _names(scored.segment[index], SEGMENTS), "t": _names(scored.tier[index], TIERS),
+        "r": _scores(scored.r[index]),
+        "f": _scores(scored.f[index]),
+        "m": _scores(scored.m[index]),
+        "c": _names(scored.rfm_class[index], CLASSES),
+        "s": _names(scored.segment[index], SEGMENTS),
+        "t": _names(scored.tier[index], TIERS),
         "st": _names(scored.stage[index], STAGES),
     }
 
 
-async def write_changes(session: AsyncSession, *, ids: np.ndarray, scored: Scored,
-                        index: np.ndarray, wanted: np.ndarray, now: datetime
-                        ) -> dict[int, tuple[str, str | None]]:
+async def write_changes(
+    session: AsyncSession,
+    *,
+    ids: np.ndarray,
+    scored: Scored,
+    index: np.ndarray,
+    wanted: np.ndarray,
+    now: datetime,
+) -> dict[int, tuple[str, str | None]]:
     """Store the new scores of the rows at `index`; returns profile id -> (user id, churn
     reason) for the rows where `wanted` (aligned with `index`) is set, on PostgreSQL (SQLite's
     snapshot already holds every name, so it returns nothing)."""
@@ -77,23 +86,46 @@ async def write_changes(session: AsyncSession, *, ids: np.ndarray, scored: Score
         connection = (await (await session.connection()).get_raw_connection()).driver_connection
         names: dict[int, tuple[str, str | None]] = {}
         for start in range(0, len(index), CHUNK):
-            part = index[start:start + CHUNK]
+            part = index[start : start + CHUNK]
             rows = await connection.fetch(
-                _PG_UPDATE, now, ids[part].tolist(),
-                *(column[part].tolist() for column in (
-                    scored.r, scored.f, scored.m, scored.rfm_class, scored.segment, scored.tier,
-                    scored.stage)),
-                wanted[start:start + CHUNK].tolist())
+                _PG_UPDATE,
+                now,
+                ids[part].tolist(),
+                *(
+                    column[part].tolist()
+                    for column in (
+                        scored.r,
+                        scored.f,
+                        scored.m,
+                        scored.rfm_class,
+                        scored.segment,
+                        scored.tier,
+                        scored.stage,
+                    )
+                ),
+                wanted[start : start + CHUNK].tolist(),
+            )
             names.update((pid, (user_id, churn)) for pid, user_id, churn in rows)
         return names
     columns = changed_columns(scored, index)
-    rows = [{"pid": pid, **{k: v[i] for k, v in columns.items()}}
-            for i, pid in enumerate(ids[index].tolist())]
+    rows = [
+        {"pid": pid, **{k: v[i] for k, v in columns.items()}}
+        for i, pid in enumerate(ids[index].tolist())
+    ]
     if rows:
         await session.execute(
-            update(P).where(P.c.id == bindparam("pid")).values(
-                r_score=bindparam("r"), f_score=bindparam("f"), m_score=bindparam("m"),
-                rfm_class=bindparam("c"), rfm_segment=bindparam("s"), tier=bindparam("t"),
-                stage=bindparam("st"), updated_at=now),
-            rows)
+            update(P)
+            .where(P.c.id == bindparam("pid"))
+            .values(
+                r_score=bindparam("r"),
+                f_score=bindparam("f"),
+                m_score=bindparam("m"),
+                rfm_class=bindparam("c"),
+                rfm_segment=bindparam("s"),
+                tier=bindparam("t"),
+                stage=bindparam("st"),
+                updated_at=now,
+            ),
+            rows,
+        )
     return {}

@@ -25,8 +25,14 @@ from segmentation.segments.service import load_segment
 from yunying_shared.errors import NotFound
 
 
-async def why(session: AsyncSession, *, workspace_id: UUID, segment_id: UUID, user_id: str,
-              now: datetime | None = None) -> WhyOut:
+async def why(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    segment_id: UUID,
+    user_id: str,
+    now: datetime | None = None,
+) -> WhyOut:
     segment = await load_segment(session, workspace_id=workspace_id, segment_id=segment_id)
     rule = parse_rule(segment.rule)
     now = now or utcnow()
@@ -35,22 +41,37 @@ async def why(session: AsyncSession, *, workspace_id: UUID, segment_id: UUID, us
     columns = [compile_rule(rule, now=now).label("matches")]
     for i, leaf in enumerate(compiled):
         columns += [leaf.value.label(f"value_{i}"), leaf.holds.label(f"holds_{i}")]
-    row = (await session.execute(select(*columns).where(
-        Profile.workspace_id == workspace_id, Profile.user_id == user_id))).first()
+    row = (
+        await session.execute(
+            select(*columns).where(Profile.workspace_id == workspace_id, Profile.user_id == user_id)
+        )
+    ).first()
     if row is None:
         raise NotFound(f"User {user_id!r} has no profile in this workspace.")
-    entered_at = await session.scalar(select(SegmentMembership.entered_at).where(
-        SegmentMembership.segment_id == segment.id, SegmentMembership.user_id == user_id))
+    entered_at = await session.scalar(
+        select(SegmentMembership.entered_at).where(
+            SegmentMembership.segment_id == segment.id, SegmentMembership.user_id == user_id
+        )
+    )
     values = row._mapping
     conditions = [
-        LeafExplanation(path=path, condition=leaf.model_dump(mode="json"),
-                        actual=_actual(leaf, values[f"value_{i}"]),
-                        holds=bool(values[f"holds_{i}"]))
+        LeafExplanation(
+            path=path,
+            condition=leaf.model_dump(mode="json"),
+            actual=_actual(leaf, values[f"value_{i}"]),
+            holds=bool(values[f"holds_{i}"]),
+        )
         for i, (path, leaf) in enumerate(pairs)
     ]
-    return WhyOut(segment_id=segment.id, user_id=user_id, matches=bool(row.matches),
-                  member=entered_at is not None, entered_at=as_utc(entered_at),
-                  conditions=conditions, evaluated_at=now)
+    return WhyOut(
+        segment_id=segment.id,
+        user_id=user_id,
+        matches=bool(row.matches),
+        member=entered_at is not None,
+        entered_at=as_utc(entered_at),
+        conditions=conditions,
+        evaluated_at=now,
+    )
 
 
 def _actual(leaf: Leaf, value: Any) -> Any:

@@ -20,29 +20,46 @@ HEADER = ("user_id", "stage", "tier", "entered_at")
 BOM = "\ufeff"  # Excel reads the file as UTF-8 (Chinese text intact) only with it
 
 
-async def member_rows_csv(database: Database, *, workspace_id: UUID, segment_id: UUID,
-                          page_size: int | None = None) -> AsyncIterator[bytes]:
+async def member_rows_csv(
+    database: Database, *, workspace_id: UUID, segment_id: UUID, page_size: int | None = None
+) -> AsyncIterator[bytes]:
     page_size = page_size or PAGE_SIZE
     yield (BOM + _line(HEADER)).encode()
     after = ""
     while True:
         async with database.session() as session:
-            page = (await session.execute(
-                select(SegmentMembership.user_id, Profile.stage, Profile.tier,
-                       SegmentMembership.entered_at)
-                .outerjoin(Profile, and_(Profile.workspace_id == SegmentMembership.workspace_id,
-                                         Profile.user_id == SegmentMembership.user_id))
-                .where(SegmentMembership.workspace_id == workspace_id,
-                       SegmentMembership.segment_id == segment_id,
-                       SegmentMembership.user_id > after)
-                .order_by(SegmentMembership.user_id)
-                .limit(page_size)
-            )).all()
+            page = (
+                await session.execute(
+                    select(
+                        SegmentMembership.user_id,
+                        Profile.stage,
+                        Profile.tier,
+                        SegmentMembership.entered_at,
+                    )
+                    .outerjoin(
+                        Profile,
+                        and_(
+                            Profile.workspace_id == SegmentMembership.workspace_id,
+                            Profile.user_id == SegmentMembership.user_id,
+                        ),
+                    )
+                    .where(
+                        SegmentMembership.workspace_id == workspace_id,
+                        SegmentMembership.segment_id == segment_id,
+                        SegmentMembership.user_id > after,
+                    )
+                    .order_by(SegmentMembership.user_id)
+                    .limit(page_size)
+                )
+            ).all()
         if not page:
             return
-        yield "".join(_line((row.user_id, row.stage or "", row.tier or "",
-                             as_utc(row.entered_at).isoformat()))  # type: ignore[union-attr]
-                      for row in page).encode()
+        yield "".join(
+            _line(
+                (row.user_id, row.stage or "", row.tier or "", as_utc(row.entered_at).isoformat())
+            )  # type: ignore[union-attr]
+            for row in page
+        ).encode()
         after = page[-1].user_id
         if len(page) < page_size:
             return

@@ -42,7 +42,8 @@ class SegmentMembership(Base):
     __table_args__ = (Index("ix_segment_memberships_workspace_user", "workspace_id", "user_id"),)
 
     segment_id: Mapped[UUID] = mapped_column(
-        ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH), primary_key=True)
     workspace_id: Mapped[UUID]
     entered_at: Mapped[datetime]

@@ -25,64 +25,92 @@ Writer = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
 Reader = Annotated[Principal, Depends(require_roles(Role.OPERATOR, Role.ANALYST))]
 
 
-@router.post("/preview", response_model=PreviewOut,
-             summary="How many users a rule matches now, before saving it")
-async def preview_segment(body: PreviewIn, session: SessionDep, workspace_id: WorkspaceDep,
-                          _: Reader) -> PreviewOut:
+@router.post(
+    "/preview",
+    response_model=PreviewOut,
+    summary="How many users a rule matches now, before saving it",
+)
+async def preview_segment(
+    body: PreviewIn, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+) -> PreviewOut:
     return await service.preview(session, workspace_id=workspace_id, rule=body.rule)
 
 
-@router.post("", response_model=SegmentOut, status_code=201,
-             summary="Create a segment; its members are computed at once and announced")
-async def create_segment(body: SegmentIn, session: SessionDep, workspace_id: WorkspaceDep,
-                         principal: Writer) -> SegmentOut:
-    return await service.create_segment(session, workspace_id=workspace_id, data=body,
-                                        actor=principal.subject)
+@router.post(
+    "",
+    response_model=SegmentOut,
+    status_code=201,
+    summary="Create a segment; its members are computed at once and announced",
+)
+async def create_segment(
+    body: SegmentIn, session: SessionDep, workspace_id: WorkspaceDep, principal: Writer
+) -> SegmentOut:
+    return await service.create_segment(
+        session, workspace_id=workspace_id, data=body, actor=principal.subject
+    )
 
 
 @router.get("", response_model=list[SegmentOut], summary="Segments of the workspace")
-async def list_segments(session: SessionDep, workspace_id: WorkspaceDep, _: Reader
-                        ) -> list[SegmentOut]:
+async def list_segments(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+) -> list[SegmentOut]:
     return await service.list_segments(session, workspace_id=workspace_id)
 
 
 @router.get("/{segment_id}", response_model=SegmentOut)
-async def read_segment(segment_id: UUID, session: SessionDep, workspace_id: WorkspaceDep,
-                       _: Reader) -> SegmentOut:
+async def read_segment(
+    segment_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+) -> SegmentOut:
     return await service.get_segment(session, workspace_id=workspace_id, segment_id=segment_id)
 
 
-@router.patch("/{segment_id}", response_model=SegmentOut,
-              summary="Change a segment; a new rule re-evaluates everyone")
-async def update_segment(segment_id: UUID, body: SegmentPatch, session: SessionDep,
-                         workspace_id: WorkspaceDep, _: Writer) -> SegmentOut:
-    return await service.update_segment(session, workspace_id=workspace_id,
-                                        segment_id=segment_id, patch=body)
+@router.patch(
+    "/{segment_id}",
+    response_model=SegmentOut,
+    summary="Change a segment; a new rule re-evaluates everyone",
+)
+async def update_segment(
+    segment_id: UUID, body: SegmentPatch, session: SessionDep, workspace_id: WorkspaceDep, _: Writer
+) -> SegmentOut:
+    return await service.update_segment(
+        session, workspace_id=workspace_id, segment_id=segment_id, patch=body
+    )
 
 
 @router.delete("/{segment_id}", status_code=204, response_class=Response)
-async def delete_segment(segment_id: UUID, session: SessionDep, workspace_id: WorkspaceDep,
-                         _: Writer) -> Response:
+async def delete_segment(
+    segment_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Writer
+) -> Response:
     await service.delete_segment(session, workspace_id=workspace_id, segment_id=segment_id)
     return Response(status_code=204)
 
 
-@router.get("/{segment_id}/why/{user_id}", response_model=WhyOut,
-            summary="Each condition's actual value for the user and whether it holds")
-async def why_user(segment_id: UUID, user_id: str, session: SessionDep,
-                   workspace_id: WorkspaceDep, _: Reader) -> WhyOut:
-    return await explain.why(session, workspace_id=workspace_id, segment_id=segment_id,
-                             user_id=user_id)
+@router.get(
+    "/{segment_id}/why/{user_id}",
+    response_model=WhyOut,
+    summary="Each condition's actual value for the user and whether it holds",
+)
+async def why_user(
+    segment_id: UUID, user_id: str, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+) -> WhyOut:
+    return await explain.why(
+        session, workspace_id=workspace_id, segment_id=segment_id, user_id=user_id
+    )
 
 
-@router.get("/{segment_id}/export.csv", response_class=StreamingResponse,
-            summary="Members as CSV (UTF-8 with BOM), streamed page by page")
-async def export_members(segment_id: UUID, request: Request, session: SessionDep,
-                         workspace_id: WorkspaceDep, _: Reader) -> StreamingResponse:
+@router.get(
+    "/{segment_id}/export.csv",
+    response_class=StreamingResponse,
+    summary="Members as CSV (UTF-8 with BOM), streamed page by page",
+)
+async def export_members(
+    segment_id: UUID, request: Request, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+) -> StreamingResponse:
     await service.load_segment(session, workspace_id=workspace_id, segment_id=segment_id)
     return StreamingResponse(
-        member_rows_csv(request.app.state.database, workspace_id=workspace_id,
-                        segment_id=segment_id),
+        member_rows_csv(
+            request.app.state.database, workspace_id=workspace_id, segment_id=segment_id
+        ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="segment-{segment_id}.csv"'},
     )

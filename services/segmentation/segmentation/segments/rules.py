@@ -85,8 +85,11 @@ def leaves(rule: RuleNode, path: str = "rule") -> list[tuple[str, Leaf]]:
     """Every leaf with its path, left to right."""
     match rule:
         case AllOf() | AnyOf():
-            return [pair for i, child in enumerate(rule.rules)
-                    for pair in leaves(child, f"{path}.rules.{i}")]
+            return [
+                pair
+                for i, child in enumerate(rule.rules)
+                for pair in leaves(child, f"{path}.rules.{i}")
+            ]
         case Not():
             return leaves(rule.rule, f"{path}.rule")
         case _:

@@ -12,8 +12,13 @@ RULE_EXAMPLE = {
     "type": "and",
     "rules": [
         {"type": "field", "field": "stage", "operator": "in", "value": ["active", "loyal"]},
-        {"type": "event", "event_type": "product_view", "within_days": 7, "operator": "gte",
-         "value": 3},
+        {
+            "type": "event",
+            "event_type": "product_view",
+            "within_days": 7,
+            "operator": "gte",
+            "value": 3,
+        },
         {"type": "not", "rule": {"type": "tag", "tag": "敏感肌"}},
     ],
 }
@@ -23,8 +28,11 @@ class SegmentIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=500)
     rule: RuleNode = Field(examples=[RULE_EXAMPLE])
-    live: bool = Field(default=True, description="Keep membership current as events arrive "
-                       "and windows pass; false freezes the membership taken at save time")
+    live: bool = Field(
+        default=True,
+        description="Keep membership current as events arrive "
+        "and windows pass; false freezes the membership taken at save time",
+    )
 
 
 class SegmentPatch(BaseModel):
@@ -62,8 +70,10 @@ class SegmentOut(BaseModel):
 class LeafExplanation(BaseModel):
     path: str = Field(description="Where the condition sits in the rule tree")
     condition: dict[str, Any]
-    actual: Any = Field(description="The user's value: field value, event count or sum, or the "
-                        "tag's confidence (null when the user has no live tag)")
+    actual: Any = Field(
+        description="The user's value: field value, event count or sum, or the "
+        "tag's confidence (null when the user has no live tag)"
+    )
     holds: bool
 
 
@@ -71,8 +81,10 @@ class WhyOut(BaseModel):
     segment_id: UUID
     user_id: str
     matches: bool = Field(description="The rule's verdict now")
-    member: bool = Field(description="Whether the stored membership says so (they differ only "
-                         "until the next refresh or sweep)")
+    member: bool = Field(
+        description="Whether the stored membership says so (they differ only "
+        "until the next refresh or sweep)"
+    )
     entered_at: datetime | None
     conditions: list[LeafExplanation]
     evaluated_at: datetime

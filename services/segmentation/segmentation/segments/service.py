@@ -27,27 +27,42 @@ from yunying_shared.events.payloads.segmentation import SegmentDeleted, SegmentS
 PREVIEW_SAMPLE = 10
 
 
-async def preview(session: AsyncSession, *, workspace_id: UUID, rule: RuleNode,
-                  now: datetime | None = None) -> PreviewOut:
+async def preview(
+    session: AsyncSession, *, workspace_id: UUID, rule: RuleNode, now: datetime | None = None
+) -> PreviewOut:
     check_rule(rule)
     now = now or utcnow()
-    matching = (select(Profile.user_id)
-                .where(Profile.workspace_id == workspace_id, compile_rule(rule, now=now)))
+    matching = select(Profile.user_id).where(
+        Profile.workspace_id == workspace_id, compile_rule(rule, now=now)
+    )
     size = await session.scalar(select(func.count()).select_from(matching.subquery()))
     sample = (await session.scalars(matching.order_by(Profile.user_id).limit(PREVIEW_SAMPLE))).all()
     return PreviewOut(size=size or 0, sample=list(sample), evaluated_at=now)
 
 
-async def create_segment(session: AsyncSession, *, workspace_id: UUID, data: SegmentIn,
-                         actor: str, now: datetime | None = None) -> SegmentOut:
+async def create_segment(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    data: SegmentIn,
+    actor: str,
+    now: datetime | None = None,
+) -> SegmentOut:
     check_rule(data.rule)
     await _ensure_name_free(session, workspace_id, data.name)
     now = now or utcnow()
     segment = Segment(
-        workspace_id=workspace_id, name=data.name, description=data.description,
-        rule=data.rule.model_dump(mode="json"), live=data.live,
-        time_dependent=is_time_dependent(data.rule), version=1, created_by=actor,
-        created_at=now, updated_at=now, last_evaluated_at=now,
+        workspace_id=workspace_id,
+        name=data.name,
+        description=data.description,
+        rule=data.rule.model_dump(mode="json"),
+        live=data.live,
+        time_dependent=is_time_dependent(data.rule),
+        version=1,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        last_evaluated_at=now,
     )
     session.add(segment)
     await session.flush()
@@ -55,8 +70,14 @@ async def create_segment(session: AsyncSession, *, workspace_id: UUID, data: Seg
     return await _announce(session, segment, SEGMENT_CREATED, now)
 
 
-async def update_segment(session: AsyncSession, *, workspace_id: UUID, segment_id: UUID,
-                         patch: SegmentPatch, now: datetime | None = None) -> SegmentOut:
+async def update_segment(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    segment_id: UUID,
+    patch: SegmentPatch,
+    now: datetime | None = None,
+) -> SegmentOut:
     segment = await _get(session, workspace_id, segment_id)
     now = now or utcnow()
     if patch.name is not None and patch.name != segment.name:
@@ -83,35 +104,39 @@ async def update_segment(session: AsyncSession, *, workspace_id: UUID, segment_i
     return await _announce(session, segment, SEGMENT_UPDATED, now)
 
 
-async def delete_segment(session: AsyncSession, *, workspace_id: UUID, segment_id: UUID,
-                         now: datetime | None = None) -> None:
+async def delete_segment(
+    session: AsyncSession, *, workspace_id: UUID, segment_id: UUID, now: datetime | None = None
+) -> None:
     segment = await _get(session, workspace_id, segment_id)
-    await session.execute(delete(SegmentMembership)
-                          .where(SegmentMembership.segment_id == segment.id))
+    await session.execute(
+        delete(SegmentMembership).where(SegmentMembership.segment_id == segment.id)
+    )
     await session.delete(segment)
     await session.flush()
-    payload = SegmentDeleted(segment_id=str(segment.id), name=segment.name,
-                             deleted_at=now or utcnow())
-    await publish(session, BUS, make_event(SEGMENT_DELETED, payload, source=SOURCE,
-                                           workspace=workspace_id))
+    payload = SegmentDeleted(
+        segment_id=str(segment.id), name=segment.name, deleted_at=now or utcnow()
+    )
+    await publish(
+        session, BUS, make_event(SEGMENT_DELETED, payload, source=SOURCE, workspace=workspace_id)
+    )
 
 
-async def get_segment(session: AsyncSession, *, workspace_id: UUID, segment_id: UUID
-                      ) -> SegmentOut:
+async def get_segment(session: AsyncSession, *, workspace_id: UUID, segment_id: UUID) -> SegmentOut:
     segment = await _get(session, workspace_id, segment_id)
     return _out(segment, (await _member_counts(session, [segment.id])).get(segment.id, 0))
 
 
 async def list_segments(session: AsyncSession, *, workspace_id: UUID) -> list[SegmentOut]:
-    segments = (await session.scalars(
-        select(Segment).where(Segment.workspace_id == workspace_id).order_by(Segment.name)
-    )).all()
+    segments = (
+        await session.scalars(
+            select(Segment).where(Segment.workspace_id == workspace_id).order_by(Segment.name)
+        )
+    ).all()
     counts = await _member_counts(session, [s.id for s in segments])
     return [_out(s, counts.get(s.id, 0)) for s in segments]
 
 
-async def load_segment(session: AsyncSession, *, workspace_id: UUID, segment_id: UUID
-                       ) -> Segment:
+async def load_segment(session: AsyncSession, *, workspace_id: UUID, segment_id: UUID) -> Segment:
     return await _get(session, workspace_id, segment_id)
 
 
@@ -120,16 +145,18 @@ def _stored_rule(segment: Segment) -> RuleNode:
 
 
 async def _get(session: AsyncSession, workspace_id: UUID, segment_id: UUID) -> Segment:
-    segment = await session.scalar(select(Segment).where(
-        Segment.workspace_id == workspace_id, Segment.id == segment_id))
+    segment = await session.scalar(
+        select(Segment).where(Segment.workspace_id == workspace_id, Segment.id == segment_id)
+    )
     if segment is None:
         raise NotFound(f"Segment {segment_id} does not exist in this workspace.")
     return segment
 
 
 async def _ensure_name_free(session: AsyncSession, workspace_id: UUID, name: str) -> None:
-    taken = await session.scalar(select(Segment.id).where(
-        Segment.workspace_id == workspace_id, Segment.name == name))
+    taken = await session.scalar(
+        select(Segment.id).where(Segment.workspace_id == workspace_id, Segment.name == name)
+    )
     if taken is not None:
         raise Conflict(f"A segment named {name!r} already exists.", segment_id=str(taken))
 
@@ -140,26 +167,42 @@ async def _member_counts(session: AsyncSession, segment_ids: list[UUID]) -> dict
     rows = await session.execute(
         select(SegmentMembership.segment_id, func.count())
         .where(SegmentMembership.segment_id.in_(segment_ids))
-        .group_by(SegmentMembership.segment_id))
+        .group_by(SegmentMembership.segment_id)
+    )
     return {row[0]: row[1] for row in rows}
 
 
-async def _announce(session: AsyncSession, segment: Segment, spec: Any, now: datetime
-                    ) -> SegmentOut:
+async def _announce(
+    session: AsyncSession, segment: Segment, spec: Any, now: datetime
+) -> SegmentOut:
     out = _out(segment, (await _member_counts(session, [segment.id])).get(segment.id, 0))
-    payload = SegmentSaved(segment_id=str(segment.id), name=segment.name,
-                           description=segment.description, rule=segment.rule, live=segment.live,
-                           member_count=out.member_count, saved_at=now)
-    await publish(session, BUS, make_event(spec, payload, source=SOURCE,
-                                           workspace=segment.workspace_id))
+    payload = SegmentSaved(
+        segment_id=str(segment.id),
+        name=segment.name,
+        description=segment.description,
+        rule=segment.rule,
+        live=segment.live,
+        member_count=out.member_count,
+        saved_at=now,
+    )
+    await publish(
+        session, BUS, make_event(spec, payload, source=SOURCE, workspace=segment.workspace_id)
+    )
     return out
 
 
 def _out(segment: Segment, member_count: int) -> SegmentOut:
     return SegmentOut(
-        id=segment.id, name=segment.name, description=segment.description, rule=segment.rule,
-        live=segment.live, time_dependent=segment.time_dependent, version=segment.version,
-        member_count=member_count, created_by=segment.created_by,
-        created_at=as_utc(segment.created_at), updated_at=as_utc(segment.updated_at),
+        id=segment.id,
+        name=segment.name,
+        description=segment.description,
+        rule=segment.rule,
+        live=segment.live,
+        time_dependent=segment.time_dependent,
+        version=segment.version,
+        member_count=member_count,
+        created_by=segment.created_by,
+        created_at=as_utc(segment.created_at),
+        updated_at=as_utc(segment.updated_at),
         last_evaluated_at=as_utc(segment.last_evaluated_at),
     )

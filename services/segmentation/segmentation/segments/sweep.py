@@ -23,16 +23,24 @@ from yunying_shared.logging import get_logger
 log = get_logger(__name__)
 
 
-async def sweep_time_windows(session: AsyncSession, *, workspace_id: UUID,
-                             now: datetime | None = None) -> Changes:
+async def sweep_time_windows(
+    session: AsyncSession, *, workspace_id: UUID, now: datetime | None = None
+) -> Changes:
     now = now or utcnow()
     changes = Changes()
-    segments = (await session.scalars(select(Segment).where(
-        Segment.workspace_id == workspace_id, Segment.live.is_(True),
-        Segment.time_dependent.is_(True)).order_by(Segment.id))).all()
+    segments = (
+        await session.scalars(
+            select(Segment)
+            .where(
+                Segment.workspace_id == workspace_id,
+                Segment.live.is_(True),
+                Segment.time_dependent.is_(True),
+            )
+            .order_by(Segment.id)
+        )
+    ).all()
     for segment in segments:
-        await evaluate(session, segment, rule_of(segment), now=now, reason="sweep",
-                       changes=changes)
+        await evaluate(session, segment, rule_of(segment), now=now, reason="sweep", changes=changes)
         segment.last_evaluated_at = now
     await session.flush()
     return changes
@@ -40,19 +48,26 @@ async def sweep_time_windows(session: AsyncSession, *, workspace_id: UUID,
 
 async def sweep_all_workspaces(database: Database, *, now: datetime | None = None) -> int:
     async with database.session() as session:
-        workspaces = (await session.scalars(select(Segment.workspace_id).where(
-            Segment.live.is_(True), Segment.time_dependent.is_(True)).distinct())).all()
+        workspaces = (
+            await session.scalars(
+                select(Segment.workspace_id)
+                .where(Segment.live.is_(True), Segment.time_dependent.is_(True))
+                .distinct()
+            )
+        ).all()
     changed = 0
     for workspace_id in workspaces:
         async with database.session() as session, session.begin():
             if database.dialect == "postgresql":
                 # Replicas: one sweeps a workspace, the others skip it this round.
                 key = zlib.crc32(f"segmentation.segment-sweep.{workspace_id}".encode())
-                if not await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                                            {"k": key}):
+                if not await session.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}
+                ):
                     continue
-            changed += (await sweep_time_windows(session, workspace_id=workspace_id,
-                                                 now=now)).count()
+            changed += (
+                await sweep_time_windows(session, workspace_id=workspace_id, now=now)
+            ).count()
     return changed
 
 

@@ -69,8 +69,11 @@ def _walk(rule: RuleNode, path: str, depth: int) -> list[Problem]:
         return [Problem(path, f"nested too deep; at most {MAX_DEPTH} levels")]
     match rule:
         case AllOf() | AnyOf():
-            return [p for i, child in enumerate(rule.rules)
-                    for p in _walk(child, f"{path}.rules.{i}", depth + 1)]
+            return [
+                p
+                for i, child in enumerate(rule.rules)
+                for p in _walk(child, f"{path}.rules.{i}", depth + 1)
+            ]
         case Not():
             return _walk(rule.rule, f"{path}.rule", depth + 1)
         case FieldCondition():
@@ -85,16 +88,20 @@ def _walk(rule: RuleNode, path: str, depth: int) -> list[Problem]:
 
 
 def _bad_operator(path: str, operator: str, what: str, allowed: frozenset[str]) -> Problem:
-    return Problem(f"{path}.operator",
-                   f"operator {operator!r} does not apply to {what}; use one of "
-                   f"{', '.join(sorted(allowed))}")
+    return Problem(
+        f"{path}.operator",
+        f"operator {operator!r} does not apply to {what}; use one of {', '.join(sorted(allowed))}",
+    )
 
 
 def _check_field(rule: FieldCondition, path: str) -> list[Problem]:
     spec = FIELDS.get(rule.field)
     if spec is None:
-        return [Problem(f"{path}.field",
-                        f"unknown field {rule.field!r}; known: {', '.join(sorted(FIELDS))}")]
+        return [
+            Problem(
+                f"{path}.field", f"unknown field {rule.field!r}; known: {', '.join(sorted(FIELDS))}"
+            )
+        ]
     allowed = OPERATORS[spec.kind]
     if rule.operator not in allowed:
         return [_bad_operator(path, rule.operator, f"{rule.field} ({spec.kind})", allowed)]
@@ -155,8 +162,7 @@ def _check_event(rule: EventCondition, path: str) -> list[Problem]:
             return None if _is_int(value) and value >= 0 else "expected a count (whole number >= 0)"
         return None if _is_number(value) else "expected a number"
 
-    error = (_between_error(rule.value, check) if rule.operator == "between"
-             else check(rule.value))
+    error = _between_error(rule.value, check) if rule.operator == "between" else check(rule.value)
     return [Problem(f"{path}.value", error)] if error else []
 
 

@@ -18,8 +18,13 @@ async def read_settings(session: SessionDep, workspace_id: WorkspaceDep) -> Sett
     return service.describe(await service.get_settings(session, workspace_id=workspace_id))
 
 
-@router.put("", response_model=SettingsOut, summary="Replace the RFM and lifecycle settings",
-            description="Takes effect at the next re-score (`POST /v1/segmentation/rescore`).")
-async def replace_settings(session: SessionDep, workspace_id: WorkspaceDep, _: Operator,
-                           body: SettingsIn) -> SettingsOut:
+@router.put(
+    "",
+    response_model=SettingsOut,
+    summary="Replace the RFM and lifecycle settings",
+    description="Takes effect at the next re-score (`POST /v1/segmentation/rescore`).",
+)
+async def replace_settings(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, body: SettingsIn
+) -> SettingsOut:
     return await service.update_settings(session, workspace_id=workspace_id, changes=body)

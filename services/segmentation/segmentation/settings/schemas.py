@@ -25,8 +25,9 @@ class CustomEdges(BaseModel):
 class SettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rfm_window_days: int | None = Field(default=None, ge=1, le=3650,
-                                        description="None: lifetime; else F and M use this window")
+    rfm_window_days: int | None = Field(
+        default=None, ge=1, le=3650, description="None: lifetime; else F and M use this window"
+    )
     custom_edges: CustomEdges = Field(default_factory=CustomEdges)
     lifecycle_rules: LifecycleRules = Field(default_factory=LifecycleRules)
 

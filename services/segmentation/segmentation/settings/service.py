@@ -17,24 +17,35 @@ async def get_settings(session: AsyncSession, *, workspace_id: UUID) -> Segmenta
     if row is None:
         defaults = SettingsIn()
         await session.execute(
-            insert_for(dialect_of(session), SegmentationSettings.__table__).values(
-                workspace_id=workspace_id, rfm_window_days=None,
+            insert_for(dialect_of(session), SegmentationSettings.__table__)
+            .values(
+                workspace_id=workspace_id,
+                rfm_window_days=None,
                 custom_edges=defaults.custom_edges.model_dump(),
                 lifecycle_rules=defaults.lifecycle_rules.model_dump(),
-                last_edges={}, last_scored_at=None, updated_at=datetime.now(UTC),
-            ).on_conflict_do_nothing(index_elements=["workspace_id"]))
+                last_edges={},
+                last_scored_at=None,
+                updated_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing(index_elements=["workspace_id"])
+        )
         row = await session.get(SegmentationSettings, workspace_id)
         assert row is not None
     return row
 
 
 def describe(row: SegmentationSettings) -> SettingsOut:
-    return SettingsOut(rfm_window_days=row.rfm_window_days, custom_edges=row.custom_edges,
-                       lifecycle_rules=row.lifecycle_rules, last_edges=row.last_edges)
+    return SettingsOut(
+        rfm_window_days=row.rfm_window_days,
+        custom_edges=row.custom_edges,
+        lifecycle_rules=row.lifecycle_rules,
+        last_edges=row.last_edges,
+    )
 
 
-async def update_settings(session: AsyncSession, *, workspace_id: UUID, changes: SettingsIn
-                          ) -> SettingsOut:
+async def update_settings(
+    session: AsyncSession, *, workspace_id: UUID, changes: SettingsIn
+) -> SettingsOut:
     row = await get_settings(session, workspace_id=workspace_id)
     row.rfm_window_days = changes.rfm_window_days
     row.custom_edges = changes.custom_edges.model_dump()

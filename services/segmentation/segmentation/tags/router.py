@@ -15,37 +15,50 @@ router = APIRouter(tags=["tags"])
 Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
 
 
-@router.get("/v1/users/{user_id}/tags", response_model=list[TagOut],
-            summary="A user's tags (expired ones are not shown)")
-async def read_tags(session: SessionDep, workspace_id: WorkspaceDep, user_id: str
-                    ) -> list[Any]:
+@router.get(
+    "/v1/users/{user_id}/tags",
+    response_model=list[TagOut],
+    summary="A user's tags (expired ones are not shown)",
+)
+async def read_tags(session: SessionDep, workspace_id: WorkspaceDep, user_id: str) -> list[Any]:
     return await service.list_tags(session, workspace_id=workspace_id, user_id=user_id)
 
 
-@router.put("/v1/users/{user_id}/tags", response_model=TagOut,
-            summary="Set (or replace) one tag on a user")
-async def put_tag(session: SessionDep, workspace_id: WorkspaceDep, _: Operator, user_id: str,
-                  body: TagIn) -> Any:
+@router.put(
+    "/v1/users/{user_id}/tags", response_model=TagOut, summary="Set (or replace) one tag on a user"
+)
+async def put_tag(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, user_id: str, body: TagIn
+) -> Any:
     return await service.set_tag(session, workspace_id=workspace_id, user_id=user_id, tag=body)
 
 
 @router.delete("/v1/users/{user_id}/tags/{tag}", status_code=204, summary="Remove a tag")
-async def delete_tag(session: SessionDep, workspace_id: WorkspaceDep, _: Operator, user_id: str,
-                     tag: str) -> Response:
+async def delete_tag(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, user_id: str, tag: str
+) -> Response:
     await service.remove_tag(session, workspace_id=workspace_id, user_id=user_id, tag=tag)
     return Response(status_code=204)
 
 
 @router.post(
-    "/v1/tags/import", response_model=ImportResult, summary="Bulk import tags",
+    "/v1/tags/import",
+    response_model=ImportResult,
+    summary="Bulk import tags",
     description="Body: a JSON list of {user_id, tag, kind?, confidence?, expires_at?} or, with "
     "`Content-Type: text/csv`, a CSV with those columns. Bad rows are reported, not fatal.",
-    openapi_extra={"requestBody": {"content": {
-        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-        "text/csv": {"schema": {"type": "string"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "text/csv": {"schema": {"type": "string"}},
+            }
+        }
+    },
 )
-async def import_tags(request: Request, session: SessionDep, workspace_id: WorkspaceDep,
-                      _: Operator) -> ImportResult:
+async def import_tags(
+    request: Request, session: SessionDep, workspace_id: WorkspaceDep, _: Operator
+) -> ImportResult:
     body = await request.body()
     if request.headers.get("content-type", "").startswith("text/csv"):
         rows: Any = service.parse_csv(body.decode("utf-8-sig"))
@@ -64,15 +77,21 @@ async def read_rules(session: SessionDep, workspace_id: WorkspaceDep) -> list[An
     return await service.list_rules(session, workspace_id=workspace_id)
 
 
-@router.post("/v1/tags/rules", response_model=TagRuleOut, status_code=201,
-             summary="Add a rule: events of a type (with matching properties) tag their user")
-async def create_rule(session: SessionDep, workspace_id: WorkspaceDep, _: Operator,
-                      body: TagRuleIn) -> Any:
+@router.post(
+    "/v1/tags/rules",
+    response_model=TagRuleOut,
+    status_code=201,
+    summary="Add a rule: events of a type (with matching properties) tag their user",
+)
+async def create_rule(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, body: TagRuleIn
+) -> Any:
     return await service.create_rule(session, workspace_id=workspace_id, rule=body)
 
 
 @router.delete("/v1/tags/rules/{rule_id}", status_code=204, summary="Remove a tagging rule")
-async def delete_rule(session: SessionDep, workspace_id: WorkspaceDep, _: Operator,
-                      rule_id: int) -> Response:
+async def delete_rule(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, rule_id: int
+) -> Response:
     await service.delete_rule(session, workspace_id=workspace_id, rule_id=rule_id)
     return Response(status_code=204)

@@ -47,13 +47,16 @@ class TagRuleIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     event_type: str = Field(min_length=1, max_length=64, examples=["product_view"])
     match_properties: dict[str, Any] = Field(
-        default_factory=dict, description="Each property must equal the given value",
-        examples=[{"category": "skincare"}])
+        default_factory=dict,
+        description="Each property must equal the given value",
+        examples=[{"category": "skincare"}],
+    )
     tag: str = Field(min_length=1, max_length=64)
     kind: TagKind = "behaviour"
     confidence: float = Field(default=1.0, ge=0, le=1)
-    ttl_days: int | None = Field(default=None, ge=1, le=3650,
-                                 description="The tag expires this long after the event")
+    ttl_days: int | None = Field(
+        default=None, ge=1, le=3650, description="The tag expires this long after the event"
+    )
 
 
 class TagRuleOut(TagRuleIn):

@@ -7,8 +7,9 @@ from segmentation.events.service import ingest
 from segmentation.profiles.service import get_profile
 
 
-async def test_mixed_batch_accepts_good_items_and_names_bad_fields(session, workspace_id, now,
-                                                                   crm_event):
+async def test_mixed_batch_accepts_good_items_and_names_bad_fields(
+    session, workspace_id, now, crm_event
+):
     items = [
         crm_event("u1", "purchase", amount="99.50", currency="CNY", order_id="o1"),
         crm_event("u1", "purchase", amount=-5),
@@ -23,8 +24,17 @@ async def test_mixed_batch_accepts_good_items_and_names_bad_fields(session, work
     result = await ingest(session, workspace_id=workspace_id, items=items, now=now)
 
     statuses = [r.status for r in result.results]
-    assert statuses == ["accepted", "rejected", "rejected", "rejected", "rejected", "rejected",
-                        "rejected", "accepted", "rejected"]
+    assert statuses == [
+        "accepted",
+        "rejected",
+        "rejected",
+        "rejected",
+        "rejected",
+        "rejected",
+        "rejected",
+        "accepted",
+        "rejected",
+    ]
     fields = [[e["field"] for e in r.errors] for r in result.results]
     assert fields[1] == ["amount"] and "non-negative" in result.results[1].errors[0]["message"]
     assert fields[2] == ["amount"] and "finite" in result.results[2].errors[0]["message"]
@@ -42,10 +52,12 @@ async def test_mixed_batch_accepts_good_items_and_names_bad_fields(session, work
 
 
 async def test_retry_is_idempotent(session, workspace_id, now, crm_event):
-    batch = [crm_event("u1", "purchase", amount=10, event_id="e1"),
-             crm_event("u1", "login", event_id="e2")]
+    batch = [
+        crm_event("u1", "purchase", amount=10, event_id="e1"),
+        crm_event("u1", "login", event_id="e2"),
+    ]
     first = await ingest(session, workspace_id=workspace_id, items=batch, now=now)
-    again = await ingest(session, workspace_id=workspace_id, items=batch + [batch[0]], now=now)
+    again = await ingest(session, workspace_id=workspace_id, items=[*batch, batch[0]], now=now)
 
     assert first.accepted == 2
     assert [r.status for r in again.results] == ["duplicate"] * 3
@@ -56,25 +68,40 @@ async def test_retry_is_idempotent(session, workspace_id, now, crm_event):
 
 
 async def test_out_of_order_events_keep_aggregates_right(session, workspace_id, now, crm_event):
-    await ingest(session, workspace_id=workspace_id, now=now, items=[
-        crm_event("u1", "purchase", amount=30, days_ago=1)])
-    await ingest(session, workspace_id=workspace_id, now=now, items=[
-        crm_event("u1", "purchase", amount=20, days_ago=10),
-        crm_event("u1", "login", days_ago=40)])
+    await ingest(
+        session,
+        workspace_id=workspace_id,
+        now=now,
+        items=[crm_event("u1", "purchase", amount=30, days_ago=1)],
+    )
+    await ingest(
+        session,
+        workspace_id=workspace_id,
+        now=now,
+        items=[
+            crm_event("u1", "purchase", amount=20, days_ago=10),
+            crm_event("u1", "login", days_ago=40),
+        ],
+    )
 
     profile = await get_profile(session, workspace_id=workspace_id, user_id="u1")
     assert profile.order_count == 2 and profile.monetary_total == Decimal(50)
-    assert profile.last_purchase_at.replace(tzinfo=None) == (now.replace(tzinfo=None)
-                                                             - _days(1))
+    assert profile.last_purchase_at.replace(tzinfo=None) == (now.replace(tzinfo=None) - _days(1))
     assert profile.first_purchase_at.replace(tzinfo=None) == now.replace(tzinfo=None) - _days(10)
     assert profile.first_seen_at.replace(tzinfo=None) == now.replace(tzinfo=None) - _days(40)
     assert profile.last_active_at.replace(tzinfo=None) == now.replace(tzinfo=None) - _days(1)
 
 
 async def test_refund_nets_monetary_total(session, workspace_id, now, crm_event):
-    await ingest(session, workspace_id=workspace_id, now=now, items=[
-        crm_event("u1", "purchase", amount="120.00", order_id="o1", days_ago=3),
-        crm_event("u1", "refund", amount="20.00", order_id="o1", days_ago=2)])
+    await ingest(
+        session,
+        workspace_id=workspace_id,
+        now=now,
+        items=[
+            crm_event("u1", "purchase", amount="120.00", order_id="o1", days_ago=3),
+            crm_event("u1", "refund", amount="20.00", order_id="o1", days_ago=2),
+        ],
+    )
 
     profile = await get_profile(session, workspace_id=workspace_id, user_id="u1")
     assert profile.monetary_total == Decimal("100.00")

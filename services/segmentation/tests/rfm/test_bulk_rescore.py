@@ -18,8 +18,21 @@ from yunying_shared.events import parse_event
 from yunying_shared.events.payloads.segmentation import UserLifecycleStageChanged, UserTierChanged
 
 USERS = 1_500
-ARRAYS = ("ids", "stage", "tier", "rfm_class", "segment", "r", "f", "m", "first_purchase",
-          "last_purchase", "last_active", "frequency", "monetary")
+ARRAYS = (
+    "ids",
+    "stage",
+    "tier",
+    "rfm_class",
+    "segment",
+    "r",
+    "f",
+    "m",
+    "first_purchase",
+    "last_purchase",
+    "last_active",
+    "frequency",
+    "monetary",
+)
 
 
 async def _seed(session, workspace_id, now):
@@ -30,16 +43,27 @@ async def _seed(session, workspace_id, now):
         bought = i % 10 != 0
         last = now - timedelta(days=float(rng.exponential(100))) if bought else None
         orders = int(rng.geometric(0.4)) if bought else 0
-        rows.append({
-            "workspace_id": workspace_id, "user_id": f"user-{i}", "identities": {}, "extra": {},
-            "complaint_reasons": [], "first_seen_at": now - timedelta(days=400),
-            "last_active_at": last or now - timedelta(days=float(i % 90)),
-            "first_purchase_at": last - timedelta(days=i % 50) if last else None,
-            "last_purchase_at": last, "order_count": orders, "refund_count": 0,
-            "monetary_total": Decimal(orders * (10 + i % 300)).quantize(Decimal("0.01")),
-            "source": "organic", "stage": "potential",
-            "churn_reason": "price" if i % 7 == 0 else None, "created_at": now,
-            "updated_at": now})
+        rows.append(
+            {
+                "workspace_id": workspace_id,
+                "user_id": f"user-{i}",
+                "identities": {},
+                "extra": {},
+                "complaint_reasons": [],
+                "first_seen_at": now - timedelta(days=400),
+                "last_active_at": last or now - timedelta(days=float(i % 90)),
+                "first_purchase_at": last - timedelta(days=i % 50) if last else None,
+                "last_purchase_at": last,
+                "order_count": orders,
+                "refund_count": 0,
+                "monetary_total": Decimal(orders * (10 + i % 300)).quantize(Decimal("0.01")),
+                "source": "organic",
+                "stage": "potential",
+                "churn_reason": "price" if i % 7 == 0 else None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     await session.execute(insert(Profile), rows)
 
 
@@ -54,13 +78,13 @@ def _assert_same(left, right):
 
 
 async def _outbox(session):
-    rows = (await session.execute(select(BUS.outbox.c.key, BUS.outbox.c.value,
-                                         BUS.outbox.c.headers))).all()
+    rows = (
+        await session.execute(select(BUS.outbox.c.key, BUS.outbox.c.value, BUS.outbox.c.headers))
+    ).all()
     return [(key, parse_event(value), headers) for key, value, headers in rows]
 
 
-async def test_bulk_rescore_stores_and_publishes_every_transition_once(
-        session, workspace_id, now):
+async def test_bulk_rescore_stores_and_publishes_every_transition_once(session, workspace_id, now):
     await _seed(session, workspace_id, now)
     before = await load_rows(session, workspace_id=workspace_id)
     _assert_same(await load_snapshot(session, workspace_id=workspace_id), before)
@@ -94,9 +118,15 @@ async def test_bulk_rescore_stores_and_publishes_every_transition_once(
     again = buyers[: int(len(buyers) * 0.4)]
     later = now + timedelta(days=1)
     profiles_table = Profile.__table__
-    await session.execute(profiles_table.update().where(profiles_table.c.id.in_(again)).values(
-        order_count=profiles_table.c.order_count + 5, last_purchase_at=later,
-        monetary_total=profiles_table.c.monetary_total + 5000))
+    await session.execute(
+        profiles_table.update()
+        .where(profiles_table.c.id.in_(again))
+        .values(
+            order_count=profiles_table.c.order_count + 5,
+            last_purchase_at=later,
+            monetary_total=profiles_table.c.monetary_total + 5000,
+        )
+    )
     second = await rescore(session, workspace_id=workspace_id, now=later)
 
     events = await _outbox(session)
@@ -111,6 +141,7 @@ async def test_bulk_rescore_stores_and_publishes_every_transition_once(
 async def test_profiles_leave_room_for_updates_in_place_on_postgresql(session, dialect):
     if dialect != "postgresql":
         return  # SQLite has no fill factor
-    options = await session.scalar(text(
-        "SELECT reloptions FROM pg_class WHERE relname = 'profiles'"))
+    options = await session.scalar(
+        text("SELECT reloptions FROM pg_class WHERE relname = 'profiles'")
+    )
     assert "fillfactor=70" in options

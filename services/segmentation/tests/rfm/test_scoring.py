@@ -35,10 +35,14 @@ def test_custom_edges_are_applied_as_given():
 def test_eight_class_mapping():
     high, low = 5, 1
     cases = {
-        (high, high, high): "重要价值", (high, low, high): "重要发展",
-        (low, high, high): "重要保持", (low, low, high): "重要挽留",
-        (high, high, low): "一般价值", (high, low, low): "一般发展",
-        (low, high, low): "一般保持", (low, low, low): "一般挽留",
+        (high, high, high): "重要价值",
+        (high, low, high): "重要发展",
+        (low, high, high): "重要保持",
+        (low, low, high): "重要挽留",
+        (high, high, low): "一般价值",
+        (high, low, low): "一般发展",
+        (low, high, low): "一般保持",
+        (low, low, low): "一般挽留",
     }
     r, f, m = (np.array([key[i] for key in cases]) for i in range(3))
     codes = scoring.classify(r, f, m)
@@ -50,10 +54,18 @@ def test_eight_class_mapping():
 
 def test_eleven_segments_cover_the_grid():
     cases = {
-        (5, 5, 5): "Champions", (4, 4, 5): "Loyal", (3, 5, 4): "Loyal",
-        (5, 2, 3): "Potential Loyalist", (5, 1, 1): "New", (4, 1, 1): "Promising",
-        (3, 3, 3): "Need Attention", (3, 1, 2): "About To Sleep", (2, 4, 3): "At Risk",
-        (1, 5, 5): "Can't Lose Them", (2, 1, 2): "Hibernating", (1, 1, 1): "Lost",
+        (5, 5, 5): "Champions",
+        (4, 4, 5): "Loyal",
+        (3, 5, 4): "Loyal",
+        (5, 2, 3): "Potential Loyalist",
+        (5, 1, 1): "New",
+        (4, 1, 1): "Promising",
+        (3, 3, 3): "Need Attention",
+        (3, 1, 2): "About To Sleep",
+        (2, 4, 3): "At Risk",
+        (1, 5, 5): "Can't Lose Them",
+        (2, 1, 2): "Hibernating",
+        (1, 1, 1): "Lost",
     }
     r, f, m = (np.array([key[i] for key in cases]) for i in range(3))
     assert [scoring.SEGMENTS[c] for c in scoring.segment(r, f, m)] == list(cases.values())

@@ -24,9 +24,16 @@ class Seeder:
 
     async def profile(self, user_id: str, **fields: Any) -> Profile:
         values: dict[str, Any] = {
-            "identities": {}, "extra": {}, "complaint_reasons": [], "order_count": 0,
-            "refund_count": 0, "monetary_total": Decimal(0), "source": "organic",
-            "stage": "potential", "created_at": self.now, "updated_at": self.now,
+            "identities": {},
+            "extra": {},
+            "complaint_reasons": [],
+            "order_count": 0,
+            "refund_count": 0,
+            "monetary_total": Decimal(0),
+            "source": "organic",
+            "stage": "potential",
+            "created_at": self.now,
+            "updated_at": self.now,
             "first_seen_at": self.now - timedelta(days=100),
         }
         values.update(fields)
@@ -35,20 +42,45 @@ class Seeder:
         await self.session.flush()
         return profile
 
-    async def tag(self, user_id: str, tag: str, *, expires_in_days: float | None = None,
-                  confidence: float = 1.0) -> None:
+    async def tag(
+        self,
+        user_id: str,
+        tag: str,
+        *,
+        expires_in_days: float | None = None,
+        confidence: float = 1.0,
+    ) -> None:
         expires = None if expires_in_days is None else self.now + timedelta(days=expires_in_days)
-        self.session.add(UserTag(workspace_id=self.workspace_id, user_id=user_id, tag=tag,
-                                 kind="need", source="manual", confidence=confidence,
-                                 expires_at=expires, created_at=self.now, updated_at=self.now))
+        self.session.add(
+            UserTag(
+                workspace_id=self.workspace_id,
+                user_id=user_id,
+                tag=tag,
+                kind="need",
+                source="manual",
+                confidence=confidence,
+                expires_at=expires,
+                created_at=self.now,
+                updated_at=self.now,
+            )
+        )
         await self.session.flush()
 
-    async def event(self, user_id: str, type: str, *, days_ago: float,
-                    amount: float | None = None) -> None:
-        self.session.add(UserEvent(
-            workspace_id=self.workspace_id, event_id=uuid.uuid4().hex, user_id=user_id,
-            type=type, occurred_at=self.now - timedelta(days=days_ago), received_at=self.now,
-            amount=None if amount is None else Decimal(str(amount)), properties={}))
+    async def event(
+        self, user_id: str, type: str, *, days_ago: float, amount: float | None = None
+    ) -> None:
+        self.session.add(
+            UserEvent(
+                workspace_id=self.workspace_id,
+                event_id=uuid.uuid4().hex,
+                user_id=user_id,
+                type=type,
+                occurred_at=self.now - timedelta(days=days_ago),
+                received_at=self.now,
+                amount=None if amount is None else Decimal(str(amount)),
+                properties={},
+            )
+        )
         await self.session.flush()
 
 
@@ -64,7 +96,8 @@ def outbox(session):
     async def read(event_type: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         rows = (await session.execute(select(BUS.outbox.c.value).order_by(BUS.outbox.c.seq))).all()
         events = [json.loads(row.value) for row in rows]
-        return [(e["type"], e["data"]) for e in events
-                if event_type is None or e["type"] == event_type]
+        return [
+            (e["type"], e["data"]) for e in events if event_type is None or e["type"] == event_type
+        ]
 
     return read
