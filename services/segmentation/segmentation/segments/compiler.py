@@ -22,6 +22,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     not_,
     or_,
     select,
@@ -170,7 +171,15 @@ def _tag(leaf: TagCondition, now: Now) -> CompiledLeaf:
     ]
     if leaf.min_confidence is not None:
         conditions.append(UserTag.confidence >= leaf.min_confidence)
-    present = exists(select(UserTag.id).where(*conditions))
+    if isinstance(now, ClockParams):
+        # The cached per-batch statement (a few hundred users): a scalar subquery probes the
+        # (workspace, user, tag) key per user. PostgreSQL turns an EXISTS here into a hashed
+        # subplan scanning every user holding the tag, once per leaf: 21 such leaves were 21 ms
+        # of a 40 ms statement for 77 users with 5,000 tags, and it grows with the workspace.
+        # A whole-workspace pass (now: a datetime) keeps EXISTS, where one scan is right.
+        present = select(literal(1)).where(*conditions).limit(1).scalar_subquery().is_not(None)
+    else:
+        present = exists(select(UserTag.id).where(*conditions))
     confidence = select(func.max(UserTag.confidence)).where(*conditions).scalar_subquery()
     return CompiledLeaf(confidence, present if leaf.operator == "has" else not_(present))
 

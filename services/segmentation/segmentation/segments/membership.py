@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, bindparam, select, true
+from sqlalchemy import ColumnElement, String, and_, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import utcnow
@@ -102,14 +103,16 @@ async def refresh_memberships(
     return changes
 
 
-_verdict_statements: dict[tuple[tuple[UUID, int], ...], tuple[Any, ClockParams]] = {}
+_verdict_statements: dict[tuple[Any, ...], tuple[Any, ClockParams]] = {}
 
 
-def _verdicts_of(segments: list[LiveSegment]) -> tuple[Any, ClockParams]:
+def _verdicts_of(segments: list[LiveSegment], postgres: bool) -> tuple[Any, ClockParams]:
     """One SELECT evaluating these segments for a list of users, built once per set of segment
     versions: building and caching-keying 50 rule trees for every batch costs more than the
-    query itself."""
-    key = tuple((s.id, s.version) for s in segments)
+    query itself. On PostgreSQL the users are one array parameter, so the SQL text is the same
+    for every batch and asyncpg reuses its prepared statement (an IN list of each length was
+    parsed and planned anew: about half of the statement's time)."""
+    key = (postgres, *((s.id, s.version) for s in segments))
     cached = _verdict_statements.get(key)
     if cached is None:
         if len(_verdict_statements) > 1_000:
@@ -119,7 +122,8 @@ def _verdicts_of(segments: list[LiveSegment]) -> tuple[Any, ClockParams]:
             select(Profile.user_id, *(compile_rule(rule_of(s), now=clock).label(f"s{i}")
                                       for i, s in enumerate(segments)))
             .where(Profile.workspace_id == bindparam("workspace_id"),
-                   Profile.user_id.in_(bindparam("user_ids", expanding=True)))
+                   Profile.user_id == func.any(bindparam("user_ids", type_=ARRAY(String)))
+                   if postgres else Profile.user_id.in_(bindparam("user_ids", expanding=True)))
         )
         cached = _verdict_statements[key] = (statement, clock)
     return cached
@@ -128,7 +132,7 @@ def _verdicts_of(segments: list[LiveSegment]) -> tuple[Any, ClockParams]:
 async def _refresh_users(session: AsyncSession, workspace_id: UUID, segments: list[LiveSegment],
                          user_ids: list[str], now: datetime, reason: str, changes: Changes
                          ) -> None:
-    statement, clock = _verdicts_of(segments)
+    statement, clock = _verdicts_of(segments, dialect_of(session) == "postgresql")
     verdicts = (await session.execute(
         statement, {"workspace_id": workspace_id, "user_ids": user_ids, **clock.params(now)}
     )).all()

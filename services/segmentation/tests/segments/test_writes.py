@@ -3,7 +3,10 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
+
 from segmentation.segments.membership import refresh_memberships
+from segmentation.segments.models import SegmentMembership
 from segmentation.segments.rules import parse_rule
 from segmentation.segments.schemas import SegmentIn, SegmentPatch
 from segmentation.segments.service import create_segment, update_segment
@@ -67,3 +70,35 @@ async def test_a_saved_rule_is_used_by_the_next_refresh(session, seed, workspace
     changes = await refresh_memberships(session, workspace_id=workspace_id, user_ids=["u2"],
                                         now=now)
     assert changes.entered == {saved.id: ["u2"]}
+
+
+async def test_batch_verdicts_agree_with_the_whole_workspace_pass(session, seed, workspace_id,
+                                                                   now):
+    """Tag leaves compile differently in the cached per-batch statement (a key probe per user)
+    and in a whole-workspace pass (EXISTS): both must pick the same users."""
+    await seed.profile("u1", stage="active")
+    await seed.profile("u2", stage="active")
+    await seed.profile("u3", stage="loyal")
+    await seed.profile("u4", stage="potential")
+    await seed.tag("u1", "敏感肌")
+    await seed.tag("u2", "敏感肌", expires_in_days=-1)  # expired
+    await seed.tag("u3", "敏感肌", confidence=0.4)
+    await seed.tag("u4", "职场妈妈")
+    rules = [
+        {"type": "tag", "tag": "敏感肌"},
+        {"type": "tag", "tag": "敏感肌", "min_confidence": 0.5},
+        {"type": "not", "rule": {"type": "tag", "tag": "敏感肌"}},
+        {"type": "and", "rules": [{"type": "tag", "tag": "敏感肌"},
+                                  {"type": "field", "field": "stage", "operator": "eq",
+                                   "value": "loyal"}]},
+    ]
+    expected = [{"u1", "u3"}, {"u1"}, {"u2", "u4"}, {"u3"}]
+    saved = []
+    for i, rule in enumerate(rules):  # saving evaluates the whole workspace
+        saved.append(await create_segment(session, workspace_id=workspace_id, now=now, actor="t",
+                                          data=SegmentIn(name=f"s{i}", rule=parse_rule(rule))))
+    assert [s.member_count for s in saved] == [len(e) for e in expected]
+    await session.execute(delete(SegmentMembership))
+    changes = await refresh_memberships(session, workspace_id=workspace_id,
+                                        user_ids=["u1", "u2", "u3", "u4"], now=now)
+    assert [set(changes.entered.get(s.id, [])) for s in saved] == expected
