@@ -260,6 +260,15 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK
 
 
+async def _quiet(pid: int) -> None:
+    """Until the process used under 5% of a core for a second (at most 120 s)."""
+    for _ in range(120):
+        before = _cpu_seconds(pid)
+        await asyncio.sleep(1)
+        if _cpu_seconds(pid) - before < 0.05:
+            return
+
+
 def _machine_busy() -> tuple[int, int]:
     cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
     return sum(cpu) - cpu[3] - cpu[4], sum(cpu)
@@ -387,7 +396,7 @@ async def main() -> None:
                 ttl_seconds=3600,
             )
             headers = {INTERNAL_TOKEN_HEADER: token, "content-type": "application/json"}
-            await asyncio.sleep(3)  # the service's start-up sweeps
+            await _quiet(service.pid)  # the start-up sweeps (re-score, segment windows) done
             load_before = os.getloadavg()
             cpu_before = _cpu_seconds(service.pid), _cpu_seconds(consumer.pid), _machine_busy()
             log, elapsed = await drive(base, headers)
