@@ -62,6 +62,17 @@ class ServiceDefinition:
         return {WORKSPACE_CREATED.type: workspace_handler(self.tables), **self.handlers}
 
 
+SHUTDOWN_GRACE_SECONDS = 15.0
+
+
+async def _bounded(what: str, step: Awaitable[Any]) -> None:
+    """One shutdown step, abandoned after the grace period: a stop must never hang forever."""
+    try:
+        await asyncio.wait_for(step, SHUTDOWN_GRACE_SECONDS)
+    except TimeoutError:
+        logging.get_logger(__name__).warning("shutdown step timed out", step=what)
+
+
 def build_app(
     definition: ServiceDefinition,
     settings: ServiceSettings,
@@ -122,12 +133,12 @@ def build_app(
         finally:
             for task in jobs:
                 task.cancel()
-            await asyncio.gather(*jobs, return_exceptions=True)
-            await consumer.stop()
-            await relay.stop()
+            await _bounded("background jobs", asyncio.gather(*jobs, return_exceptions=True))
+            await _bounded("consumer", consumer.stop())
+            await _bounded("relay", relay.stop())
             if owns_transport:
-                await bus.stop()
-            await database.dispose()
+                await _bounded("transport", bus.stop())
+            await _bounded("database", database.dispose())
 
     app = FastAPI(
         title=definition.title,
