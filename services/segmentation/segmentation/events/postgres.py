@@ -89,27 +89,50 @@ async def _connection(session: AsyncSession) -> Any:
     return await driver_connection(session)
 
 
-async def insert_events(session: AsyncSession, workspace_id: UUID, events: list[ValidEvent],
-                        now: datetime) -> set[str]:
+async def insert_events(
+    session: AsyncSession, workspace_id: UUID, events: list[ValidEvent], now: datetime
+) -> set[str]:
     """Stores the events not seen before; returns their event ids."""
     rows = await (await _connection(session)).fetch(
-        _INSERT_EVENTS, workspace_id, now, [e.event_id for e in events],
-        [e.user_id for e in events], [e.type for e in events], [e.occurred_at for e in events],
-        [e.amount for e in events], [e.currency for e in events], [e.order_id for e in events],
-        [e.properties_json or json.dumps(e.properties) for e in events])
+        _INSERT_EVENTS,
+        workspace_id,
+        now,
+        [e.event_id for e in events],
+        [e.user_id for e in events],
+        [e.type for e in events],
+        [e.occurred_at for e in events],
+        [e.amount for e in events],
+        [e.currency for e in events],
+        [e.order_id for e in events],
+        [e.properties_json or json.dumps(e.properties) for e in events],
+    )
     return {row[0] for row in rows}
 
 
-async def upsert_profiles(session: AsyncSession, workspace_id: UUID,
-                          aggregates: Sequence[tuple[str, _Aggregate]], now: datetime
-                          ) -> list[Touched]:
+async def upsert_profiles(
+    session: AsyncSession,
+    workspace_id: UUID,
+    aggregates: Sequence[tuple[str, _Aggregate]],
+    now: datetime,
+) -> list[Touched]:
     """Creates or folds into each user's profile, in the given order."""
     columns: list[list[Any]] = [[] for _ in range(9)]
     for user_id, a in aggregates:
-        for column, value in zip(columns, (
-                user_id, a.first_seen_at, a.last_active_at, a.last_login_at,
-                a.first_purchase_at, a.last_purchase_at, a.order_count, a.refund_count,
-                a.monetary), strict=True):
+        for column, value in zip(
+            columns,
+            (
+                user_id,
+                a.first_seen_at,
+                a.last_active_at,
+                a.last_login_at,
+                a.first_purchase_at,
+                a.last_purchase_at,
+                a.order_count,
+                a.refund_count,
+                a.monetary,
+            ),
+            strict=True,
+        ):
             column.append(value)
     rows = await (await _connection(session)).fetch(_UPSERT_PROFILES, workspace_id, now, *columns)
     return [Touched(*row) for row in rows]

@@ -60,9 +60,11 @@ def rule_of(segment: Segment | LiveSegment) -> RuleNode:
     return rule
 
 
-_LIVE = (select(Segment.id, Segment.version, Segment.name, Segment.workspace_id)
-         .where(Segment.workspace_id == bindparam("workspace_id"), Segment.live.is_(True))
-         .order_by(Segment.id))
+_LIVE = (
+    select(Segment.id, Segment.version, Segment.name, Segment.workspace_id)
+    .where(Segment.workspace_id == bindparam("workspace_id"), Segment.live.is_(True))
+    .order_by(Segment.id)
+)
 _RULES = select(Segment).where(Segment.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -70,8 +72,9 @@ async def live_segments(session: AsyncSession, workspace_id: UUID) -> list[LiveS
     """The workspace's live segments, read on every call (a segment saved by another replica
     counts at once) but without their rule JSON: rules are parsed once per (id, version), and a
     save always bumps the version."""
-    segments = [LiveSegment(*row) for row in
-                await session.execute(_LIVE, {"workspace_id": workspace_id})]
+    segments = [
+        LiveSegment(*row) for row in await session.execute(_LIVE, {"workspace_id": workspace_id})
+    ]
     missing = [s.id for s in segments if (s.id, s.version) not in _rules]
     if missing:
         for segment in await session.scalars(_RULES, {"ids": missing}):
@@ -80,8 +83,12 @@ async def live_segments(session: AsyncSession, workspace_id: UUID) -> list[LiveS
 
 
 async def refresh_memberships(
-    session: AsyncSession, *, workspace_id: UUID, user_ids: Iterable[str],
-    now: datetime | None = None, reason: str = "events",
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    user_ids: Iterable[str],
+    now: datetime | None = None,
+    reason: str = "events",
 ) -> Changes:
     """Re-evaluate these users against every live segment of the workspace; call it in the
     transaction that changed their profiles, events or tags, after those writes."""
@@ -93,13 +100,21 @@ async def refresh_memberships(
     segments = await live_segments(session, workspace_id)
     if len(ids) >= WHOLE_WORKSPACE_FROM:
         for segment in segments:
-            await evaluate(session, segment, rule_of(segment), now=now, reason=reason,
-                           changes=changes)
+            await evaluate(
+                session, segment, rule_of(segment), now=now, reason=reason, changes=changes
+            )
         return changes
     for s in range(0, len(segments), SEGMENTS_PER_STATEMENT):
         for u in range(0, len(ids), USERS_PER_STATEMENT):
-            await _refresh_users(session, workspace_id, segments[s:s + SEGMENTS_PER_STATEMENT],
-                                 ids[u:u + USERS_PER_STATEMENT], now, reason, changes)
+            await _refresh_users(
+                session,
+                workspace_id,
+                segments[s : s + SEGMENTS_PER_STATEMENT],
+                ids[u : u + USERS_PER_STATEMENT],
+                now,
+                reason,
+                changes,
+            )
     return changes
 
 
@@ -118,24 +133,34 @@ def _verdicts_of(segments: list[LiveSegment], postgres: bool) -> tuple[Any, Cloc
         if len(_verdict_statements) > 1_000:
             _verdict_statements.clear()
         clock = ClockParams()
-        statement = (
-            select(Profile.user_id, *(compile_rule(rule_of(s), now=clock).label(f"s{i}")
-                                      for i, s in enumerate(segments)))
-            .where(Profile.workspace_id == bindparam("workspace_id"),
-                   Profile.user_id == func.any(bindparam("user_ids", type_=ARRAY(String)))
-                   if postgres else Profile.user_id.in_(bindparam("user_ids", expanding=True)))
+        statement = select(
+            Profile.user_id,
+            *(compile_rule(rule_of(s), now=clock).label(f"s{i}") for i, s in enumerate(segments)),
+        ).where(
+            Profile.workspace_id == bindparam("workspace_id"),
+            Profile.user_id == func.any(bindparam("user_ids", type_=ARRAY(String)))
+            if postgres
+            else Profile.user_id.in_(bindparam("user_ids", expanding=True)),
         )
         cached = _verdict_statements[key] = (statement, clock)
     return cached
 
 
-async def _refresh_users(session: AsyncSession, workspace_id: UUID, segments: list[LiveSegment],
-                         user_ids: list[str], now: datetime, reason: str, changes: Changes
-                         ) -> None:
+async def _refresh_users(
+    session: AsyncSession,
+    workspace_id: UUID,
+    segments: list[LiveSegment],
+    user_ids: list[str],
+    now: datetime,
+    reason: str,
+    changes: Changes,
+) -> None:
     statement, clock = _verdicts_of(segments, dialect_of(session) == "postgresql")
-    verdicts = (await session.execute(
-        statement, {"workspace_id": workspace_id, "user_ids": user_ids, **clock.params(now)}
-    )).all()
+    verdicts = (
+        await session.execute(
+            statement, {"workspace_id": workspace_id, "user_ids": user_ids, **clock.params(now)}
+        )
+    ).all()
     stored = await _stored(session, workspace_id, user_ids, [s.id for s in segments])
     entering: list[Pair] = []
     leaving: list[Pair] = []
@@ -153,27 +178,37 @@ async def _refresh_users(session: AsyncSession, workspace_id: UUID, segments: li
 _STORED = select(SegmentMembership.segment_id, SegmentMembership.user_id).where(
     SegmentMembership.workspace_id == bindparam("workspace_id"),
     SegmentMembership.user_id.in_(bindparam("user_ids", expanding=True)),
-    SegmentMembership.segment_id.in_(bindparam("segment_ids", expanding=True)))
+    SegmentMembership.segment_id.in_(bindparam("segment_ids", expanding=True)),
+)
 _STORED_PG = """
     SELECT segment_id, user_id FROM segment_memberships
     WHERE workspace_id = $1 AND user_id = ANY($2::text[]) AND segment_id = ANY($3::uuid[])
 """
 
 
-async def _stored(session: AsyncSession, workspace_id: UUID, user_ids: list[str],
-                  segment_ids: list[UUID]) -> set[tuple[UUID, str]]:
+async def _stored(
+    session: AsyncSession, workspace_id: UUID, user_ids: list[str], segment_ids: list[UUID]
+) -> set[tuple[UUID, str]]:
     if dialect_of(session) == "postgresql":
         connection = await driver_connection(session)
         rows: Any = await connection.fetch(_STORED_PG, workspace_id, user_ids, segment_ids)
     else:
-        rows = await session.execute(_STORED, {"workspace_id": workspace_id,
-                                               "user_ids": user_ids, "segment_ids": segment_ids})
+        rows = await session.execute(
+            _STORED,
+            {"workspace_id": workspace_id, "user_ids": user_ids, "segment_ids": segment_ids},
+        )
     return {(row[0], row[1]) for row in rows}
 
 
 async def evaluate(
-    session: AsyncSession, segment: SegmentRef, rule: RuleNode, *, now: datetime, reason: str,
-    scope: ColumnElement[bool] | None = None, changes: Changes | None = None,
+    session: AsyncSession,
+    segment: SegmentRef,
+    rule: RuleNode,
+    *,
+    now: datetime,
+    reason: str,
+    scope: ColumnElement[bool] | None = None,
+    changes: Changes | None = None,
 ) -> Changes:
     """Bring one segment's memberships in line with its rule, for `scope` (default: everyone)."""
     changes = changes if changes is not None else Changes()
@@ -181,16 +216,23 @@ async def evaluate(
     member = SegmentMembership.user_id.is_not(None).label("was_member")
     verdicts = (
         select(Profile.user_id, matches, member)
-        .outerjoin(SegmentMembership, and_(SegmentMembership.segment_id == segment.id,
-                                           SegmentMembership.user_id == Profile.user_id))
-        .where(Profile.workspace_id == segment.workspace_id,
-               scope if scope is not None else true())
+        .outerjoin(
+            SegmentMembership,
+            and_(
+                SegmentMembership.segment_id == segment.id,
+                SegmentMembership.user_id == Profile.user_id,
+            ),
+        )
+        .where(Profile.workspace_id == segment.workspace_id, scope if scope is not None else true())
         .subquery()
     )
-    rows = (await session.execute(
-        select(verdicts.c.user_id, verdicts.c.matches)
-        .where(verdicts.c.matches != verdicts.c.was_member)
-    )).all()
+    rows = (
+        await session.execute(
+            select(verdicts.c.user_id, verdicts.c.matches).where(
+                verdicts.c.matches != verdicts.c.was_member
+            )
+        )
+    ).all()
     entering = [(segment, row.user_id) for row in rows if row.matches]
     leaving = [(segment, row.user_id) for row in rows if not row.matches]
     await write(session, entering, leaving, now, reason, changes)

@@ -80,8 +80,14 @@ class Changes:
         return sum(map(len, self.entered.values())) + sum(map(len, self.exited.values()))
 
 
-async def write(session: AsyncSession, entering: list[Pair], leaving: list[Pair],
-                now: datetime, reason: str, changes: Changes) -> None:
+async def write(
+    session: AsyncSession,
+    entering: list[Pair],
+    leaving: list[Pair],
+    now: datetime,
+    reason: str,
+    changes: Changes,
+) -> None:
     # Sorted: concurrent evaluators lock membership rows in one order (no deadlocks).
     entering.sort(key=lambda pair: (pair[0].id, pair[1]))
     leaving.sort(key=lambda pair: (pair[0].id, pair[1]))
@@ -96,9 +102,13 @@ async def write(session: AsyncSession, entering: list[Pair], leaving: list[Pair]
     await publish_encoded(session, BUS, encoded(by_id, entered, exited, now, reason))
 
 
-def encoded(segments: dict[UUID, Any], entered: Sequence[tuple[UUID, str]],
-            exited: Sequence[tuple[UUID, str, datetime]], now: datetime, reason: str
-            ) -> list[tuple[UUID, str, str | None, bytes]]:
+def encoded(
+    segments: dict[UUID, Any],
+    entered: Sequence[tuple[UUID, str]],
+    exited: Sequence[tuple[UUID, str, datetime]],
+    now: datetime,
+    reason: str,
+) -> list[tuple[UUID, str, str | None, bytes]]:
     """The events make_event would build for these changes (same bytes, same key)."""
     if not entered and not exited:
         return []
@@ -111,72 +121,103 @@ def encoded(segments: dict[UUID, Any], entered: Sequence[tuple[UUID, str]],
     def add(event_type: str, segment_id: UUID, user_id: str, data: dict[str, Any]) -> None:
         segment = segments[segment_id]
         offset = 16 * len(events)
-        event_id = UUID(bytes=random[offset:offset + 16], version=4)
-        events.append((event_id, event_type, user_id, encode_envelope(
-            id=event_id, source=SOURCE, type=event_type, time=sent, subject=user_id,
-            workspace=segment.workspace_id, data={
-                "user_id": user_id, "segment_id": str(segment_id),
-                "segment_name": segment.name, **data})))
+        event_id = UUID(bytes=random[offset : offset + 16], version=4)
+        events.append(
+            (
+                event_id,
+                event_type,
+                user_id,
+                encode_envelope(
+                    id=event_id,
+                    source=SOURCE,
+                    type=event_type,
+                    time=sent,
+                    subject=user_id,
+                    workspace=segment.workspace_id,
+                    data={
+                        "user_id": user_id,
+                        "segment_id": str(segment_id),
+                        "segment_name": segment.name,
+                        **data,
+                    },
+                ),
+            )
+        )
 
     for segment_id, user_id in entered:
         add(USER_SEGMENT_ENTERED.type, segment_id, user_id, {"entered_at": at, "reason": reason})
     for segment_id, user_id, began in exited:
         if began not in since:
             since[began] = _DATETIME.dump_python(as_utc(began) or began, mode="json")
-        add(USER_SEGMENT_EXITED.type, segment_id, user_id,
-            {"entered_at": since[began], "exited_at": at, "reason": reason})
+        add(
+            USER_SEGMENT_EXITED.type,
+            segment_id,
+            user_id,
+            {"entered_at": since[began], "exited_at": at, "reason": reason},
+        )
     return events
 
 
-async def _insert_pg(session: AsyncSession, pairs: Sequence[Pair], now: datetime
-                     ) -> list[tuple[UUID, str]]:
+async def _insert_pg(
+    session: AsyncSession, pairs: Sequence[Pair], now: datetime
+) -> list[tuple[UUID, str]]:
     connection = await driver_connection(session)
     done: list[tuple[UUID, str]] = []
     for start in range(0, len(pairs), PG_PAIRS_PER_STATEMENT):
-        part = pairs[start:start + PG_PAIRS_PER_STATEMENT]
-        rows = await connection.fetch(_INSERT, part[0][0].workspace_id, now,
-                                      [s.id for s, _ in part], [u for _, u in part])
+        part = pairs[start : start + PG_PAIRS_PER_STATEMENT]
+        rows = await connection.fetch(
+            _INSERT, part[0][0].workspace_id, now, [s.id for s, _ in part], [u for _, u in part]
+        )
         done += [(row[0], row[1]) for row in rows]
     return done
 
 
-async def _delete_pg(session: AsyncSession, pairs: Sequence[Pair]
-                     ) -> list[tuple[UUID, str, datetime]]:
+async def _delete_pg(
+    session: AsyncSession, pairs: Sequence[Pair]
+) -> list[tuple[UUID, str, datetime]]:
     connection = await driver_connection(session)
     done: list[tuple[UUID, str, datetime]] = []
     for start in range(0, len(pairs), PG_PAIRS_PER_STATEMENT):
-        part = pairs[start:start + PG_PAIRS_PER_STATEMENT]
+        part = pairs[start : start + PG_PAIRS_PER_STATEMENT]
         rows = await connection.fetch(_DELETE, [s.id for s, _ in part], [u for _, u in part])
         done += [(row[0], row[1], row[2]) for row in rows]
     return done
 
 
-async def _insert(session: AsyncSession, pairs: Sequence[Pair], now: datetime
-                  ) -> list[tuple[UUID, str]]:
+async def _insert(
+    session: AsyncSession, pairs: Sequence[Pair], now: datetime
+) -> list[tuple[UUID, str]]:
     done: list[tuple[UUID, str]] = []
     for start in range(0, len(pairs), ROWS_PER_STATEMENT):
-        rows = [{"segment_id": segment.id, "user_id": user_id,
-                 "workspace_id": segment.workspace_id, "entered_at": now}
-                for segment, user_id in pairs[start:start + ROWS_PER_STATEMENT]]
+        rows = [
+            {
+                "segment_id": segment.id,
+                "user_id": user_id,
+                "workspace_id": segment.workspace_id,
+                "entered_at": now,
+            }
+            for segment, user_id in pairs[start : start + ROWS_PER_STATEMENT]
+        ]
         # executemany ("insertmanyvalues"): one cached statement whatever the row count.
-        statement = (insert_for(dialect_of(session), MEMBERSHIPS)
-                     .on_conflict_do_nothing(index_elements=["segment_id", "user_id"])
-                     .returning(MEMBERSHIPS.c.segment_id, MEMBERSHIPS.c.user_id))
+        statement = (
+            insert_for(dialect_of(session), MEMBERSHIPS)
+            .on_conflict_do_nothing(index_elements=["segment_id", "user_id"])
+            .returning(MEMBERSHIPS.c.segment_id, MEMBERSHIPS.c.user_id)
+        )
         done += [(row[0], row[1]) for row in (await session.execute(statement, rows)).all()]
     return done
 
 
-async def _delete(session: AsyncSession, pairs: Sequence[Pair]
-                  ) -> list[tuple[UUID, str, datetime]]:
+async def _delete(session: AsyncSession, pairs: Sequence[Pair]) -> list[tuple[UUID, str, datetime]]:
     done: list[tuple[UUID, str, datetime]] = []
     for start in range(0, len(pairs), ROWS_PER_STATEMENT):
-        keys = [(segment.id, user_id)
-                for segment, user_id in pairs[start:start + ROWS_PER_STATEMENT]]
+        keys = [
+            (segment.id, user_id) for segment, user_id in pairs[start : start + ROWS_PER_STATEMENT]
+        ]
         statement = (
             delete(SegmentMembership)
             .where(tuple_(MEMBERSHIPS.c.segment_id, MEMBERSHIPS.c.user_id).in_(keys))
-            .returning(MEMBERSHIPS.c.segment_id, MEMBERSHIPS.c.user_id,
-                       MEMBERSHIPS.c.entered_at)
+            .returning(MEMBERSHIPS.c.segment_id, MEMBERSHIPS.c.user_id, MEMBERSHIPS.c.entered_at)
         )
         done += [(row[0], row[1], row[2]) for row in (await session.execute(statement)).all()]
     return done

@@ -15,15 +15,33 @@ async def test_a_rolled_back_batch_leaves_nothing(database, workspace_id, now, c
     the caller's transaction even when they are its first statements, so a batch whose
     transaction fails stores no event (a CRM retry would otherwise be taken for a duplicate)."""
     async with database.session() as session, session.begin():
-        await create_segment(session, workspace_id=workspace_id, now=now, actor="t",
-                             data=SegmentIn(name="viewers", rule=parse_rule(
-                                 {"type": "event", "event_type": "page_view", "within_days": 7,
-                                  "operator": "gte", "value": 1})))
+        await create_segment(
+            session,
+            workspace_id=workspace_id,
+            now=now,
+            actor="t",
+            data=SegmentIn(
+                name="viewers",
+                rule=parse_rule(
+                    {
+                        "type": "event",
+                        "event_type": "page_view",
+                        "within_days": 7,
+                        "operator": "gte",
+                        "value": 1,
+                    }
+                ),
+            ),
+        )
     async with database.session() as session:
         outbox_before = await session.scalar(select(func.count()).select_from(BUS.outbox))
     async with database.session() as session:
-        result = await ingest(session, workspace_id=workspace_id, now=now,
-                              items=[crm_event("u1", "page_view"), crm_event("u2", "login")])
+        result = await ingest(
+            session,
+            workspace_id=workspace_id,
+            now=now,
+            items=[crm_event("u1", "page_view"), crm_event("u2", "login")],
+        )
         assert result.accepted == 2
         await session.rollback()
     async with database.session() as session:

@@ -24,23 +24,65 @@ class _Segment:
 def test_encoded_events_are_the_bytes_make_event_gives():
     now = datetime(2026, 11, 26, 9, 30, 1, 123456, tzinfo=UTC)
     began = now - timedelta(days=3, microseconds=5)
-    a, b = _Segment("高价值 \"VIP\""), _Segment("plain")
-    events = encoded({a.id: a, b.id: b}, [(a.id, "u1"), (b.id, "用户-2")],
-                     [(b.id, "u3", began), (a.id, "u4", began.replace(tzinfo=None))], now,
-                     "events")
+    a, b = _Segment('高价值 "VIP"'), _Segment("plain")
+    events = encoded(
+        {a.id: a, b.id: b},
+        [(a.id, "u1"), (b.id, "用户-2")],
+        [(b.id, "u3", began), (a.id, "u4", began.replace(tzinfo=None))],
+        now,
+        "events",
+    )
     expected = [
-        make_event(USER_SEGMENT_ENTERED, UserSegmentEntered(
-            user_id="u1", segment_id=str(a.id), segment_name=a.name, entered_at=now,
-            reason="events"), source=SOURCE, workspace=a.workspace_id),
-        make_event(USER_SEGMENT_ENTERED, UserSegmentEntered(
-            user_id="用户-2", segment_id=str(b.id), segment_name=b.name, entered_at=now,
-            reason="events"), source=SOURCE, workspace=b.workspace_id),
-        make_event(USER_SEGMENT_EXITED, UserSegmentExited(
-            user_id="u3", segment_id=str(b.id), segment_name=b.name, entered_at=began,
-            exited_at=now, reason="events"), source=SOURCE, workspace=b.workspace_id),
-        make_event(USER_SEGMENT_EXITED, UserSegmentExited(
-            user_id="u4", segment_id=str(a.id), segment_name=a.name, entered_at=began,
-            exited_at=now, reason="events"), source=SOURCE, workspace=a.workspace_id),
+        make_event(
+            USER_SEGMENT_ENTERED,
+            UserSegmentEntered(
+                user_id="u1",
+                segment_id=str(a.id),
+                segment_name=a.name,
+                entered_at=now,
+                reason="events",
+            ),
+            source=SOURCE,
+            workspace=a.workspace_id,
+        ),
+        make_event(
+            USER_SEGMENT_ENTERED,
+            UserSegmentEntered(
+                user_id="用户-2",
+                segment_id=str(b.id),
+                segment_name=b.name,
+                entered_at=now,
+                reason="events",
+            ),
+            source=SOURCE,
+            workspace=b.workspace_id,
+        ),
+        make_event(
+            USER_SEGMENT_EXITED,
+            UserSegmentExited(
+                user_id="u3",
+                segment_id=str(b.id),
+                segment_name=b.name,
+                entered_at=began,
+                exited_at=now,
+                reason="events",
+            ),
+            source=SOURCE,
+            workspace=b.workspace_id,
+        ),
+        make_event(
+            USER_SEGMENT_EXITED,
+            UserSegmentExited(
+                user_id="u4",
+                segment_id=str(a.id),
+                segment_name=a.name,
+                entered_at=began,
+                exited_at=now,
+                reason="events",
+            ),
+            source=SOURCE,
+            workspace=a.workspace_id,
+        ),
     ]
     assert len({event_id for event_id, *_ in events}) == 4
     for (event_id, event_type, key, value), want in zip(events, expected, strict=True):
@@ -53,27 +95,48 @@ async def test_a_saved_rule_is_used_by_the_next_refresh(session, seed, workspace
     """Rules are cached per (segment, version): a save bumps the version, so the next batch
     evaluates the new rule (on this replica or another: the versions are read every time)."""
     await seed.profile("u1", stage="active", order_count=1)
-    saved = await create_segment(session, workspace_id=workspace_id, now=now, actor="t",
-                                 data=SegmentIn(name="s", rule=parse_rule(
-                                     {"type": "field", "field": "stage", "operator": "eq",
-                                      "value": "active"})))
-    unchanged = await refresh_memberships(session, workspace_id=workspace_id, user_ids=["u1"],
-                                          now=now)
+    saved = await create_segment(
+        session,
+        workspace_id=workspace_id,
+        now=now,
+        actor="t",
+        data=SegmentIn(
+            name="s",
+            rule=parse_rule(
+                {"type": "field", "field": "stage", "operator": "eq", "value": "active"}
+            ),
+        ),
+    )
+    unchanged = await refresh_memberships(
+        session, workspace_id=workspace_id, user_ids=["u1"], now=now
+    )
     assert unchanged.count() == 0
-    await update_segment(session, workspace_id=workspace_id, segment_id=saved.id, now=now,
-                         patch=SegmentPatch(name="renamed"))
-    await update_segment(session, workspace_id=workspace_id, segment_id=saved.id, now=now,
-                         patch=SegmentPatch(rule=parse_rule(
-                             {"type": "field", "field": "order_count", "operator": "gte",
-                              "value": 1})))
+    await update_segment(
+        session,
+        workspace_id=workspace_id,
+        segment_id=saved.id,
+        now=now,
+        patch=SegmentPatch(name="renamed"),
+    )
+    await update_segment(
+        session,
+        workspace_id=workspace_id,
+        segment_id=saved.id,
+        now=now,
+        patch=SegmentPatch(
+            rule=parse_rule(
+                {"type": "field", "field": "order_count", "operator": "gte", "value": 1}
+            )
+        ),
+    )
     await seed.profile("u2", stage="potential", order_count=3)
-    changes = await refresh_memberships(session, workspace_id=workspace_id, user_ids=["u2"],
-                                        now=now)
+    changes = await refresh_memberships(
+        session, workspace_id=workspace_id, user_ids=["u2"], now=now
+    )
     assert changes.entered == {saved.id: ["u2"]}
 
 
-async def test_batch_verdicts_agree_with_the_whole_workspace_pass(session, seed, workspace_id,
-                                                                   now):
+async def test_batch_verdicts_agree_with_the_whole_workspace_pass(session, seed, workspace_id, now):
     """Tag leaves compile differently in the cached per-batch statement (a key probe per user)
     and in a whole-workspace pass (EXISTS): both must pick the same users."""
     await seed.profile("u1", stage="active")
@@ -88,17 +151,29 @@ async def test_batch_verdicts_agree_with_the_whole_workspace_pass(session, seed,
         {"type": "tag", "tag": "敏感肌"},
         {"type": "tag", "tag": "敏感肌", "min_confidence": 0.5},
         {"type": "not", "rule": {"type": "tag", "tag": "敏感肌"}},
-        {"type": "and", "rules": [{"type": "tag", "tag": "敏感肌"},
-                                  {"type": "field", "field": "stage", "operator": "eq",
-                                   "value": "loyal"}]},
+        {
+            "type": "and",
+            "rules": [
+                {"type": "tag", "tag": "敏感肌"},
+                {"type": "field", "field": "stage", "operator": "eq", "value": "loyal"},
+            ],
+        },
     ]
     expected = [{"u1", "u3"}, {"u1"}, {"u2", "u4"}, {"u3"}]
     saved = []
     for i, rule in enumerate(rules):  # saving evaluates the whole workspace
-        saved.append(await create_segment(session, workspace_id=workspace_id, now=now, actor="t",
-                                          data=SegmentIn(name=f"s{i}", rule=parse_rule(rule))))
+        saved.append(
+            await create_segment(
+                session,
+                workspace_id=workspace_id,
+                now=now,
+                actor="t",
+                data=SegmentIn(name=f"s{i}", rule=parse_rule(rule)),
+            )
+        )
     assert [s.member_count for s in saved] == [len(e) for e in expected]
     await session.execute(delete(SegmentMembership))
-    changes = await refresh_memberships(session, workspace_id=workspace_id,
-                                        user_ids=["u1", "u2", "u3", "u4"], now=now)
+    changes = await refresh_memberships(
+        session, workspace_id=workspace_id, user_ids=["u1", "u2", "u3", "u4"], now=now
+    )
     assert [set(changes.entered.get(s.id, [])) for s in saved] == expected
