@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import MetaData
 
 from yunying_shared import logging
-from yunying_shared.bus.consumer import ConsumerRunner, Handler
+from yunying_shared.bus.consumer import BatchHandler, ConsumerRunner, Handler
 from yunying_shared.bus.factory import transport_from_settings
 from yunying_shared.bus.relay import Relay
 from yunying_shared.bus.tables import BusTables
@@ -52,6 +52,7 @@ class ServiceDefinition:
     migrations: Path
     routers: Sequence[APIRouter] = ()
     handlers: Mapping[str, Handler] = field(default_factory=dict)
+    batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
     authenticator: Callable[[ServiceSettings], Authenticator] | None = None
     public_paths: Sequence[str] = ()
     on_startup: StartupHook | None = None
@@ -82,7 +83,9 @@ def build_app(
     owns_transport = transport is None
     bus = transport or transport_from_settings(settings)
     handlers = definition.all_handlers()
-    topics = sorted({spec_for(event_type).topic for event_type in handlers})
+    topics = sorted(
+        {spec_for(event_type).topic for event_type in [*handlers, *definition.batch_handlers]}
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +108,7 @@ def build_app(
             tables=definition.tables,
             transport=bus,
             handlers=handlers,
+            batch_handlers=definition.batch_handlers,
             topics=topics,
             group=f"yunying.{definition.name}",
             max_attempts=settings.consumer_max_attempts,
