@@ -3,7 +3,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import segmentation.models  # noqa: F401  (every table on the metadata)
-from segmentation.consumers import HANDLERS
+from segmentation.consumers import BATCH_HANDLERS, HANDLERS
 from segmentation.db import BUS, metadata
 from segmentation.events.router import router as events_router
 from segmentation.lifecycle.sweep import run_sweeps
@@ -35,6 +35,7 @@ DEFINITION = ServiceDefinition(
         population_router,
     ),
     handlers=HANDLERS,
+    batch_handlers=BATCH_HANDLERS,
     background=(run_sweeps, sweep_segments_forever),
 )
 
