@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -58,6 +59,8 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
 BATCH = int(os.environ.get("BENCH_BATCH", "100"))
 BLOCKS = 100
 BLOCK = USERS // BLOCKS
+# The service under test and the load driver share it; generated per run unless given.
+INTERNAL_SECRET = os.environ.get("YUNYING_INTERNAL_TOKEN_SECRET") or secrets.token_urlsafe(48)
 RESULTS = Path(os.environ.get("BENCH_RESULTS", REPO / "bench" / "results" / "segments.json"))
 TOPIC = "segmentation.user.v1"
 CLK = os.sysconf("SC_CLK_TCK")
@@ -377,6 +380,7 @@ async def main() -> None:
             "YUNYING_BUS": "kafka",
             "YUNYING_KAFKA_BOOTSTRAP": bootstrap,
             "YUNYING_LOG_LEVEL": "WARNING",
+            "YUNYING_INTERNAL_TOKEN_SECRET": INTERNAL_SECRET,
         }
         out = f"/tmp/bench-segments-{workspace_id}.json"
         service, consumer = _spawn(env, port, bootstrap, str(workspace_id), out)
@@ -398,7 +402,7 @@ async def main() -> None:
                     workspace_id=workspace_id,
                     scopes=frozenset({"events:write"}),
                 ),
-                secret=os.environ.get("YUNYING_INTERNAL_TOKEN_SECRET", _dev_secret()),
+                secret=INTERNAL_SECRET,
                 ttl_seconds=3600,
             )
             headers = {INTERNAL_TOKEN_HEADER: token, "content-type": "application/json"}
@@ -472,12 +476,6 @@ def _spawn(
 def _write(result: dict) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-
-
-def _dev_secret() -> str:
-    from yunying_shared.settings import DEVELOPMENT_SECRET
-
-    return DEVELOPMENT_SECRET
 
 
 if __name__ == "__main__":

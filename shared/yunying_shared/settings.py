@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -18,7 +18,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-DEVELOPMENT_SECRET = "yunying-development-secret-change-me-0123456789"
+from yunying_shared.signing_secrets import check_secret_length, persisted_secret
 
 
 class Environment(StrEnum):
@@ -43,7 +43,9 @@ class ServiceSettings(BaseSettings):
     bus: BusKind = BusKind.LOCAL
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_partitions: int = Field(default=4, ge=1)
-    internal_token_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    # Required, but filled in from the state directory outside production when not given:
+    # see `_secrets_from_state_dir`.
+    internal_token_secret: SecretStr
     internal_token_ttl_seconds: int = Field(default=60, ge=5)
     log_level: str = "INFO"
     log_json: bool | None = None
@@ -54,17 +56,18 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_seconds: float = Field(default=0.05, ge=0)
     consumer_backoff_max_seconds: float = Field(default=2.0, ge=0)
 
-    @model_validator(mode="after")
-    def _refuse_default_secret_outside_development(self) -> ServiceSettings:
-        if (
-            self.environment is Environment.PRODUCTION
-            and self.internal_token_secret.get_secret_value() == DEVELOPMENT_SECRET
-        ):
-            raise ValueError(
-                "YUNYING_INTERNAL_TOKEN_SECRET must be set outside development: "
-                "the default secret is public"
-            )
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_state_dir(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            fill_secret(data, "internal_token_secret", "YUNYING_INTERNAL_TOKEN_SECRET")
+        return data
+
+    @field_validator("internal_token_secret")
+    @classmethod
+    def _internal_secret_long_enough(cls, value: SecretStr) -> SecretStr:
+        check_secret_length(value.get_secret_value(), variable="YUNYING_INTERNAL_TOKEN_SECRET")
+        return value
 
     @property
     def json_logs(self) -> bool:
@@ -98,3 +101,16 @@ class ServiceSettings(BaseSettings):
                 return init_settings, scoped, env_settings, file_secret_settings
 
         return _Scoped(service_name=service_name, **overrides)
+
+
+def fill_secret(data: dict[str, Any], field: str, variable: str) -> None:
+    """Put the persisted secret into `data[field]` when it is missing, except in production."""
+    if data.get(field):
+        return
+    if str(data.get("environment", Environment.DEVELOPMENT)) == Environment.PRODUCTION:
+        raise ValueError(
+            f"{variable} is required in production (at least 32 bytes, the same value on "
+            "every replica); outside production it is generated into the state directory"
+        )
+    state_dir = Path(data.get("state_dir") or ServiceSettings.model_fields["state_dir"].default)
+    data[field] = persisted_secret(state_dir, field.replace("_", "-"))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Annotated, Any, cast
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
 
-from yunying_shared.settings import Environment, ServiceSettings
-
-DEVELOPMENT_JWT_SECRET = "yunying-development-jwt-secret-change-me-0123456789"
+from yunying_shared.settings import ServiceSettings, fill_secret
+from yunying_shared.signing_secrets import check_secret_length
 
 # Where `make up` (local processes) starts each service; containers override it.
 DEFAULT_UPSTREAMS = {
@@ -20,7 +20,11 @@ DEFAULT_UPSTREAMS = {
 
 
 class GatewaySettings(ServiceSettings):
-    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
+    # Signs access tokens. Required; outside production generated into the state directory.
+    jwt_secret: SecretStr
+    # Also accepted for verification, never used to sign: the other key while rotating
+    # (comma-separated; docs/deploy.md has the procedure).
+    jwt_accepted_secrets: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     access_token_ttl_seconds: int = Field(default=900, ge=10)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     upstreams: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_UPSTREAMS))
@@ -36,17 +40,34 @@ class GatewaySettings(ServiceSettings):
     api_key_rate_per_second: float = Field(default=50.0, gt=0)
     api_key_burst: int = Field(default=200, ge=1)
 
-    @model_validator(mode="after")
-    def _refuse_default_jwt_secret_outside_development(self) -> GatewaySettings:
-        if (
-            self.environment is Environment.PRODUCTION
-            and self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
-        ):
-            raise ValueError(
-                "YUNYING_GATEWAY_JWT_SECRET must be set outside development: "
-                "the default secret is public"
+    @model_validator(mode="before")
+    @classmethod
+    def _jwt_secret_from_state_dir(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            fill_secret(data, "jwt_secret", "YUNYING_GATEWAY_JWT_SECRET")
+        return data
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret_long_enough(cls, value: SecretStr) -> SecretStr:
+        check_secret_length(value.get_secret_value(), variable="YUNYING_GATEWAY_JWT_SECRET")
+        return value
+
+    @field_validator("jwt_accepted_secrets", mode="before")
+    @classmethod
+    def _split_accepted_secrets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("jwt_accepted_secrets")
+    @classmethod
+    def _accepted_secrets_long_enough(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for secret in value:
+            check_secret_length(
+                secret.get_secret_value(), variable="YUNYING_GATEWAY_JWT_ACCEPTED_SECRETS"
             )
-        return self
+        return value
 
     @classmethod
     def for_gateway(cls, **overrides: object) -> GatewaySettings:

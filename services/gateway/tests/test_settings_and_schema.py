@@ -30,10 +30,11 @@ def test_settings_read_the_documented_variables(monkeypatch):
     assert settings.refresh_token_ttl_seconds == 30 * 24 * 3600
 
 
-def test_default_jwt_secret_is_refused_in_production(monkeypatch):
+def test_jwt_secret_is_required_in_production(monkeypatch, tmp_path):
     monkeypatch.setenv("YUNYING_INTERNAL_TOKEN_SECRET", "x" * 40)
-    with pytest.raises(ValidationError, match="JWT_SECRET"):
-        GatewaySettings.for_gateway(environment="production")
+    monkeypatch.delenv("YUNYING_GATEWAY_JWT_SECRET", raising=False)
+    with pytest.raises(ValidationError, match="YUNYING_GATEWAY_JWT_SECRET is required"):
+        GatewaySettings.for_gateway(environment="production", state_dir=tmp_path)
     assert GatewaySettings.for_gateway(
         environment="production", jwt_secret="y" * 40
     ).jwt_secret.get_secret_value()

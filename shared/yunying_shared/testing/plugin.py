@@ -7,10 +7,15 @@ A service's tests provide a `service_definition` fixture; the plugin gives them:
 - `settings_for`: ServiceSettings pointing a service at a fresh database and a test bus;
 - `local_transport`: the embedded mode's transport on a temporary file;
 - `kafka_transport`: the Kafka transport on the local broker (mark such tests `kafka`).
+
+Each test session signs with its own random secrets (set in the environment, so processes the
+tests start agree with them): no test depends on a secret written in the source.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,13 @@ from yunying_shared.db.engine import Database
 from yunying_shared.db.migrate import upgrade
 from yunying_shared.settings import Environment, ServiceSettings
 from yunying_shared.testing.databases import fresh_database, kafka_bootstrap
+
+TEST_SECRET_VARIABLES = ("YUNYING_INTERNAL_TOKEN_SECRET", "YUNYING_GATEWAY_JWT_SECRET")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for variable in TEST_SECRET_VARIABLES:
+        os.environ.setdefault(variable, secrets.token_urlsafe(48))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -26,7 +26,11 @@ WORKSPACE_HEADER = "x-workspace-id"
 
 
 def gateway_authenticator(settings: ServiceSettings) -> Authenticator:
-    secret = cast(GatewaySettings, settings).jwt_secret.get_secret_value()
+    gateway_settings = cast(GatewaySettings, settings)
+    secrets = [
+        gateway_settings.jwt_secret.get_secret_value(),
+        *(accepted.get_secret_value() for accepted in gateway_settings.jwt_accepted_secrets),
+    ]
 
     async def authenticate(scope: Scope) -> Principal:
         headers = Headers(scope=scope)
@@ -41,7 +45,7 @@ def gateway_authenticator(settings: ServiceSettings) -> Authenticator:
             if api_key is not None:
                 return await principal_for_key(session, presented=api_key)
             assert bearer is not None
-            user_id = read_access_token(bearer, secret=secret)
+            user_id = read_access_token(bearer, secrets=secrets)
             return await _user_principal(
                 session, user_id=user_id, workspace=headers.get(WORKSPACE_HEADER)
             )

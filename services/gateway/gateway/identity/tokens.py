@@ -1,10 +1,16 @@
-"""Access tokens (short-lived JWTs) and the opaque secrets behind refresh tokens and API keys."""
+"""Access tokens (short-lived JWTs) and the opaque secrets behind refresh tokens and API keys.
+
+Access tokens name their key in the `kid` header (a fingerprint of the secret, so nothing about
+the secret itself): during a rotation the gateway accepts the current and the previous key and
+picks the one the token names. The algorithm is pinned; `iss`, `aud` and `exp` are required.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import time
+from collections.abc import Iterable
 from uuid import UUID
 
 import jwt
@@ -13,6 +19,12 @@ from yunying_shared.errors import Unauthorized
 
 ACCESS_TYPE = "access"
 ISSUER = "yunying-gateway"
+AUDIENCE = "yunying-api"
+ALGORITHM = "HS256"
+
+
+def key_id(secret: str) -> str:
+    return hashlib.sha256(b"yunying-access-key:" + secret.encode()).hexdigest()[:16]
 
 
 def issue_access_token(
@@ -21,22 +33,29 @@ def issue_access_token(
     issued = int(time.time()) if now is None else now
     claims = {
         "iss": ISSUER,
+        "aud": AUDIENCE,
         "sub": str(user_id),
         "typ": ACCESS_TYPE,
         "iat": issued,
         "exp": issued + ttl_seconds,
     }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": key_id(secret)})
 
 
-def read_access_token(token: str, *, secret: str) -> UUID:
+def read_access_token(token: str, *, secrets: Iterable[str]) -> UUID:
+    """The user id in a valid token signed with one of `secrets` (current key first)."""
+    keys = {key_id(secret): secret for secret in secrets}
     try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str) or kid not in keys:
+            raise Unauthorized("Invalid access token: unknown signing key.")
         claims = jwt.decode(
             token,
-            secret,
-            algorithms=["HS256"],
+            keys[kid],
+            algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["exp", "sub", "typ"]},
+            audience=AUDIENCE,
+            options={"require": ["exp", "iat", "iss", "aud", "sub", "typ"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The access token has expired: refresh it.") from exc
