@@ -7,11 +7,11 @@ run: install  ## the embedded mode on http://127.0.0.1:$${PORT:-8000}
 test:  ## install, start PostgreSQL and Kafka locally, run every test tier
 	bash scripts/test.sh
 
-lint: install  ## ruff, mypy, import contracts
+lint: install  ## ruff, format check, mypy strict on shared/ and every service, import contracts
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy shared/yunying_shared
-	.venv/bin/lint-imports
+	.venv/bin/mypy shared/yunying_shared $$(dirname services/*/*/__init__.py)
+	.venv/bin/python scripts/lint_imports.py
 
 bench: install  ## benchmarks; figures printed and written under bench/results/
 	bash scripts/bench.sh
@@ -22,8 +22,9 @@ up:  ## the distributed mode as local processes (Kafka, PostgreSQL, one process 
 down:
 	bash deploy/local/down.sh
 
-docs: install  ## regenerate the event docs from the catalogue
+docs: install  ## regenerate what is derived: event docs, Dockerfiles, docker-compose.yml
 	.venv/bin/python -m yunying_shared.events.docs
+	.venv/bin/yunying deploy-files
 
 install:
 	@bash scripts/bootstrap.sh

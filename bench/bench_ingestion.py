@@ -42,11 +42,12 @@ import asyncpg
 import httpx
 
 from yunying_shared.auth import INTERNAL_TOKEN_HEADER, Principal, issue_internal_token
+from yunying_shared.kit import installed
 from yunying_shared.testing.databases import fresh_postgres_database, kafka_bootstrap
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "ingestion.json"
-SERVICES = ["segmentation", "campaigns", "content-review", "sentiment-alert"]
+SERVICES = sorted(installed(exclude=["gateway"]))
 ADMIN = {"email": "bench@brand.example", "password": "bench horse battery staple"}
 BATCH = 500
 USERS = 50_000
@@ -280,7 +281,7 @@ async def run(workers: int) -> dict:
         env = {
             **os.environ,
             "PORT": str(base),
-            "YUNYING_LOCAL_PORT_BASE": str(base),
+            "YUNYING_LOCAL_PORT_OFFSET": str(base - 8100),  # services at local_port + offset
             "YUNYING_LOCAL_DIR": str(Path(state) / "local"),
             "YUNYING_KAFKA_BOOTSTRAP": kafka_bootstrap(),
             "YUNYING_SKIP_BOOTSTRAP": "1",

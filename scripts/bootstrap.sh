@@ -9,4 +9,4 @@ if ! command -v uv >/dev/null 2>&1; then
   echo "==> installing uv from PyPI"
   python3 -m pip install --quiet --disable-pip-version-check uv
 fi
-uv sync --locked --quiet --python "$(command -v python3)"
+uv sync --locked --all-packages --quiet --python "$(command -v python3)"

@@ -1,20 +1,23 @@
 """The container files cannot be run here (no Docker engine), so they are checked against what
-the code registers: every service has its Dockerfile, a compose service with its own database and
-the shared settings, and an upstream at the gateway; the five Dockerfiles stay the same file."""
+the code registers: they are exactly what `yunying deploy-files` derives from the installed
+service definitions, and what it derives gives every service its Dockerfile, a compose service
+with its own database and the shared settings, and an upstream at the gateway."""
 
 import json
 import re
 import subprocess
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 import yaml
 
-from gateway.config import DEFAULT_UPSTREAMS
+from gateway.config import local_upstreams
+from yunying_shared.kit import installed
+from yunying_shared.kit.commands import write_deploy_files
 
 REPO = Path(__file__).resolve().parents[1]
-FACTORIES = {ep.name: ep.value for ep in entry_points(group="yunying.services")}
+DEFINITIONS = installed()
+FACTORIES = {name: f"{d.package}.main:create_app" for name, d in DEFINITIONS.items()}
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 INFRA = {"postgres", "kafka"}
 
@@ -43,14 +46,9 @@ def test_dockerfile_runs_the_registered_factory_as_non_root_with_a_healthcheck(s
     assert "urllib.request" in healthcheck and "/healthz" in healthcheck
 
 
-def test_dockerfiles_differ_only_in_their_names():
-    def normalised(service: str) -> str:
-        text = (REPO / "services" / service / "Dockerfile").read_text()
-        package = FACTORIES[service].split(".", 1)[0]
-        return text.replace(package + ".main", "<package>.main").replace(service, "<service>")
-
-    texts = {service: normalised(service) for service in FACTORIES}
-    assert len(set(texts.values())) == 1, "edit every service's Dockerfile the same way"
+def test_deploy_files_are_derived_from_the_installed_definitions():
+    stale = write_deploy_files(REPO, check=True)
+    assert stale == [], "run `make docs` (yunying deploy-files) and commit the result"
 
 
 @pytest.mark.parametrize("service", sorted(FACTORIES))
@@ -90,13 +88,14 @@ def test_infrastructure_uses_the_official_images_with_healthchecks():
         assert COMPOSE["services"][infra]["healthcheck"]["test"]
 
 
-def test_local_ports_match_the_gateways_default_upstreams():
-    """`make up` starts the services on BASE+1…; the gateway's defaults must point there."""
-    up = (REPO / "deploy/local/up.sh").read_text()
-    order = re.search(r"^ORDER=\(([^)]*)\)", up, re.MULTILINE).group(1).split()
-    assert {name: f"http://127.0.0.1:{8100 + i}" for i, name in enumerate(order, 1)} == (
-        DEFAULT_UPSTREAMS
-    )
+def test_local_ports_are_unique_and_the_gateways_default_upstreams_use_them():
+    ports = [definition.local_port for definition in DEFINITIONS.values()]
+    assert len(set(ports)) == len(ports)
+    assert local_upstreams() == {
+        name: f"http://127.0.0.1:{d.local_port}"
+        for name, d in DEFINITIONS.items()
+        if name != "gateway"
+    }
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@
 #
 # Knobs (environment; the defaults suit a developer's machine, the scenario test sets others):
 #   PORT                      the gateway's port (8000)
-#   YUNYING_LOCAL_PORT_BASE   the services listen on BASE+1, BASE+2, … (8100)
+#   YUNYING_LOCAL_PORT_OFFSET added to each service's `local_port` from its definition (0)
 #   YUNYING_LOCAL_DIR         secrets, logs and pid files (${YUNYING_STATE_DIR:-.yunying}/local)
 #   YUNYING_LOCAL_READY_TIMEOUT  seconds each service gets to answer /readyz (120)
 #   YUNYING_SKIP_BOOTSTRAP=1  do not run scripts/bootstrap.sh (the caller already installed)
@@ -20,12 +20,9 @@ cd "$REPO"
 source "$HERE/common.sh"
 
 GATEWAY_PORT=${PORT:-8000}
-PORT_BASE=${YUNYING_LOCAL_PORT_BASE:-8100}
+PORT_OFFSET=${YUNYING_LOCAL_PORT_OFFSET:-0}
 READY_TIMEOUT=${YUNYING_LOCAL_READY_TIMEOUT:-120}
 KAFKA_BOOTSTRAP=${YUNYING_KAFKA_BOOTSTRAP:-127.0.0.1:${YUNYING_KAFKA_PORT:-19092}}
-# The order fixes each service's port (BASE+1…); it matches the gateway's default upstreams.
-# A service installed later but missing here gets the next free offset.
-ORDER=(segmentation campaigns content-review sentiment-alert)
 
 # A secret generated on first use and kept (mode 600) so restarts and replicas agree on it.
 secret() {
@@ -34,13 +31,12 @@ secret() {
   cat "$file"
 }
 
-# "name factory" per registered service, from the `yunying.services` entry points.
+# "name factory port" per installed service, from its definition (`yunying.services`).
 registered() {
-  .venv/bin/python - <<'EOF'
-from importlib.metadata import entry_points
-for ep in sorted(entry_points(group="yunying.services"), key=lambda ep: ep.name):
-    print(ep.name, ep.value)
-EOF
+  .venv/bin/python -c '
+from yunying_shared.kit import installed
+for name, definition in installed().items():
+    print(name, definition.package + ".main:create_app", definition.local_port)'
 }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -112,15 +108,13 @@ main() {
   local admin_email=${YUNYING_ADMIN_EMAIL:-admin@yunying.local}
 
   declare -A factories=() ports=()
-  local name factory
-  while read -r name factory; do factories[$name]=$factory; done < <(registered)
+  local name factory port services=()
+  while read -r name factory port; do
+    factories[$name]=$factory
+    [[ $name == gateway ]] && continue
+    ports[$name]=$((port + PORT_OFFSET)); services+=("$name")
+  done < <(registered)
   [[ -n ${factories[gateway]:-} ]] || die "the gateway is not installed (no entry point)"
-
-  local services=() offset=0
-  for name in "${ORDER[@]}" $(printf '%s\n' "${!factories[@]}" | sort); do
-    [[ $name == gateway || -z ${factories[$name]:-} || -n ${ports[$name]:-} ]] && continue
-    offset=$((offset + 1)); ports[$name]=$((PORT_BASE + offset)); services+=("$name")
-  done
 
   local upstreams="{" sep=""
   for name in "${services[@]}"; do

@@ -9,7 +9,18 @@ REPO=$(cd "$HERE/../.." && pwd)
 STATE=$(realpath -m "${YUNYING_STATE_DIR:-$REPO/.yunying}/postgres")
 PORT=${YUNYING_PG_PORT:-15432}
 DATA=$STATE/data LOGFILE=$STATE/postgres.log
-DATABASES="segmentation campaigns content_review sentiment_alert gateway test"
+
+# One database per installed service (from the service definitions, when the environment is
+# installed), plus one for the tests.
+databases() {
+  local services=""
+  if [[ -x $REPO/.venv/bin/python ]]; then
+    services=$("$REPO/.venv/bin/python" -c '
+from yunying_shared.kit import installed
+print(" ".join(d.package for d in installed().values()))')
+  fi
+  echo "$services test"
+}
 
 log() { echo "postgres: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -83,7 +94,7 @@ provision() {
   local sql="
     SELECT 'CREATE ROLE yunying' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'yunying')\\gexec
     ALTER ROLE yunying LOGIN CREATEDB PASSWORD 'yunying';"
-  for db in $DATABASES; do
+  for db in $(databases); do
     # Owned by yunying: since PostgreSQL 15 only the database owner may create in schema public.
     sql+="
     SELECT 'CREATE DATABASE yunying_$db OWNER yunying'

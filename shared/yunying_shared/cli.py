@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,33 @@ def _dlq_replay(args: argparse.Namespace) -> int:
     return asyncio.run(_with_transport(replay))
 
 
+def _new_service(args: argparse.Namespace) -> int:
+    from yunying_shared.kit.commands import new_service
+
+    try:
+        target = new_service(
+            Path.cwd(),
+            args.name,
+            title=args.title or f"Yunying {args.name.replace('-', ' ').title()}",
+            description=args.description,
+            install=not args.no_install,
+        )
+    except ValueError as exc:
+        print(f"yunying new-service: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {target}; add routers and handlers to its main.py, then `make test`")
+    return 0
+
+
+def _deploy_files(args: argparse.Namespace) -> int:
+    from yunying_shared.kit.commands import write_deploy_files
+
+    stale = write_deploy_files(Path.cwd(), check=args.check)
+    for path in stale:
+        print(f"{'stale' if args.check else 'wrote'} {path}")
+    return 1 if args.check and stale else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yunying", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -87,6 +115,23 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--topic", required=True, help="origin or .dlq topic")
     replay.add_argument("--event-id", help="only the dead letter of this event")
     replay.set_defaults(handler=_dlq_replay)
+
+    new = commands.add_parser(
+        "new-service", help="create a service from the template (run in the repository root)"
+    )
+    new.add_argument("name", help="lower-case words joined by hyphens, e.g. loyalty-points")
+    new.add_argument("--title", help="the API document's title for it")
+    new.add_argument("--description", default="A Yunying service.")
+    new.add_argument(
+        "--no-install", action="store_true", help="only write the files (no lock, sync, deploy)"
+    )
+    new.set_defaults(handler=_new_service)
+
+    deploy = commands.add_parser(
+        "deploy-files", help="write each service's Dockerfile and docker-compose.yml"
+    )
+    deploy.add_argument("--check", action="store_true", help="only list stale files; exit 1")
+    deploy.set_defaults(handler=_deploy_files)
     return parser
 
 

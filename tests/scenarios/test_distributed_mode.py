@@ -19,13 +19,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from yunying_shared.kit import installed
 from yunying_shared.testing.databases import fresh_postgres_database, kafka_bootstrap, pg_admin_url
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN = {"email": "ops@brand.example", "password": "distributed horse battery staple"}
-SERVICES = ["segmentation", "campaigns", "content-review", "sentiment-alert"]
+SERVICES = sorted(installed(exclude=["gateway"]))
 PROPAGATION_TIMEOUT = 60.0
 
 
@@ -83,7 +84,7 @@ async def environment(tmp_path):
     env = {
         **os.environ,
         "PORT": str(base),
-        "YUNYING_LOCAL_PORT_BASE": str(base),
+        "YUNYING_LOCAL_PORT_OFFSET": str(base - 8100),  # services at local_port + offset
         "YUNYING_LOCAL_DIR": str(tmp_path / "local"),
         "YUNYING_KAFKA_BOOTSTRAP": bootstrap,
         "YUNYING_KAFKA_PORT": bootstrap.rsplit(":", 1)[1],

@@ -13,10 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from yunying_shared.kit import installed
 from yunying_shared.runtime.embedded import EmbeddedApp
 
 ADMIN = {"email": "ops@brand.example", "password": "correct horse battery staple"}
-SERVICES = {"gateway", "segmentation", "campaigns", "content-review", "sentiment-alert"}
+SERVICES = set(installed())
 
 
 @pytest.fixture

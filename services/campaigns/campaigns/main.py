@@ -1,11 +1,8 @@
 from pathlib import Path
 
-from fastapi import FastAPI
-
+from campaigns.config import Settings
 from campaigns.db import BUS, metadata
-from yunying_shared.bus import Transport
-from yunying_shared.service import ServiceDefinition, build_app
-from yunying_shared.settings import ServiceSettings
+from yunying_shared.kit import ServiceDefinition
 
 DEFINITION = ServiceDefinition(
     name="campaigns",
@@ -14,12 +11,11 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     tables=BUS,
     migrations=Path(__file__).resolve().parents[1] / "migrations",
+    local_port=8102,
+    settings=Settings,
+    # routers=(...), prefixes=("/v1/...",), handlers=(on(SPEC, handler), ...),
+    # background=(...), lifespan=..., scopes=(ApiScope(...), ...), openapi_tags=(...)
 )
 
-
-def create_app(
-    settings: ServiceSettings | None = None, *, transport: Transport | None = None
-) -> FastAPI:
-    return build_app(
-        DEFINITION, settings or ServiceSettings.for_service("campaigns"), transport=transport
-    )
+# The uvicorn factory: `uvicorn --factory campaigns.main:create_app`.
+create_app = DEFINITION.create_app

@@ -1,25 +1,21 @@
 from pathlib import Path
 
-from fastapi import FastAPI
-
+from content_review.config import Settings
 from content_review.db import BUS, metadata
-from yunying_shared.bus import Transport
-from yunying_shared.service import ServiceDefinition, build_app
-from yunying_shared.settings import ServiceSettings
+from yunying_shared.kit import ServiceDefinition
 
 DEFINITION = ServiceDefinition(
     name="content-review",
-    title="Yunying Content review",
+    title="Yunying Content Review",
     description="Drafts, compliance scans, two-stage human review and the publishing calendar.",
     metadata=metadata,
     tables=BUS,
     migrations=Path(__file__).resolve().parents[1] / "migrations",
+    local_port=8103,
+    settings=Settings,
+    # routers=(...), prefixes=("/v1/...",), handlers=(on(SPEC, handler), ...),
+    # background=(...), lifespan=..., scopes=(ApiScope(...), ...), openapi_tags=(...)
 )
 
-
-def create_app(
-    settings: ServiceSettings | None = None, *, transport: Transport | None = None
-) -> FastAPI:
-    return build_app(
-        DEFINITION, settings or ServiceSettings.for_service("content-review"), transport=transport
-    )
+# The uvicorn factory: `uvicorn --factory content_review.main:create_app`.
+create_app = DEFINITION.create_app

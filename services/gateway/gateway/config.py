@@ -10,13 +10,16 @@ from pydantic_settings import NoDecode
 from yunying_shared.settings import ServiceSettings, fill_secret
 from yunying_shared.signing_secrets import check_secret_length
 
-# Where `make up` (local processes) starts each service; containers override it.
-DEFAULT_UPSTREAMS = {
-    "segmentation": "http://127.0.0.1:8101",
-    "campaigns": "http://127.0.0.1:8102",
-    "content-review": "http://127.0.0.1:8103",
-    "sentiment-alert": "http://127.0.0.1:8104",
-}
+
+def local_upstreams() -> dict[str, str]:
+    """Where `make up` (local processes) starts each installed service, by its definition's
+    `local_port`; containers set `YUNYING_GATEWAY_UPSTREAMS` instead."""
+    from yunying_shared.kit import installed  # the definitions import services: load them late
+
+    return {
+        name: f"http://127.0.0.1:{definition.local_port}"
+        for name, definition in installed(exclude=["gateway"]).items()
+    }
 
 
 class GatewaySettings(ServiceSettings):
@@ -27,7 +30,7 @@ class GatewaySettings(ServiceSettings):
     jwt_accepted_secrets: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     access_token_ttl_seconds: int = Field(default=900, ge=10)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
-    upstreams: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_UPSTREAMS))
+    upstreams: dict[str, str] = Field(default_factory=local_upstreams)
     upstream_timeout_seconds: float = Field(default=30.0, gt=0)
     public_url: str = "http://127.0.0.1:8000"
     admin_email: str = "admin@yunying.local"
@@ -39,6 +42,16 @@ class GatewaySettings(ServiceSettings):
     password_parallelism: int = Field(default=4, ge=1)
     api_key_rate_per_second: float = Field(default=50.0, gt=0)
     api_key_burst: int = Field(default=200, ge=1)
+    # argon2 hashes running at once per process, and how many more may wait (the rest get 429).
+    password_hash_concurrency: int = Field(default=2, ge=1)
+    password_hash_queue: int = Field(default=16, ge=0)
+    # Login throttling (docs/deploy.md): failures allowed per account and per client address
+    # within the window before a lock, whose length doubles with each further failure.
+    login_account_max_failures: int = Field(default=5, ge=1)
+    login_address_max_failures: int = Field(default=20, ge=1)
+    login_lockout_base_seconds: float = Field(default=30.0, gt=0)
+    login_lockout_max_seconds: float = Field(default=3600.0, gt=0)
+    login_failure_window_seconds: float = Field(default=3600.0, gt=0)
 
     @model_validator(mode="before")
     @classmethod

@@ -1,25 +1,22 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 
 from gateway.apikeys.router import router as api_keys_router
-from gateway.bootstrap import bootstrap
 from gateway.config import GatewaySettings
 from gateway.db import BUS, metadata
 from gateway.identity.authenticator import gateway_authenticator
 from gateway.identity.router import router as identity_router
 from gateway.members.router import router as members_router
-from gateway.proxy.clients import build_clients
-from gateway.proxy.ratelimit import RateLimiter
 from gateway.proxy.router import router as proxy_router
+from gateway.upstreams import gateway_lifespan
 from gateway.workspaces.router import router as workspaces_router
 from yunying_shared.bus import Transport
-from yunying_shared.service import ServiceDefinition, build_app
+from yunying_shared.kit import ServiceDefinition
 
 DEFINITION = ServiceDefinition(
     name="gateway",
@@ -33,17 +30,21 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     tables=BUS,
     migrations=Path(__file__).resolve().parents[1] / "migrations",
+    local_port=8000,
+    settings=GatewaySettings,
     # The proxy's catch-all comes last, so the gateway's own routes win.
     routers=(identity_router, workspaces_router, members_router, api_keys_router, proxy_router),
+    lifespan=gateway_lifespan,
     authenticator=gateway_authenticator,
     public_paths=("/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout"),
-    on_startup=bootstrap,
     openapi_tags=(
         {"name": "auth", "description": "Log in, refresh and log out; who am I"},
         {"name": "workspaces", "description": "Tenants: one brand or business unit each"},
         {"name": "members", "description": "Who belongs to a workspace, with which role"},
         {"name": "api keys", "description": "Keys for machine clients, bound to a workspace"},
     ),
+    # None: call the URLs in the settings' `upstreams`.
+    state_defaults={"upstream_transports": None},
 )
 
 
@@ -55,22 +56,6 @@ def create_app(
 ) -> FastAPI:
     """`upstreams`: in-process transports per service (embedded mode); without them the
     gateway calls the URLs in `settings.upstreams`."""
-    settings = settings or GatewaySettings.for_gateway()
-    app = build_app(DEFINITION, settings, transport=transport)
-    app.state.rate_limiter = RateLimiter(
-        rate_per_second=settings.api_key_rate_per_second, burst=settings.api_key_burst
+    return DEFINITION.create_app(
+        settings, transport=transport, state={"upstream_transports": upstreams}
     )
-    service_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.upstream_clients = build_clients(settings, upstreams)
-        try:
-            async with service_lifespan(app):
-                yield
-        finally:
-            for client in app.state.upstream_clients.values():
-                await client.aclose()
-
-    app.router.lifespan_context = lifespan
-    return app

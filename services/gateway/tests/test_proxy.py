@@ -1,20 +1,32 @@
+from dataclasses import replace
+
 import pytest
 
 from gateway.main import create_app
 from gateway.proxy.ratelimit import RateLimiter
 from gateway.proxy.routes import owner_of
+from gateway.upstreams import upstream_definitions
 from yunying_shared.auth import INTERNAL_TOKEN_HEADER, read_internal_token
+from yunying_shared.kit import route_table
 from yunying_shared.testing.apps import running
 
 
-def test_route_table_matches_whole_segments():
-    assert owner_of("/v1/segmentation/workspace") == "segmentation"
-    assert owner_of("/v1/events") == "segmentation"
-    assert owner_of("/v1/events/batch") == "segmentation"
-    assert owner_of("/v1/eventsfoo") is None
-    assert owner_of("/v1/content-review/items/1") == "content-review"
-    assert owner_of("/v1/segmentation") == "segmentation"
-    assert owner_of("/v1/unknown") is None
+def test_route_table_is_built_from_the_installed_definitions_and_matches_whole_segments():
+    table = route_table(upstream_definitions())
+    assert owner_of(table, "/v1/segmentation/workspace") == "segmentation"
+    assert owner_of(table, "/v1/events") == "segmentation"
+    assert owner_of(table, "/v1/events/batch") == "segmentation"
+    assert owner_of(table, "/v1/eventsfoo") is None
+    assert owner_of(table, "/v1/content-review/items/1") == "content-review"
+    assert owner_of(table, "/v1/segmentation") == "segmentation"
+    assert owner_of(table, "/v1/unknown") is None
+
+
+def test_a_prefix_claimed_by_two_services_is_refused():
+    definitions = upstream_definitions()
+    thief = replace(definitions["campaigns"], prefixes=("/v1/events",))
+    with pytest.raises(ValueError, match="claimed by both"):
+        route_table({**definitions, "campaigns": thief})
 
 
 async def test_forwards_as_the_caller_with_an_internal_token(gateway):

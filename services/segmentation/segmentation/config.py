@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from yunying_shared.settings import ServiceSettings
 
 
-class SegmentationConfig(BaseSettings):
-    """Service-specific knobs, from `YUNYING_SEGMENTATION_*`."""
-
-    model_config = SettingsConfigDict(env_prefix="YUNYING_SEGMENTATION_", extra="ignore")
+class SegmentationConfig(ServiceSettings):
+    """The service's settings: the platform's plus its own knobs, from `YUNYING_SEGMENTATION_*`.
+    One object per app (`app.state.settings`); jobs and tests read that one."""
 
     sweep_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often every workspace is re-scored"

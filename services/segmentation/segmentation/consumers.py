@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.events.service import ingest
 from segmentation.profiles.service import record_feedback, record_referral
-from yunying_shared.bus import Handler, PermanentFailure
-from yunying_shared.bus.consumer import BatchHandler
+from yunying_shared.bus import PermanentFailure
 from yunying_shared.events import Envelope
 from yunying_shared.events.catalogue import (
     CRM_EVENT_RECORDED,
@@ -28,6 +27,7 @@ from yunying_shared.events.catalogue import (
 from yunying_shared.events.payloads.campaigns import ReferralSignupAttributed
 from yunying_shared.events.payloads.crm import CrmEventRecorded
 from yunying_shared.events.payloads.sentiment import FeedbackClassified
+from yunying_shared.kit import on, on_batch
 
 
 def _workspace(envelope: Envelope) -> Any:
@@ -74,11 +74,8 @@ async def on_referral(
     await record_referral(session, workspace_id=_workspace(envelope), referral=payload)
 
 
-HANDLERS: dict[str, Handler] = {
-    FEEDBACK_CLASSIFIED.type: on_feedback,
-    REFERRAL_SIGNUP_ATTRIBUTED.type: on_referral,
-}
-
-BATCH_HANDLERS: dict[str, BatchHandler] = {
-    CRM_EVENT_RECORDED.type: on_crm_events,
-}
+HANDLERS = (
+    on_batch(CRM_EVENT_RECORDED, on_crm_events),
+    on(FEEDBACK_CLASSIFIED, on_feedback),
+    on(REFERRAL_SIGNUP_ATTRIBUTED, on_referral),
+)

@@ -1,9 +1,8 @@
 from pathlib import Path
 
-from fastapi import FastAPI
-
 import segmentation.models  # noqa: F401  (every table on the metadata)
-from segmentation.consumers import BATCH_HANDLERS, HANDLERS
+from segmentation.config import SegmentationConfig
+from segmentation.consumers import HANDLERS
 from segmentation.db import BUS, metadata
 from segmentation.events.router import router as events_router
 from segmentation.lifecycle.sweep import run_sweeps
@@ -14,9 +13,7 @@ from segmentation.segments.router import router as segments_router
 from segmentation.segments.sweep import sweep_segments_forever
 from segmentation.settings.router import router as settings_router
 from segmentation.tags.router import router as tags_router
-from yunying_shared.bus import Transport
-from yunying_shared.service import ServiceDefinition, build_app
-from yunying_shared.settings import ServiceSettings
+from yunying_shared.kit import ApiScope, ServiceDefinition
 
 DEFINITION = ServiceDefinition(
     name="segmentation",
@@ -25,6 +22,8 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     tables=BUS,
     migrations=Path(__file__).resolve().parents[1] / "migrations",
+    local_port=8101,
+    settings=SegmentationConfig,
     routers=(
         events_router,
         profiles_router,
@@ -34,15 +33,16 @@ DEFINITION = ServiceDefinition(
         segments_router,
         population_router,
     ),
+    prefixes=("/v1/events", "/v1/users", "/v1/segments", "/v1/tags", "/v1/population"),
     handlers=HANDLERS,
-    batch_handlers=BATCH_HANDLERS,
     background=(run_sweeps, sweep_segments_forever),
+    scopes=(
+        ApiScope("events:write", "Send user events (CRM systems)"),
+        ApiScope("profiles:read", "Read user profiles, tags and RFM scores"),
+        ApiScope("segments:read", "Read segments and their members"),
+        ApiScope("segments:write", "Create, change and delete segments"),
+    ),
 )
 
-
-def create_app(
-    settings: ServiceSettings | None = None, *, transport: Transport | None = None
-) -> FastAPI:
-    return build_app(
-        DEFINITION, settings or ServiceSettings.for_service("segmentation"), transport=transport
-    )
+# The uvicorn factory: `uvicorn --factory segmentation.main:create_app`.
+create_app = DEFINITION.create_app

@@ -1,25 +1,21 @@
 from pathlib import Path
 
-from fastapi import FastAPI
-
+from sentiment_alert.config import Settings
 from sentiment_alert.db import BUS, metadata
-from yunying_shared.bus import Transport
-from yunying_shared.service import ServiceDefinition, build_app
-from yunying_shared.settings import ServiceSettings
+from yunying_shared.kit import ServiceDefinition
 
 DEFINITION = ServiceDefinition(
     name="sentiment-alert",
-    title="Yunying Sentiment alert",
+    title="Yunying Sentiment Alert",
     description="Mentions, sentiment scores, spike detection, alerts and crisis cases.",
     metadata=metadata,
     tables=BUS,
     migrations=Path(__file__).resolve().parents[1] / "migrations",
+    local_port=8104,
+    settings=Settings,
+    # routers=(...), prefixes=("/v1/...",), handlers=(on(SPEC, handler), ...),
+    # background=(...), lifespan=..., scopes=(ApiScope(...), ...), openapi_tags=(...)
 )
 
-
-def create_app(
-    settings: ServiceSettings | None = None, *, transport: Transport | None = None
-) -> FastAPI:
-    return build_app(
-        DEFINITION, settings or ServiceSettings.for_service("sentiment-alert"), transport=transport
-    )
+# The uvicorn factory: `uvicorn --factory sentiment_alert.main:create_app`.
+create_app = DEFINITION.create_app

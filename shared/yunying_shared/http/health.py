@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -17,7 +19,7 @@ async def healthz(request: Request) -> dict[str, str]:
     return {"status": "ok", "service": request.app.state.settings.service_name}
 
 
-async def _check(probe: Any) -> str:
+async def _check(probe: Callable[[], Awaitable[Any]]) -> str:
     try:
         await asyncio.wait_for(probe(), CHECK_TIMEOUT_SECONDS)
         return "ok"
@@ -27,16 +29,23 @@ async def _check(probe: Any) -> str:
 
 @router.get(
     "/readyz",
-    summary="Readiness: the database and the bus are reachable",
-    responses={503: {"description": "A dependency is unreachable"}},
+    summary="Readiness: the database, the bus and the service's own dependencies answer",
+    description="Checks that are not critical (the gateway's upstreams) are reported but "
+    "leave the service ready.",
+    responses={503: {"description": "A critical dependency is unreachable"}},
 )
 async def readyz(request: Request) -> JSONResponse:
-    state = request.app.state
-    checks = {
-        "database": await _check(state.database.ping),
-        "bus": await _check(state.transport.ping),
-    }
-    ready = all(value == "ok" for value in checks.values())
+    app = request.app
+    state = app.state
+    extra = state.readiness
+    results = await asyncio.gather(
+        _check(state.database.ping),
+        _check(state.transport.ping),
+        *(_check(partial(check.probe, app)) for check in extra),
+    )
+    checks = dict(zip(["database", "bus", *(check.name for check in extra)], results, strict=True))
+    critical = ["database", "bus", *(check.name for check in extra if check.critical)]
+    ready = all(checks[name] == "ok" for name in critical)
     return JSONResponse(
         {
             "status": "ready" if ready else "not ready",

@@ -1,67 +1,39 @@
 """Turns a service's definition into its FastAPI app: database, migrations, bus, middleware.
 
 Every service (the gateway too) is built here, so they share one lifecycle: migrate, start the
-transport, relay and consumers; on shutdown drain the consumer, stop the relay, close the rest.
+transport, enter the service's own lifespan, start the relay, consumer and jobs; on shutdown
+stop them in reverse order, each step bounded so a stop never hangs.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, FastAPI
-from sqlalchemy import MetaData
+from fastapi import FastAPI
 
 from yunying_shared import logging
-from yunying_shared.bus.consumer import BatchHandler, ConsumerRunner, Handler
+from yunying_shared.bus.consumer import ConsumerRunner
 from yunying_shared.bus.factory import transport_from_settings
 from yunying_shared.bus.relay import Relay
-from yunying_shared.bus.tables import BusTables
 from yunying_shared.bus.transport import Transport
 from yunying_shared.db.engine import Database
 from yunying_shared.db.migrate import upgrade
 from yunying_shared.errors import install_error_handlers
-from yunying_shared.events import WORKSPACE_CREATED, spec_for
 from yunying_shared.http.health import router as health_router
 from yunying_shared.http.middleware import (
     AuthenticationMiddleware,
-    Authenticator,
     BodyLimitMiddleware,
     RequestContextMiddleware,
     internal_token_authenticator,
 )
 from yunying_shared.settings import ServiceSettings
-from yunying_shared.workspaces import workspace_handler, workspace_router
+from yunying_shared.workspaces import workspace_router
 
-StartupHook = Callable[[FastAPI], Awaitable[None]]
-# A loop the service runs for its whole life (a periodic sweep); cancelled on shutdown.
-BackgroundJob = Callable[[FastAPI], Coroutine[Any, Any, None]]
-
-
-@dataclass(frozen=True)
-class ServiceDefinition:
-    name: str
-    title: str
-    description: str
-    metadata: MetaData
-    tables: BusTables
-    migrations: Path
-    routers: Sequence[APIRouter] = ()
-    handlers: Mapping[str, Handler] = field(default_factory=dict)
-    batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
-    authenticator: Callable[[ServiceSettings], Authenticator] | None = None
-    public_paths: Sequence[str] = ()
-    on_startup: StartupHook | None = None
-    background: Sequence[BackgroundJob] = ()
-    openapi_tags: Sequence[dict[str, Any]] = ()
-
-    def all_handlers(self) -> dict[str, Handler]:
-        return {WORKSPACE_CREATED.type: workspace_handler(self.tables), **self.handlers}
-
+if TYPE_CHECKING:
+    from yunying_shared.kit.definition import ServiceDefinition
 
 SHUTDOWN_GRACE_SECONDS = 15.0
 
@@ -79,13 +51,10 @@ def build_app(
     settings: ServiceSettings,
     *,
     transport: Transport | None = None,
+    state: Mapping[str, Any] | None = None,
 ) -> FastAPI:
     owns_transport = transport is None
     bus = transport or transport_from_settings(settings)
-    handlers = definition.all_handlers()
-    topics = sorted(
-        {spec_for(event_type).topic for event_type in [*handlers, *definition.batch_handlers]}
-    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -107,9 +76,9 @@ def build_app(
             database=database,
             tables=definition.tables,
             transport=bus,
-            handlers=handlers,
-            batch_handlers=definition.batch_handlers,
-            topics=topics,
+            handlers=definition.event_handlers(),
+            batch_handlers=definition.batch_handlers(),
+            topics=definition.consumed_topics(),
             group=f"yunying.{definition.name}",
             max_attempts=settings.consumer_max_attempts,
             backoff_seconds=settings.consumer_backoff_seconds,
@@ -118,31 +87,33 @@ def build_app(
         app.state.database = database
         app.state.relay = relay
         app.state.consumer = consumer
-        if definition.on_startup:
-            await definition.on_startup(app)
-        await relay.start()
-        await consumer.start()
-        jobs: list[asyncio.Task[None]] = [
-            asyncio.create_task(job(app), name=f"{definition.name}-{job.__name__}")
-            for job in definition.background
-        ]
-        logging.get_logger(__name__).info(
-            "service started",
-            service=definition.name,
-            database=database.dialect,
-            bus=settings.bus.value,
-        )
-        try:
-            yield
-        finally:
-            for task in jobs:
-                task.cancel()
-            await _bounded("background jobs", asyncio.gather(*jobs, return_exceptions=True))
-            await _bounded("consumer", consumer.stop())
-            await _bounded("relay", relay.stop())
-            if owns_transport:
-                await _bounded("transport", bus.stop())
-            await _bounded("database", database.dispose())
+        async with AsyncExitStack() as own:
+            if definition.lifespan is not None:
+                await own.enter_async_context(definition.lifespan(app))
+            await relay.start()
+            await consumer.start()
+            jobs: list[asyncio.Task[None]] = [
+                asyncio.create_task(job(app), name=f"{definition.name}-{job.__name__}")
+                for job in definition.background
+            ]
+            logging.get_logger(__name__).info(
+                "service started",
+                service=definition.name,
+                database=database.dialect,
+                bus=settings.bus.value,
+            )
+            try:
+                yield
+            finally:
+                for task in jobs:
+                    task.cancel()
+                await _bounded("background jobs", asyncio.gather(*jobs, return_exceptions=True))
+                await _bounded("consumer", consumer.stop())
+                await _bounded("relay", relay.stop())
+                await _bounded("service lifespan", own.aclose())
+                if owns_transport:
+                    await _bounded("transport", bus.stop())
+                await _bounded("database", database.dispose())
 
     app = FastAPI(
         title=definition.title,
@@ -154,6 +125,10 @@ def build_app(
     app.state.settings = settings
     app.state.transport = bus
     app.state.definition = definition
+    # Extended by a lifespan with checks it learns at start (the gateway's upstreams).
+    app.state.readiness = list(definition.readiness)
+    for name, value in {**definition.state_defaults, **(state or {})}.items():
+        setattr(app.state, name, value)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(workspace_router(definition.name, definition.tables))

@@ -1,40 +1,35 @@
 """The embedded mode: every service in one process behind the gateway, on one port.
 
-Services are found through the `yunying.services` entry points (each registers its app factory),
-so this module names no service but the gateway, whose factory also takes the in-process
-upstreams. They share one LocalTransport; each keeps its own SQLite database.
+Services are found through the `yunying.services` entry points (each registers its definition),
+so this module names no service but the gateway, which it hands the in-process upstreams. They
+share one LocalTransport; each keeps its own SQLite database.
 """
 
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
 
 import httpx
 from starlette.types import Receive, Scope, Send
 
 from yunying_shared.bus.local import LocalTransport
+from yunying_shared.kit import installed
 
 GATEWAY = "gateway"
-
-
-def discover() -> dict[str, Any]:
-    return {ep.name: ep.load() for ep in entry_points(group="yunying.services")}
 
 
 class EmbeddedApp:
     """ASGI app: HTTP goes to the gateway; the lifespan starts the bus and every service."""
 
     def __init__(self, state_dir: Path, *, partitions: int = 4) -> None:
-        factories = discover()
-        if GATEWAY not in factories:
+        definitions = installed()
+        if GATEWAY not in definitions:
             raise RuntimeError("the gateway service is not installed (entry point missing)")
         self.transport = LocalTransport(state_dir / "bus.sqlite3", partitions=partitions)
         self.services = {
-            name: factory(transport=self.transport)
-            for name, factory in sorted(factories.items())
+            name: definition.create_app(transport=self.transport)
+            for name, definition in definitions.items()
             if name != GATEWAY
         }
         # Without raise_app_exceptions=False an upstream's error would reach callers as a bare 500
@@ -43,7 +38,9 @@ class EmbeddedApp:
             name: httpx.ASGITransport(app=app, raise_app_exceptions=False)
             for name, app in self.services.items()
         }
-        self.gateway = factories[GATEWAY](transport=self.transport, upstreams=upstreams)
+        self.gateway = definitions[GATEWAY].create_app(
+            transport=self.transport, state={"upstream_transports": upstreams}
+        )
         self._stack = AsyncExitStack()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

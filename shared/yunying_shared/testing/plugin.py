@@ -5,6 +5,7 @@ A service's tests provide a `service_definition` fixture; the plugin gives them:
 - `database`: a fresh database of that dialect with the service's migrations applied;
 - `session`: an AsyncSession inside a transaction rolled back after the test;
 - `settings_for`: ServiceSettings pointing a service at a fresh database and a test bus;
+- `mode`: "embedded" (SQLite, local transport) and "distributed" (PostgreSQL, Kafka);
 - `local_transport`: the embedded mode's transport on a temporary file;
 - `kafka_transport`: the Kafka transport on the local broker (mark such tests `kafka`).
 
@@ -25,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yunying_shared.bus.kafka import KafkaTransport
 from yunying_shared.bus.local import LocalTransport
+from yunying_shared.bus.transport import Transport
 from yunying_shared.db.engine import Database
 from yunying_shared.db.migrate import upgrade
+from yunying_shared.kit import installed_definition
 from yunying_shared.settings import Environment, ServiceSettings
 from yunying_shared.testing.databases import fresh_database, kafka_bootstrap
 
@@ -68,6 +71,40 @@ async def session(database: Database) -> AsyncIterator[AsyncSession]:
         await transaction.rollback()
 
 
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("distributed", marks=[pytest.mark.postgres, pytest.mark.kafka]),
+    ]
+)
+async def mode(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[str, Transport]]:
+    """A runtime mode: (database URL, transport) — SQLite and the local transport, or
+    PostgreSQL and Kafka."""
+    dialect = "sqlite" if request.param == "embedded" else "postgresql"
+    async with fresh_database(dialect, tmp_path) as url:
+        if request.param == "embedded":
+            transport: Transport = LocalTransport(tmp_path / "bus.sqlite3", partitions=4)
+        else:
+            transport = _kafka()
+        await transport.start()
+        try:
+            yield url, transport
+        finally:
+            await transport.stop()
+
+
+def _kafka() -> KafkaTransport:
+    return KafkaTransport(
+        kafka_bootstrap(),
+        partitions=4,
+        client_id="yunying-test",
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=1_000,
+    )
+
+
 @pytest.fixture
 async def local_transport(tmp_path: Path) -> AsyncIterator[LocalTransport]:
     transport = LocalTransport(tmp_path / "bus.sqlite3", partitions=4)
@@ -79,13 +116,7 @@ async def local_transport(tmp_path: Path) -> AsyncIterator[LocalTransport]:
 @pytest.fixture
 async def kafka_transport() -> AsyncIterator[KafkaTransport]:
     """The Kafka transport on the local broker (skipped, or failed in CI, when it is not up)."""
-    transport = KafkaTransport(
-        kafka_bootstrap(),
-        partitions=4,
-        client_id="yunying-test",
-        session_timeout_ms=6_000,
-        heartbeat_interval_ms=1_000,
-    )
+    transport = _kafka()
     await transport.start()
     yield transport
     await transport.stop()
@@ -94,7 +125,10 @@ async def kafka_transport() -> AsyncIterator[KafkaTransport]:
 @pytest.fixture
 def settings_for(tmp_path: Path) -> Callable[..., ServiceSettings]:
     def make(service: str, database_url: str = "", **overrides: Any) -> ServiceSettings:
-        return ServiceSettings.for_service(
+        # The service's own settings class (with its knobs), as its app would load it.
+        definition = installed_definition(service)
+        settings_class = definition.settings if definition else ServiceSettings
+        return settings_class.for_service(
             service,
             environment=Environment.TEST,
             state_dir=tmp_path / "state",

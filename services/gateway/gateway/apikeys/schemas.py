@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.apikeys.scopes import Scope
+from gateway.apikeys.scopes import ScopeName, known_scopes
 
 EXAMPLE_ID = "3f0c6a1e-2b7d-4c8e-9f1a-5d6e7f8a9b0c"
 
@@ -18,9 +18,9 @@ class ApiKeyIn(BaseModel):
     name: str = Field(
         min_length=1, max_length=100, description="What the key is for", examples=["CRM sync"]
     )
-    scopes: list[Scope] = Field(
+    scopes: list[ScopeName] = Field(
         min_length=1,
-        max_length=len(Scope),
+        max_length=len(known_scopes()),
         description="What the key may do",
         examples=[["events:write"]],
     )
@@ -45,7 +45,7 @@ class ApiKeyOut(BaseModel):
     id: UUID
     name: str
     prefix: str = Field(description="The key's public part, to recognise it: `yk_<prefix>_…`")
-    scopes: list[Scope]
+    scopes: list[str]
     created_at: datetime
     revoked_at: datetime | None = None
 

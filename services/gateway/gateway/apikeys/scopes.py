@@ -1,16 +1,29 @@
-from enum import StrEnum
+"""The scopes an API key may be granted: those the installed services declare in their
+definitions (`ServiceDefinition.scopes`), checked by their routes with `require_scopes`."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+from pydantic import AfterValidator, WithJsonSchema
+
+from yunying_shared.kit import installed, installed_scopes
 
 
-class Scope(StrEnum):
-    """Everything an API key may be allowed to do; services check them with `require_scopes`."""
+@cache
+def known_scopes() -> dict[str, str]:
+    return installed_scopes(installed(exclude=["gateway"]))
 
-    EVENTS_WRITE = "events:write"
-    MENTIONS_WRITE = "mentions:write"
-    PROFILES_READ = "profiles:read"
-    SEGMENTS_READ = "segments:read"
-    SEGMENTS_WRITE = "segments:write"
-    CAMPAIGNS_READ = "campaigns:read"
-    CAMPAIGNS_WRITE = "campaigns:write"
-    CONTENT_READ = "content:read"
-    CONTENT_WRITE = "content:write"
-    SENTIMENT_READ = "sentiment:read"
+
+def _known(scope: str) -> str:
+    if scope not in known_scopes():
+        raise ValueError(f"unknown scope; one of: {', '.join(known_scopes())}")
+    return scope
+
+
+ScopeName = Annotated[
+    str,
+    AfterValidator(_known),
+    WithJsonSchema({"type": "string", "enum": list(known_scopes())}),
+]

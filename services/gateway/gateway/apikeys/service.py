@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apikeys.models import ApiKey
 from gateway.apikeys.schemas import ApiKeyCreated, ApiKeyOut
-from gateway.apikeys.scopes import Scope
 from gateway.db import utcnow
 from gateway.identity.tokens import new_secret, sha256_hex
 from yunying_shared.auth import Principal
@@ -23,7 +22,7 @@ def _out(key: ApiKey) -> ApiKeyOut:
         id=key.id,
         name=key.name,
         prefix=key.prefix,
-        scopes=[Scope(s) for s in key.scopes],
+        scopes=list(key.scopes),
         created_at=key.created_at,
         revoked_at=key.revoked_at,
     )
@@ -34,7 +33,7 @@ async def create_key(
     *,
     workspace_id: uuid.UUID,
     name: str,
-    scopes: list[Scope],
+    scopes: list[str],
     created_by: uuid.UUID | None,
 ) -> ApiKeyCreated:
     prefix, secret = secrets.token_hex(6), new_secret()
@@ -43,7 +42,7 @@ async def create_key(
         name=name,
         prefix=prefix,
         secret_hash=sha256_hex(secret),
-        scopes=sorted({s.value for s in scopes}),
+        scopes=sorted(set(scopes)),
         created_by=created_by,
         created_at=utcnow(),
     )

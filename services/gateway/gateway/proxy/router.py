@@ -19,7 +19,7 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 async def proxy(
     request: Request, principal: PrincipalDep, clients: UpstreamsDep, settings: SettingsDep
 ) -> Response:
-    service = owner_of(request.url.path)
+    service = owner_of(request.app.state.route_table, request.url.path)
     if service is None:
         raise NotFound(f"No endpoint at {request.url.path}.")
     client = clients.get(service)

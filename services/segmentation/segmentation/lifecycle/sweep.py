@@ -55,7 +55,7 @@ async def sweep_all(database: Database) -> dict[UUID, RescoreResult]:
 
 
 async def run_sweeps(app: FastAPI) -> None:
-    config = SegmentationConfig()
+    config: SegmentationConfig = app.state.settings
     if not config.sweep_enabled:
         return
     while True:

@@ -72,7 +72,7 @@ async def sweep_all_workspaces(database: Database, *, now: datetime | None = Non
 
 
 async def sweep_segments_forever(app: FastAPI) -> None:
-    config = SegmentationConfig()
+    config: SegmentationConfig = app.state.settings
     if not config.sweep_enabled:
         return
     database: Database = app.state.database
