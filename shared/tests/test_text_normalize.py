@@ -39,6 +39,11 @@ def test_digits_do_not_collapse_so_amounts_stay_distinct() -> None:
     assert normalize("100%有效").text != normalize("10%有效").text
 
 
+def test_the_percent_sign_is_kept_because_listed_claims_depend_on_it() -> None:
+    assert normalize("１００ ％ 有效").text == "100%有效"
+    assert "%" not in normalize("100元").text
+
+
 def test_a_term_is_normalised_by_the_same_pipeline() -> None:
     assert normalize_term("加 ＶＸ") == normalize("加vx").text
 
@@ -99,3 +104,28 @@ def test_single_syllable_terms_have_no_phonetic_variants() -> None:
 def test_spelled_variants_collapse_repeated_letters_like_the_texts() -> None:
     variants = phonetic_variants("新年")
     assert normalize("xin nian").phonetic in variants
+
+
+def test_a_span_covers_the_collapsed_repeats_of_its_last_character() -> None:
+    text = "治百病病 病!"
+    normalised = normalize(text)
+    assert normalised.original_span(0, 3) == (0, len("治百病病 病"))
+
+
+@pytest.mark.parametrize(
+    ("text", "term", "bounded"),
+    [
+        ("加vx", "vx", True),
+        ("add me on vx now", "vx", True),
+        ("nvxa", "vx", False),
+        ("v x", "vx", True),
+        ("wei xin号", "weixin", True),
+        ("weixinhao", "weixin", False),
+        ("vvxx", "vx", True),  # stutter, not another word
+        ("vxa", "vx", False),
+    ],
+)
+def test_latin_matches_need_word_boundaries(text: str, term: str, bounded: bool) -> None:
+    normalised = normalize(text)
+    start = normalised.text.index(term)
+    assert normalised.latin_word_bounded(start, start + len(term)) is bounded

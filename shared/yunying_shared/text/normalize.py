@@ -50,10 +50,34 @@ class NormalizedText:
         return self._kept_positions()[index]
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
-        """The original span ``[start, end)`` of normalised ``[start, end)`` (end exclusive);
-        separators inside the span are part of it, separators around it are not."""
+        """The original span of normalised ``[start, end)`` (end exclusive): separators inside
+        it belong to it, and so do the collapsed repeats of its last character ("病病")."""
         kept = self._kept_positions()
-        return kept[start], kept[end - 1] + 1
+        last = kept[end - 1]
+        stop = kept[end] if end < len(kept) else len(self.masked)
+        original_end = last + 1
+        for position in range(last + 1, stop):
+            if self.masked[position] == self.masked[last]:
+                original_end = position + 1
+        return kept[start], original_end
+
+    def latin_word_bounded(self, start: int, end: int) -> bool:
+        """False when a match starting or ending with a Latin letter or digit is glued to
+        another one in the original ("vx" inside "nvxa"); a removed separator is a boundary."""
+        kept = self._kept_positions()
+        glued_before = (
+            start > 0
+            and _is_latin(self.text[start])
+            and _is_latin(self.text[start - 1])
+            and SEPARATOR not in self.masked[kept[start - 1] + 1 : kept[start]]
+        )
+        glued_after = (
+            end < len(kept)
+            and _is_latin(self.text[end - 1])
+            and _is_latin(self.text[end])
+            and SEPARATOR not in self.masked[kept[end - 1] + 1 : kept[end]]
+        )
+        return not (glued_before or glued_after)
 
     def _kept_positions(self) -> list[int]:
         if self._kept is None:
@@ -62,6 +86,10 @@ class NormalizedText:
             if len(self._kept) != len(self.text):  # both paths implement one rule
                 raise AssertionError("normalised text and its offset map disagree")
         return self._kept
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 def normalize(text: str) -> NormalizedText:

@@ -31,6 +31,9 @@ _HAN_RANGES = (
 # (emoji included), spaces, controls and format characters (zero-width joiners), private use,
 # and combining marks (strike-through overlays).
 _SEPARATOR_CATEGORY_PREFIXES = ("P", "S", "Z", "C", "M")
+# Symbols that carry meaning in a listed term: "100%有效" must not become "100有效", which is
+# also how "仅需100有效期…" would read.
+_SIGNIFICANT_SYMBOLS = frozenset("%")
 
 
 @cache
@@ -49,6 +52,8 @@ def traditional_to_simplified() -> dict[str, str]:
 
 
 def _is_separator(ch: str) -> bool:
+    if ch in _SIGNIFICANT_SYMBOLS:
+        return False
     return unicodedata.category(ch).startswith(_SEPARATOR_CATEGORY_PREFIXES)
 
 
@@ -81,7 +86,8 @@ def normalisation_table() -> list[str]:
 
 
 def _toneless(reading: str) -> str:
-    decomposed = unicodedata.normalize("NFD", reading.replace("ü", "v"))
+    # pypinyin writes ü as "v" in toneless pinyin (lv, nv); ǜ decomposes to u + two marks.
+    decomposed = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
