@@ -35,14 +35,14 @@ class ScannerRegistry:
         current = self._scanner
         if current is not None and stamp == self._stamp:
             return current
-        return self._rebuild(stamp)
+        return self._rebuild(stamp, force=False)
 
     def reload(self) -> Scanner:
-        return self._rebuild(self._current_stamp())
+        return self._rebuild(self._current_stamp(), force=True)
 
-    def _rebuild(self, stamp: _Stamp) -> Scanner:
+    def _rebuild(self, stamp: _Stamp, *, force: bool) -> Scanner:
         with self._lock:
-            if self._scanner is not None and stamp == self._stamp:
+            if not force and self._scanner is not None and stamp == self._stamp:
                 return self._scanner  # another thread rebuilt it meanwhile
             data = load_data(self.data_dir)
             if self._extra_rules:
