@@ -34,7 +34,7 @@ from segmentation.main import DEFINITION
 from segmentation.rfm.service import rescore
 from segmentation.segments.schemas import SegmentIn
 from segmentation.segments.service import create_segment
-from yunying_shared.db import Database
+from yunying_shared.db import Database, driver_connection
 from yunying_shared.db.migrate import upgrade
 from yunying_shared.testing.databases import fresh_postgres_database
 
@@ -99,8 +99,8 @@ def generate(now: datetime, rng: np.random.Generator) -> list[tuple]:
 async def load(
     database: Database, workspace_id: uuid.UUID, rows: list[tuple], now: datetime
 ) -> None:
-    async with database.engine.connect() as conn:
-        raw = (await conn.get_raw_connection()).driver_connection
+    async with database.session() as session:
+        raw = await driver_connection(session)
         await raw.execute("""CREATE TEMP TABLE staging (user_id text, first_seen_at timestamptz,
             last_active_at timestamptz, first_purchase_at timestamptz,
             last_purchase_at timestamptz, order_count int, monetary_total float8, stage text)""")
@@ -117,7 +117,7 @@ async def load(
             now,
         )
         await raw.execute("ANALYZE profiles")
-        await conn.commit()
+        await session.commit()
 
 
 async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetime) -> dict:

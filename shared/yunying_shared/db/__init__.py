@@ -1,3 +1,12 @@
+from yunying_shared.db.dialects import (
+    COPY_FROM,
+    PerDialect,
+    PostgresDialect,
+    SqlDialect,
+    SqliteDialect,
+    cast_table,
+    sql_dialect,
+)
 from yunying_shared.db.driver import driver_connection
 from yunying_shared.db.engine import Database, make_engine
 from yunying_shared.db.metadata import new_metadata
@@ -5,10 +14,17 @@ from yunying_shared.db.session import SessionDep
 from yunying_shared.db.types import UTCDateTime
 
 __all__ = [
+    "COPY_FROM",
     "Database",
+    "PerDialect",
+    "PostgresDialect",
     "SessionDep",
+    "SqlDialect",
+    "SqliteDialect",
     "UTCDateTime",
+    "cast_table",
     "driver_connection",
     "make_engine",
     "new_metadata",
+    "sql_dialect",
 ]

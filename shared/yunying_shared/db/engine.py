@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
+from yunying_shared.db.dialects import SqlDialect, dialect_named
+
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
     # aiosqlite's own transaction handling defers BEGIN and cannot do SAVEPOINT reliably; we
@@ -52,6 +54,8 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
+        # What differs between PostgreSQL and SQLite, chosen once for this database.
+        self.sql: SqlDialect = dialect_named(self.engine.dialect.name)
         # A Session class of its own, so session events (the relay's wake-up) stay per service.
         self.sync_session_class: type[Session] = type("ServiceSession", (Session,), {})
         self.sessionmaker = async_sessionmaker(

@@ -9,7 +9,7 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from segmentation.db import ROW_ID, Base
-from segmentation.profiles.models import USER_ID_LENGTH
+from segmentation.records.models import USER_ID_LENGTH
 
 
 class StageChange(Base):

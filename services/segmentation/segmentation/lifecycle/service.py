@@ -2,33 +2,57 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
 import numpy as np
-from pydantic import TypeAdapter
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import epochs
 from segmentation.db import BUS
-from segmentation.events.upsert import dialect_of
 from segmentation.lifecycle.models import StageChange
 from segmentation.lifecycle.rules import STAGES, LifecycleRules, evaluate_stages
-from segmentation.profiles.models import Profile
+from segmentation.records.models import Profile
 from yunying_shared.bus import publish_encoded
-from yunying_shared.events import encode_envelope
+from yunying_shared.db import cast_table, sql_dialect
+from yunying_shared.events.bulk import BulkEncoder, Encoded
 from yunying_shared.events.catalogue import USER_LIFECYCLE_STAGE_CHANGED, USER_TIER_CHANGED
 
 SOURCE = "/yunying/segmentation"
 # A re-score can move 100,000 users at once: from this many on PostgreSQL the history rows go
 # in by binary COPY (a few times faster than multi-row INSERTs; not worth it for small batches).
 COPY_FROM = 1000
-_DATETIME = TypeAdapter(datetime)
+_STAGE_EVENTS = BulkEncoder(USER_LIFECYCLE_STAGE_CHANGED, source=SOURCE)
+_TIER_EVENTS = BulkEncoder(USER_TIER_CHANGED, source=SOURCE)
+PROFILES = cast_table(Profile.__table__)
+STAGE_CHANGES = StageChange.__table__
+_STAGE_CHANGE_COLUMNS = (
+    "workspace_id",
+    "user_id",
+    "kind",
+    "from_value",
+    "to_value",
+    "reason",
+    "changed_at",
+)
+
+
+class ProfileState(NamedTuple):
+    """A profile as re-staging reads it (the Profile column names)."""
+
+    id: int
+    user_id: str
+    stage: str
+    first_purchase_at: datetime | None
+    last_purchase_at: datetime | None
+    last_active_at: datetime | None
+    f_score: int | None
+    m_score: int | None
+    churn_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -41,59 +65,49 @@ class Transition:
     detail: dict[str, Any] | None = None  # tier: scores and class; stage: churn reason
 
 
-def _encoded(
-    workspace_id: UUID, transitions: Sequence[Transition], at: datetime
-) -> list[tuple[UUID, str, str | None, bytes]]:
-    """The events make_event would build, serialized without a model per event and with ids
-    from one urandom call: a re-score publishes up to 100,000 of these, and validation, model
-    construction and uuid4 per event were most of its Python time. The values come from this
-    service's constants and arrays; a test compares the bytes with make_event's."""
-    changed_at = _DATETIME.dump_python(at, mode="json")
-    sent_at = _DATETIME.dump_python(datetime.now(UTC), mode="json")  # as make_event stamps it
-    random = os.urandom(16 * len(transitions))
-    events = []
+def _encoded(workspace_id: UUID, transitions: Sequence[Transition], at: datetime) -> list[Encoded]:
+    """The transitions' events, encoded from the catalogue's specs, in the transitions' order."""
+    stages: list[tuple[int, dict[str, Any]]] = []
+    tiers: list[tuple[int, dict[str, Any]]] = []
     for i, t in enumerate(transitions):
         detail = t.detail or {}
         if t.kind == "stage":
-            event_type = USER_LIFECYCLE_STAGE_CHANGED.type
-            data = {
-                "user_id": t.user_id,
-                "from_stage": t.from_value,
-                "to_stage": t.to_value,
-                "reason": t.reason,
-                "changed_at": changed_at,
-                "churn_reason": detail.get("churn_reason"),
-            }
-        else:
-            event_type = USER_TIER_CHANGED.type
-            data = {
-                "user_id": t.user_id,
-                "from_tier": t.from_value,
-                "to_tier": t.to_value,
-                "r_score": detail.get("r_score"),
-                "f_score": detail.get("f_score"),
-                "m_score": detail.get("m_score"),
-                "rfm_class": detail.get("rfm_class"),
-                "changed_at": changed_at,
-            }
-        event_id = UUID(bytes=random[16 * i : 16 * i + 16], version=4)
-        events.append(
-            (
-                event_id,
-                event_type,
-                t.user_id,
-                encode_envelope(
-                    id=event_id,
-                    source=SOURCE,
-                    type=event_type,
-                    time=sent_at,
-                    subject=t.user_id,
-                    workspace=workspace_id,
-                    data=data,
-                ),
+            stages.append(
+                (
+                    i,
+                    {
+                        "user_id": t.user_id,
+                        "from_stage": t.from_value,
+                        "to_stage": t.to_value,
+                        "reason": t.reason,
+                        "changed_at": at,
+                        "churn_reason": detail.get("churn_reason"),
+                    },
+                )
             )
-        )
-    return events
+        else:
+            tiers.append(
+                (
+                    i,
+                    {
+                        "user_id": t.user_id,
+                        "from_tier": t.from_value,
+                        "to_tier": t.to_value,
+                        "r_score": detail.get("r_score"),
+                        "f_score": detail.get("f_score"),
+                        "m_score": detail.get("m_score"),
+                        "rfm_class": detail.get("rfm_class"),
+                        "changed_at": at,
+                    },
+                )
+            )
+    encoded: list[Encoded | None] = [None] * len(transitions)
+    for encoder, rows in ((_STAGE_EVENTS, stages), (_TIER_EVENTS, tiers)):
+        for (i, _), event in zip(
+            rows, encoder.encode([row for _, row in rows], workspace=workspace_id), strict=True
+        ):
+            encoded[i] = event
+    return [event for event in encoded if event is not None]
 
 
 async def record_transitions(
@@ -101,40 +115,16 @@ async def record_transitions(
 ) -> None:
     if not transitions:
         return
-    if len(transitions) >= COPY_FROM and dialect_of(session) == "postgresql":
-        connection = (await (await session.connection()).get_raw_connection()).driver_connection
-        await connection.copy_records_to_table(
-            StageChange.__tablename__,
-            columns=[
-                "workspace_id",
-                "user_id",
-                "kind",
-                "from_value",
-                "to_value",
-                "reason",
-                "changed_at",
-            ],
-            records=[
-                (workspace_id, t.user_id, t.kind, t.from_value, t.to_value, t.reason, at)
-                for t in transitions
-            ],
-        )
-    else:
-        await session.execute(
-            insert(StageChange),
-            [
-                {
-                    "workspace_id": workspace_id,
-                    "user_id": t.user_id,
-                    "kind": t.kind,
-                    "from_value": t.from_value,
-                    "to_value": t.to_value,
-                    "reason": t.reason,
-                    "changed_at": at,
-                }
-                for t in transitions
-            ],
-        )
+    await sql_dialect(session).insert_rows(
+        session,
+        STAGE_CHANGES,
+        _STAGE_CHANGE_COLUMNS,
+        [
+            (workspace_id, t.user_id, t.kind, t.from_value, t.to_value, t.reason, at)
+            for t in transitions
+        ],
+        copy_from=COPY_FROM,
+    )
     await publish_encoded(session, BUS, _encoded(workspace_id, transitions, at))
 
 
@@ -152,7 +142,7 @@ async def restage(
     *,
     workspace_id: UUID,
     rules: LifecycleRules,
-    profiles: Sequence[Any],
+    profiles: Sequence[ProfileState],
     now: datetime,
 ) -> list[Transition]:
     """Re-evaluate the stage of a few profiles (rows with the Profile column names) as of now;
@@ -188,8 +178,8 @@ async def restage(
         changed.append({"pid": profile.id, "new_stage": stage})
     if changed:
         await session.execute(
-            update(Profile.__table__)
-            .where(Profile.__table__.c.id == bindparam("pid"))
+            update(PROFILES)
+            .where(PROFILES.c.id == bindparam("pid"))
             .values(stage=bindparam("new_stage"), updated_at=now)
             .execution_options(synchronize_session=False),
             changed,

@@ -7,8 +7,6 @@ from uuid import UUID
 from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from segmentation.events.models import UserEvent
-from segmentation.events.upsert import dialect_of
 from segmentation.lifecycle.models import StageChange
 from segmentation.population.schemas import (
     Activity,
@@ -18,8 +16,9 @@ from segmentation.population.schemas import (
     SourceMix,
     SourceShare,
 )
-from segmentation.population.window import DateRange, as_date, utc_day
-from segmentation.profiles.models import Profile
+from segmentation.population.window import DateRange, as_date
+from segmentation.records.models import Profile, UserEvent
+from yunying_shared.db import sql_dialect
 
 ACTIVE_STAGES = ("new", "active", "loyal")
 
@@ -114,7 +113,7 @@ async def activity(session: AsyncSession, *, workspace_id: UUID, window: DateRan
         UserEvent.occurred_at >= window.since,
         UserEvent.occurred_at < window.until,
     )
-    day = utc_day(dialect_of(session), UserEvent.occurred_at)
+    day = sql_dialect(session).utc_day(UserEvent.occurred_at)
     rows = await session.execute(
         select(day, func.count(distinct(UserEvent.user_id))).where(*in_range).group_by(day)
     )

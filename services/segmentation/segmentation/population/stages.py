@@ -15,11 +15,11 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from segmentation.events.upsert import dialect_of
 from segmentation.lifecycle.models import StageChange
 from segmentation.population.schemas import StageDay, StageDistribution
-from segmentation.population.window import DateRange, as_date, utc_day
-from segmentation.profiles.models import Profile
+from segmentation.population.window import DateRange, as_date
+from segmentation.records.models import Profile
+from yunying_shared.db import sql_dialect
 from yunying_shared.events.payloads.segmentation import LIFECYCLE_STAGES
 
 INITIAL_STAGE = "potential"
@@ -83,7 +83,7 @@ async def stages_at(
 async def _created_per_day(
     session: AsyncSession, workspace_id: UUID, window: DateRange
 ) -> dict[date, int]:
-    day = utc_day(dialect_of(session), Profile.created_at)
+    day = sql_dialect(session).utc_day(Profile.created_at)
     rows = await session.execute(
         select(day, func.count())
         .where(
@@ -99,7 +99,7 @@ async def _created_per_day(
 async def _moves_per_day(
     session: AsyncSession, workspace_id: UUID, window: DateRange
 ) -> tuple[dict[date, Counter[str]], dict[date, Counter[str]]]:
-    day = utc_day(dialect_of(session), StageChange.changed_at).label("day")
+    day = sql_dialect(session).utc_day(StageChange.changed_at).label("day")
     per_user_day = (StageChange.user_id, day)
     ranked = (
         select(

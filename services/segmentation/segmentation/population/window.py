@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func
-
 from yunying_shared.errors import InvalidInput
 
 MAX_DAYS = 366
@@ -45,13 +43,6 @@ class DateRange:
     def days(self) -> Iterator[date]:
         for offset in range((self.end - self.start).days + 1):
             yield self.start + timedelta(days=offset)
-
-
-def utc_day(dialect: str, column: Any) -> Any:
-    """The UTC calendar day of a timestamp column, as SQL. SQLite stores UTC text already."""
-    if dialect == "postgresql":
-        return func.date(func.timezone("UTC", column))
-    return func.date(column)
 
 
 def as_date(value: Any) -> date:

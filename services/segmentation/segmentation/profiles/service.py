@@ -10,12 +10,12 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from segmentation.afterwrite import Touched, after_write
 from segmentation.clock import utcnow
-from segmentation.events.upsert import dialect_of, insert_for
 from segmentation.profiles.exceptions import ProfileExtraTooLarge, ProfileNotFound
-from segmentation.profiles.models import Profile
 from segmentation.profiles.schemas import MAX_EXTRA_BYTES, ProfilePatch
-from segmentation.segments.membership import refresh_memberships
+from segmentation.records.models import Profile
+from yunying_shared.db import sql_dialect
 from yunying_shared.events.payloads.campaigns import ReferralSignupAttributed
 from yunying_shared.events.payloads.sentiment import FeedbackClassified
 
@@ -37,7 +37,8 @@ async def ensure_profile(
     """The profile, created empty when other services name a user before the CRM does."""
     now = now or utcnow()
     await session.execute(
-        insert_for(dialect_of(session), Profile.__table__)
+        sql_dialect(session)
+        .insert(Profile.__table__)
         .values(
             workspace_id=workspace_id,
             user_id=user_id,
@@ -81,7 +82,7 @@ async def patch_profile(
         profile.extra = merged
     profile.updated_at = utcnow()
     await session.flush()
-    await refresh_memberships(session, workspace_id=workspace_id, user_ids=[profile.user_id])
+    await after_write(session, workspace_id=workspace_id, touched=Touched(users=[profile.user_id]))
     return profile
 
 
@@ -102,7 +103,7 @@ async def record_feedback(
         profile.churn_reason = feedback.reason
     profile.updated_at = utcnow()
     await session.flush()
-    await refresh_memberships(session, workspace_id=workspace_id, user_ids=[profile.user_id])
+    await after_write(session, workspace_id=workspace_id, touched=Touched(users=[profile.user_id]))
     return profile
 
 
@@ -117,5 +118,5 @@ async def record_referral(
     profile.source_campaign = referral.campaign_id
     profile.updated_at = utcnow()
     await session.flush()
-    await refresh_memberships(session, workspace_id=workspace_id, user_ids=[profile.user_id])
+    await after_write(session, workspace_id=workspace_id, touched=Touched(users=[profile.user_id]))
     return profile

@@ -24,7 +24,7 @@ class Scored:
     stage: np.ndarray
 
     def changed(self, before: Snapshot) -> np.ndarray:
-        return (
+        moved: np.ndarray = (
             (self.r != before.r)
             | (self.f != before.f)
             | (self.m != before.m)
@@ -33,6 +33,7 @@ class Scored:
             | (self.tier != before.tier)
             | (self.stage != before.stage)
         )
+        return moved
 
 
 def compute(

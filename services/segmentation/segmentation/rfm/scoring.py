@@ -10,33 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from segmentation.records.vocabulary import CLASSES, SEGMENTS, TIERS
+
 QUANTILES = (0.2, 0.4, 0.6, 0.8)
 HIGH_SCORE = 3  # a dimension counts as "high" at or above the middle score
+__all__ = [
+    "CLASSES",
+    "SEGMENTS",
+    "TIERS",
+    "classify",
+    "quantile_edges",
+    "score_ascending",
+    "score_descending",
+    "segment",
+    "tier",
+]
 
-CLASSES = (
-    "重要价值",
-    "重要发展",
-    "重要保持",
-    "重要挽留",
-    "一般价值",
-    "一般发展",
-    "一般保持",
-    "一般挽留",
-)
-SEGMENTS = (
-    "Champions",
-    "Loyal",
-    "Potential Loyalist",
-    "New",
-    "Promising",
-    "Need Attention",
-    "About To Sleep",
-    "At Risk",
-    "Can't Lose Them",
-    "Hibernating",
-    "Lost",
-)
-TIERS = ("high_value", "potential_high_value", "general", "low_value")
 
 _S = {name: code for code, name in enumerate(SEGMENTS)}
 # Rows: R score 1..5; columns: FM score (rounded mean of F and M) 1..5.

@@ -11,13 +11,14 @@ import numpy as np
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from segmentation.afterwrite import Touched, after_write
 from segmentation.clock import as_utc, utcnow
 from segmentation.lifecycle.rules import STAGES, LifecycleRules
 from segmentation.lifecycle.service import Transition, record_transitions
-from segmentation.profiles.models import Profile
+from segmentation.records.models import Profile
+from segmentation.records.vocabulary import CLASSES, TIERS
 from segmentation.rfm.compute import Scored, compute
 from segmentation.rfm.schemas import Dimension, RescoreResult, RfmExplanation
-from segmentation.rfm.scoring import CLASSES, TIERS
 from segmentation.rfm.snapshot import (
     Snapshot,
     apply_window,
@@ -26,7 +27,6 @@ from segmentation.rfm.snapshot import (
     windowed_totals,
 )
 from segmentation.rfm.store import write_changes
-from segmentation.segments.membership import refresh_memberships
 from segmentation.segments.models import Segment
 from segmentation.settings.service import get_settings
 
@@ -62,11 +62,10 @@ async def rescore(
     transitions = _transitions(snapshot, scored, index, rules)
     await record_transitions(session, workspace_id=workspace_id, transitions=transitions, at=now)
     if live:
-        await refresh_memberships(
-            session,
-            workspace_id=workspace_id,
-            user_ids=[snapshot.user_ids[pid] for pid in snapshot.ids[index].tolist()],
-            now=now,
+        # Stages were re-evaluated with the scores; memberships follow the changed users.
+        changed = [snapshot.user_ids[pid] for pid in snapshot.ids[index].tolist()]
+        await after_write(
+            session, workspace_id=workspace_id, touched=Touched(users=changed), now=now
         )
     settings.last_edges = scored.edges
     settings.last_scored_at = now
@@ -93,9 +92,10 @@ async def _has_live_segments(session: AsyncSession, workspace_id: UUID) -> bool:
 def _moved(before: Snapshot, after: Scored, index: np.ndarray) -> np.ndarray:
     """Aligned with `index`: the rows `_transitions` reports (a stage move, or a tier move from
     a previous tier)."""
-    return (after.stage[index] != before.stage[index]) | (
+    moved: np.ndarray = (after.stage[index] != before.stage[index]) | (
         (after.tier[index] != before.tier[index]) & (before.tier[index] >= 0)
     )
+    return moved
 
 
 def _transitions(

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import numpy as np
-from sqlalchemy import Float, case, cast, extract, func, select
+from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from segmentation.events.models import UserEvent
-from segmentation.events.upsert import dialect_of
 from segmentation.lifecycle.rules import STAGES
-from segmentation.profiles.models import Profile
-from segmentation.rfm.scoring import CLASSES, SEGMENTS, TIERS
+from segmentation.records.models import Profile, UserEvent
+from segmentation.records.vocabulary import CLASSES, SEGMENTS, TIERS
+from yunying_shared.db import PerDialect, driver_connection, sql_dialect
 
 P = Profile.__table__
 
@@ -27,12 +26,6 @@ P = Profile.__table__
 def _codes(values: list[str | None], names: tuple[str, ...]) -> np.ndarray:
     lookup: dict[str | None, int] = {name: code for code, name in enumerate(names)}
     return np.fromiter((lookup.get(v, -1) for v in values), dtype=np.int8, count=len(values))
-
-
-def _epoch(dialect: str, column: Any) -> Any:
-    if dialect == "postgresql":
-        return cast(extract("epoch", column), Float)
-    return (func.julianday(column) - 2440587.5) * 86400.0
 
 
 @dataclass
@@ -109,7 +102,7 @@ _COPY_TRAILER = 2  # field count -1
 
 
 async def _load_postgres(session: AsyncSession, workspace_id: UUID) -> Snapshot:
-    connection = (await (await session.connection()).get_raw_connection()).driver_connection
+    connection = await driver_connection(session)
     # JIT-compiling this one scan costs more than the scan itself
     await connection.execute("SET LOCAL jit = off")
     chunks: list[bytes] = []
@@ -157,16 +150,26 @@ def _empty() -> Snapshot:
     )
 
 
-async def load_snapshot(session: AsyncSession, *, workspace_id: UUID) -> Snapshot:
-    if dialect_of(session) == "postgresql":
-        return await _load_postgres(session, workspace_id)
+class SnapshotLoader(Protocol):
+    async def __call__(self, session: AsyncSession, workspace_id: UUID) -> Snapshot: ...
+
+
+async def _load_rows(session: AsyncSession, workspace_id: UUID) -> Snapshot:
     return await load_rows(session, workspace_id=workspace_id)
+
+
+# PostgreSQL: one binary COPY read as a numpy array; SQLite: the rows.
+LOADERS: PerDialect[SnapshotLoader] = PerDialect(postgresql=_load_postgres, sqlite=_load_rows)
+
+
+async def load_snapshot(session: AsyncSession, *, workspace_id: UUID) -> Snapshot:
+    return await LOADERS.of(session)(session, workspace_id)
 
 
 async def load_rows(session: AsyncSession, *, workspace_id: UUID) -> Snapshot:
     """Row by row, with every user id: SQLite's path (and the reference the COPY path is
     tested against on PostgreSQL)."""
-    dialect = dialect_of(session)
+    epoch = sql_dialect(session).epoch_seconds
     statement = (
         select(
             P.c.id,
@@ -179,9 +182,9 @@ async def load_rows(session: AsyncSession, *, workspace_id: UUID) -> Snapshot:
             P.c.r_score,
             P.c.f_score,
             P.c.m_score,
-            _epoch(dialect, P.c.first_purchase_at),
-            _epoch(dialect, P.c.last_purchase_at),
-            _epoch(dialect, P.c.last_active_at),
+            epoch(P.c.first_purchase_at),
+            epoch(P.c.last_purchase_at),
+            epoch(P.c.last_active_at),
             P.c.order_count,
             cast(P.c.monetary_total, Float),
         )

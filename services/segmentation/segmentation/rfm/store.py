@@ -9,20 +9,20 @@ SQLite, a single local writer, gets an executemany.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from segmentation.events.upsert import dialect_of
 from segmentation.lifecycle.rules import STAGES
-from segmentation.profiles.models import Profile
+from segmentation.records.models import Profile
+from segmentation.records.vocabulary import CLASSES, SEGMENTS, TIERS
 from segmentation.rfm.compute import Scored
-from segmentation.rfm.scoring import CLASSES, SEGMENTS, TIERS
+from yunying_shared.db import PerDialect, cast_table, driver_connection
 
 CHUNK = 100_000
-P = Profile.__table__
+P = cast_table(Profile.__table__)
 
 
 def _pg_names(names: tuple[str, ...]) -> str:
@@ -70,6 +70,19 @@ def changed_columns(scored: Scored, index: np.ndarray) -> dict[str, list[Any]]:
     }
 
 
+class ScoreWriter(Protocol):
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        ids: np.ndarray,
+        scored: Scored,
+        index: np.ndarray,
+        wanted: np.ndarray,
+        now: datetime,
+    ) -> dict[int, tuple[str, str | None]]: ...
+
+
 async def write_changes(
     session: AsyncSession,
     *,
@@ -82,31 +95,54 @@ async def write_changes(
     """Store the new scores of the rows at `index`; returns profile id -> (user id, churn
     reason) for the rows where `wanted` (aligned with `index`) is set, on PostgreSQL (SQLite's
     snapshot already holds every name, so it returns nothing)."""
-    if dialect_of(session) == "postgresql":
-        connection = (await (await session.connection()).get_raw_connection()).driver_connection
-        names: dict[int, tuple[str, str | None]] = {}
-        for start in range(0, len(index), CHUNK):
-            part = index[start : start + CHUNK]
-            rows = await connection.fetch(
-                _PG_UPDATE,
-                now,
-                ids[part].tolist(),
-                *(
-                    column[part].tolist()
-                    for column in (
-                        scored.r,
-                        scored.f,
-                        scored.m,
-                        scored.rfm_class,
-                        scored.segment,
-                        scored.tier,
-                        scored.stage,
-                    )
-                ),
-                wanted[start : start + CHUNK].tolist(),
-            )
-            names.update((pid, (user_id, churn)) for pid, user_id, churn in rows)
-        return names
+    write = WRITERS.of(session)
+    return await write(session, ids=ids, scored=scored, index=index, wanted=wanted, now=now)
+
+
+async def _write_postgres(
+    session: AsyncSession,
+    *,
+    ids: np.ndarray,
+    scored: Scored,
+    index: np.ndarray,
+    wanted: np.ndarray,
+    now: datetime,
+) -> dict[int, tuple[str, str | None]]:
+    connection = await driver_connection(session)
+    names: dict[int, tuple[str, str | None]] = {}
+    for start in range(0, len(index), CHUNK):
+        part = index[start : start + CHUNK]
+        rows = await connection.fetch(
+            _PG_UPDATE,
+            now,
+            ids[part].tolist(),
+            *(
+                column[part].tolist()
+                for column in (
+                    scored.r,
+                    scored.f,
+                    scored.m,
+                    scored.rfm_class,
+                    scored.segment,
+                    scored.tier,
+                    scored.stage,
+                )
+            ),
+            wanted[start : start + CHUNK].tolist(),
+        )
+        names.update((pid, (user_id, churn)) for pid, user_id, churn in rows)
+    return names
+
+
+async def _write_sqlite(
+    session: AsyncSession,
+    *,
+    ids: np.ndarray,
+    scored: Scored,
+    index: np.ndarray,
+    wanted: np.ndarray,
+    now: datetime,
+) -> dict[int, tuple[str, str | None]]:
     columns = changed_columns(scored, index)
     rows = [
         {"pid": pid, **{k: v[i] for k, v in columns.items()}}
@@ -129,3 +165,7 @@ async def write_changes(
             rows,
         )
     return {}
+
+
+# PostgreSQL: one UPDATE ... FROM unnest(arrays) per chunk; SQLite: an executemany.
+WRITERS: PerDialect[ScoreWriter] = PerDialect(postgresql=_write_postgres, sqlite=_write_sqlite)

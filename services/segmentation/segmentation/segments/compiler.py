@@ -28,8 +28,7 @@ from sqlalchemy import (
     select,
 )
 
-from segmentation.events.models import UserEvent
-from segmentation.profiles.models import Profile
+from segmentation.records.models import Profile, UserEvent, UserTag
 from segmentation.segments.fields import FIELDS, FieldSpec, Kind
 from segmentation.segments.rules import (
     AllOf,
@@ -41,7 +40,6 @@ from segmentation.segments.rules import (
     RuleNode,
     TagCondition,
 )
-from segmentation.tags.models import UserTag
 from yunying_shared.db import UTCDateTime
 
 
@@ -177,7 +175,9 @@ def _tag(leaf: TagCondition, now: Now) -> CompiledLeaf:
         # subplan scanning every user holding the tag, once per leaf: 21 such leaves were 21 ms
         # of a 40 ms statement for 77 users with 5,000 tags, and it grows with the workspace.
         # A whole-workspace pass (now: a datetime) keeps EXISTS, where one scan is right.
-        present = select(literal(1)).where(*conditions).limit(1).scalar_subquery().is_not(None)
+        present: ColumnElement[bool] = (
+            select(literal(1)).where(*conditions).limit(1).scalar_subquery().is_not(None)
+        )
     else:
         present = exists(select(UserTag.id).where(*conditions))
     confidence = select(func.max(UserTag.confidence)).where(*conditions).scalar_subquery()

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import as_utc, utcnow
-from segmentation.profiles.models import Profile
+from segmentation.records.models import Profile
 from segmentation.segments.compiler import compile_leaf, compile_rule
 from segmentation.segments.fields import FIELDS, Kind
 from segmentation.segments.models import SegmentMembership

@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlalchemy import and_, select
 
 from segmentation.clock import as_utc
-from segmentation.profiles.models import Profile
+from segmentation.records.models import Profile
 from segmentation.segments.models import SegmentMembership
 from yunying_shared.db import Database
 

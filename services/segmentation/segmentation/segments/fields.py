@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from segmentation.profiles.models import Profile
-from segmentation.rfm.scoring import CLASSES, SEGMENTS
+from segmentation.records.models import Profile
+from segmentation.records.vocabulary import CLASSES, SEGMENTS
 from yunying_shared.events.payloads.segmentation import LIFECYCLE_STAGES, VALUE_TIERS
 
 
@@ -46,7 +46,7 @@ class FieldSpec:
     maximum: float | None = None
 
 
-_SCORE = {"minimum": 1, "maximum": 5}
+_SCORE: dict[str, Any] = {"minimum": 1, "maximum": 5}
 
 FIELDS: dict[str, FieldSpec] = {
     "stage": FieldSpec(Kind.CHOICE, Profile.stage, LIFECYCLE_STAGES),

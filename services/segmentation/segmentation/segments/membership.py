@@ -14,18 +14,17 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, String, and_, bindparam, func, select, true
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, and_, bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import utcnow
-from segmentation.events.upsert import dialect_of
-from segmentation.profiles.models import Profile
+from segmentation.records.models import Profile
 from segmentation.segments.compiler import ClockParams, compile_rule
 from segmentation.segments.models import Segment, SegmentMembership
 from segmentation.segments.rules import RuleNode, parse_rule
+from segmentation.segments.storage import STORAGE
 from segmentation.segments.writes import SOURCE, Changes, Pair, SegmentRef, write
-from yunying_shared.db import driver_connection
+from yunying_shared.db import SqlDialect, sql_dialect
 
 __all__ = ["SOURCE", "Changes", "evaluate", "live_segments", "refresh_memberships", "rule_of"]
 
@@ -121,13 +120,13 @@ async def refresh_memberships(
 _verdict_statements: dict[tuple[Any, ...], tuple[Any, ClockParams]] = {}
 
 
-def _verdicts_of(segments: list[LiveSegment], postgres: bool) -> tuple[Any, ClockParams]:
+def _verdicts_of(segments: list[LiveSegment], sql: SqlDialect) -> tuple[Any, ClockParams]:
     """One SELECT evaluating these segments for a list of users, built once per set of segment
     versions: building and caching-keying 50 rule trees for every batch costs more than the
     query itself. On PostgreSQL the users are one array parameter, so the SQL text is the same
     for every batch and asyncpg reuses its prepared statement (an IN list of each length was
     parsed and planned anew: about half of the statement's time)."""
-    key = (postgres, *((s.id, s.version) for s in segments))
+    key = (sql.name, *((s.id, s.version) for s in segments))
     cached = _verdict_statements.get(key)
     if cached is None:
         if len(_verdict_statements) > 1_000:
@@ -138,9 +137,7 @@ def _verdicts_of(segments: list[LiveSegment], postgres: bool) -> tuple[Any, Cloc
             *(compile_rule(rule_of(s), now=clock).label(f"s{i}") for i, s in enumerate(segments)),
         ).where(
             Profile.workspace_id == bindparam("workspace_id"),
-            Profile.user_id == func.any(bindparam("user_ids", type_=ARRAY(String)))
-            if postgres
-            else Profile.user_id.in_(bindparam("user_ids", expanding=True)),
+            sql.in_list(Profile.user_id, "user_ids"),
         )
         cached = _verdict_statements[key] = (statement, clock)
     return cached
@@ -155,13 +152,15 @@ async def _refresh_users(
     reason: str,
     changes: Changes,
 ) -> None:
-    statement, clock = _verdicts_of(segments, dialect_of(session) == "postgresql")
+    statement, clock = _verdicts_of(segments, sql_dialect(session))
     verdicts = (
         await session.execute(
             statement, {"workspace_id": workspace_id, "user_ids": user_ids, **clock.params(now)}
         )
     ).all()
-    stored = await _stored(session, workspace_id, user_ids, [s.id for s in segments])
+    stored = await STORAGE.of(session).stored(
+        session, workspace_id, user_ids, [s.id for s in segments]
+    )
     entering: list[Pair] = []
     leaving: list[Pair] = []
     for row in verdicts:
@@ -173,31 +172,6 @@ async def _refresh_users(
             elif was_member and not matches:
                 leaving.append((segment, user_id))
     await write(session, entering, leaving, now, reason, changes)
-
-
-_STORED = select(SegmentMembership.segment_id, SegmentMembership.user_id).where(
-    SegmentMembership.workspace_id == bindparam("workspace_id"),
-    SegmentMembership.user_id.in_(bindparam("user_ids", expanding=True)),
-    SegmentMembership.segment_id.in_(bindparam("segment_ids", expanding=True)),
-)
-_STORED_PG = """
-    SELECT segment_id, user_id FROM segment_memberships
-    WHERE workspace_id = $1 AND user_id = ANY($2::text[]) AND segment_id = ANY($3::uuid[])
-"""
-
-
-async def _stored(
-    session: AsyncSession, workspace_id: UUID, user_ids: list[str], segment_ids: list[UUID]
-) -> set[tuple[UUID, str]]:
-    if dialect_of(session) == "postgresql":
-        connection = await driver_connection(session)
-        rows: Any = await connection.fetch(_STORED_PG, workspace_id, user_ids, segment_ids)
-    else:
-        rows = await session.execute(
-            _STORED,
-            {"workspace_id": workspace_id, "user_ids": user_ids, "segment_ids": segment_ids},
-        )
-    return {(row[0], row[1]) for row in rows}
 
 
 async def evaluate(

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from segmentation.db import Base
-from segmentation.profiles.models import USER_ID_LENGTH
+from segmentation.records.models import USER_ID_LENGTH
 
 
 class Segment(Base):

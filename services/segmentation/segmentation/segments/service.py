@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import as_utc, utcnow
 from segmentation.db import BUS
-from segmentation.profiles.models import Profile
+from segmentation.records.models import Profile
 from segmentation.segments.compiler import compile_rule, is_time_dependent
 from segmentation.segments.membership import SOURCE, evaluate
 from segmentation.segments.models import Segment, SegmentMembership

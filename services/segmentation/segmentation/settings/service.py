@@ -5,9 +5,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from segmentation.events.upsert import dialect_of, insert_for
 from segmentation.settings.models import SegmentationSettings
 from segmentation.settings.schemas import SettingsIn, SettingsOut
+from yunying_shared.db import sql_dialect
 
 
 async def get_settings(session: AsyncSession, *, workspace_id: UUID) -> SegmentationSettings:
@@ -17,7 +17,8 @@ async def get_settings(session: AsyncSession, *, workspace_id: UUID) -> Segmenta
     if row is None:
         defaults = SettingsIn()
         await session.execute(
-            insert_for(dialect_of(session), SegmentationSettings.__table__)
+            sql_dialect(session)
+            .insert(SegmentationSettings.__table__)
             .values(
                 workspace_id=workspace_id,
                 rfm_window_days=None,

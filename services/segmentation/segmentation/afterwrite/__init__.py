@@ -1,0 +1,68 @@
+"""After a write, once per transaction: the users it touched are re-staged, tagged by the
+workspace's tag rules, and re-evaluated against its live segments — in that order, because a
+stage and a tag are what segment rules read.
+
+Every write that changes what a user looks like (an ingested batch, a profile patch, feedback or
+a referral from another service, a tag set by hand or imported, a re-score) ends with one
+`after_write` naming what it touched, instead of calling each step itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from segmentation.afterwrite.tag_rules import TaggableEvent, apply_tag_rules
+from segmentation.lifecycle.rules import LifecycleRules
+from segmentation.lifecycle.service import ProfileState, restage
+from segmentation.segments.membership import Changes, refresh_memberships
+from segmentation.settings.service import get_settings
+
+__all__ = ["Touched", "after_write"]
+
+
+@dataclass(frozen=True)
+class Touched:
+    """What one transaction changed, by kind of after-work it needs."""
+
+    # profiles whose aggregates changed (as written): their stage is evaluated again
+    profiles: Sequence[ProfileState] = ()
+    # newly accepted events: the workspace's tag rules may tag their users
+    events: Sequence[TaggableEvent] = ()
+    # any other user whose attributes, tags or scores changed
+    users: Iterable[str] = ()
+
+    def user_ids(self) -> set[str]:
+        return {
+            *(p.user_id for p in self.profiles),
+            *(e.user_id for e in self.events),
+            *self.users,
+        }
+
+
+async def after_write(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    touched: Touched,
+    now: datetime | None = None,
+) -> Changes:
+    """Restage, tag and refresh memberships for what the transaction touched; returns the
+    membership changes. Call it once, after the transaction's writes."""
+    if touched.profiles:
+        assert now is not None, "re-staging is evaluated as of the write's time"
+        settings = await get_settings(session, workspace_id=workspace_id)
+        rules = LifecycleRules.model_validate(settings.lifecycle_rules)
+        await restage(
+            session, workspace_id=workspace_id, rules=rules, profiles=touched.profiles, now=now
+        )
+    if touched.events:
+        assert now is not None, "tag expiry counts from the events, stored as of the write"
+        await apply_tag_rules(session, workspace_id=workspace_id, events=touched.events, now=now)
+    return await refresh_memberships(
+        session, workspace_id=workspace_id, user_ids=touched.user_ids(), now=now
+    )
