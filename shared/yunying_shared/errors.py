@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -65,6 +66,18 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 
 
+class TooManyRequests(DomainError):
+    """429 with `Retry-After`: the caller may try again after `retry_after_seconds`."""
+
+    status_code = 429
+    title = "Too many requests"
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after_seconds: float, **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.retry_after = max(1, math.ceil(retry_after_seconds))
+
+
 class ServiceUnavailable(DomainError):
     status_code = 503
     title = "Service unavailable"
@@ -104,7 +117,7 @@ def validation_errors(errors: Any) -> list[dict[str, Any]]:
 
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return problem(
+    response = problem(
         exc.status_code,
         exc.title,
         exc.detail,
@@ -112,6 +125,9 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         instance=request.url.path,
         **exc.extensions,
     )
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -8,10 +8,12 @@ async def _add(gateway, headers, workspace, email, role, password=None):
 async def test_roles_decide_who_manages_a_workspace(gateway):
     admin = await gateway.login()
     demo = await gateway.demo_id(admin)
-    added = await _add(gateway, admin, demo, "Operator@Brand.example", "operator", "op-passw0rd")
+    added = await _add(
+        gateway, admin, demo, "Operator@Brand.example", "operator", "operator-passw0rd-7"
+    )
     assert added.status_code == 201, added.text
     assert added.json()["email"] == "operator@brand.example"
-    operator = await gateway.login("operator@brand.example", "op-passw0rd")
+    operator = await gateway.login("operator@brand.example", "operator-passw0rd-7")
 
     listed = await gateway.client.get(f"/v1/workspaces/{demo}/members", headers=operator)
     assert sorted(m["role"] for m in listed.json()) == ["admin", "operator"]
@@ -23,7 +25,7 @@ async def test_roles_decide_who_manages_a_workspace(gateway):
     assert key.status_code == 403
     assert key.headers["content-type"] == "application/problem+json"
     assert (
-        await _add(gateway, operator, demo, "x@brand.example", "admin", "x-passw0rd")
+        await _add(gateway, operator, demo, "x@brand.example", "admin", "x-member-passw0rd-7")
     ).status_code == 403
     assert (
         await gateway.client.get(f"/v1/workspaces/{demo}/api-keys", headers=operator)
@@ -37,7 +39,9 @@ async def test_member_roles_change_and_the_last_admin_stays(gateway):
     admin = await gateway.login()
     demo = await gateway.demo_id(admin)
     me = (await gateway.client.get("/v1/me", headers=admin)).json()["id"]
-    user = (await _add(gateway, admin, demo, "r@brand.example", "reviewer", "r-passw0rd")).json()
+    user = (
+        await _add(gateway, admin, demo, "r@brand.example", "reviewer", "reviewer-passw0rd-7")
+    ).json()
 
     patched = await gateway.client.patch(
         f"/v1/workspaces/{demo}/members/{user['user_id']}", headers=admin, json={"role": "operator"}
@@ -57,7 +61,7 @@ async def test_member_roles_change_and_the_last_admin_stays(gateway):
     gone = await gateway.client.get(f"/v1/workspaces/{demo}/members", headers=admin)
     assert [m["email"] for m in gone.json()] == [gateway.admin_email]
     # The account survives its membership: it can log in, and sees no workspace.
-    former = await gateway.login("r@brand.example", "r-passw0rd")
+    former = await gateway.login("r@brand.example", "reviewer-passw0rd-7")
     assert (await gateway.client.get("/v1/workspaces", headers=former)).json() == []
 
 

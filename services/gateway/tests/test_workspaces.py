@@ -41,9 +41,9 @@ async def test_only_superusers_create_workspaces(gateway):
     await gateway.client.post(
         f"/v1/workspaces/{demo}/members",
         headers=admin,
-        json={"email": "ops@brand.example", "password": "ops-passw0rd", "role": "admin"},
+        json={"email": "ops@brand.example", "password": "ops-desk-passw0rd-7", "role": "admin"},
     )
-    ops = await gateway.login("ops@brand.example", "ops-passw0rd")
+    ops = await gateway.login("ops@brand.example", "ops-desk-passw0rd-7")
     refused = await gateway.client.post(
         "/v1/workspaces", headers=ops, json={"name": "Mine", "slug": "mine"}
     )

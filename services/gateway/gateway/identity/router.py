@@ -5,18 +5,32 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from gateway.identity import service
+from gateway.identity import service, throttle
 from gateway.identity.deps import SettingsDep, UserDep, user_id_of
-from gateway.identity.exceptions import RefreshTokenReused
-from gateway.identity.schemas import LoginIn, MembershipOut, MeOut, RefreshIn, TokenPair
+from gateway.identity.exceptions import InvalidCredentials, RefreshTokenReused
+from gateway.identity.schemas import (
+    LoginIn,
+    MembershipOut,
+    MeOut,
+    RefreshIn,
+    ThrottleClearIn,
+    ThrottleClearOut,
+    TokenPair,
+)
 from gateway.workspaces.service import list_workspaces
 from yunying_shared.auth import Role
 from yunying_shared.db import SessionDep
-from yunying_shared.errors import problem
+from yunying_shared.errors import Forbidden, problem
 
 router = APIRouter(tags=["auth"])
 
 UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: {"description": "Wrong credentials or token"}}
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "Too many failed logins for the account or address (see `Retry-After`), "
+        "or too many logins being checked at this moment"
+    }
+}
 
 
 @router.post(
@@ -24,11 +38,49 @@ UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: {"description": "Wrong cre
     response_model=TokenPair,
     summary="Log in",
     description="Exchanges email and password for an access token (send it as "
-    "`Authorization: Bearer …`) and a single-use refresh token.",
-    responses=UNAUTHORIZED,
+    "`Authorization: Bearer …`) and a single-use refresh token. Repeated failures lock the "
+    "account and the client address for a growing time (429 with `Retry-After`).",
+    responses={**UNAUTHORIZED, **THROTTLED},
 )
-async def login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
-    return await service.login(session, email=body.email, password=body.password, settings=settings)
+async def login(
+    body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep
+) -> TokenPair:
+    database = request.app.state.database
+    address = request.client.host if request.client else None
+    keys = throttle.keys_for(settings, email=body.email, address=address)
+    await throttle.ensure_not_locked(database, keys)
+    try:
+        pair = await service.login(
+            session, email=body.email, password=body.password, settings=settings
+        )
+    except InvalidCredentials:
+        # The failed login's reads end first: SQLite lets the count's own transaction commit
+        # only once no other transaction holds the database.
+        await session.rollback()
+        await throttle.record_failure(database, keys, settings)
+        raise
+    await throttle.forget_failures(session, email=body.email)
+    return pair
+
+
+@router.post(
+    "/v1/login-throttles/clear",
+    response_model=ThrottleClearOut,
+    summary="Lift a login lock",
+    description="Superusers only: forgets the failed logins of an account (by email) and/or "
+    "of a client address, lifting their lock at once.",
+    responses={403: {"description": "Not a superuser"}},
+)
+async def clear_login_throttle(
+    body: ThrottleClearIn, request: Request, user: UserDep
+) -> ThrottleClearOut:
+    if not user.is_superuser:
+        raise Forbidden("Only a superuser can lift login locks.")
+    keys = [throttle.account_key(body.email)] if body.email else []
+    if body.address:
+        keys.append(throttle.address_key(body.address))
+    cleared = await throttle.clear(request.app.state.database, keys)
+    return ThrottleClearOut(cleared=cleared)
 
 
 @router.post(

@@ -4,8 +4,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+from gateway.identity.password_policy import MAX_LENGTH, MIN_LENGTH, POLICY, check_new_password
 from yunying_shared.auth import Role
 
 Email = Annotated[
@@ -25,11 +33,12 @@ Email = Annotated[
 NewPassword = Annotated[
     str,
     Field(
-        min_length=8,
-        max_length=1024,
-        description="At least 8 characters",
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        description=POLICY,
         examples=["correct-horse-battery"],
     ),
+    AfterValidator(check_new_password),
 ]
 
 
@@ -112,3 +121,26 @@ class MeOut(BaseModel):
     is_superuser: bool
     created_at: datetime
     memberships: list[MembershipOut] = Field(description="Workspaces the user belongs to")
+
+
+class ThrottleClearIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "operator@brand.example"}, {"address": "10.0.0.7"}]
+        }
+    )
+
+    email: Email | None = None
+    address: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Client IP address"
+    )
+
+    @model_validator(mode="after")
+    def _one_of_them(self) -> ThrottleClearIn:
+        if self.email is None and self.address is None:
+            raise ValueError("give `email`, `address` or both")
+        return self
+
+
+class ThrottleClearOut(BaseModel):
+    cleared: int = Field(description="Locks and failure counts removed")

@@ -57,15 +57,16 @@ async def login(
     session: AsyncSession, *, email: str, password: str, settings: GatewaySettings
 ) -> TokenPair:
     hasher = passwords.hasher_for(settings)
+    gate = passwords.gate_for(settings)
     found = await find_user_by_email(session, email=email)
     user = found if found is not None and found.is_active else None
     matches = await passwords.verify_password(
-        hasher, user.password_hash if user else None, password
+        hasher, user.password_hash if user else None, password, gate=gate
     )
     if user is None or not matches:
         raise InvalidCredentials()
     if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = await passwords.hash_password(hasher, password)
+        user.password_hash = await passwords.hash_password(hasher, password, gate=gate)
     return await _issue_pair(session, user_id=user.id, family_id=uuid.uuid4(), settings=settings)
 
 
