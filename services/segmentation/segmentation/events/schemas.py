@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from segmentation.clock import as_utc
+from yunying_shared.storable import datetime_problem, json_problem, text_problem
 
 MAX_BATCH = 1000
 MAX_FUTURE = timedelta(days=1)
@@ -65,7 +66,13 @@ class Rejection:
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, name: str, message: str) -> None:
-        self.errors.append({"field": name, "message": message})
+        self.errors.append({"field": echoable(name), "message": message})
+
+
+def echoable(text: str) -> str:
+    """`text` safe to put in a JSON response: a lone surrogate (a field name or id that was
+    rejected for it) is shown escaped instead of failing the response's encoding."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class EventIn(BaseModel):
@@ -100,6 +107,11 @@ class ItemResult(BaseModel):
     errors: list[dict[str, str]] = Field(default_factory=list)
     extra_truncated: bool = False
 
+    @field_validator("event_id")
+    @classmethod
+    def _echoable_event_id(cls, value: str | None) -> str | None:
+        return None if value is None else echoable(value)
+
 
 class BatchResult(BaseModel):
     accepted: int
@@ -121,6 +133,10 @@ def _text(
         return None
     if len(value) > max_length:
         rejection.add(name, f"must be at most {max_length} characters")
+        return None
+    problem = text_problem(value)
+    if problem:
+        rejection.add(name, problem)
         return None
     return value
 
@@ -144,6 +160,10 @@ def _timestamp(raw: dict[str, Any], now: datetime, rejection: Rejection) -> date
         parsed = value
     else:
         rejection.add("occurred_at", "must be an ISO 8601 timestamp string")
+        return None
+    problem = datetime_problem(parsed)
+    if problem:
+        rejection.add("occurred_at", problem)
         return None
     aware = as_utc(parsed)
     assert aware is not None
@@ -193,10 +213,20 @@ def _properties(
                 rejection.add(name, f"must be a {'list' if kind is list else 'string'}")
             else:
                 properties[name] = value
+    problem = json_problem(properties)
+    if problem:
+        rejection.add("properties", problem)
+        return {}, False, None
     encoded = json.dumps(properties, default=str)
     if len(encoded) > MAX_PROPERTIES_BYTES:
         rejection.add("properties", f"must serialise to at most {MAX_PROPERTIES_BYTES} bytes")
     extra, truncated = _bounded_extra(raw)
+    for name, value in extra.items():
+        problem = text_problem(name, allow_control=True) or json_problem(value)
+        if problem:
+            rejection.add(name, problem)
+    if rejection.errors:
+        return {}, False, None
     if extra:
         properties["extra"] = extra
         return properties, truncated, None  # `encoded` is no longer the stored form
