@@ -9,7 +9,15 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from yunying_shared.events.envelope import Envelope
-from yunying_shared.events.payloads import campaigns, crm, gateway, segmentation, sentiment
+from yunying_shared.events.payloads import (
+    campaigns,
+    content,
+    crm,
+    gateway,
+    listening,
+    segmentation,
+    sentiment,
+)
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -132,6 +140,107 @@ SEGMENT_DELETED = EventSpec(
     description="A segment and its memberships were deleted.",
 )
 
+CONTENT_ITEM_TRANSITIONED = EventSpec(
+    name="content.item_transitioned",
+    version=1,
+    topic="content.item.v1",
+    payload=content.ContentItemTransitioned,
+    key_field="content_id",
+    description="A content item moved through review (draft, submitted, scanned, operator "
+    "checked, approved, scheduled, published, expired, held).",
+)
+
+MENTION_RECEIVED = EventSpec(
+    name="mention.received",
+    version=1,
+    topic="listening.mentions.v1",
+    payload=listening.MentionReceived,
+    key_field="platform_id",
+    description="A listening crawler found a mention or comment on a platform.",
+)
+
+MENTION_SCORED = EventSpec(
+    name="mention.scored",
+    version=1,
+    topic="sentiment.mention.v1",
+    payload=sentiment.MentionScored,
+    key_field="mention_id",
+    description="A mention was stored, its sentiment scored and matched to monitoring rules.",
+)
+
+CRISIS_OPENED = EventSpec(
+    name="crisis.opened",
+    version=1,
+    topic="sentiment.crisis.v1",
+    payload=sentiment.CrisisCase,
+    key_field="case_id",
+    description="A crisis case was opened (an orange or red alert, or a manual report): "
+    "promotional sends pause and ads are held in its workspace.",
+)
+
+CRISIS_ESCALATED = EventSpec(
+    name="crisis.escalated",
+    version=1,
+    topic="sentiment.crisis.v1",
+    payload=sentiment.CrisisCase,
+    key_field="case_id",
+    description="An open crisis case reached a higher alert level.",
+)
+
+CRISIS_STATEMENT_PUBLISHED = EventSpec(
+    name="crisis.statement_published",
+    version=1,
+    topic="sentiment.crisis.v1",
+    payload=sentiment.CrisisCase,
+    key_field="case_id",
+    description="The public statement of a crisis case was published.",
+)
+
+CRISIS_RESOLVED = EventSpec(
+    name="crisis.resolved",
+    version=1,
+    topic="sentiment.crisis.v1",
+    payload=sentiment.CrisisCase,
+    key_field="case_id",
+    description="A crisis case was closed: promotional sends and held ads resume.",
+)
+
+CAMPAIGN_STATE_CHANGED = EventSpec(
+    name="campaign.state_changed",
+    version=1,
+    topic="campaigns.campaign.v1",
+    payload=campaigns.CampaignStateChanged,
+    key_field="campaign_id",
+    description="A campaign moved between draft, scheduled, running, paused and finished.",
+)
+
+COUPON_ISSUED = EventSpec(
+    name="coupon.issued",
+    version=1,
+    topic="campaigns.coupon.v1",
+    payload=campaigns.CouponChanged,
+    key_field="coupon_id",
+    description="A coupon was issued to a user (once per campaign, user and reason).",
+)
+
+COUPON_REDEEMED = EventSpec(
+    name="coupon.redeemed",
+    version=1,
+    topic="campaigns.coupon.v1",
+    payload=campaigns.CouponChanged,
+    key_field="coupon_id",
+    description="A coupon was redeemed (exactly once).",
+)
+
+EXPERIMENT_CONCLUDED = EventSpec(
+    name="experiment.concluded",
+    version=1,
+    topic="campaigns.experiment.v1",
+    payload=campaigns.ExperimentConcluded,
+    key_field="experiment_id",
+    description="An experiment reached its decision; the winner is rolled out.",
+)
+
 CATALOGUE: dict[str, EventSpec[Any]] = {
     spec.type: spec
     for spec in (
@@ -146,6 +255,17 @@ CATALOGUE: dict[str, EventSpec[Any]] = {
         SEGMENT_CREATED,
         SEGMENT_UPDATED,
         SEGMENT_DELETED,
+        CONTENT_ITEM_TRANSITIONED,
+        MENTION_RECEIVED,
+        MENTION_SCORED,
+        CRISIS_OPENED,
+        CRISIS_ESCALATED,
+        CRISIS_STATEMENT_PUBLISHED,
+        CRISIS_RESOLVED,
+        CAMPAIGN_STATE_CHANGED,
+        COUPON_ISSUED,
+        COUPON_REDEEMED,
+        EXPERIMENT_CONCLUDED,
     )
 }
 
