@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 import pytest
 from pydantic import BaseModel
@@ -22,6 +22,9 @@ AT = datetime(2026, 11, 26, 9, 30, 1, 123456, tzinfo=UTC)
 def _value(name: str, annotation: Any, index: int) -> Any:
     """A value the payload model accepts unchanged, different per field and row."""
     text = str(annotation)
+    if get_origin(annotation) is Literal:
+        choices = get_args(annotation)
+        return choices[index % len(choices)]
     if "datetime" in text:
         return AT - timedelta(days=index, microseconds=index)
     if "bool" in text:
@@ -29,7 +32,7 @@ def _value(name: str, annotation: Any, index: int) -> Any:
     if "int" in text:
         return index + 3
     if "float" in text:
-        return 0.25 * (index + 1)
+        return 0.25 * (index % 4)
     if "list[dict" in text:
         return [{"sku": f"商品-{index}", "qty": index}]
     if "list" in text:
