@@ -12,6 +12,7 @@ lint: install  ## ruff, format check, mypy strict on shared/ and every service, 
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy shared/yunying_shared $$(dirname services/*/*/__init__.py)
 	.venv/bin/python scripts/lint_imports.py
+	.venv/bin/python scripts/check_structure.py
 
 bench: install  ## benchmarks; figures printed and written under bench/results/
 	bash scripts/bench.sh

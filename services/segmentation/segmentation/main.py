@@ -5,10 +5,10 @@ from segmentation.config import SegmentationConfig
 from segmentation.consumers import HANDLERS
 from segmentation.db import BUS, metadata
 from segmentation.events.router import router as events_router
-from segmentation.lifecycle.sweep import run_sweeps
 from segmentation.population.router import router as population_router
 from segmentation.profiles.router import router as profiles_router
 from segmentation.rfm.router import router as rfm_router
+from segmentation.rfm.sweep import run_sweeps
 from segmentation.segments.router import router as segments_router
 from segmentation.segments.sweep import sweep_segments_forever
 from segmentation.settings.router import router as settings_router

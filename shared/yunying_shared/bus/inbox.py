@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yunying_shared.bus.tables import BusTables
+from yunying_shared.db.dialects import sql_dialect
 
 
 async def claim(
@@ -51,11 +50,14 @@ async def claim_many(
     new: dict[UUID, str] = {}
     for event_id, event_type in events:
         new.setdefault(event_id, event_type)
-    dialect = session.get_bind().dialect.name
-    insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
     # executemany of one cached statement (SQLAlchemy sends it as multi-row VALUES pages), not
     # a VALUES list of this batch's length, which would be compiled anew for every length
-    statement = insert_for(tables.inbox).on_conflict_do_nothing().returning(tables.inbox.c.event_id)
+    statement = (
+        sql_dialect(session)
+        .insert(tables.inbox)
+        .on_conflict_do_nothing()
+        .returning(tables.inbox.c.event_id)
+    )
     result = await session.execute(
         statement,
         [

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yunying_shared.bus.tables import BusTables
+from yunying_shared.db.dialects import PerDialect
 from yunying_shared.db.driver import driver_connection
 from yunying_shared.events import Envelope, spec_for
 
@@ -46,15 +47,24 @@ async def publish_encoded(
                 "created_at": now,
             }
         )
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres and len(rows) >= COPY_FROM:
-        await _copy(session, tables, rows)
-    elif postgres:
-        await _insert_arrays(session, tables, rows)
-    else:
-        await session.execute(insert(tables.outbox), rows)
+    await _WRITERS.of(session)(session, tables, rows)
     # Read by the relay's after-commit hook, so it wakes at once instead of at its next poll.
     session.info[PENDING_FLAG] = True
+
+
+async def _write_postgres(
+    session: AsyncSession, tables: BusTables, rows: list[dict[str, Any]]
+) -> None:
+    if len(rows) >= COPY_FROM:
+        await _copy(session, tables, rows)
+    else:
+        await _insert_arrays(session, tables, rows)
+
+
+async def _write_sqlite(
+    session: AsyncSession, tables: BusTables, rows: list[dict[str, Any]]
+) -> None:
+    await session.execute(insert(tables.outbox), rows)
 
 
 async def _insert_arrays(
@@ -101,3 +111,12 @@ async def _copy(session: AsyncSession, tables: BusTables, rows: list[dict[str, A
     await connection.copy_records_to_table(
         tables.outbox.name, schema_name=tables.outbox.schema, columns=columns, records=records
     )
+
+
+class _OutboxWriter(Protocol):
+    async def __call__(
+        self, session: AsyncSession, tables: BusTables, rows: list[dict[str, Any]]
+    ) -> None: ...
+
+
+_WRITERS: PerDialect[_OutboxWriter] = PerDialect(postgresql=_write_postgres, sqlite=_write_sqlite)

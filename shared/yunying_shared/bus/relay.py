@@ -19,11 +19,8 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
     Text,
-    any_,
-    bindparam,
     cast,
     delete,
     event,
@@ -187,10 +184,8 @@ class Relay:
             # exactly the batch. (With a gap it may hold a row committed after the read,
             # which was never published, so then only the listed rows.)
             which = column.between(seqs[0], seqs[-1])
-        elif self._database.dialect == "postgresql":
-            which = column == any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger)))
-        else:
-            which = column.in_(seqs)
+        else:  # one array parameter on PostgreSQL, an IN list on SQLite
+            which = self._database.sql.in_list(column, "seqs", BigInteger, seqs)
         await conn.execute(update(self._outbox).where(which).values(published_at=now))
         await conn.commit()
         if time.monotonic() - self._cleaned > CLEAN_EVERY:  # forget long-published rows

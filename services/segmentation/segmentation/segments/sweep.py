@@ -5,12 +5,11 @@ workspace per transaction; only users whose verdict changed are written and anno
 from __future__ import annotations
 
 import asyncio
-import zlib
 from datetime import datetime
 from uuid import UUID
 
 from fastapi import FastAPI
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import utcnow
@@ -58,13 +57,10 @@ async def sweep_all_workspaces(database: Database, *, now: datetime | None = Non
     changed = 0
     for workspace_id in workspaces:
         async with database.session() as session, session.begin():
-            if database.dialect == "postgresql":
-                # Replicas: one sweeps a workspace, the others skip it this round.
-                key = zlib.crc32(f"segmentation.segment-sweep.{workspace_id}".encode())
-                if not await session.scalar(
-                    text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}
-                ):
-                    continue
+            # Replicas: one sweeps a workspace, the others skip it this round.
+            lock = f"segmentation.segment-sweep.{workspace_id}"
+            if not await database.sql.try_transaction_lock(session, lock):
+                continue
             changed += (
                 await sweep_time_windows(session, workspace_id=workspace_id, now=now)
             ).count()

@@ -1,15 +1,14 @@
 """The scheduled sweep: re-score every workspace "as of now", so transitions that happen by
-silence (churn, new -> active) are found. Each workspace is its own transaction; on PostgreSQL
-an advisory lock makes replicas skip a workspace another replica is already sweeping."""
+silence (churn, new -> active) are found. Each workspace is its own transaction; a transaction
+lock (advisory, on PostgreSQL) makes replicas skip a workspace another replica is sweeping."""
 
 from __future__ import annotations
 
 import asyncio
-import zlib
 from uuid import UUID
 
 from fastapi import FastAPI
-from sqlalchemy import select, text, union
+from sqlalchemy import select, union
 
 from segmentation.config import SegmentationConfig
 from segmentation.db import BUS
@@ -24,11 +23,10 @@ log = get_logger(__name__)
 
 async def sweep_workspace(database: Database, workspace_id: UUID) -> RescoreResult | None:
     async with database.session() as session, session.begin():
-        if database.dialect == "postgresql":
-            key = zlib.crc32(f"segmentation.sweep.{workspace_id}".encode())
-            locked = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key})
-            if not locked:
-                return None
+        if not await database.sql.try_transaction_lock(
+            session, f"segmentation.sweep.{workspace_id}"
+        ):
+            return None
         return await rescore(session, workspace_id=workspace_id)
 
 
