@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -135,8 +136,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Services add sub-commands through this entry-point group (name = command, value = a
+# `main(argv) -> int`), so this module never imports a service.
+COMMAND_ENTRY_POINTS = "yunying.commands"
+
+
+def _service_commands() -> dict[str, EntryPoint]:
+    return {entry.name: entry for entry in entry_points(group=COMMAND_ENTRY_POINTS)}
+
+
+def _built_in_commands(parser: argparse.ArgumentParser) -> set[str]:
+    return {
+        name
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    service_commands = _service_commands()
+    # A service's command gets the rest of the line; a built-in command of the same name wins.
+    if arguments and arguments[0] in service_commands.keys() - _built_in_commands(parser):
+        command = service_commands[arguments[0]].load()
+        return int(command(arguments[1:]))
+    names = ", ".join(sorted(service_commands))
+    parser.epilog = f"commands from installed services: {names}" if names else None
+    args = parser.parse_args(arguments)
     return int(args.handler(args))
 
 
