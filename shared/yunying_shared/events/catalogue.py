@@ -140,6 +140,17 @@ SEGMENT_DELETED = EventSpec(
     description="A segment and its memberships were deleted.",
 )
 
+USER_EVENT_ACCEPTED = EventSpec(
+    name="user_event.accepted",
+    version=1,
+    topic="segmentation.event.v1",
+    payload=segmentation.UserEventAccepted,
+    key_field="user_id",
+    description="Segmentation accepted a CRM event that other services act on (registered, "
+    "purchase, refund, share, referral_signup), whether it came over HTTP or crm.events.v1; "
+    "published once per event id.",
+)
+
 CONTENT_ITEM_TRANSITIONED = EventSpec(
     name="content.item_transitioned",
     version=1,
@@ -255,6 +266,7 @@ CATALOGUE: dict[str, EventSpec[Any]] = {
         SEGMENT_CREATED,
         SEGMENT_UPDATED,
         SEGMENT_DELETED,
+        USER_EVENT_ACCEPTED,
         CONTENT_ITEM_TRANSITIONED,
         MENTION_RECEIVED,
         MENTION_SCORED,

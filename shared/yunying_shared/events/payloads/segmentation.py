@@ -75,3 +75,27 @@ class SegmentDeleted(BaseModel):
     segment_id: str
     name: str
     deleted_at: datetime
+
+
+# The kinds segmentation republishes on `segmentation.event.v1` once accepted (the others only
+# feed profiles): whichever way a CRM sent them (HTTP or `crm.events.v1`), they reach the other
+# services once, after deduplication by event id.
+REPUBLISHED_KINDS = ("registered", "purchase", "refund", "share", "referral_signup")
+
+
+class UserEventAccepted(BaseModel):
+    """A CRM event segmentation accepted (new, valid, not a duplicate), for campaigns' coupon
+    redemptions, referral sign-ups and conversions."""
+
+    event_id: str
+    user_id: str
+    kind: str = Field(description="One of REPUBLISHED_KINDS")
+    occurred_at: datetime
+    amount: str | None = Field(default=None, description="Decimal as a string (purchase, refund)")
+    currency: str | None = None
+    order_id: str | None = None
+    coupon_code: str | None = None
+    invite_code: str | None = None
+    properties: dict[str, Any] = Field(
+        default_factory=dict, description="The event's own properties (device, phone hash, ...)"
+    )
