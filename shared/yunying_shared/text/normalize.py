@@ -12,80 +12,80 @@ sentiment-alert's keyword rules), so a term listed once is found in all its disg
 
 Each step maps one original character to one or zero normalised characters, so every
 normalised offset points back at exactly one original character: findings are reported as
-spans of the text the author wrote. That map is only built when a caller asks for a span,
-because most scanned texts produce no finding.
+spans of the text the author wrote. The steps run as numpy operations over the text's code
+points (a table lookup and two masks), with the kept positions falling out as a by-product.
 """
 
-import re
 from dataclasses import dataclass, field
 
-from yunying_shared.text.tables import SEPARATOR, normalisation_table, phonetic_table
+import numpy as np
+import numpy.typing as npt
 
-_REPEATS = re.compile(r"(\D)\1+")
-# The same collapse on the masked text, where removed separators may sit between the repeats.
-_MASKED_REPEATS = re.compile(r"([^\x00\d])(?:\x00*\1)+")
+from yunying_shared.text.tables import normalisation_table, phonetic_table
+
+_ENCODING = "utf-32-le"
+_ERRORS = "surrogatepass"  # a lone surrogate passes through instead of failing the scan
+_SEPARATOR = 0
+_DIGIT_0, _DIGIT_9 = ord("0"), ord("9")
+
+Positions = npt.NDArray[np.intp]
+CodePoints = npt.NDArray[np.uint32]
 
 
-def _mask_repeats(match: re.Match[str]) -> str:
-    return match.group(1) + SEPARATOR * (match.end() - match.start() - 1)
+def _decode(code_points: CodePoints) -> str:
+    return code_points.tobytes().decode(_ENCODING, _ERRORS)
 
 
 @dataclass(slots=True)
 class NormalizedText:
     original: str
-    masked: str  # one character per original character; removed ones are SEPARATOR
     text: str
-    _kept: list[int] | None = field(default=None, repr=False)
+    mapped: CodePoints  # one code point per original character; removed ones are 0
+    kept: Positions  # original offset of each normalised character
+    _code_points: CodePoints = field(repr=False)
     _phonetic: str | None = field(default=None, repr=False)
 
     @property
     def phonetic(self) -> str:
         """``text`` with every Han character replaced by its syllable's code, one to one."""
         if self._phonetic is None:
-            self._phonetic = self.text.translate(phonetic_table())
+            self._phonetic = _decode(phonetic_table()[self._code_points])
         return self._phonetic
 
     def original_index(self, index: int) -> int:
         """Offset in the original text of the normalised character at ``index``."""
-        return self._kept_positions()[index]
+        return int(self.kept[index])
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of normalised ``[start, end)`` (end exclusive): separators inside
         it belong to it, and so do the collapsed repeats of its last character ("病病")."""
-        kept = self._kept_positions()
-        last = kept[end - 1]
-        stop = kept[end] if end < len(kept) else len(self.masked)
-        original_end = last + 1
-        for position in range(last + 1, stop):
-            if self.masked[position] == self.masked[last]:
-                original_end = position + 1
-        return kept[start], original_end
+        last = int(self.kept[end - 1])
+        stop = int(self.kept[end]) if end < len(self.kept) else len(self.mapped)
+        repeats = np.flatnonzero(self.mapped[last + 1 : stop] == self.mapped[last])
+        original_end = last + 1 + (int(repeats[-1]) + 1 if len(repeats) else 0)
+        return int(self.kept[start]), original_end
 
     def latin_word_bounded(self, start: int, end: int) -> bool:
         """False when a match starting or ending with a Latin letter or digit is glued to
         another one in the original ("vx" inside "nvxa"); a removed separator is a boundary."""
-        kept = self._kept_positions()
+        text = self.text
         glued_before = (
             start > 0
-            and _is_latin(self.text[start])
-            and _is_latin(self.text[start - 1])
-            and SEPARATOR not in self.masked[kept[start - 1] + 1 : kept[start]]
+            and _is_latin(text[start])
+            and _is_latin(text[start - 1])
+            and not self._separated(start - 1, start)
         )
         glued_after = (
-            end < len(kept)
-            and _is_latin(self.text[end - 1])
-            and _is_latin(self.text[end])
-            and SEPARATOR not in self.masked[kept[end - 1] + 1 : kept[end]]
+            end < len(text)
+            and _is_latin(text[end - 1])
+            and _is_latin(text[end])
+            and not self._separated(end - 1, end)
         )
         return not (glued_before or glued_after)
 
-    def _kept_positions(self) -> list[int]:
-        if self._kept is None:
-            collapsed = _MASKED_REPEATS.sub(_mask_repeats, self.masked)
-            self._kept = [i for i, ch in enumerate(collapsed) if ch != SEPARATOR]
-            if len(self._kept) != len(self.text):  # both paths implement one rule
-                raise AssertionError("normalised text and its offset map disagree")
-        return self._kept
+    def _separated(self, left: int, right: int) -> bool:
+        between = self.mapped[int(self.kept[left]) + 1 : int(self.kept[right])]
+        return bool((between == _SEPARATOR).any())
 
 
 def _is_latin(ch: str) -> bool:
@@ -93,11 +93,20 @@ def _is_latin(ch: str) -> bool:
 
 
 def normalize(text: str) -> NormalizedText:
-    masked = text.translate(normalisation_table())
+    original = np.frombuffer(text.encode(_ENCODING, _ERRORS), dtype=np.uint32)
+    mapped = normalisation_table()[original]
+    kept = np.flatnonzero(mapped != _SEPARATOR)
+    values = mapped[kept]
+    if len(values) > 1:
+        repeat = np.empty(len(values), dtype=bool)
+        repeat[0] = False
+        np.equal(values[1:], values[:-1], out=repeat[1:])
+        repeat &= (values < _DIGIT_0) | (values > _DIGIT_9)
+        if repeat.any():
+            keep = ~repeat
+            kept, values = kept[keep], values[keep]
     return NormalizedText(
-        original=text,
-        masked=masked,
-        text=_REPEATS.sub(r"\1", masked.replace(SEPARATOR, "")),
+        original=text, text=_decode(values), mapped=mapped, kept=kept, _code_points=values
     )
 
 

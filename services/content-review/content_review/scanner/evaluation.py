@@ -24,6 +24,7 @@ class EvalLine:
     platform: str | None = None
     allow: tuple[str, ...] = ()
     evasion: str | None = None
+    note: str | None = None
 
 
 @dataclass(slots=True)
@@ -84,6 +85,7 @@ def load_eval_set(path: Path = DEFAULT_EVAL_SET) -> list[EvalLine]:
                 platform=row.get("platform"),
                 allow=tuple(row.get("allow", ())),
                 evasion=row.get("evasion"),
+                note=row.get("note"),
             )
         )
     return lines

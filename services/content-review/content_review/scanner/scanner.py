@@ -1,7 +1,7 @@
 """The compliance scanner: dictionaries matched over normalised text, exceptions applied."""
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from threading import Lock
 
 from content_review.scanner.automaton import AllowPhrase, CompiledTerms, compile_terms
@@ -26,15 +26,35 @@ class _Hit:
     note: str = ""
 
 
+class _Cover:
+    """Spans (shield or allow phrases) by start, to ask whether one covers a hit. A text can
+    hold hundreds of them (every 最近, 第一次), so each question looks only at the starts
+    from which a covering span could begin."""
+
+    def __init__(self) -> None:
+        self._end_by_start: dict[int, int] = {}
+        self._longest = 0
+
+    def add(self, start: int, end: int) -> None:
+        if end > self._end_by_start.get(start, -1):
+            self._end_by_start[start] = end
+        self._longest = max(self._longest, end - start)
+
+    def covers(self, start: int, end: int) -> bool:
+        if not self._end_by_start:
+            return False
+        ends = self._end_by_start
+        return any(
+            ends.get(outer_start, -1) >= end
+            for outer_start in range(max(0, end - self._longest), start + 1)
+        )
+
+
 @dataclass(slots=True)
 class _Matches:
-    hits: list[_Hit]
-    shields: list[tuple[int, int]]
-    allows: list[tuple[int, int]]
-
-
-def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
-    return any(outer_start <= start and end <= outer_end for outer_start, outer_end in spans)
+    hits: list[_Hit] = field(default_factory=list)
+    shields: _Cover = field(default_factory=_Cover)
+    allows: _Cover = field(default_factory=_Cover)
 
 
 class Scanner:
@@ -56,7 +76,7 @@ class Scanner:
         self, text: str, *, platform: str | None = None, lists: WorkspaceLists | None = None
     ) -> list[Finding]:
         normalised = normalize(text)
-        matches = _Matches(hits=[], shields=[], allows=[])
+        matches = _Matches()
         self._collect(self._compiled, normalised, matches)
         if lists is not None and (lists.allow or lists.deny):
             self._collect(self._workspace_terms(lists), normalised, matches)
@@ -77,9 +97,9 @@ class Scanner:
                         _Hit(payload, start, end, MatchKind.LITERAL, payload.severity)
                     )
                 elif isinstance(payload, ShieldPhrase):
-                    matches.shields.append((start, end))
+                    matches.shields.add(start, end)
                 else:
-                    matches.allows.append((start, end))
+                    matches.allows.add(start, end)
         if not compiled.phonetic.patterns:
             return
         for payloads, start, end in compiled.phonetic.find(normalised.phonetic):
@@ -106,10 +126,10 @@ class Scanner:
             return False
         if not normalised.latin_word_bounded(hit.start, hit.end):
             return False
-        if rule.category is Category.ABSOLUTE_TERM and _inside(hit.start, hit.end, matches.shields):
+        if rule.category is Category.ABSOLUTE_TERM and matches.shields.covers(hit.start, hit.end):
             return False
         return not (
-            rule.category in ALLOWABLE_CATEGORIES and _inside(hit.start, hit.end, matches.allows)
+            rule.category in ALLOWABLE_CATEGORIES and matches.allows.covers(hit.start, hit.end)
         )
 
     def _in_context(self, hit: _Hit, normalised: NormalizedText) -> _Hit | None:
