@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from yunying_shared.auth import INTERNAL_TOKEN_HEADER
-from yunying_shared.errors import ServiceUnavailable
+from yunying_shared.errors import DomainError, ServiceUnavailable
 from yunying_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -40,6 +40,37 @@ NOT_FORWARDED = HOP_BY_HOP | {
 }
 # Set again by the gateway itself (its middleware, its HTTP server) on the way out.
 NOT_RETURNED = HOP_BY_HOP | {"x-request-id", "x-correlation-id", "date", "server"}
+CONTROL_CHARACTERS = frozenset(chr(code) for code in [*range(0x20), 0x7F])
+ENCODED_SEPARATORS = (b"%2f", b"%5c")
+DOT_SEGMENTS = frozenset({".", ".."})
+
+
+class InvalidPath(DomainError):
+    code = "invalid_path"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            f"The request path {message}.", errors=[{"field": "path", "message": message}]
+        )
+
+
+def forwardable_path(request: Request) -> str:
+    """The path as the caller sent it, once it cannot address anything but what it says.
+
+    Services route on the decoded path, so an encoded slash (`/v1/users/a%2Ftags`) or a dot
+    segment (`/v1/users/../../metrics`) would reach another route than the one the gateway
+    authorized; control characters reach no valid id. All three are refused, and the path goes
+    upstream byte for byte, never re-encoded from its decoded form.
+    """
+    raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    if any(encoded in raw.lower() for encoded in ENCODED_SEPARATORS):
+        raise InvalidPath("must not contain encoded slashes (%2F, %5C)")
+    decoded = request.url.path
+    if not CONTROL_CHARACTERS.isdisjoint(decoded):
+        raise InvalidPath("must not contain control characters")
+    if not DOT_SEGMENTS.isdisjoint(decoded.split("/")):
+        raise InvalidPath("must not contain dot segments ('.' or '..')")
+    return raw.decode("latin-1")
 
 
 def _connection_listed(headers: Mapping[str, str]) -> set[str]:
@@ -64,7 +95,7 @@ async def forward(
 ) -> StreamingResponse:
     outgoing = client.build_request(
         request.method,
-        httpx.URL(path=request.url.path, query=request.url.query.encode("latin-1")),
+        httpx.URL(path=forwardable_path(request), query=request.url.query.encode("latin-1")),
         headers=_request_headers(request, token),
         content=await request.body(),
     )
