@@ -44,6 +44,7 @@ class NormalizedText:
     kept: Positions  # original offset of each normalised character
     _code_points: CodePoints = field(repr=False)
     _phonetic: str | None = field(default=None, repr=False)
+    _kept_list: list[int] | None = field(default=None, repr=False)
 
     @property
     def phonetic(self) -> str:
@@ -54,16 +55,21 @@ class NormalizedText:
 
     def original_index(self, index: int) -> int:
         """Offset in the original text of the normalised character at ``index``."""
-        return int(self.kept[index])
+        return self._positions()[index]
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of normalised ``[start, end)`` (end exclusive): separators inside
         it belong to it, and so do the collapsed repeats of its last character ("病病")."""
-        last = int(self.kept[end - 1])
-        stop = int(self.kept[end]) if end < len(self.kept) else len(self.mapped)
-        repeats = np.flatnonzero(self.mapped[last + 1 : stop] == self.mapped[last])
-        original_end = last + 1 + (int(repeats[-1]) + 1 if len(repeats) else 0)
-        return int(self.kept[start]), original_end
+        kept = self._positions()
+        last = kept[end - 1]
+        stop = kept[end] if end < len(kept) else len(self.original)
+        original_end = last + 1
+        if stop > original_end:  # separators or collapsed repeats follow: a few characters
+            table, value = normalisation_table(), self._code_points[end - 1]
+            for offset, ch in enumerate(self.original[last + 1 : stop], start=last + 1):
+                if table[ord(ch)] == value:
+                    original_end = offset + 1
+        return kept[start], original_end
 
     def latin_word_bounded(self, start: int, end: int) -> bool:
         """False when a match starting or ending with a Latin letter or digit is glued to
@@ -83,9 +89,17 @@ class NormalizedText:
         )
         return not (glued_before or glued_after)
 
+    def _positions(self) -> list[int]:
+        # Python ints index faster than numpy scalars, and spans are asked for one by one.
+        if self._kept_list is None:
+            self._kept_list = self.kept.tolist()
+        return self._kept_list
+
     def _separated(self, left: int, right: int) -> bool:
-        between = self.mapped[int(self.kept[left]) + 1 : int(self.kept[right])]
-        return bool((between == _SEPARATOR).any())
+        kept, table = self._positions(), normalisation_table()
+        return any(
+            table[ord(ch)] == _SEPARATOR for ch in self.original[kept[left] + 1 : kept[right]]
+        )
 
 
 def _is_latin(ch: str) -> bool:
