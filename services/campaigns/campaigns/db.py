@@ -11,18 +11,19 @@ from yunying_shared.db import UTCDateTime, new_metadata
 metadata = new_metadata()
 BUS = define_bus_tables(metadata)
 
+SOURCE = "/yunying/campaigns"
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
 MONEY = Numeric(18, 2)
+USER_ID_LENGTH = 128
 
 
 class Base(DeclarativeBase):
-    """Every table of the service, on the one metadata its migrations are generated from."""
-
     metadata = metadata
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSON,
         list[Any]: JSON,
+        list[str]: JSON,
         Decimal: MONEY,
     }

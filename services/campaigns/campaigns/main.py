@@ -1,8 +1,10 @@
 from pathlib import Path
 
+import campaigns.models  # noqa: F401  (every table on the metadata)
 from campaigns.config import Settings
+from campaigns.coupons.router import router as coupons_router
 from campaigns.db import BUS, metadata
-from yunying_shared.kit import ServiceDefinition
+from yunying_shared.kit import ApiScope, ServiceDefinition
 
 DEFINITION = ServiceDefinition(
     name="campaigns",
@@ -13,8 +15,15 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).resolve().parents[1] / "migrations",
     local_port=8102,
     settings=Settings,
-    # routers=(...), prefixes=("/v1/...",), handlers=(on(SPEC, handler), ...),
-    # background=(...), lifespan=..., scopes=(ApiScope(...), ...), openapi_tags=(...)
+    routers=(coupons_router,),
+    prefixes=("/v1/coupons",),
+    handlers=(),
+    background=(),
+    scopes=(
+        ApiScope("campaigns:read", "Read campaigns, journeys, coupons and sends"),
+        ApiScope("campaigns:write", "Create and change campaigns, journeys and coupon templates"),
+        ApiScope("coupons:redeem", "Redeem coupon codes (point-of-sale and CRM systems)"),
+    ),
 )
 
 # The uvicorn factory: `uvicorn --factory campaigns.main:create_app`.

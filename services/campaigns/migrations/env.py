@@ -1,3 +1,4 @@
+import campaigns.models  # noqa: F401  (every table on the metadata)
 from campaigns.db import metadata
 from yunying_shared.db.migrate import run_migrations
 
