@@ -124,7 +124,10 @@ class Scanner:
         rule = hit.rule
         if rule.platforms and platform not in rule.platforms:
             return False
-        if not normalised.latin_word_bounded(hit.start, hit.end):
+        text = normalised.text
+        if (text[hit.start].isascii() or text[hit.end - 1].isascii()) and not (
+            normalised.latin_word_bounded(hit.start, hit.end)
+        ):
             return False
         if rule.category is Category.ABSOLUTE_TERM and matches.shields.covers(hit.start, hit.end):
             return False
