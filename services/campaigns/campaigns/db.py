@@ -19,6 +19,8 @@ USER_ID_LENGTH = 128
 
 
 class Base(DeclarativeBase):
+    """Every table of the service, on the one metadata its migrations are generated from."""
+
     metadata = metadata
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
