@@ -129,3 +129,19 @@ def test_latin_matches_need_word_boundaries(text: str, term: str, bounded: bool)
     normalised = normalize(text)
     start = normalised.text.index(term)
     assert normalised.latin_word_bounded(start, start + len(term)) is bounded
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ""),
+        ("!!! ...", ""),
+        ("\ud800治\udfff百病", "治百病"),  # lone surrogates, as JSON can carry them
+        ("\x00治\x00百病", "治百病"),
+        (chr(0x31350) + "治", chr(0x31350) + "治"),  # beyond the per-character tables
+    ],
+)
+def test_edge_inputs_normalise_without_failing(text: str, expected: str) -> None:
+    normalised = normalize(text)
+    assert normalised.text == expected
+    normalised.text.encode("utf-8")  # what the matchers need

@@ -87,7 +87,10 @@ def normalisation_table() -> CodeTable:
     table = np.arange(UNICODE_SIZE, dtype=np.uint32)
     for cp in range(TABLE_SIZE):
         if 0xD800 <= cp < 0xE000:
-            continue  # lone surrogates cannot be normalised; leave them as they are
+            # A lone surrogate (JSON allows "\ud800") is no letter, and could not be encoded
+            # for the matchers: drop it like any separator.
+            table[cp] = ord(SEPARATOR)
+            continue
         table[cp] = ord(_normalise_char(chr(cp), t2s))
     table.flags.writeable = False
     return table

@@ -73,3 +73,14 @@ def test_platform_rules_apply_only_on_their_platforms(scanner: Scanner) -> None:
 def test_latin_terms_need_word_boundaries(scanner: Scanner) -> None:
     assert scanner.scan("add me on vx please", platform="douyin")
     assert scanner.scan("canvxas is not a contact", platform="douyin") == []
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\ud800", "<script>alert(1)</script>", "a" * 5000])
+def test_edge_inputs_scan_without_failing(scanner: Scanner, text: str) -> None:
+    assert scanner.scan(text, platform="douyin") == []
+
+
+def test_a_lone_surrogate_does_not_hide_a_term(scanner: Scanner) -> None:
+    text = "\ud800治\udfff百病"
+    [finding] = scanner.scan(text)
+    assert (finding.start, finding.end, finding.term) == (1, 5, "治百病")
