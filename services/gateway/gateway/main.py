@@ -6,6 +6,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from gateway.apidoc import api_document
 from gateway.apikeys.router import router as api_keys_router
 from gateway.config import GatewaySettings
 from gateway.db import BUS, metadata
@@ -35,6 +36,7 @@ DEFINITION = ServiceDefinition(
     # The proxy's catch-all comes last, so the gateway's own routes win.
     routers=(identity_router, workspaces_router, members_router, api_keys_router, proxy_router),
     lifespan=gateway_lifespan,
+    api_document=api_document,
     authenticator=gateway_authenticator,
     public_paths=("/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout"),
     openapi_tags=(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -22,6 +23,7 @@ from yunying_shared.bus.transport import Transport
 from yunying_shared.db.engine import Database
 from yunying_shared.db.migrate import upgrade
 from yunying_shared.errors import install_error_handlers
+from yunying_shared.http.docs import install_docs
 from yunying_shared.http.health import router as health_router
 from yunying_shared.http.middleware import (
     AuthenticationMiddleware,
@@ -29,6 +31,7 @@ from yunying_shared.http.middleware import (
     RequestContextMiddleware,
     internal_token_authenticator,
 )
+from yunying_shared.http.openapi import normalise, operation_id
 from yunying_shared.settings import ServiceSettings
 from yunying_shared.workspaces import workspace_router
 
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from yunying_shared.kit.definition import ServiceDefinition
 
 SHUTDOWN_GRACE_SECONDS = 15.0
+API_VERSION = "0.1.0"
 
 
 async def _bounded(what: str, step: Awaitable[Any]) -> None:
@@ -115,13 +119,8 @@ def build_app(
                     await _bounded("transport", bus.stop())
                 await _bounded("database", database.dispose())
 
-    app = FastAPI(
-        title=definition.title,
-        description=definition.description,
-        version="0.1.0",
-        lifespan=lifespan,
-        openapi_tags=list(definition.openapi_tags) or None,
-    )
+    app = _fastapi(definition, lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_docs(app)
     app.state.settings = settings
     app.state.transport = bus
     app.state.definition = definition
@@ -131,9 +130,9 @@ def build_app(
         setattr(app.state, name, value)
     install_error_handlers(app)
     app.include_router(health_router)
-    app.include_router(workspace_router(definition.name, definition.tables))
-    for router in definition.routers:
-        app.include_router(router)
+    _include_routes(app, definition)
+    document = definition.api_document or (lambda _app: service_document(definition))
+    app.openapi = cache(partial(document, app))  # type: ignore[method-assign]
     make_authenticator = definition.authenticator or (
         lambda s: internal_token_authenticator(s.internal_token_secret.get_secret_value())
     )
@@ -145,3 +144,28 @@ def build_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=definition.name)
     return app
+
+
+def _fastapi(definition: ServiceDefinition, **options: Any) -> FastAPI:
+    return FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version=API_VERSION,
+        openapi_tags=list(definition.openapi_tags) or None,
+        generate_unique_id_function=operation_id,
+        **options,
+    )
+
+
+def _include_routes(app: FastAPI, definition: ServiceDefinition) -> None:
+    app.include_router(workspace_router(definition.name, definition.tables))
+    for router in definition.routers:
+        app.include_router(router)
+
+
+def service_document(definition: ServiceDefinition) -> dict[str, Any]:
+    """The service's API document, built from its routers alone (nothing is started), so the
+    gateway can merge every installed service's into one."""
+    app = _fastapi(definition)
+    _include_routes(app, definition)
+    return normalise(app.openapi(), public_paths=definition.public_paths)

@@ -112,6 +112,9 @@ class ServiceDefinition:
     # Only the gateway authenticates callers itself; every other service trusts its token.
     authenticator: Callable[[ServiceSettings], Authenticator] | None = None
     public_paths: Sequence[str] = ()
+    # The app's API document, when it is not the service's own (the gateway merges every
+    # installed service's into one).
+    api_document: Callable[[FastAPI], dict[str, Any]] | None = None
     # What `create_app` puts on `app.state` before the lifespan runs (the embedded runner
     # passes the gateway its in-process upstreams this way).
     state_defaults: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,201 @@
+"""The API document as frontend teams use it: every error as problem+json, security schemes,
+the workspace header, readable operationIds; and the gateway's one document merging every
+installed service's.
+
+FastAPI's own document declares `HTTPValidationError` for 422 and nothing for the errors the
+middleware and domain exceptions answer; clients generated from it could not read our errors.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi.routing import APIRoute
+
+from yunying_shared.errors import PROBLEM_MEDIA_TYPE
+
+PROBLEM = "Problem"
+PROBLEM_REF = {"$ref": f"#/components/schemas/{PROBLEM}"}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": PROBLEM,
+    "type": "object",
+    "description": "RFC 9457 problem details; `errors` names each invalid field.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "code": {"type": "string", "description": "Stable machine-readable code"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string", "examples": ["body.items.3.occurred_at"]},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,
+    "examples": [
+        {
+            "type": "https://yunying.dev/problems/invalid_input",
+            "title": "Invalid input",
+            "status": 422,
+            "detail": "Invalid fields: body.name",
+            "instance": "/v1/segments",
+            "errors": [{"field": "body.name", "message": "Field required", "type": "missing"}],
+        }
+    ],
+}
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A user's access token from `POST /v1/auth/login`.",
+    },
+    "apiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "A machine client's key from `POST /v1/workspaces/{id}/api-keys`.",
+    },
+}
+WORKSPACE_HEADER = {
+    "name": "X-Workspace-Id",
+    "in": "header",
+    "required": False,
+    "description": "The workspace a user acts in; optional when they belong to exactly one. "
+    "API keys are bound to theirs.",
+    "schema": {"type": "string", "format": "uuid"},
+}
+ERROR_DESCRIPTIONS = {
+    400: "Bad request (e.g. a malformed path or header)",
+    401: "Not authenticated",
+    403: "Authenticated, but not allowed (role or API-key scope)",
+    404: "Not found, or not in the caller's workspace",
+    405: "Method not allowed (the `Allow` header lists the methods)",
+    409: "Conflicts with the current state",
+    413: "Body larger than the server accepts",
+    422: "Invalid input; `errors` names each field",
+    429: "Too many requests; retry after `Retry-After` seconds",
+    503: "A dependency is unavailable; retry later",
+}
+INTERNAL_PATHS = ("/healthz", "/readyz", "/metrics")
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def operation_id(route: APIRoute) -> str:
+    """The endpoint function's name (`list_segments`), unique across the merged document."""
+    return route.name
+
+
+def _problem(status: int) -> dict[str, Any]:
+    return {
+        "description": ERROR_DESCRIPTIONS.get(status, "Error"),
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}},
+    }
+
+
+def _error_statuses(path: str, operation: dict[str, Any], *, public: bool) -> list[int]:
+    statuses = [503]
+    if not public:
+        statuses += [401, 403]
+    if "{" in path or not public:
+        statuses.append(404)  # a path id, or the caller's workspace, may not exist
+    if operation.get("parameters") or "requestBody" in operation:
+        statuses.append(422)
+    if "requestBody" in operation:
+        statuses.append(413)
+    return statuses
+
+
+def normalise(document: dict[str, Any], *, public_paths: Sequence[str] = ()) -> dict[str, Any]:
+    """Declares the errors every operation can answer as problem+json, the security schemes and
+    the workspace header; drops internal probes."""
+    document = copy.deepcopy(document)
+    paths: dict[str, Any] = document.get("paths", {})
+    for internal in INTERNAL_PATHS:
+        paths.pop(internal, None)
+    for path, item in paths.items():
+        public = path in public_paths
+        for method in METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status in _error_statuses(path, operation, public=public):
+                responses[str(status)] = _problem(status)
+            for status, response in responses.items():
+                if status.startswith(("4", "5")):
+                    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}
+                    response.setdefault("description", ERROR_DESCRIPTIONS.get(int(status), "Error"))
+            if not public:
+                operation["security"] = [{"bearer": []}, {"apiKey": []}]
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("name") == WORKSPACE_HEADER["name"] for p in parameters):
+                    parameters.append(dict(WORKSPACE_HEADER))
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas[PROBLEM] = PROBLEM_SCHEMA
+    components["securitySchemes"] = SECURITY_SCHEMES
+    return document
+
+
+def merge(
+    gateway: dict[str, Any], services: Mapping[str, dict[str, Any]], *, group: str
+) -> dict[str, Any]:
+    """One document: the gateway's paths and every service's, grouped by service (ReDoc's
+    `x-tagGroups`). A path, operationId or differing schema claimed twice is an error: a
+    client generated from the document would otherwise silently lose one."""
+    merged = copy.deepcopy(gateway)
+    paths = merged.setdefault("paths", {})
+    schemas = merged.setdefault("components", {}).setdefault("schemas", {})
+    tags = {tag["name"]: tag for tag in merged.get("tags", [])}
+    groups = [{"name": group, "tags": sorted(_tags_of(gateway))}]
+    operation_ids = {_op_id(op): path for path, op in _operations(gateway)}
+    for service, document in services.items():
+        for path, item in document.get("paths", {}).items():
+            if path in paths:
+                raise ValueError(f"{path} is documented by the gateway and {service}")
+            paths[path] = item
+        for path, operation in _operations(document):
+            claimed = operation_ids.setdefault(_op_id(operation), path)
+            if claimed != path:
+                raise ValueError(f"operationId {_op_id(operation)} on {claimed} and {path}")
+        for name, schema in document.get("components", {}).get("schemas", {}).items():
+            if schemas.setdefault(name, schema) != schema:
+                raise ValueError(f"schema {name} differs between services ({service})")
+        for tag in document.get("tags", []):
+            tags.setdefault(tag["name"], tag)
+        groups.append({"name": service, "tags": sorted(_tags_of(document))})
+    merged["tags"] = list(tags.values())
+    merged["x-tagGroups"] = groups
+    return merged
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (path, item[method])
+        for path, item in document.get("paths", {}).items()
+        for method in METHODS
+        if method in item
+    ]
+
+
+def _op_id(operation: dict[str, Any]) -> str:
+    return str(operation.get("operationId", ""))
+
+
+def _tags_of(document: dict[str, Any]) -> set[str]:
+    return {tag for _, op in _operations(document) for tag in op.get("tags", [])}
