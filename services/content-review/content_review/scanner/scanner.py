@@ -14,6 +14,7 @@ from yunying_shared.text import NormalizedText, normalize
 _WORKSPACE_CACHE_SIZE = 256
 _HOMOPHONE_NOTE = "同音字变体：请确认是否为规避写法"
 _PINYIN_NOTE = "拼音变体：请确认是否为规避写法"
+_SENTENCE_BREAKS = frozenset("\n\r\u2028\u2029。！？!?；;…")
 
 
 @dataclass(slots=True)
@@ -104,6 +105,8 @@ class Scanner:
             return
         for payloads, start, end in compiled.phonetic.find(normalised.phonetic):
             written = normalised.text[start:end]
+            if _crosses_a_sentence(normalised, start, end):
+                continue
             for payload in payloads:
                 assert isinstance(payload, Rule)
                 if written == compiled.normalised_terms[payload.rule_id]:
@@ -183,6 +186,14 @@ class Scanner:
             if len(self._workspaces) > _WORKSPACE_CACHE_SIZE:
                 self._workspaces.popitem(last=False)
         return compiled
+
+
+def _crosses_a_sentence(normalised: NormalizedText, start: int, end: int) -> bool:
+    """Sounds that happen to line up across a line or sentence break (服\n周 -> 符咒) are not
+    a spelling of anything. Literal matches may cross one (vertical writing is an evasion);
+    phonetic ones may not."""
+    original_start, original_end = normalised.original_span(start, end)
+    return not _SENTENCE_BREAKS.isdisjoint(normalised.original[original_start:original_end])
 
 
 def _rank(severity: Severity) -> int:

@@ -83,3 +83,15 @@ def test_homophones_are_found_for_review(
 def test_absolute_terms_have_no_phonetic_matching(scanner: Scanner) -> None:
     # 醉佳 sounds like 最佳, but single absolute terms are everyday sounds: no phonetic channel.
     assert [f for f in scanner.scan("醉佳") if f.category is Category.ABSOLUTE_TERM] == []
+
+
+def test_sounds_lining_up_across_a_sentence_break_are_no_homophone(scanner: Scanner) -> None:
+    # 服 + 周 sound like 符咒, 质 + 雨 like 治愈: only because two lines meet.
+    text = "打字很舒服\n周年庆活动；后调是木质。雨天出门记得带伞"
+    assert scanner.scan(text) == []
+    assert [f.term for f in scanner.scan("帮你画符州")] == ["符咒"]  # within one sentence
+
+
+def test_a_literal_term_written_vertically_is_still_found(scanner: Scanner) -> None:
+    [finding] = scanner.scan("治\n百\n病")
+    assert finding.term == "治百病"
