@@ -6,7 +6,16 @@ from campaigns.campaigns.models import Campaign
 from campaigns.content.models import ContentItem
 from campaigns.coupons.models import Coupon, CouponTemplate
 from campaigns.crisis.models import CrisisCase
+from campaigns.experiments.models import Experiment, ExperimentConversion, ExperimentExposure
+from campaigns.funnels.models import CustomerOrders, FunnelOutcome, FunnelTouch
 from campaigns.journeys.models import Enrollment, Journey
+from campaigns.referrals.models import (
+    InviteCode,
+    ReferralAttribution,
+    ReferralProgram,
+    ReferralReward,
+    RejectedAttribution,
+)
 from campaigns.sending.models import DeliveryAttempt, Send, SendingRules
 
 __all__ = [
@@ -15,10 +24,21 @@ __all__ = [
     "Coupon",
     "CouponTemplate",
     "CrisisCase",
+    "CustomerOrders",
     "DeliveryAttempt",
     "Enrollment",
+    "Experiment",
+    "ExperimentConversion",
+    "ExperimentExposure",
+    "FunnelOutcome",
+    "FunnelTouch",
+    "InviteCode",
     "Journey",
     "KnownSegment",
+    "ReferralAttribution",
+    "ReferralProgram",
+    "ReferralReward",
+    "RejectedAttribution",
     "SegmentMember",
     "Send",
     "SendingRules",

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body
+
+from campaigns.access import Reader, Writer
+from campaigns.experiments import service
+from campaigns.experiments.schemas import (
+    MAX_BATCH,
+    Assignment,
+    BatchResult,
+    ExperimentIn,
+    ExperimentOut,
+    ExperimentResults,
+)
+from campaigns.reporters import Reporter
+from yunying_shared.auth import WorkspaceDep
+from yunying_shared.db import SessionDep
+
+router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
+Items = Annotated[
+    list[Any],
+    Body(
+        embed=True,
+        max_length=MAX_BATCH,
+        description=f"Up to {MAX_BATCH} items, each judged alone: a bad one is rejected naming "
+        "its field, the rest are recorded.",
+    ),
+]
+
+
+@router.post("", response_model=ExperimentOut, status_code=201, summary="Define an experiment")
+async def create_experiment(
+    body: ExperimentIn, session: SessionDep, workspace_id: WorkspaceDep, _: Writer
+) -> Any:
+    return await service.create_experiment(session, workspace_id=workspace_id, data=body)
+
+
+@router.get("", response_model=list[ExperimentOut], summary="The workspace's experiments")
+async def list_experiments(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, campaign_id: UUID | None = None
+) -> Any:
+    return await service.list_experiments(
+        session, workspace_id=workspace_id, campaign_id=campaign_id
+    )
+
+
+@router.get("/{experiment_id}", response_model=ExperimentOut, summary="One experiment")
+async def read_experiment(
+    experiment_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+) -> Any:
+    return await service.get_experiment(
+        session, workspace_id=workspace_id, experiment_id=experiment_id
+    )
+
+
+@router.post(
+    "/{experiment_id}/start",
+    response_model=ExperimentOut,
+    summary="Start a draft: from now the split is frozen",
+)
+async def start_experiment(
+    experiment_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Writer
+) -> Any:
+    return await service.start_experiment(
+        session, workspace_id=workspace_id, experiment_id=experiment_id
+    )
+
+
+@router.get(
+    "/{experiment_id}/assignments/{user_id}",
+    response_model=Assignment,
+    summary="The arm a user sees (deterministic; the rolled-out arm once concluded)",
+)
+async def read_assignment(
+    experiment_id: UUID, user_id: str, session: SessionDep, workspace_id: WorkspaceDep, _: Reporter
+) -> Assignment:
+    experiment = await service.get_experiment(
+        session, workspace_id=workspace_id, experiment_id=experiment_id
+    )
+    return service.assignment_of(experiment, user_id)
+
+
+@router.post(
+    "/{experiment_id}/exposures",
+    response_model=BatchResult,
+    summary="Record exposures (first one per user counts); answers each user's arm",
+)
+async def record_exposures(
+    experiment_id: UUID,
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reporter,
+    items: Items,
+) -> BatchResult:
+    return await service.record_exposures(
+        session, workspace_id=workspace_id, experiment_id=experiment_id, items=items
+    )
+
+
+@router.post(
+    "/{experiment_id}/conversions",
+    response_model=BatchResult,
+    summary="Record conversions of exposed users (first one per user counts)",
+)
+async def record_conversions(
+    experiment_id: UUID,
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reporter,
+    items: Items,
+) -> BatchResult:
+    return await service.record_conversions(
+        session, workspace_id=workspace_id, experiment_id=experiment_id, items=items
+    )
+
+
+@router.get(
+    "/{experiment_id}/results",
+    response_model=ExperimentResults,
+    summary="Per-arm conversion, lift with intervals, tests, SRM and the recommendation",
+)
+async def read_results(
+    experiment_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+) -> ExperimentResults:
+    return await service.results(session, workspace_id=workspace_id, experiment_id=experiment_id)
+
+
+@router.post(
+    "/{experiment_id}/conclude",
+    response_model=ExperimentResults,
+    summary="Apply the decision rule and roll out the winner (409 while undecided or invalid)",
+)
+async def conclude(
+    experiment_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Writer
+) -> ExperimentResults:
+    _experiment, read = await service.conclude(
+        session, workspace_id=workspace_id, experiment_id=experiment_id
+    )
+    return read

@@ -1,0 +1,176 @@
+"""Touches in, outcomes attributed, and the funnel read per variant and platform.
+
+Attribution: a purchase or share counts for every campaign that exposed or clicked the user
+within the attribution window before it (each campaign reads its own funnel; they are not
+shares of one order), with the variant and platform of that campaign's latest touch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.clock import utcnow
+from campaigns.experiments.models import Experiment
+from campaigns.experiments.service import arm_for, record_exposure
+from campaigns.funnels.models import CustomerOrders, FunnelOutcome, FunnelTouch
+from campaigns.funnels.schemas import TouchBatchResult, TouchIn, TouchResult
+from yunying_shared.db import sql_dialect
+
+ATTRIBUTION_WINDOW = timedelta(days=7)
+_TOUCH = TypeAdapter(TouchIn)
+
+
+async def _running_experiments(
+    session: AsyncSession, workspace_id: UUID, campaign_id: UUID
+) -> list[Experiment]:
+    rows = await session.scalars(
+        select(Experiment)
+        .where(
+            Experiment.workspace_id == workspace_id,
+            Experiment.campaign_id == campaign_id,
+            Experiment.status == "running",
+        )
+        .order_by(Experiment.created_at)
+    )
+    return list(rows)
+
+
+def _rejected(index: int, error: ValidationError) -> TouchResult:
+    return TouchResult(
+        index=index,
+        status="rejected",
+        errors=[
+            {"field": ".".join(str(p) for p in e["loc"]) or "item", "message": e["msg"]}
+            for e in error.errors()
+        ],
+    )
+
+
+async def record_touches(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    campaign_id: UUID,
+    items: Sequence[Any],
+    now: datetime | None = None,
+) -> TouchBatchResult:
+    """Each item judged alone. An exposure also counts as the user's exposure in the
+    campaign's running experiments, so one call from the sender feeds both."""
+    now = now or utcnow()
+    experiments = await _running_experiments(session, workspace_id, campaign_id)
+    results: list[TouchResult] = []
+    for index, raw in enumerate(items):
+        try:
+            touch = _TOUCH.validate_python(raw)
+        except ValidationError as error:
+            results.append(_rejected(index, error))
+            continue
+        at = touch.occurred_at or now
+        variant = touch.variant
+        if variant is None:
+            variant = arm_for(experiments[0], touch.user_id) if experiments else ""
+        if touch.kind == "exposure":
+            for experiment in experiments:
+                await record_exposure(
+                    session, experiment, user_id=touch.user_id, platform=touch.platform, at=at
+                )
+        inserted = await session.execute(
+            sql_dialect(session)
+            .insert(FunnelTouch.__table__)
+            .values(
+                workspace_id=workspace_id,
+                campaign_id=campaign_id,
+                user_id=touch.user_id,
+                kind=touch.kind,
+                variant=variant,
+                platform=touch.platform.lower(),
+                touch_id=touch.touch_id or uuid4().hex,
+                occurred_at=at,
+            )
+            .on_conflict_do_nothing()
+            .returning(FunnelTouch.__table__.c.id)
+        )
+        status = "recorded" if inserted.first() is not None else "duplicate"
+        results.append(TouchResult(index=index, status=status, variant=variant))
+    return TouchBatchResult(
+        recorded=sum(r.status == "recorded" for r in results),
+        duplicates=sum(r.status == "duplicate" for r in results),
+        rejected=sum(r.status == "rejected" for r in results),
+        results=results,
+    )
+
+
+async def _count_order(
+    session: AsyncSession, workspace_id: UUID, user_id: str, at: datetime
+) -> bool:
+    """Counts the purchase; True when it is the first campaigns has seen from the user."""
+    counted = await session.execute(
+        update(CustomerOrders)
+        .where(CustomerOrders.workspace_id == workspace_id, CustomerOrders.user_id == user_id)
+        .values(orders=CustomerOrders.orders + 1)
+    )
+    if getattr(counted, "rowcount", 0):
+        return False
+    await session.execute(
+        sql_dialect(session)
+        .insert(CustomerOrders.__table__)
+        .values(workspace_id=workspace_id, user_id=user_id, orders=1, first_order_at=at)
+    )
+    return True
+
+
+async def attribute_outcome(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    user_id: str,
+    kind: str,
+    event_id: str,
+    amount: Decimal | None,
+    at: datetime,
+) -> int:
+    """A purchase or share, attributed to every campaign that touched the user within the
+    window before it; returns how many campaigns it counted for."""
+    first_order = (
+        await _count_order(session, workspace_id, user_id, at) if kind == "purchase" else False
+    )
+    touches = await session.scalars(
+        select(FunnelTouch)
+        .where(
+            FunnelTouch.workspace_id == workspace_id,
+            FunnelTouch.user_id == user_id,
+            FunnelTouch.occurred_at <= at,
+            FunnelTouch.occurred_at > at - ATTRIBUTION_WINDOW,
+        )
+        .order_by(FunnelTouch.occurred_at.desc())
+    )
+    latest: dict[UUID, FunnelTouch] = {}
+    for touch in touches:
+        latest.setdefault(touch.campaign_id, touch)
+    for campaign_id, touch in latest.items():
+        await session.execute(
+            sql_dialect(session)
+            .insert(FunnelOutcome.__table__)
+            .values(
+                workspace_id=workspace_id,
+                campaign_id=campaign_id,
+                user_id=user_id,
+                kind=kind,
+                variant=touch.variant,
+                platform=touch.platform,
+                event_id=event_id,
+                first_order=first_order,
+                amount=amount,
+                occurred_at=at,
+            )
+            .on_conflict_do_nothing()
+        )
+    return len(latest)
