@@ -1,9 +1,20 @@
 from pathlib import Path
 
 import campaigns.models  # noqa: F401  (every table on the metadata)
+from campaigns.calendar.router import router as calendar_router
+from campaigns.campaigns.router import router as campaigns_router
 from campaigns.config import Settings
+from campaigns.consumers import HANDLERS
 from campaigns.coupons.router import router as coupons_router
 from campaigns.db import BUS, metadata
+from campaigns.journeys.router import router as journeys_router
+from campaigns.runtime import (
+    advance_campaigns_forever,
+    lifespan,
+    run_steps_forever,
+    send_forever,
+)
+from campaigns.sending.router import router as sending_router
 from yunying_shared.kit import ApiScope, ServiceDefinition
 
 DEFINITION = ServiceDefinition(
@@ -15,10 +26,18 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).resolve().parents[1] / "migrations",
     local_port=8102,
     settings=Settings,
-    routers=(coupons_router,),
-    prefixes=("/v1/coupons",),
-    handlers=(),
-    background=(),
+    # calendar before campaigns: `/v1/campaigns/{campaign_id}` would claim "calendar".
+    routers=(
+        calendar_router,
+        campaigns_router,
+        coupons_router,
+        journeys_router,
+        sending_router,
+    ),
+    prefixes=("/v1/coupons", "/v1/journeys", "/v1/sending"),
+    handlers=(*HANDLERS,),
+    background=(advance_campaigns_forever, run_steps_forever, send_forever),
+    lifespan=lifespan,
     scopes=(
         ApiScope("campaigns:read", "Read campaigns, journeys, coupons and sends"),
         ApiScope("campaigns:write", "Create and change campaigns, journeys and coupon templates"),

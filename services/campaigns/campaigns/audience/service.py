@@ -1,0 +1,176 @@
+"""Keeping the mirrors current from segmentation's events, and asking them about a user."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.audience.models import KnownSegment, SegmentMember, UserActivity, UserState
+from campaigns.campaigns.schemas import Target
+from yunying_shared.db import sql_dialect
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """One user's new stage or tier (None: unchanged), as a batch of events carries them."""
+
+    user_id: str
+    at: datetime
+    stage: str | None = None
+    tier: str | None = None
+    churn_reason: str | None = None
+
+
+async def record_states(
+    session: AsyncSession, *, workspace_id: UUID, changes: Sequence[StateChange]
+) -> None:
+    if not changes:
+        return
+    latest: dict[str, dict[str, Any]] = {}
+    for change in changes:  # several changes of one user in a batch: merged, later wins
+        row = latest.setdefault(
+            change.user_id,
+            {
+                "workspace_id": workspace_id,
+                "user_id": change.user_id,
+                "stage": None,
+                "tier": None,
+                "churn_reason": None,
+            },
+        )
+        for field in ("stage", "tier", "churn_reason"):
+            if getattr(change, field) is not None:
+                row[field] = getattr(change, field)
+        row["updated_at"] = change.at
+    insert = sql_dialect(session).insert(UserState.__table__)
+    excluded = insert.excluded
+    table = UserState.__table__.c
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["workspace_id", "user_id"],
+            set_={
+                "stage": func.coalesce(excluded.stage, table.stage),
+                "tier": func.coalesce(excluded.tier, table.tier),
+                "churn_reason": func.coalesce(excluded.churn_reason, table.churn_reason),
+                "updated_at": excluded.updated_at,
+            },
+        ),
+        list(latest.values()),
+    )
+
+
+async def record_segment(
+    session: AsyncSession, *, workspace_id: UUID, segment_id: str, name: str, at: datetime
+) -> None:
+    insert = sql_dialect(session).insert(KnownSegment.__table__)
+    await session.execute(
+        insert.values(
+            workspace_id=workspace_id, segment_id=segment_id, name=name, updated_at=at
+        ).on_conflict_do_update(
+            index_elements=["workspace_id", "segment_id"],
+            set_={"name": insert.excluded.name, "updated_at": insert.excluded.updated_at},
+        )
+    )
+
+
+async def forget_segment(session: AsyncSession, *, workspace_id: UUID, segment_id: str) -> None:
+    for model in (SegmentMember, KnownSegment):
+        await session.execute(
+            delete(model).where(model.workspace_id == workspace_id, model.segment_id == segment_id)
+        )
+
+
+async def record_membership(
+    session: AsyncSession, *, workspace_id: UUID, segment_id: str, user_id: str, member: bool
+) -> None:
+    if member:
+        insert = sql_dialect(session).insert(SegmentMember.__table__)
+        await session.execute(
+            insert.values(
+                workspace_id=workspace_id, segment_id=segment_id, user_id=user_id
+            ).on_conflict_do_nothing()
+        )
+        return
+    await session.execute(
+        delete(SegmentMember).where(
+            SegmentMember.workspace_id == workspace_id,
+            SegmentMember.segment_id == segment_id,
+            SegmentMember.user_id == user_id,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Activity:
+    event_id: str
+    user_id: str
+    kind: str
+    occurred_at: datetime
+
+
+async def record_activity(
+    session: AsyncSession, *, workspace_id: UUID, activities: Sequence[Activity]
+) -> None:
+    if not activities:
+        return
+    insert = sql_dialect(session).insert(UserActivity.__table__)
+    await session.execute(
+        insert.on_conflict_do_nothing(),
+        [{"workspace_id": workspace_id, **a.__dict__} for a in activities],
+    )
+
+
+async def did_since(
+    session: AsyncSession, *, workspace_id: UUID, user_id: str, kind: str, since: datetime
+) -> bool:
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    UserActivity.workspace_id == workspace_id,
+                    UserActivity.user_id == user_id,
+                    UserActivity.kind == kind,
+                    UserActivity.occurred_at >= since,
+                )
+            )
+        )
+    )
+
+
+async def targeted(
+    session: AsyncSession, *, workspace_id: UUID, target: Target, user_ids: Sequence[str]
+) -> set[str]:
+    """Those of `user_ids` the target includes, from the mirrors (one query per call)."""
+    users = set(user_ids)
+    if target.kind == "all":
+        return users
+    if target.kind == "users":
+        return users & set(target.values)
+    if target.kind == "segment":
+        query = select(SegmentMember.user_id).where(
+            SegmentMember.workspace_id == workspace_id,
+            SegmentMember.segment_id.in_(target.values),
+            SegmentMember.user_id.in_(users),
+        )
+    else:
+        column = UserState.stage if target.kind == "lifecycle_stage" else UserState.tier
+        query = select(UserState.user_id).where(
+            UserState.workspace_id == workspace_id,
+            UserState.user_id.in_(users),
+            column.in_(target.values),
+        )
+    return set(await session.scalars(query))
+
+
+async def churn_reason_of(session: AsyncSession, *, workspace_id: UUID, user_id: str) -> str | None:
+    return await session.scalar(
+        select(UserState.churn_reason).where(
+            UserState.workspace_id == workspace_id, UserState.user_id == user_id
+        )
+    )

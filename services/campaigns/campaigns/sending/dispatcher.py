@@ -1,0 +1,188 @@
+"""The sender: claim due sends, apply crisis pause, quiet hours and the frequency cap, deliver
+the winners through their channel outside any transaction, and log every attempt.
+
+Claiming takes rows with FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite has one writer and the
+clause compiles to nothing), so replicas share the work without an advisory lock. A claimed
+send is `sending` with `claimed_at`; if its replica dies before recording the result, the lease
+runs out and it is claimed again (the channel gets the same Idempotency-Key)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.crisis.service import open_cases
+from campaigns.sending.channels import Channels, Delivery, OutboundMessage
+from campaigns.sending.models import DeliveryAttempt, Send
+from campaigns.sending.rules import Rules, rules_for
+from yunying_shared.db import Database
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    hold: timedelta,
+    lease: timedelta,
+    default_cap: tuple[int, int],
+) -> list[Send]:
+    """Decides the fate of due sends: paused, deferred, capped, or claimed (returned)."""
+    due = list(
+        await session.scalars(
+            select(Send)
+            .where(
+                or_(
+                    (Send.state == "pending")
+                    & (Send.due_at <= now)
+                    & (Send.created_at <= now - hold),
+                    (Send.state == "sending") & (Send.claimed_at <= now - lease),
+                )
+            )
+            .order_by(Send.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not due:
+        return []
+    workspaces = {send.workspace_id for send in due}
+    crises = await open_cases(session, workspace_ids=workspaces)
+    rules = await rules_for(session, workspace_ids=workspaces, default_cap=default_cap)
+    contenders: dict[tuple[UUID, str], list[Send]] = defaultdict(list)
+    for send in due:
+        crisis = crises.get(send.workspace_id)
+        if crisis is not None and send.promotional:
+            send.state = "paused"
+            send.reason = f"crisis {crisis.case_id} open ({crisis.level}): {crisis.title}"[:300]
+            continue
+        quiet_until = rules[send.workspace_id].quiet_until(now)
+        if quiet_until is not None:
+            send.due_at = quiet_until
+            send.reason = f"deferred: quiet hours until {quiet_until.isoformat()}"
+            continue
+        contenders[(send.workspace_id, send.user_id)].append(send)
+    claimed: list[Send] = []
+    for (workspace_id, user_id), sends in contenders.items():
+        claimed += await _apply_cap(session, rules[workspace_id], workspace_id, user_id, sends, now)
+    for send in claimed:
+        send.state = "sending"
+        send.claimed_at = now
+    await session.flush()
+    return claimed
+
+
+async def _apply_cap(
+    session: AsyncSession,
+    rules: Rules,
+    workspace_id: UUID,
+    user_id: str,
+    sends: list[Send],
+    now: datetime,
+) -> list[Send]:
+    """One cap per user across all campaigns: the highest priorities take what is left of it;
+    the others are recorded as capped, naming who won."""
+    window = timedelta(hours=rules.cap_window_hours)
+    used = await session.scalar(
+        select(func.count())
+        .select_from(Send)
+        .where(
+            Send.workspace_id == workspace_id,
+            Send.user_id == user_id,
+            Send.state.in_(("sent", "sending")),
+            func.coalesce(Send.sent_at, Send.claimed_at) > now - window,
+            Send.id.not_in([s.id for s in sends]),
+        )
+    )
+    room = max(0, rules.cap_count - (used or 0))
+    ranked = sorted(sends, key=lambda s: (-s.priority, s.created_at, str(s.id)))
+    winners, losers = ranked[:room], ranked[room:]
+    cap = f"frequency cap {rules.cap_count} per {rules.cap_window_hours}h"
+    for loser in losers:
+        loser.state = "capped"
+        if winners:
+            top = winners[0]
+            loser.reason = (
+                f"{cap}: campaign {top.campaign_id} (priority {top.priority}) won over "
+                f"priority {loser.priority}"
+            )
+        else:
+            loser.reason = f"{cap}: {used} already sent in the window"
+    return winners
+
+
+async def record(session: AsyncSession, send: Send, delivery: Delivery, now: datetime) -> None:
+    stored = await session.get(Send, send.id, with_for_update=True)
+    if stored is None or stored.state != "sending":
+        return
+    for attempt in delivery.attempts:
+        session.add(
+            DeliveryAttempt(
+                send_id=send.id,
+                workspace_id=send.workspace_id,
+                channel=send.channel,
+                attempt=stored.attempts + attempt.number,
+                status_code=attempt.status_code,
+                outcome=attempt.outcome,
+                error=attempt.error,
+                duration_ms=attempt.duration_ms,
+                at=now,
+            )
+        )
+    stored.attempts += len(delivery.attempts)
+    if delivery.delivered:
+        stored.state, stored.sent_at, stored.reason = "sent", now, None
+    else:
+        last = delivery.attempts[-1] if delivery.attempts else None
+        stored.state = "failed"
+        stored.reason = (
+            f"{last.outcome} after {len(delivery.attempts)} attempts: "
+            f"{last.error or last.status_code}"
+            if last
+            else f"no channel configured for {send.channel}"
+        )[:300]
+    await session.flush()
+
+
+async def dispatch_once(
+    database: Database,
+    channels: Channels,
+    *,
+    now: datetime,
+    limit: int,
+    hold: timedelta,
+    lease: timedelta,
+    default_cap: tuple[int, int],
+) -> int:
+    """One round: claim (committed), deliver concurrently, record. Returns sends claimed."""
+    async with database.session() as session, session.begin():
+        claimed = await claim_due(
+            session, now=now, limit=limit, hold=hold, lease=lease, default_cap=default_cap
+        )
+        session.expunge_all()
+
+    async def deliver(send: Send) -> Delivery:
+        channel = channels.get(send.channel)
+        if channel is None:
+            return Delivery(False, [])
+        return await channel.deliver(
+            OutboundMessage(
+                send_id=send.id,
+                workspace_id=send.workspace_id,
+                channel=send.channel,
+                user_id=send.user_id,
+                body=send.body,
+                campaign_id=send.campaign_id,
+            )
+        )
+
+    deliveries = await asyncio.gather(*(deliver(send) for send in claimed))
+    async with database.session() as session, session.begin():
+        for send, delivery in zip(claimed, deliveries, strict=True):
+            await record(session, send, delivery, now)
+    return len(claimed)
