@@ -61,7 +61,7 @@ async def _live_journeys(
     )
     return [
         (journey, campaign)
-        for journey, campaign in rows.tuples()
+        for journey, campaign in rows.all()
         if campaign.ends_at is None or as_utc(campaign.ends_at) > now
     ]
 

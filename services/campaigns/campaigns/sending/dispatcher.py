@@ -141,8 +141,8 @@ async def record(session: AsyncSession, send: Send, delivery: Delivery, now: dat
         last = delivery.attempts[-1] if delivery.attempts else None
         stored.state = "failed"
         stored.reason = (
-            f"{last.outcome} after {len(delivery.attempts)} attempts: "
-            f"{last.error or last.status_code}"
+            f"{last.outcome} after {len(delivery.attempts)} attempts "
+            f"(HTTP {last.status_code}): {last.error}"
             if last
             else f"no channel configured for {send.channel}"
         )[:300]
