@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from segmentation.afterwrite import Touched, after_write
 from segmentation.clock import utcnow
 from segmentation.events.aggregate import per_user
+from segmentation.events.republish import republish_accepted
 from segmentation.events.schemas import (
     BatchResult,
     ItemResult,
@@ -69,6 +70,7 @@ async def ingest(
             )
         )
     if accepted:
+        await republish_accepted(session, workspace_id=workspace_id, events=accepted)
         profiles = await storage.upsert_profiles(session, workspace_id, per_user(accepted), now)
         await after_write(
             session,
