@@ -6,6 +6,7 @@ differ, while the platform-wide values (secret, bus) are set once.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ class BusKind(StrEnum):
     KAFKA = "kafka"
 
 
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YUNYING_", extra="ignore")
 
@@ -50,6 +54,24 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Browser frontends allowed to call the API (CORS), as a JSON list, e.g.
+    # YUNYING_CORS_ORIGINS='["https://console.brand.example"]'. None by default.
+    cors_origins: list[str] = Field(default_factory=list)
+    # `/metrics` requires `Authorization: Bearer <token>` when set; unset, it answers only to
+    # clients on the loopback address.
+    metrics_token: SecretStr | None = None
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _explicit_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin like https://console.example.com "
+                    "(no wildcard, path or trailing slash: credentials go to listed origins only)"
+                )
+        return origins
+
     relay_batch_size: int = Field(default=500, ge=1)
     relay_idle_seconds: float = Field(default=0.2, gt=0)
     consumer_max_attempts: int = Field(default=5, ge=1)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -8,6 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from yunying_shared.errors import problem
 
 router = APIRouter(tags=["operations"])
 
@@ -56,6 +59,30 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="With `metrics_token` set, send `Authorization: Bearer <token>`; without it, "
+    "only clients on the loopback address are answered.",
+    response_class=Response,
+    responses={401: {"description": "Missing or wrong scrape token"}},
+)
+async def metrics(request: Request) -> Response:
+    token = request.app.state.settings.metrics_token
+    if token is None:
+        allowed = request.client is not None and request.client.host in LOOPBACK
+    else:
+        sent = request.headers.get("authorization", "")
+        allowed = hmac.compare_digest(sent.encode(), f"Bearer {token.get_secret_value()}".encode())
+    if not allowed:
+        return problem(
+            401,
+            "Unauthorized",
+            "Metrics need the scrape token (or a loopback client when none is configured).",
+            code="metrics_token_required",
+            instance="/metrics",
+        )
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -14,6 +14,7 @@ from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from yunying_shared import logging
 from yunying_shared.bus.consumer import ConsumerRunner
@@ -24,6 +25,7 @@ from yunying_shared.db.engine import Database
 from yunying_shared.db.migrate import upgrade
 from yunying_shared.errors import install_error_handlers
 from yunying_shared.http.docs import install_docs
+from yunying_shared.http.edge import SecurityHeadersMiddleware, cors_options
 from yunying_shared.http.health import router as health_router
 from yunying_shared.http.middleware import (
     AuthenticationMiddleware,
@@ -143,6 +145,9 @@ def build_app(
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=definition.name)
+    app.add_middleware(SecurityHeadersMiddleware)
+    if settings.cors_origins:  # outermost: preflights are answered before authentication
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     return app
 
 
