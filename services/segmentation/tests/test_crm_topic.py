@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from segmentation.consumers import BATCH_HANDLERS, on_crm_events
+from segmentation.consumers import on_crm_events
 from segmentation.main import DEFINITION, create_app
 from segmentation.profiles.models import Profile
 from yunying_shared.bus import ConsumerRunner, Message, dlq_topic
@@ -102,8 +102,8 @@ async def test_a_poison_item_is_dead_lettered_alone_and_the_batch_lands(transpor
         database=database,
         tables=DEFINITION.tables,
         transport=transport,
-        handlers=DEFINITION.all_handlers(),
-        batch_handlers={CRM_EVENT_RECORDED.type: handler},
+        handlers=DEFINITION.event_handlers(),
+        batch_handlers=DEFINITION.batch_handlers() | {CRM_EVENT_RECORDED.type: handler},
         topics=[topic],
         group=f"yunying.segmentation-test-{run}",
         backoff_seconds=0.01,
@@ -153,7 +153,7 @@ async def test_a_poison_item_is_dead_lettered_alone_and_the_batch_lands(transpor
 async def test_the_service_consumes_crm_events_through_its_batch_handler(
     dialect, tmp_path, settings_for, local_transport
 ):
-    assert CRM_EVENT_RECORDED.type in BATCH_HANDLERS
+    assert DEFINITION.batch_handlers()[CRM_EVENT_RECORDED.type] is on_crm_events
     workspace_id = uuid.uuid4()
     run = uuid.uuid4().hex[:8]
     payloads = [_purchase(f"user-{i}", f"{run}-{i}", amount="20.00") for i in range(50)]
