@@ -15,7 +15,7 @@ from yunying_shared.storable import (
 )
 
 Element = Literal["title", "format", "push_time", "reward", "other"]
-ArmKey = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-\u4e00-\u9fff]+$")
+ArmKey = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-\u4e00-\u9fff]+$")
 MAX_BATCH = 1000
 
 

@@ -322,7 +322,7 @@ async def _counts(session: AsyncSession, table: Any, experiment_id: UUID) -> dic
         .where(table.experiment_id == experiment_id)
         .group_by(table.arm)
     )
-    return {arm: int(count) for arm, count in rows.tuples()}
+    return {arm: int(count) for arm, count in rows}
 
 
 def design_of(experiment: Experiment) -> Design:

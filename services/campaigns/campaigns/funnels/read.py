@@ -45,7 +45,7 @@ async def _distinct_users(
         .group_by(table.variant, table.platform)
     )
     total = await session.scalar(select(func.count(func.distinct(table.user_id))).where(*where))
-    return {(v, p): int(n) for v, p, n in rows.tuples()}, int(total or 0)
+    return {(v, p): int(n) for v, p, n in rows}, int(total or 0)
 
 
 async def _purchases(
@@ -68,7 +68,7 @@ async def _purchases(
         .group_by(FunnelOutcome.variant, FunnelOutcome.platform, FunnelOutcome.first_order)
     )
     found: dict[Key, tuple[int, int, Decimal]] = {}
-    for variant, platform, first, count, revenue in rows.tuples():
+    for variant, platform, first, count, revenue in rows:
         firsts, repeats, total = found.get((variant, platform), (0, 0, Decimal(0)))
         if first:
             firsts += int(count)
@@ -130,7 +130,7 @@ async def _arm_counts(session: AsyncSession, table: Any, experiment_id: UUID) ->
         .where(table.experiment_id == experiment_id)
         .group_by(table.arm)
     )
-    return {arm: int(n) for arm, n in rows.tuples()}
+    return {arm: int(n) for arm, n in rows}
 
 
 async def _incrementality(

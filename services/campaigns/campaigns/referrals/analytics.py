@@ -85,7 +85,7 @@ async def referral_stats(
     )
     by_level: dict[int, int] = {}
     signups = revoked = 0
-    for status, level, count in by_status_level.tuples():
+    for status, level, count in by_status_level:
         if status == "accepted":
             signups += int(count)
             by_level[int(level)] = by_level.get(int(level), 0) + int(count)
@@ -107,7 +107,7 @@ async def referral_stats(
         )
         .group_by(ReferralReward.status)
     )
-    reward_counts = {status: int(n) for status, n in rewards.tuples()}
+    reward_counts = {status: int(n) for status, n in rewards}
     return ReferralStats(
         campaign_id=campaign_id,
         participants=participants,
@@ -116,7 +116,7 @@ async def referral_stats(
         shares=shares,
         signups=signups,
         revoked=revoked,
-        rejected={reason: int(n) for reason, n in rejected.tuples()},
+        rejected={reason: int(n) for reason, n in rejected},
         k_factor=signups / participants if participants else 0.0,
         by_level=dict(sorted(by_level.items())),
         rewards_issued=reward_counts.get("issued", 0) + reward_counts.get("clawed_back", 0),
