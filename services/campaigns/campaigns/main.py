@@ -7,7 +7,10 @@ from campaigns.config import Settings
 from campaigns.consumers import HANDLERS
 from campaigns.coupons.router import router as coupons_router
 from campaigns.db import BUS, metadata
+from campaigns.experiments.router import router as experiments_router
+from campaigns.funnels.router import router as funnels_router
 from campaigns.journeys.router import router as journeys_router
+from campaigns.referrals.router import router as referrals_router
 from campaigns.runtime import (
     advance_campaigns_forever,
     lifespan,
@@ -33,8 +36,17 @@ DEFINITION = ServiceDefinition(
         coupons_router,
         journeys_router,
         sending_router,
+        experiments_router,
+        referrals_router,
+        funnels_router,
     ),
-    prefixes=("/v1/coupons", "/v1/journeys", "/v1/sending"),
+    prefixes=(
+        "/v1/coupons",
+        "/v1/journeys",
+        "/v1/sending",
+        "/v1/experiments",
+        "/v1/referrals",
+    ),
     handlers=(*HANDLERS,),
     background=(advance_campaigns_forever, run_steps_forever, send_forever),
     lifespan=lifespan,
@@ -42,6 +54,10 @@ DEFINITION = ServiceDefinition(
         ApiScope("campaigns:read", "Read campaigns, journeys, coupons and sends"),
         ApiScope("campaigns:write", "Create and change campaigns, journeys and coupon templates"),
         ApiScope("coupons:redeem", "Redeem coupon codes (point-of-sale and CRM systems)"),
+        ApiScope(
+            "referrals:write",
+            "Hand out invite codes and report exposures, clicks and shares (app backends)",
+        ),
     ),
 )
 
