@@ -36,10 +36,12 @@ def _workspace(envelope: Envelope) -> Any:
     return envelope.workspace
 
 
-def _ingest_item(payload: CrmEventRecorded) -> dict[str, Any]:
-    """The topic's payload as an item of `POST /v1/events` (its `kind` is the item's `type`)."""
+def _ingest_item(envelope: Envelope, payload: CrmEventRecorded) -> dict[str, Any]:
+    """The topic's payload as an item of `POST /v1/events` (its `kind` is the item's `type`);
+    without an `event_id` of its own, the CloudEvent's id (as the producer wrote it) is one."""
     item: dict[str, Any] = payload.model_dump(mode="json", exclude_none=True)
     item["type"] = item.pop("kind")
+    item.setdefault("event_id", (envelope.model_extra or {}).get("sourceid", str(envelope.id)))
     return item
 
 
@@ -48,7 +50,7 @@ async def on_crm_events(
 ) -> None:
     by_workspace: dict[UUID, list[dict[str, Any]]] = {}
     for envelope, payload in events:
-        by_workspace.setdefault(_workspace(envelope), []).append(_ingest_item(payload))
+        by_workspace.setdefault(_workspace(envelope), []).append(_ingest_item(envelope, payload))
     for workspace_id, items in by_workspace.items():
         result = await ingest(session, workspace_id=workspace_id, items=items)
         if result.rejected:

@@ -205,7 +205,7 @@ class ConsumerRunner:
         if not messages:
             return True
         try:
-            events = [parse_event(message.value) for message in messages]
+            events = [parse_event(message.value, message.headers) for message in messages]
         except InvalidEvent:
             return False
         ours = [
@@ -252,7 +252,7 @@ class ConsumerRunner:
     async def process(self, message: Received) -> bool:
         """Handle or dead-letter one message. False only when stopping left it unhandled."""
         try:
-            envelope, payload = parse_event(message.value)
+            envelope, payload = parse_event(message.value, message.headers)
         except InvalidEvent as exc:
             return await self._dead_letter(message, str(exc), attempts=1)
         handler = self._handlers.get(envelope.type)

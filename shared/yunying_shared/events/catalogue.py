@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -9,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from yunying_shared.events.envelope import Envelope
+from yunying_shared.events.inbound import NotAnEvent, event_fields
 from yunying_shared.events.payloads import (
     campaigns,
     content,
@@ -317,10 +319,15 @@ def make_event(
     )
 
 
-def parse_event(raw: bytes) -> tuple[Envelope, BaseModel | None]:
-    """Envelope and typed payload; the payload is None for types outside the catalogue."""
+def parse_event(
+    raw: bytes, headers: Sequence[tuple[str, bytes]] = ()
+) -> tuple[Envelope, BaseModel | None]:
+    """Envelope and typed payload, from a structured- or binary-mode CloudEvent; the payload is
+    None for types outside the catalogue."""
     try:
-        envelope = Envelope.from_bytes(raw)
+        envelope = Envelope.model_validate(event_fields(raw, headers))
+    except NotAnEvent as exc:
+        raise InvalidEvent(f"invalid envelope: {exc}") from exc
     except ValidationError as exc:
         raise InvalidEvent(f"invalid envelope: {_summary(exc)}") from exc
     spec = CATALOGUE.get(envelope.type)

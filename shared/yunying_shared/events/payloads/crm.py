@@ -34,7 +34,12 @@ KNOWN_KINDS = (
 class CrmEventRecorded(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    event_id: str = Field(min_length=1, max_length=128, description="The CRM's id; dedupe key")
+    event_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="The CRM's id, the dedupe key; defaults to the CloudEvent's own `id`",
+    )
     user_id: str = Field(min_length=1, max_length=128, description="The CRM's user id")
     kind: str = Field(min_length=1, max_length=64, description="One of KNOWN_KINDS or custom")
     occurred_at: datetime
