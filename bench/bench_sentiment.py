@@ -44,7 +44,7 @@ def ours(text: str) -> str:
 
 
 def snownlp_label(text: str, *, neutral_band: bool) -> str:
-    probability = SnowNLP(text).sentiments
+    probability = float(SnowNLP(text).sentiments)
     if neutral_band and SNOWNLP_NEUTRAL[0] <= probability <= SNOWNLP_NEUTRAL[1]:
         return "neu"
     return "pos" if probability >= 0.5 else "neg"
@@ -59,7 +59,7 @@ def quality(gold: Sequence[str], predicted: Sequence[str], labels: list[str]) ->
 
 
 def compare(
-    texts: list[str], gold: list[str], labels: list[str], snownlp: Callable[[str], str]
+    texts: list[str], gold: Sequence[str], labels: list[str], snownlp: Callable[[str], str]
 ) -> dict[str, Any]:
     return {
         "ours": quality(gold, [ours(t) for t in texts], labels),

