@@ -12,6 +12,7 @@ import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import AfterValidator
 
 MAX_JSON_DEPTH = 32
@@ -78,6 +79,12 @@ def datetime_problem(value: datetime) -> str | None:
     return None
 
 
+def echoable(text: str) -> str:
+    """`text` safe to put in a JSON response: a lone surrogate (in a field name or id that was
+    rejected for it) is shown escaped instead of failing the response's encoding."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _raise_on(problem: str | None) -> None:
     if problem is not None:
         raise ValueError(problem)
@@ -115,3 +122,6 @@ StorableDatetime = Annotated[datetime, AfterValidator(_storable_datetime)]
 Int64 = Annotated[int, AfterValidator(_int64)]
 StorableJsonObject = Annotated[dict[str, Any], AfterValidator(_storable_json)]
 StorableJsonValue = Annotated[Any, AfterValidator(_storable_json)]
+
+# Path parameters naming an id (a user id, a tag): what a database can hold, no control characters.
+IdentifierPath = Annotated[Identifier, Path(min_length=1, max_length=128)]

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from segmentation.clock import as_utc
-from yunying_shared.storable import datetime_problem, json_problem, text_problem
+from yunying_shared.storable import datetime_problem, echoable, json_problem, text_problem
 
 MAX_BATCH = 1000
 MAX_FUTURE = timedelta(days=1)
@@ -67,12 +67,6 @@ class Rejection:
 
     def add(self, name: str, message: str) -> None:
         self.errors.append({"field": echoable(name), "message": message})
-
-
-def echoable(text: str) -> str:
-    """`text` safe to put in a JSON response: a lone surrogate (a field name or id that was
-    rejected for it) is shown escaped instead of failing the response's encoding."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class EventIn(BaseModel):

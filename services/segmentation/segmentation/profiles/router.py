@@ -12,6 +12,7 @@ from segmentation.rfm.service import explain
 from segmentation.tags.service import list_tags
 from yunying_shared.auth import Principal, Role, WorkspaceDep, require_roles
 from yunying_shared.db import SessionDep
+from yunying_shared.storable import IdentifierPath
 
 router = APIRouter(prefix="/v1/users", tags=["profiles"])
 Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
@@ -23,7 +24,7 @@ Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
     summary="A user's profile: attributes, aggregates, source, scores, stage history",
 )
 async def read_profile(
-    session: SessionDep, workspace_id: WorkspaceDep, user_id: str
+    session: SessionDep, workspace_id: WorkspaceDep, user_id: IdentifierPath
 ) -> ProfileDetail:
     profile = await service.get_profile(session, workspace_id=workspace_id, user_id=user_id)
     base = ProfileOut.model_validate(profile)
@@ -37,7 +38,11 @@ async def read_profile(
 
 @router.patch("/{user_id}", response_model=ProfileOut, summary="Set a user's attributes")
 async def patch_profile(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, user_id: str, body: ProfilePatch
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Operator,
+    user_id: IdentifierPath,
+    body: ProfilePatch,
 ) -> ProfileOut:
     profile = await service.patch_profile(
         session, workspace_id=workspace_id, user_id=user_id, patch=body
@@ -50,6 +55,8 @@ async def patch_profile(
     response_model=RfmExplanation,
     summary="A user's R, F and M: raw values, scores and the edges used",
 )
-async def read_rfm(session: SessionDep, workspace_id: WorkspaceDep, user_id: str) -> RfmExplanation:
+async def read_rfm(
+    session: SessionDep, workspace_id: WorkspaceDep, user_id: IdentifierPath
+) -> RfmExplanation:
     profile = await service.get_profile(session, workspace_id=workspace_id, user_id=user_id)
     return await explain(session, workspace_id=workspace_id, profile=profile)

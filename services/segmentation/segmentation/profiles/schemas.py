@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from segmentation.rfm.schemas import RfmExplanation
 from segmentation.tags.schemas import TagOut
+from yunying_shared.storable import Identifier, StorableText, json_problem
 
 MAX_EXTRA_BYTES = 4096
 IDENTITY_KEYS = (
@@ -28,9 +29,9 @@ class ProfilePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     gender: Literal["female", "male", "other", "unknown"] | None = None
-    age_band: str | None = Field(default=None, max_length=16, examples=["25-34"])
-    region: str | None = Field(default=None, max_length=64, examples=["上海"])
-    identities: dict[str, str] | None = Field(
+    age_band: StorableText | None = Field(default=None, max_length=16, examples=["25-34"])
+    region: StorableText | None = Field(default=None, max_length=64, examples=["上海"])
+    identities: dict[Identifier, Identifier] | None = Field(
         default=None, description=f"Merged into the profile's; keys such as {IDENTITY_KEYS}"
     )
     extra: dict[str, Any] | None = Field(default=None, description="Merged; bounded in size")
@@ -47,6 +48,9 @@ class ProfilePatch(BaseModel):
     @field_validator("extra")
     @classmethod
     def _bounded_extra(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        problem = json_problem(value)
+        if problem:
+            raise ValueError(problem)
         if value and len(json.dumps(value, default=str)) > MAX_EXTRA_BYTES:
             raise ValueError(f"must serialise to at most {MAX_EXTRA_BYTES} bytes")
         return value

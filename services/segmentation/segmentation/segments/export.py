@@ -71,6 +71,10 @@ def _line(values: tuple[str, ...]) -> str:
     return buffer.getvalue()
 
 
+# A cell starting like a formula would run as one in a spreadsheet (CSV injection); TAB and CR
+# count too, since spreadsheets skip them before looking for the formula sign (OWASP's list).
+FORMULA_STARTS = frozenset({"=", "+", "-", "@", "\t", "\r"})
+
+
 def _inert(value: str) -> str:
-    # A cell starting like a formula would run as one in Excel (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    return "'" + value if value[:1] in FORMULA_STARTS else value

@@ -18,6 +18,7 @@ from segmentation.segments.schemas import (
 )
 from yunying_shared.auth import Principal, Role, WorkspaceDep, require_roles
 from yunying_shared.db import SessionDep
+from yunying_shared.storable import IdentifierPath
 
 router = APIRouter(prefix="/v1/segments", tags=["segments"])
 
@@ -91,7 +92,11 @@ async def delete_segment(
     summary="Each condition's actual value for the user and whether it holds",
 )
 async def why_user(
-    segment_id: UUID, user_id: str, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    segment_id: UUID,
+    user_id: IdentifierPath,
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reader,
 ) -> WhyOut:
     return await explain.why(
         session, workspace_id=workspace_id, segment_id=segment_id, user_id=user_id

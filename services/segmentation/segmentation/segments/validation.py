@@ -24,6 +24,7 @@ from segmentation.segments.rules import (
     TagCondition,
 )
 from yunying_shared.errors import InvalidInput
+from yunying_shared.storable import int64_problem, text_problem
 
 MAX_DEPTH = 8  # nodes from the root to the deepest leaf
 MAX_CONDITIONS = 50
@@ -142,7 +143,9 @@ def _scalar_error(spec: FieldSpec, value: Any) -> str | None:
         return None
     if spec.kind is Kind.TEXT:
         ok = isinstance(value, str) and 0 < len(value) <= 128
-        return None if ok else "expected a string of 1 to 128 characters"
+        if not ok:
+            return "expected a string of 1 to 128 characters"
+        return text_problem(value, allow_control=True)
     numeric = _is_int(value) if spec.kind is Kind.INTEGER else _is_number(value)
     if not numeric:
         return "expected a whole number" if spec.kind is Kind.INTEGER else "expected a number"
@@ -167,10 +170,11 @@ def _check_event(rule: EventCondition, path: str) -> list[Problem]:
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """A whole number the databases can bind (beyond 64 bits PostgreSQL refuses the query)."""
+    return isinstance(value, int) and not isinstance(value, bool) and not int64_problem(value)
 
 
 def _is_number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return math.isfinite(value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return _is_int(value)

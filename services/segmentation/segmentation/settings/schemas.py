@@ -8,7 +8,7 @@ from segmentation.lifecycle.rules import LifecycleRules
 class CustomEdges(BaseModel):
     """Fixed RFM edges (4 ascending numbers each) instead of the workspace's quantiles."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     recency: list[float] | None = Field(default=None, description="Days since last purchase")
     frequency: list[float] | None = Field(default=None, description="Orders in the window")

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import csv
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from segmentation.tags import service
 from segmentation.tags.exceptions import InvalidTagImport
 from segmentation.tags.schemas import ImportResult, TagIn, TagOut, TagRuleIn, TagRuleOut
 from yunying_shared.auth import Principal, Role, WorkspaceDep, require_roles
 from yunying_shared.db import SessionDep
+from yunying_shared.storable import INT64_MAX, IdentifierPath
 
 router = APIRouter(tags=["tags"])
 Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
@@ -20,7 +22,9 @@ Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
     response_model=list[TagOut],
     summary="A user's tags (expired ones are not shown)",
 )
-async def read_tags(session: SessionDep, workspace_id: WorkspaceDep, user_id: str) -> list[Any]:
+async def read_tags(
+    session: SessionDep, workspace_id: WorkspaceDep, user_id: IdentifierPath
+) -> list[Any]:
     return await service.list_tags(session, workspace_id=workspace_id, user_id=user_id)
 
 
@@ -28,14 +32,22 @@ async def read_tags(session: SessionDep, workspace_id: WorkspaceDep, user_id: st
     "/v1/users/{user_id}/tags", response_model=TagOut, summary="Set (or replace) one tag on a user"
 )
 async def put_tag(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, user_id: str, body: TagIn
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Operator,
+    user_id: IdentifierPath,
+    body: TagIn,
 ) -> Any:
     return await service.set_tag(session, workspace_id=workspace_id, user_id=user_id, tag=body)
 
 
 @router.delete("/v1/users/{user_id}/tags/{tag}", status_code=204, summary="Remove a tag")
 async def delete_tag(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, user_id: str, tag: str
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Operator,
+    user_id: IdentifierPath,
+    tag: IdentifierPath,
 ) -> Response:
     await service.remove_tag(session, workspace_id=workspace_id, user_id=user_id, tag=tag)
     return Response(status_code=204)
@@ -61,12 +73,9 @@ async def import_tags(
 ) -> ImportResult:
     body = await request.body()
     if request.headers.get("content-type", "").startswith("text/csv"):
-        rows: Any = service.parse_csv(body.decode("utf-8-sig"))
+        rows: Any = _csv_rows(_utf8(body))
     else:
-        try:
-            rows = json.loads(body)
-        except ValueError as exc:
-            raise InvalidTagImport(f"Body is not JSON: {exc}") from exc
+        rows = _strict_json(body)
     if not isinstance(rows, list):
         raise InvalidTagImport("Body must be a JSON list of tags or a CSV document.")
     return await service.import_tags(session, workspace_id=workspace_id, rows=rows)
@@ -91,7 +100,46 @@ async def create_rule(
 
 @router.delete("/v1/tags/rules/{rule_id}", status_code=204, summary="Remove a tagging rule")
 async def delete_rule(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, rule_id: int
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Operator,
+    rule_id: Annotated[int, Path(ge=1, le=INT64_MAX)],
 ) -> Response:
     await service.delete_rule(session, workspace_id=workspace_id, rule_id=rule_id)
     return Response(status_code=204)
+
+
+def _utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidTagImport(
+            f"The CSV is not valid UTF-8 (byte {exc.start}).",
+            errors=[{"field": "body", "message": f"invalid UTF-8 at byte {exc.start}"}],
+        ) from exc
+
+
+def _csv_rows(text: str) -> list[dict[str, Any]]:
+    try:
+        return service.parse_csv(text)
+    except csv.Error as exc:
+        raise InvalidTagImport(
+            f"The CSV cannot be read: {exc}.", errors=[{"field": "body", "message": str(exc)}]
+        ) from exc
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _strict_json(body: bytes) -> Any:
+    """The body as JSON, refusing NaN/Infinity and nesting too deep to parse (which the
+    parser reports as RecursionError, not as a JSON error)."""
+    try:
+        return json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InvalidTagImport(
+            f"The body is not JSON: {message}.",
+            errors=[{"field": "body", "message": message}],
+        ) from exc

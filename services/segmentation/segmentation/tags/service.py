@@ -23,6 +23,7 @@ from segmentation.records.models import TagRule, UserTag
 from segmentation.records.tags import upsert_tags
 from segmentation.tags.exceptions import InvalidTagImport, TagNotFound, TagRuleNotFound
 from segmentation.tags.schemas import MAX_IMPORT, ImportedTag, ImportResult, TagIn, TagRuleIn
+from yunying_shared.storable import echoable
 
 TAGS = UserTag.__table__
 _IMPORT_ROWS = TypeAdapter(list[ImportedTag])
@@ -93,7 +94,10 @@ async def import_tags(
                 {
                     "index": index,
                     "errors": [
-                        {"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
+                        {
+                            "field": echoable(".".join(str(p) for p in e["loc"][1:]) or "<row>"),
+                            "message": e["msg"],
+                        }
                         for e in exc.errors()
                     ],
                 }
