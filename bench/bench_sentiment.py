@@ -124,6 +124,7 @@ def nab() -> dict[str, Any]:
                 "false_positives": r.false_positives,
                 "false_positives_by_peak_level": r.false_positive_levels(),
                 "delays_hours": [round(d, 1) for d in r.delays_hours],
+                "anomaly_offsets_hours": [round(d, 1) for d in r.anomaly_offsets_hours],
             }
             for r in results
         },

@@ -36,6 +36,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"{summary['recall']:>6.2f} {summary['false_positives']:>4}  "
         f"median {_hours(summary['median_delay_hours'])} after the window opens"
     )
+    offset = summary["median_offset_from_labelled_anomaly_hours"]
+    if offset is not None:
+        print(f"first alert vs the labelled anomaly in its window: median {offset:+.1f} h")
     by_level = summary["false_positives_by_peak_level"]
     print("false positives by peak level: " + ", ".join(f"{k} {v}" for k, v in by_level.items()))
     print("settings: " + json.dumps(settings.as_dict()))
@@ -51,6 +54,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                     "recall": r.recall,
                     "false_positives": r.false_positives,
                     "delays_hours": r.delays_hours,
+                    "anomaly_offsets_hours": r.anomaly_offsets_hours,
                     "alerts": [
                         {
                             "opened_at": a.opened_at.isoformat(),

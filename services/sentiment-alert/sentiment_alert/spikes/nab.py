@@ -28,6 +28,9 @@ class SeriesResult:
     alerts: list[Alert]
     detected: list[bool] = field(default_factory=list)
     delays_hours: list[float] = field(default_factory=list)  # first alert after window opens
+    # First alert in a window minus the labelled anomaly in it (negative: before the label).
+    anomaly_offsets_hours: list[float] = field(default_factory=list)
+    anomalies: list[datetime] = field(default_factory=list)
     false_positives: int = 0
 
     def false_positive_levels(self) -> dict[str, int]:
@@ -52,6 +55,11 @@ def _timestamp(text: str, where: str) -> datetime:
 
 
 def load_labels(directory: Path) -> dict[str, list[Window]]:
+    return {name: windows for name, (windows, _) in load_labelled(directory).items()}
+
+
+def load_labelled(directory: Path) -> dict[str, tuple[list[Window], list[datetime]]]:
+    """Per file: its windows and, when labels.json gives them, its anomaly timestamps."""
     path = directory / "labels.json"
     try:
         raw = json.loads(path.read_text("utf-8"))
@@ -59,15 +67,18 @@ def load_labels(directory: Path) -> dict[str, list[Window]]:
         raise DatasetError(f"{path}: {error}") from error
     if not isinstance(raw, dict):
         raise DatasetError(f"{path}: expected an object keyed by CSV file name")
-    labels: dict[str, list[Window]] = {}
+    labels: dict[str, tuple[list[Window], list[datetime]]] = {}
     for name, entry in raw.items():
+        where = f"{path}: {name}"
         windows = entry.get("windows") if isinstance(entry, dict) else entry
-        if not isinstance(windows, list):
-            raise DatasetError(f"{path}: {name}: expected a list of [start, end] windows")
-        labels[name] = [
-            (_timestamp(start, f"{path}: {name}"), _timestamp(end, f"{path}: {name}"))
-            for start, end in windows
-        ]
+        anomalies = entry.get("anomalies", []) if isinstance(entry, dict) else []
+        if not isinstance(windows, list) or not isinstance(anomalies, list):
+            raise DatasetError(f"{where}: expected lists of [start, end] windows and anomalies")
+        try:
+            parsed = [(_timestamp(a, where), _timestamp(b, where)) for a, b in windows]
+        except (TypeError, ValueError) as error:
+            raise DatasetError(f"{where}: a window is not a [start, end] pair") from error
+        labels[name] = (parsed, [_timestamp(str(a), where) for a in anomalies])
     return labels
 
 
@@ -105,17 +116,22 @@ def evaluate_series(
     points: list[tuple[datetime, float]],
     windows: list[Window],
     settings: DetectorSettings,
+    anomalies: list[datetime] | None = None,
 ) -> SeriesResult:
     detector = SpikeDetector(settings)
     alerts: list[Alert] = []
     for bucket in to_buckets(points, settings.bucket_minutes):
         alerts.extend(e.alert for e in detector.observe(bucket) if e.kind == "opened")
-    result = SeriesResult(name, windows, alerts)
+    result = SeriesResult(name, windows, alerts, anomalies=list(anomalies or []))
     for start, end in windows:
         inside = [a.opened_at for a in alerts if start <= a.opened_at <= end]
         result.detected.append(bool(inside))
         if inside:
             result.delays_hours.append((min(inside) - start).total_seconds() / 3600)
+            labelled = [a for a in result.anomalies if start <= a <= end]
+            if labelled:
+                offset = min(inside) - min(labelled)
+                result.anomaly_offsets_hours.append(offset.total_seconds() / 3600)
     result.false_positives = sum(
         not any(start <= alert.opened_at <= end for start, end in windows) for alert in alerts
     )
@@ -123,12 +139,13 @@ def evaluate_series(
 
 
 def evaluate_directory(directory: Path, settings: DetectorSettings) -> list[SeriesResult]:
-    labels = load_labels(directory)
+    labels = load_labelled(directory)
     results = []
     for path in sorted(directory.glob("*.csv")):
         if path.name not in labels:
             raise DatasetError(f"{directory / 'labels.json'}: no entry for {path.name}")
-        results.append(evaluate_series(path.name, load_points(path), labels[path.name], settings))
+        windows, anomalies = labels[path.name]
+        results.append(evaluate_series(path.name, load_points(path), windows, settings, anomalies))
     if not results:
         raise DatasetError(f"{directory}: no CSV series")
     return results
@@ -138,6 +155,7 @@ def totals(results: list[SeriesResult]) -> dict[str, Any]:
     windows = sum(len(r.windows) for r in results)
     detected = sum(sum(r.detected) for r in results)
     delays = [delay for r in results for delay in r.delays_hours]
+    offsets = [offset for r in results for offset in r.anomaly_offsets_hours]
     return {
         "series": len(results),
         "windows": windows,
@@ -146,6 +164,7 @@ def totals(results: list[SeriesResult]) -> dict[str, Any]:
         "false_positives": sum(r.false_positives for r in results),
         "false_positives_per_series": sum(r.false_positives for r in results) / len(results),
         "median_delay_hours": median(delays) if delays else None,
+        "median_offset_from_labelled_anomaly_hours": median(offsets) if offsets else None,
         "false_positives_by_peak_level": {
             level: sum(r.false_positive_levels().get(level, 0) for r in results)
             for level in ("blue", "yellow", "orange", "red")

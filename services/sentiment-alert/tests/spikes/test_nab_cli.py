@@ -63,6 +63,7 @@ def test_eval_prints_recall_false_positives_and_delay(
     # The labelled burst is found one hour after it starts (hourly buckets, known when they end).
     expected_delay = (LABELLED_BURST + timedelta(hours=1) - WINDOW[0]).total_seconds() / 3600
     assert series["brand_a.csv"]["delays_hours"] == [expected_delay]
+    assert series["brand_a.csv"]["anomaly_offsets_hours"] == [1.0]
     assert figures["totals"]["recall"] == 1.0
     assert figures["totals"]["false_positives"] == 1
     assert figures["settings"]["bucket_minutes"] == 60
