@@ -113,3 +113,21 @@ def test_ids_are_distinct_and_workspaces_per_row() -> None:
     )
     assert len({event_id for event_id, _, _, _ in encoded}) == 2
     assert [json.loads(raw)["workspace"] for _, _, _, raw in encoded] == [str(s) for s in spaces]
+
+
+def test_a_field_the_payload_does_not_have_is_refused() -> None:
+    row = {**_rows(USER_SEGMENT_EXITED, 1)[0], "segment_size": 3}
+    with pytest.raises(ValueError, match="segment_size"):
+        BulkEncoder(USER_SEGMENT_EXITED, source=SOURCE).encode([row], workspace=None)
+
+
+def test_fields_in_another_order_give_the_model_order() -> None:
+    row = dict(reversed(list(_rows(USER_SEGMENT_EXITED, 1)[0].items())))
+    ((_, _, _, raw),) = BulkEncoder(USER_SEGMENT_EXITED, source=SOURCE).encode(
+        [row], workspace=None
+    )
+    single = make_event(
+        USER_SEGMENT_EXITED, USER_SEGMENT_EXITED.payload(**row), source=SOURCE, workspace=None
+    )
+    assert list(json.loads(raw)["data"]) == list(USER_SEGMENT_EXITED.payload.model_fields)
+    assert _masked(raw) == _masked(single.to_bytes())

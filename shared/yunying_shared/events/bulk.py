@@ -45,7 +45,7 @@ class BulkEncoder(Generic[P]):
         self.source = source
         fields = spec.payload.model_fields
         self._fields = tuple(fields)
-        self._datetimes = frozenset(n for n, f in fields.items() if _is_datetime(f.annotation))
+        self._datetime_fields = tuple(n for n, f in fields.items() if _is_datetime(f.annotation))
         self._required = frozenset(n for n, f in fields.items() if f.is_required())
         self._defaults = {
             name: field.get_default(call_default_factory=True)
@@ -64,28 +64,23 @@ class BulkEncoder(Generic[P]):
         if not rows:
             return []
         workspaces = workspace if isinstance(workspace, Sequence) else [workspace] * len(rows)
-        formatted: dict[datetime, str] = {}
-
-        def json_time(value: datetime) -> str:
-            text = formatted.get(value)
-            if text is None:
-                text = formatted[value] = _DATETIME.dump_python(value, mode="json")
-            return text
-
-        sent = json_time(datetime.now(UTC))  # the envelope's time, as make_event stamps it
+        formatted: dict[datetime, str] = {}  # each distinct datetime formatted once
+        sent = _DATETIME.dump_python(datetime.now(UTC), mode="json")  # as make_event stamps it
         random = os.urandom(16 * len(rows))
         event_type, key_field = self.spec.type, self.spec.key_field
+        fields, datetimes = self._fields, self._datetime_fields
         encoded: list[Encoded] = []
         for i, row in enumerate(rows):
-            missing = self._required.difference(row)
-            if missing:
-                raise ValueError(f"{event_type}: missing payload fields {sorted(missing)}")
-            data: dict[str, Any] = {}
-            for name in self._fields:
-                value = row[name] if name in row else self._defaults[name]
-                if name in self._datetimes and isinstance(value, datetime):
-                    value = json_time(value)
-                data[name] = value
+            # Every field in the model's order (how producers write them): a copy with the
+            # datetimes in their JSON form is the payload; otherwise complete it first.
+            data = dict(row) if tuple(row) == fields else self._complete(row)
+            for name in datetimes:
+                value = data[name]
+                if isinstance(value, datetime):
+                    text = formatted.get(value)
+                    if text is None:
+                        text = formatted[value] = _DATETIME.dump_python(value, mode="json")
+                    data[name] = text
             key = str(row[key_field])
             event_id = UUID(bytes=random[16 * i : 16 * i + 16], version=4)
             encoded.append(
@@ -105,3 +100,13 @@ class BulkEncoder(Generic[P]):
                 )
             )
         return encoded
+
+    def _complete(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The row in the model's field order, optional fields it leaves out at their default."""
+        missing = self._required.difference(row)
+        if missing:
+            raise ValueError(f"{self.spec.type}: missing payload fields {sorted(missing)}")
+        unknown = set(row).difference(self._fields)
+        if unknown:
+            raise ValueError(f"{self.spec.type}: not payload fields {sorted(unknown)}")
+        return {name: row[name] if name in row else self._defaults[name] for name in self._fields}
