@@ -72,7 +72,7 @@ def workspace_router(service: str, tables: BusTables) -> APIRouter:
     @router.get(
         f"/v1/{service}/workspace",
         response_model=KnownWorkspace,
-        name=f"read_workspace_known_to_{service.replace('-', '_')}",
+        name="read_known_workspace",
         summary=f"The caller's workspace as recorded by {service}",
         description="Shows that this service received `workspace.created` for the workspace "
         "selected by the caller (404 until it has).",

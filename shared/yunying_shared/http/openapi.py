@@ -9,6 +9,7 @@ middleware and domain exceptions answer; clients generated from it could not rea
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -156,15 +157,24 @@ def merge(
     gateway: dict[str, Any], services: Mapping[str, dict[str, Any]], *, group: str
 ) -> dict[str, Any]:
     """One document: the gateway's paths and every service's, grouped by service (ReDoc's
-    `x-tagGroups`). A path, operationId or differing schema claimed twice is an error: a
-    client generated from the document would otherwise silently lose one."""
-    merged = copy.deepcopy(gateway)
+    `x-tagGroups`). A service's operationIds are qualified by the service (`segmentation_
+    list_segments`), and a schema whose name another service uses for a different shape is
+    renamed with the service's name (`ContentReviewBatchResult`), so services may name things
+    alike. A path claimed twice is an error: a generated client would silently lose one."""
+    shapes: dict[str, set[str]] = {}
+    for document in (gateway, *services.values()):
+        for name, schema in document.get("components", {}).get("schemas", {}).items():
+            shapes.setdefault(name, set()).add(json.dumps(schema, sort_keys=True))
+    # Renamed in every service that has one, whatever the install order: names stay stable.
+    clashing = {name for name, variants in shapes.items() if len(variants) > 1}
+    merged = _qualified(gateway, "gateway", clashing, operation_ids=False)
     paths = merged.setdefault("paths", {})
     schemas = merged.setdefault("components", {}).setdefault("schemas", {})
     tags = {tag["name"]: tag for tag in merged.get("tags", [])}
-    groups = [{"name": group, "tags": sorted(_tags_of(gateway))}]
+    groups = [{"name": group, "tags": sorted(_tags_of(merged))}]
     operation_ids = {_op_id(op): path for path, op in _operations(gateway)}
     for service, document in services.items():
+        document = _qualified(document, service, clashing)
         for path, item in document.get("paths", {}).items():
             if path in paths:
                 raise ValueError(f"{path} is documented by the gateway and {service}")
@@ -173,15 +183,37 @@ def merge(
             claimed = operation_ids.setdefault(_op_id(operation), path)
             if claimed != path:
                 raise ValueError(f"operationId {_op_id(operation)} on {claimed} and {path}")
-        for name, schema in document.get("components", {}).get("schemas", {}).items():
-            if schemas.setdefault(name, schema) != schema:
-                raise ValueError(f"schema {name} differs between services ({service})")
+        schemas.update(document.get("components", {}).get("schemas", {}))
         for tag in document.get("tags", []):
             tags.setdefault(tag["name"], tag)
         groups.append({"name": service, "tags": sorted(_tags_of(document))})
     merged["tags"] = list(tags.values())
     merged["x-tagGroups"] = groups
     return merged
+
+
+def _qualified(
+    document: dict[str, Any], service: str, clashing: set[str], *, operation_ids: bool = True
+) -> dict[str, Any]:
+    """The document with its clashing schema names prefixed by the service (`ContentReview…`)
+    and, unless told otherwise, its operationIds too (`content_review_…`)."""
+    renamed = clashing & set(document.get("components", {}).get("schemas", {}))
+    camel = "".join(part.title() for part in service.split("-"))
+    text = json.dumps(document)
+    for name in renamed:
+        text = text.replace(
+            f'"#/components/schemas/{name}"', f'"#/components/schemas/{camel}{name}"'
+        )
+    qualified: dict[str, Any] = json.loads(text)
+    schemas = qualified.get("components", {}).get("schemas", {})
+    for name in renamed:
+        schemas[f"{camel}{name}"] = schemas.pop(name)
+    if operation_ids:
+        prefix = service.replace("-", "_")
+        for _, operation in _operations(qualified):
+            if "operationId" in operation:
+                operation["operationId"] = f"{prefix}_{operation['operationId']}"
+    return qualified
 
 
 def _operations(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
