@@ -1,0 +1,9 @@
+from yunying_shared.errors import InvalidInput, NotFound
+
+
+class ListEntryNotFound(NotFound):
+    pass
+
+
+class InvalidListBatch(InvalidInput):
+    pass

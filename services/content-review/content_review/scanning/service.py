@@ -1,0 +1,84 @@
+"""The automated scan: the scanner over a revision's text fields with the workspace's lists,
+and the licence checks (records and perceptual hashes) over its images and videos."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from content_review.images.service import check_media
+from content_review.items.models import ContentRevision
+from content_review.licences import ImageReference
+from content_review.lists.service import workspace_lists
+from content_review.scanner import Finding, ScannerRegistry, Severity, WorkspaceLists
+
+_MEDIA = TypeAdapter(list[ImageReference])
+
+
+def text_finding(field: str, finding: Finding) -> dict[str, Any]:
+    return {
+        "field": field,
+        "start": finding.start,
+        "end": finding.end,
+        "text": finding.text,
+        "term": finding.term,
+        "category": finding.category.value,
+        "severity": finding.severity.value,
+        "rule_id": finding.rule_id,
+        "legal_basis": finding.legal_basis,
+        "suggestion": finding.suggestion,
+        "match": finding.match.value,
+        "note": finding.note,
+    }
+
+
+def scan_text(
+    registry: ScannerRegistry, text: str, *, platform: str | None, lists: WorkspaceLists
+) -> list[dict[str, Any]]:
+    return [
+        text_finding("text", finding)
+        for finding in registry.scanner().scan(text, platform=platform, lists=lists)
+    ]
+
+
+def is_blocking(findings: list[dict[str, Any]]) -> bool:
+    return any(finding["severity"] == Severity.BLOCK.value for finding in findings)
+
+
+async def scan_revision(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    platform: str,
+    revision: ContentRevision,
+    registry: ScannerRegistry,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Stores and returns the revision's findings (title, body, each tag, each image/video)."""
+    lists = await workspace_lists(session, workspace_id=workspace_id)
+    scanner = registry.scanner()
+    fields = [("title", revision.title), ("body", revision.body)]
+    fields += [(f"tags[{index}]", tag) for index, tag in enumerate(revision.tags)]
+    findings = [
+        text_finding(field, finding)
+        for field, text in fields
+        for finding in scanner.scan(text, platform=platform, lists=lists)
+    ]
+    publish_on: date = (revision.planned_publish_at or now).date()
+    for field, media in (("images", revision.images), ("videos", revision.videos)):
+        findings += await check_media(
+            session,
+            workspace_id=workspace_id,
+            field=field,
+            media=_MEDIA.validate_python(media),
+            publish_on=publish_on,
+            now=now,
+        )
+    revision.findings = findings
+    revision.scanned_at = now
+    await session.flush()
+    return findings
