@@ -9,8 +9,10 @@ the experiment id decorrelates experiments: being in one's treatment says nothin
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from uuid import UUID
 
 BUCKETS = 10_000
@@ -26,12 +28,16 @@ class Allocation:
 
     def boundaries(self) -> list[int]:
         """Exclusive upper bucket of each arm; the last is BUCKETS."""
+        return list(self._bounds)
+
+    @cached_property
+    def _bounds(self) -> tuple[int, ...]:
         bounds, cumulative = [], 0.0
         for share in self.shares:
             cumulative += share
             bounds.append(round(cumulative * BUCKETS))
         bounds[-1] = BUCKETS
-        return bounds
+        return tuple(bounds)
 
     def bucket_shares(self) -> list[float]:
         """The shares as the buckets actually realise them (what SRM is checked against)."""
@@ -57,8 +63,5 @@ def bucket(experiment_id: UUID, user_id: str) -> int:
 
 
 def assign(experiment_id: UUID, user_id: str, plan: Allocation) -> str:
-    position = bucket(experiment_id, user_id)
-    for arm, high in zip(plan.arms, plan.boundaries(), strict=True):
-        if position < high:
-            return arm
-    return plan.arms[-1]
+    # The first arm whose exclusive upper bound is above the bucket.
+    return plan.arms[bisect_right(plan._bounds, bucket(experiment_id, user_id))]

@@ -150,10 +150,17 @@ def chance_to_beat_control(
 def _probability_greater(a_alpha: int, a_beta: int, b_alpha: int, b_beta: int) -> float:
     """P(X_B > X_A) for X_A ~ Beta(a_alpha, a_beta), X_B ~ Beta(b_alpha, b_beta)."""
     i = np.arange(b_alpha, dtype=np.float64)
+    gammaln = special.gammaln
+    # The betas written out as log-gammas: gammaln over an array is several times faster than
+    # betaln, and the constant parts are computed once.
     log_terms = (
-        special.betaln(a_alpha + i, a_beta + b_beta)
+        gammaln(a_alpha + i)
+        - gammaln(a_alpha + a_beta + b_beta + i)
+        + gammaln(a_beta + b_beta)
         - np.log(b_beta + i)
-        - special.betaln(1 + i, b_beta)
+        - gammaln(1 + i)
+        + gammaln(1 + b_beta + i)
+        - gammaln(b_beta)
         - special.betaln(a_alpha, a_beta)
     )
     return float(min(1.0, max(0.0, math.exp(special.logsumexp(log_terms)))))
