@@ -5,6 +5,7 @@ Its two sums are features of the linear model (model.py), which learns how far t
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -13,7 +14,7 @@ from typing import Final, Literal
 from sentiment_alert.sentiment import lexicon
 from sentiment_alert.sentiment.text import TokenKind
 
-UnitKind = Literal["senti", "emoji", "negator", "intensifier", "either", "contrast", "stop"]
+UnitKind = Literal["senti", "emoji", "negator", "intensifier", "either", "contrast", "gap", "break"]
 
 # VADER's factor for a negated word: "not good" is about three quarters as bad as "good" is good.
 NEGATION_FACTOR: Final = -0.74
@@ -29,7 +30,7 @@ MAX_EXCLAMATIONS: Final = 4
 @dataclass(frozen=True, slots=True)
 class Unit:
     kind: UnitKind
-    value: float  # valence, multiplier or negation factor; for "either": the valence
+    value: float  # valence, multiplier, negation factor, gap length; for "either": the valence
     multiplier: float = 1.0  # for "either": the multiplier when used as an intensifier
 
 
@@ -44,8 +45,8 @@ class Evidence:
         return self.positive - self.negative
 
 
-_FILLER: Final = Unit("stop", 0.0)  # an unknown character or word: it only counts distance
-_BREAK: Final = Unit("stop", 1.0)  # punctuation: ends every modifier's reach
+_FILLER: Final = Unit("gap", 1.0)  # an unknown character or word: it only counts distance
+_BREAK: Final = Unit("break", 0.0)  # punctuation: ends every modifier's reach
 
 
 def _unit_for(term: str, valence: float | None, multiplier: float | None) -> Unit:
@@ -103,30 +104,43 @@ def _vader_lexicon() -> dict[str, float]:
 
 @cache
 def _term_lengths_by_first_character() -> dict[str, tuple[int, ...]]:
-    """For each character that starts a term, the lengths of those terms, longest first: most
-    characters start none, so the longest-match scan moves on after one dictionary look-up."""
     lengths: dict[str, set[int]] = {}
     for term in _chinese_table():
         lengths.setdefault(term[0], set()).add(len(term))
     return {first: tuple(sorted(sizes, reverse=True)) for first, sizes in lengths.items()}
 
 
+@cache
+def _term_start() -> re.Pattern[str]:
+    """Finds the next character that starts some term: the scan jumps over the characters in
+    between in C instead of looking each one up in Python."""
+    return re.compile("[" + re.escape("".join(sorted(_term_lengths_by_first_character()))) + "]")
+
+
 def _han_units(run: str) -> list[Unit]:
-    table, lengths_of = _chinese_table(), _term_lengths_by_first_character()
+    table, lengths_of, term_start = (
+        _chinese_table(),
+        _term_lengths_by_first_character(),
+        _term_start(),
+    )
     units: list[Unit] = []
     position, end = 0, len(run)
     while position < end:
-        unit = None
-        for size in lengths_of.get(run[position], ()):
-            if position + size <= end:
-                unit = table.get(run[position : position + size])
-                if unit is not None:
-                    units.append(unit)
-                    position += size
-                    break
-        if unit is None:
+        found = term_start.search(run, position)
+        start = found.start() if found else end
+        if start > position:
+            units.append(Unit("gap", float(start - position)))
+        if found is None:
+            break
+        for size in lengths_of[run[start]]:
+            unit = table.get(run[start : start + size]) if start + size <= end else None
+            if unit is not None:
+                units.append(unit)
+                position = start + size
+                break
+        else:
             units.append(_FILLER)
-            position += 1
+            position = start + 1
     return units
 
 
@@ -155,10 +169,14 @@ def units_of(token_list: list[tuple[TokenKind, str]]) -> tuple[list[Unit], int]:
 
 
 def _next_is_sentiment(units: list[Unit], index: int) -> bool:
+    skipped = 0.0
     for unit in units[index + 1 : index + 1 + MODIFIER_REACH]:
         if unit.kind in ("senti", "either"):
             return True
-        if unit.kind != "stop" or unit.value:  # anything but a filler ends the look-ahead
+        if unit.kind != "gap":
+            return False
+        skipped += unit.value
+        if skipped >= MODIFIER_REACH:
             return False
     return False
 
@@ -186,10 +204,12 @@ def evaluate(token_list: list[tuple[TokenKind, str]]) -> Evidence:
         elif kind == "contrast":
             clause += 1
             factor, multiplier, distance = 1.0, 1.0, 0
-        else:
-            distance += 1
-            if unit.value or distance > MODIFIER_REACH:
+        elif kind == "gap":
+            distance += int(unit.value)
+            if distance > MODIFIER_REACH:
                 factor, multiplier, distance = 1.0, 1.0, 0
+        else:
+            factor, multiplier, distance = 1.0, 1.0, 0
     boost = 1.0 + EXCLAMATION_BOOST * min(exclamations, MAX_EXCLAMATIONS)
     positive = negative = 0.0
     for valence, number in scored:
