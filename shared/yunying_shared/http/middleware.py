@@ -32,13 +32,16 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def send_problem(send: Send, status: int, title: str, detail: str, code: str) -> None:
+async def send_problem(
+    send: Send, status: int, title: str, detail: str, code: str, **extensions: Any
+) -> None:
     body = json.dumps(
         {
             "type": f"https://yunying.dev/problems/{code}",
             "title": title,
             "status": status,
             "detail": detail,
+            **extensions,
         }
     ).encode()
     headers = [

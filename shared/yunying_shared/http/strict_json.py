@@ -1,0 +1,94 @@
+"""Refuses JSON request bodies with NaN or Infinity, which only Python's parser accepts.
+
+Python's `json` module reads `NaN`, `Infinity` and `-Infinity`, which JSON (RFC 8259) does not
+have and PostgreSQL's jsonb refuses. This middleware answers them with 422 problem+json naming
+`body` before any endpoint sees them. It costs one byte search per JSON body: the strict parse
+runs only when the body contains one of those words (usually inside a string, and then it
+passes). Bodies nested too deeply to parse are answered 400 by FastAPI itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from yunying_shared.http.middleware import send_problem
+
+NON_FINITE_WORDS = (b"NaN", b"Infinity")
+
+
+def _json_content(scope: Scope) -> bool:
+    for key, value in scope.get("headers", ()):
+        if key == b"content-type":
+            media = value.split(b";")[0].strip().lower()
+            return bool(media == b"application/json" or media.endswith(b"+json"))
+    return False
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number: send finite numbers (or null)")
+
+
+def strict_json_problem(body: bytes) -> str | None:
+    """None when `body` needs no strict parse or passes it; else what is wrong with it."""
+    if not any(word in body for word in NON_FINITE_WORDS):
+        return None
+    try:
+        json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:
+        return "nested too deeply"
+    except ValueError as exc:
+        # A malformed body is left to the endpoint, which reports it its usual way.
+        return str(exc) if "JSON number" in str(exc) else None
+    return None
+
+
+class StrictJsonMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _json_content(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        problem = strict_json_problem(body)
+        if problem is not None:
+            await send_problem(
+                send,
+                422,
+                "Invalid input",
+                f"Invalid body: {problem}.",
+                "invalid_input",
+                errors=[{"field": "body", "message": problem}],
+            )
+            return
+        await self.app(
+            scope,
+            _replay([{"type": "http.request", "body": body, "more_body": False}], receive),
+            send,
+        )
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is None:
+            return {"type": "http.disconnect"}
+        return await then()
+
+    return receive
