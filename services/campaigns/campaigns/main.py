@@ -6,6 +6,7 @@ from campaigns.campaigns.router import router as campaigns_router
 from campaigns.config import Settings
 from campaigns.consumers import HANDLERS
 from campaigns.coupons.router import router as coupons_router
+from campaigns.crisis.router import router as crisis_router
 from campaigns.db import BUS, metadata
 from campaigns.experiments.router import router as experiments_router
 from campaigns.funnels.router import router as funnels_router
@@ -29,9 +30,10 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).resolve().parents[1] / "migrations",
     local_port=8102,
     settings=Settings,
-    # calendar before campaigns: `/v1/campaigns/{campaign_id}` would claim "calendar".
+    # calendar and crises before campaigns: `/v1/campaigns/{campaign_id}` would claim them.
     routers=(
         calendar_router,
+        crisis_router,
         campaigns_router,
         coupons_router,
         journeys_router,

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from campaigns.access import Reader
+from campaigns.crisis.models import CrisisCase
+from yunying_shared.auth import WorkspaceDep
+from yunying_shared.db import SessionDep
+
+# Included before the campaigns router: `/v1/campaigns/{campaign_id}` would claim "crises".
+router = APIRouter(prefix="/v1/campaigns/crises", tags=["crisis pause"])
+
+
+class CrisisOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    case_id: str
+    title: str
+    level: str
+    opened_at: datetime
+    resolved_at: datetime | None
+
+
+@router.get(
+    "",
+    response_model=list[CrisisOut],
+    summary="Crisis cases as sentiment-alert reported them; an open one pauses promotional sends",
+)
+async def list_crises(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+) -> list[CrisisOut]:
+    cases = await session.scalars(
+        select(CrisisCase)
+        .where(CrisisCase.workspace_id == workspace_id)
+        .order_by(CrisisCase.opened_at.desc())
+        .limit(100)
+    )
+    return [CrisisOut.model_validate(c) for c in cases]
