@@ -161,3 +161,22 @@ async def test_user_ids_the_database_cannot_hold_are_refused_in_paths(api, path)
         response = await client.request(method, path + suffix, headers=admin, json={})
         assert response.status_code == 422, (method, suffix, response.text)
         assert fields_of(response) == ["path.user_id"]
+
+
+@pytest.mark.parametrize(
+    ("segment", "field"),
+    [
+        (b'{"name": "a\\u0000", "rule": {"type": "tag", "tag": "vip"}}', "body.name"),
+        (b'{"name": "n", "rule": {"type": "tag", "tag": "v\\u0000"}}', "body.rule.tag.tag"),
+        (
+            b'{"name": "n", "rule": {"type": "event", "event_type": "\\ud800", '
+            b'"within_days": 7, "operator": "gte", "value": 1}}',
+            "body.rule.event.event_type",
+        ),
+    ],
+)
+async def test_segment_texts_the_database_cannot_store(api, segment, field):
+    client, admin = api
+    response = await client.post("/v1/segments", content=segment, headers=admin | JSON)
+    assert response.status_code == 422, response.text
+    assert fields_of(response) == [field]

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yunying_shared.storable import Identifier
+
 
 class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -44,7 +46,7 @@ class TagCondition(_Node):
     """The user carries the tag (not expired), optionally with at least some confidence."""
 
     type: Literal["tag"]
-    tag: str = Field(min_length=1, max_length=64, examples=["敏感肌"])
+    tag: Identifier = Field(min_length=1, max_length=64, examples=["敏感肌"])
     operator: str = Field(default="has", max_length=32, examples=["has", "has_not"])
     min_confidence: float | None = Field(default=None, ge=0, le=1)
 
@@ -53,7 +55,7 @@ class EventCondition(_Node):
     """A count of raw events of one type, or the sum of their amounts, within the last N days."""
 
     type: Literal["event"]
-    event_type: str = Field(min_length=1, max_length=64, examples=["product_view"])
+    event_type: Identifier = Field(min_length=1, max_length=64, examples=["product_view"])
     measure: Literal["count", "sum_amount"] = "count"
     within_days: int = Field(ge=1, le=3650)
     operator: str = Field(max_length=32, examples=["gte"])

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from segmentation.segments.rules import RuleNode
+from yunying_shared.storable import StorableText
 
 RULE_EXAMPLE = {
     "type": "and",
@@ -25,8 +26,8 @@ RULE_EXAMPLE = {
 
 
 class SegmentIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    description: str = Field(default="", max_length=500)
+    name: StorableText = Field(min_length=1, max_length=100)
+    description: StorableText = Field(default="", max_length=500)
     rule: RuleNode = Field(examples=[RULE_EXAMPLE])
     live: bool = Field(
         default=True,
@@ -36,8 +37,8 @@ class SegmentIn(BaseModel):
 
 
 class SegmentPatch(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=500)
+    name: StorableText | None = Field(default=None, min_length=1, max_length=100)
+    description: StorableText | None = Field(default=None, max_length=500)
     rule: RuleNode | None = None
     live: bool | None = None
 
