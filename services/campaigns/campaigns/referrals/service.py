@@ -121,12 +121,16 @@ async def _code_of(
     return code
 
 
-async def find_code(session: AsyncSession, *, workspace_id: UUID, code: str) -> InviteCode | None:
-    found: InviteCode | None = await session.scalar(
-        select(InviteCode).where(
-            InviteCode.workspace_id == workspace_id, InviteCode.code == normalised(code)
-        )
+async def find_code(
+    session: AsyncSession, *, workspace_id: UUID, code: str, lock: bool = False
+) -> InviteCode | None:
+    """With `lock`, the code's row stays locked until the transaction ends (PostgreSQL; SQLite
+    has one writer anyway): an inviter's sign-ups arrive keyed by invitee, so on several
+    partitions at once, and each must count the others before judging a reward threshold."""
+    query = select(InviteCode).where(
+        InviteCode.workspace_id == workspace_id, InviteCode.code == normalised(code)
     )
+    found: InviteCode | None = await session.scalar(query.with_for_update() if lock else query)
     return found
 
 
@@ -180,7 +184,11 @@ async def attribute_signup(
     `referral.signup_attributed`; or records why it was rejected and returns None."""
     now = now or utcnow()
     ws = signup.workspace_id
-    found = await find_code(session, workspace_id=ws, code=invite_code) if invite_code else None
+    found = (
+        await find_code(session, workspace_id=ws, code=invite_code, lock=True)
+        if invite_code
+        else None
+    )
     if found is None:
         await _reject(session, signup, invite_code, None, Verdict("unknown_code", "No such code."))
         return None
@@ -264,6 +272,8 @@ async def revoke(
     )
     if attribution.status != "accepted":
         return attribution
+    # Serialised with the inviter's concurrent sign-ups (see find_code).
+    await find_code(session, workspace_id=workspace_id, code=attribution.invite_code, lock=True)
     now = now or utcnow()
     attribution.status = status
     attribution.revoked_at = now
