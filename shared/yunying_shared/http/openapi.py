@@ -110,6 +110,8 @@ def _error_statuses(path: str, operation: dict[str, Any], *, public: bool) -> li
     statuses = [503]
     if not public:
         statuses += [401, 403]
+    if "{" in path:
+        statuses.append(400)  # the gateway refuses control characters and dot segments in ids
     if "{" in path or not public:
         statuses.append(404)  # a path id, or the caller's workspace, may not exist
     if operation.get("parameters") or "requestBody" in operation:
