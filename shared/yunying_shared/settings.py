@@ -74,9 +74,26 @@ class ServiceSettings(BaseSettings):
 
     relay_batch_size: int = Field(default=500, ge=1)
     relay_idle_seconds: float = Field(default=0.2, gt=0)
+    # The consumer group is `<prefix>.<service>` (also the inbox's consumer name: changing it
+    # on a running installation makes already handled events look new). Another prefix lets
+    # a second installation, or a benchmark, share a broker without taking events from this one.
+    consumer_group_prefix: str = Field(default="yunying", min_length=1, pattern=r"^[\w.-]+$")
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_backoff_seconds: float = Field(default=0.05, ge=0)
     consumer_backoff_max_seconds: float = Field(default=2.0, ge=0)
+    # How many events one fetch takes and one transaction handles (a batch handler's bulk path
+    # pays its fixed cost per transaction), and how many transactions run at once (fetched
+    # partitions are spread over the lanes; a key stays in one partition, so in one lane).
+    consumer_fetch_max_records: int = Field(default=200, ge=1)
+    consumer_transaction_max_events: int = Field(default=100, ge=1)
+    consumer_lanes: int = Field(default=1, ge=1)
+    # A member that stops heartbeating (killed, frozen) keeps its partitions until its session
+    # expires; then the group rebalances and the survivors take them over. 6 s is the broker's
+    # minimum (`group.min.session.timeout.ms`); heartbeats at a sixth of it, so a survivor hears
+    # of the rebalance within a second. An event loop blocked longer than the session (a long
+    # synchronous step) costs the member its partitions.
+    kafka_session_timeout_ms: int = Field(default=6_000, ge=1_000)
+    kafka_heartbeat_interval_ms: int = Field(default=1_000, ge=100)
 
     @model_validator(mode="before")
     @classmethod
@@ -84,6 +101,15 @@ class ServiceSettings(BaseSettings):
         if isinstance(data, dict):
             fill_secret(data, "internal_token_secret", "YUNYING_INTERNAL_TOKEN_SECRET")
         return data
+
+    @model_validator(mode="after")
+    def _heartbeat_within_session(self) -> ServiceSettings:
+        if self.kafka_heartbeat_interval_ms >= self.kafka_session_timeout_ms:
+            raise ValueError(
+                "YUNYING_KAFKA_HEARTBEAT_INTERVAL_MS must be below "
+                "YUNYING_KAFKA_SESSION_TIMEOUT_MS (a third of it at most is advisable)"
+            )
+        return self
 
     @field_validator("internal_token_secret")
     @classmethod

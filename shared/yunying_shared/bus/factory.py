@@ -12,6 +12,8 @@ def transport_from_settings(settings: ServiceSettings) -> Transport:
             settings.kafka_bootstrap,
             partitions=settings.kafka_partitions,
             client_id=f"yunying-{settings.service_name}",
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         )
     from yunying_shared.bus.local import LocalTransport
 

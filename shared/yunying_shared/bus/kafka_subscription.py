@@ -93,13 +93,18 @@ class KafkaSubscription(Subscription):
 
     async def fetch(self, *, timeout: float, max_records: int) -> list[Received]:
         consumer = await self._ready()
-        self._revoked.clear()
         try:
             batches = await consumer.getmany(
                 timeout_ms=int(timeout * 1000), max_records=max_records
             )
         except KafkaError as exc:
             raise TransportUnavailable(f"kafka fetch failed: {exc!r}") from exc
+        # Only revocations after this point concern these records: aiokafka returns records of
+        # the assignment in force when getmany returns. A partition revoked while getmany
+        # waited and assigned back (a rebalance) is fetched again from its last commit; were
+        # it still marked revoked, the runner would skip those records while the position
+        # moved past them, and the next commit would lose them.
+        self._revoked.clear()
         return [
             to_received(record)
             for tp in sorted(batches, key=lambda t: (t.topic, t.partition))

@@ -85,10 +85,13 @@ def build_app(
             handlers=definition.event_handlers(),
             batch_handlers=definition.batch_handlers(),
             topics=definition.consumed_topics(),
-            group=f"yunying.{definition.name}",
+            group=f"{settings.consumer_group_prefix}.{definition.name}",
             max_attempts=settings.consumer_max_attempts,
             backoff_seconds=settings.consumer_backoff_seconds,
             backoff_max_seconds=settings.consumer_backoff_max_seconds,
+            fetch_max_records=settings.consumer_fetch_max_records,
+            transaction_max_events=settings.consumer_transaction_max_events,
+            lanes=settings.consumer_lanes,
         )
         app.state.database = database
         app.state.relay = relay
