@@ -9,6 +9,12 @@ class SegmentationConfig(ServiceSettings):
     """The service's settings: the platform's plus its own knobs, from `YUNYING_SEGMENTATION_*`.
     One object per app (`app.state.settings`); jobs and tests read that one."""
 
+    # CRM events from the topic go through one bulk ingest per transaction (its after-write
+    # chain runs once per transaction): hundreds per transaction, not the platform's 100.
+    # A rejected event costs its transaction's events one transaction each (then it is
+    # dead-lettered alone), so not thousands either.
+    consumer_fetch_max_records: int = Field(default=1000, ge=1)
+    consumer_transaction_max_events: int = Field(default=500, ge=1)
     sweep_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often every workspace is re-scored"
     )
