@@ -4,3 +4,10 @@ from yunying_shared.settings import ServiceSettings
 class Settings(ServiceSettings):
     """The service's settings: the platform's, plus its own knobs from the environment
     (`YUNYING_SENTIMENT_ALERT_<FIELD>`). One object per app, on `app.state.settings`."""
+
+    # The periodic jobs: spike evaluation over every active keyword, crisis reminders, and
+    # webhook deliveries. Disabled in tests that drive them by hand.
+    jobs_enabled: bool = True
+    alert_interval_seconds: float = 60.0
+    reminder_interval_seconds: float = 60.0
+    delivery_interval_seconds: float = 5.0

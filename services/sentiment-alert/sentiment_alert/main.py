@@ -1,8 +1,19 @@
 from pathlib import Path
 
+import sentiment_alert.models  # noqa: F401  (every table on the metadata)
+from sentiment_alert.access import MENTIONS_WRITE, SENTIMENT_READ
+from sentiment_alert.alerts.router import router as alerts_router
 from sentiment_alert.config import Settings
+from sentiment_alert.consumers import HANDLERS
+from sentiment_alert.crises.router import router as crises_router
 from sentiment_alert.db import BUS, metadata
-from yunying_shared.kit import ServiceDefinition
+from sentiment_alert.feedback.router import router as feedback_router
+from sentiment_alert.jobs import deliver_forever, evaluate_alerts_forever, remind_forever
+from sentiment_alert.mentions.router import router as mentions_router
+from sentiment_alert.monitoring.router import router as monitoring_router
+from sentiment_alert.notifications.router import router as notifications_router
+from sentiment_alert.scoring.router import router as scoring_router
+from yunying_shared.kit import ApiScope, ServiceDefinition
 
 DEFINITION = ServiceDefinition(
     name="sentiment-alert",
@@ -13,8 +24,30 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).resolve().parents[1] / "migrations",
     local_port=8104,
     settings=Settings,
-    # routers=(...), prefixes=("/v1/...",), handlers=(on(SPEC, handler), ...),
-    # background=(...), lifespan=..., scopes=(ApiScope(...), ...), openapi_tags=(...)
+    routers=(
+        mentions_router,
+        scoring_router,
+        monitoring_router,
+        alerts_router,
+        crises_router,
+        feedback_router,
+        notifications_router,
+    ),
+    prefixes=(
+        "/v1/mentions",
+        "/v1/sentiment",
+        "/v1/monitoring",
+        "/v1/alerts",
+        "/v1/crises",
+        "/v1/feedback",
+        "/v1/notifications",
+    ),
+    handlers=HANDLERS,
+    background=(evaluate_alerts_forever, remind_forever, deliver_forever),
+    scopes=(
+        ApiScope(MENTIONS_WRITE, "Send mentions and survey answers (listening crawlers)"),
+        ApiScope(SENTIMENT_READ, "Score texts; read mentions, alerts and crisis cases"),
+    ),
 )
 
 # The uvicorn factory: `uvicorn --factory sentiment_alert.main:create_app`.

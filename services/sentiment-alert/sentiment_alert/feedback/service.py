@@ -1,0 +1,76 @@
+"""Feedback from known users: classified by aspect; complaints (negative, or saying they are
+leaving) are published as `feedback.classified`, which segmentation records on the profile
+(the churn reason when churn-related). Praise is stored but not published: segmentation reads
+every feedback event as a complaint."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sentiment_alert.db import BUS, SOURCE
+from sentiment_alert.feedback.classifier import Classification, classify
+from sentiment_alert.feedback.models import FeedbackRecord
+from sentiment_alert.feedback.schemas import FeedbackOut
+from sentiment_alert.sentiment import score
+from yunying_shared.bus import publish
+from yunying_shared.events import Envelope, make_event
+from yunying_shared.events.catalogue import FEEDBACK_CLASSIFIED
+from yunying_shared.events.payloads.sentiment import FeedbackClassified
+
+EXCERPT = 200
+
+
+async def classify_feedback(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    user_id: str,
+    text: str,
+    source: str,
+    now: datetime,
+    label: str | None = None,
+) -> FeedbackOut:
+    found = classify(text)
+    label = label or score(text).label
+    complaint = label == "neg" or found.churn_related
+    excerpt = text.strip()[:EXCERPT]
+    session.add(
+        FeedbackRecord(
+            workspace_id=workspace_id,
+            user_id=user_id,
+            source=source,
+            excerpt=excerpt,
+            aspect=found.aspect,
+            label=label,
+            churn_related=found.churn_related,
+            published=complaint,
+            created_at=now,
+        )
+    )
+    if complaint:
+        await publish(session, BUS, feedback_event(workspace_id, user_id, found, excerpt, now))
+    return FeedbackOut(
+        user_id=user_id,
+        aspect=found.aspect,
+        cues=list(found.cues),
+        label=label,
+        churn_related=found.churn_related,
+        published=complaint,
+        classified_at=now,
+    )
+
+
+def feedback_event(
+    workspace_id: UUID, user_id: str, found: Classification, excerpt: str, now: datetime
+) -> Envelope:
+    payload = FeedbackClassified(
+        user_id=user_id,
+        reason=found.aspect,
+        excerpt=excerpt,
+        churn_related=found.churn_related,
+        classified_at=now,
+    )
+    return make_event(FEEDBACK_CLASSIFIED, payload, source=SOURCE, workspace=workspace_id)

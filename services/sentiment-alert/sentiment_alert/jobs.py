@@ -1,0 +1,110 @@
+"""The service's periodic jobs: spike evaluation over every keyword with recent buckets or an
+open alert (a quiet hour closes alerts and completes buckets even when no batch arrives), the
+crisis statement reminders, and webhook deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import select, union
+
+from sentiment_alert.alerts.models import SpikeAlert
+from sentiment_alert.alerts.service import evaluate
+from sentiment_alert.clock import hour_of, utcnow
+from sentiment_alert.config import Settings
+from sentiment_alert.crises.repair import send_reminders
+from sentiment_alert.mentions.models import KeywordBucket
+from sentiment_alert.notifications.service import deliver_due
+from yunying_shared.db import Database
+from yunying_shared.logging import get_logger
+
+log = get_logger(__name__)
+ACTIVE = timedelta(hours=26)
+
+
+async def evaluate_all(database: Database, *, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    async with database.session() as session:
+        recent = select(KeywordBucket.workspace_id, KeywordBucket.keyword).where(
+            KeywordBucket.bucket_start >= hour_of(now) - ACTIVE
+        )
+        opened = select(SpikeAlert.workspace_id, SpikeAlert.keyword).where(
+            SpikeAlert.state == "open"
+        )
+        pairs = (await session.execute(union(recent, opened))).all()
+    by_workspace: dict[object, set[str]] = {}
+    for workspace_id, keyword in pairs:
+        by_workspace.setdefault(workspace_id, set()).add(keyword)
+    changed = 0
+    for workspace_id, keywords in by_workspace.items():
+        async with database.session() as session, session.begin():
+            changed += len(
+                await evaluate(session, workspace_id=workspace_id, keywords=keywords, now=now)  # type: ignore[arg-type]
+            )
+    return changed
+
+
+async def remind(database: Database, *, now: datetime | None = None) -> int:
+    async with database.session() as session, session.begin():
+        return await send_reminders(session, now=now or utcnow())
+
+
+async def deliver(
+    database: Database, client: httpx.AsyncClient, *, now: datetime | None = None
+) -> int:
+    async with database.session() as session, session.begin():
+        return await deliver_due(session, client, now=now or utcnow())
+
+
+async def _forever(name: str, interval: float, run: Callable[[], Awaitable[int]]) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            done = await run()
+        except Exception:  # a failed round must not end the loop; the next one retries
+            log.exception(f"{name} failed")
+        else:
+            if done:
+                log.info(f"{name} done", count=done)
+
+
+async def evaluate_alerts_forever(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    if settings.jobs_enabled:
+        database: Database = app.state.database
+        await _forever(
+            "alert evaluation", settings.alert_interval_seconds, lambda: evaluate_all(database)
+        )
+
+
+async def remind_forever(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    if settings.jobs_enabled:
+        database: Database = app.state.database
+        await _forever(
+            "crisis reminders", settings.reminder_interval_seconds, lambda: remind(database)
+        )
+
+
+async def deliver_forever(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    if not settings.jobs_enabled:
+        return
+    database: Database = app.state.database
+    # Tests hand in a client on a MockTransport; otherwise one client for the service's life.
+    client: httpx.AsyncClient | None = getattr(app.state, "webhook_client", None)
+    owned = client is None
+    client = client or httpx.AsyncClient()
+    try:
+        await _forever(
+            "webhook delivery",
+            settings.delivery_interval_seconds,
+            lambda: deliver(database, client),
+        )
+    finally:
+        if owned:
+            await client.aclose()

@@ -1,0 +1,191 @@
+"""Ingestion: validate each item, score, match, store, aggregate, publish — in bulk.
+
+One batch is a handful of statements whatever its size: one INSERT … ON CONFLICT DO NOTHING
+RETURNING for the mentions (the unique (workspace, platform, platform id) makes a crawler's
+retry a no-op), one for the bucket authors (a returned row is a new distinct author), one
+upsert of the hourly keyword buckets, the outbox rows; then the keywords it touched are
+evaluated by the spike detector so a burst is noticed within minutes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sentiment_alert.alerts.service import evaluate
+from sentiment_alert.clock import hour_of, utcnow
+from sentiment_alert.db import BUS, SOURCE
+from sentiment_alert.feedback.service import classify_feedback
+from sentiment_alert.mentions.schemas import (
+    BatchResult,
+    ItemResult,
+    Rejection,
+    ValidMention,
+    validate_item,
+)
+from sentiment_alert.mentions.storage import STORAGE, AuthorKey, MentionRow, fold_buckets
+from sentiment_alert.monitoring.service import matcher_for
+from sentiment_alert.sentiment import detect_language, score
+from yunying_shared.bus import publish_encoded
+from yunying_shared.events import make_event
+from yunying_shared.events.catalogue import MENTION_SCORED
+from yunying_shared.events.payloads.sentiment import MentionScored
+
+
+def _scored(mention: ValidMention, keywords: list[str], terms: list[str]) -> MentionRow:
+    sentiment = score(mention.text)
+    return MentionRow(
+        id=uuid.uuid4(),
+        platform=mention.platform,
+        platform_id=mention.platform_id,
+        author=mention.author,
+        text=mention.text,
+        url=mention.url,
+        posted_at=mention.posted_at,
+        likes=mention.likes,
+        comments=mention.comments,
+        shares=mention.shares,
+        user_id=mention.user_id,
+        language=detect_language(mention.text),
+        label=sentiment.label,
+        score=round(sentiment.score, 4),
+        keywords=keywords,
+        terms=terms,
+    )
+
+
+def _author_key(row: MentionRow) -> str:
+    # Anonymous posts of one platform count as one author: an anonymous flood stays guarded.
+    return f"{row.platform}:{row.author}"
+
+
+async def ingest(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    items: Sequence[Any],
+    now: datetime | None = None,
+    evaluate_alerts: bool = True,
+) -> BatchResult:
+    now = now or utcnow()
+    results: list[ItemResult] = []
+    valid: list[tuple[int, ValidMention]] = []
+    seen: set[tuple[str, str]] = set()
+    for index, raw in enumerate(items):
+        checked = validate_item(raw, now)
+        if isinstance(checked, Rejection):
+            platform_id = raw.get("platform_id") if isinstance(raw, dict) else None
+            results.append(
+                ItemResult(
+                    index=index,
+                    platform_id=platform_id if isinstance(platform_id, str) else None,
+                    status="rejected",
+                    errors=checked.errors,
+                )
+            )
+            continue
+        key = (checked.platform, checked.platform_id)
+        if key in seen:
+            results.append(ItemResult(index=index, platform_id=key[1], status="duplicate"))
+            continue
+        seen.add(key)
+        valid.append((index, checked))
+    matcher = await matcher_for(session, workspace_id=workspace_id)
+    rows: list[MentionRow] = []
+    for _, mention in valid:
+        found = matcher.match(mention.text)
+        rows.append(_scored(mention, list(found.keywords), list(found.terms)))
+    storage = STORAGE.of(session)
+    stored = await storage.insert_mentions(session, workspace_id, rows, now) if rows else set()
+    accepted = [row for row in rows if row.id in stored]
+    for (index, _), row in zip(valid, rows, strict=True):
+        if row.id in stored:
+            results.append(
+                ItemResult(
+                    index=index,
+                    platform_id=row.platform_id,
+                    status="accepted",
+                    mention_id=str(row.id),
+                    label=row.label,
+                    keywords=row.keywords,
+                )
+            )
+        else:
+            results.append(ItemResult(index=index, platform_id=row.platform_id, status="duplicate"))
+    if accepted:
+        touched = await _aggregate(session, workspace_id, accepted, now)
+        await _publish_scored(session, workspace_id, accepted)
+        for row in accepted:
+            if row.user_id is not None:
+                await classify_feedback(
+                    session,
+                    workspace_id=workspace_id,
+                    user_id=row.user_id,
+                    text=row.text,
+                    source="mention",
+                    now=now,
+                    label=row.label,
+                )
+        if evaluate_alerts and touched:
+            await evaluate(session, workspace_id=workspace_id, keywords=touched, now=now)
+    results.sort(key=lambda r: r.index)
+    counts = {s: sum(r.status == s for r in results) for s in ("accepted", "duplicate", "rejected")}
+    return BatchResult(
+        accepted=counts["accepted"],
+        duplicates=counts["duplicate"],
+        rejected=counts["rejected"],
+        results=results,
+    )
+
+
+async def _aggregate(
+    session: AsyncSession, workspace_id: UUID, accepted: list[MentionRow], now: datetime
+) -> set[str]:
+    """Folds the batch into per (keyword, hour) counts; returns the keywords touched."""
+    increments: dict[tuple[str, datetime], list[int]] = {}
+    authors: set[AuthorKey] = set()
+    for row in accepted:
+        if not row.keywords:
+            continue
+        hour = hour_of(row.posted_at)
+        negative = row.label == "neg"
+        author = _author_key(row)
+        for keyword in row.keywords:
+            counts = increments.setdefault((keyword, hour), [0, 0, 0, 0])
+            counts[0] += 1
+            authors.add((keyword, hour, False, author))
+            if negative:
+                counts[1] += 1
+                authors.add((keyword, hour, True, author))
+    if not increments:
+        return set()
+    new_authors = await STORAGE.of(session).insert_authors(session, workspace_id, sorted(authors))
+    for keyword, bucket, negative in new_authors:
+        increments[(keyword, hour_of(bucket))][3 if negative else 2] += 1
+    await fold_buckets(session, workspace_id, increments, now)
+    return {keyword for keyword, _ in increments}
+
+
+async def _publish_scored(
+    session: AsyncSession, workspace_id: UUID, accepted: list[MentionRow]
+) -> None:
+    encoded = []
+    for row in accepted:
+        payload = MentionScored(
+            mention_id=str(row.id),
+            platform=row.platform,
+            platform_id=row.platform_id,
+            label=row.label,
+            score=row.score,
+            language=row.language,
+            keywords=row.keywords,
+            user_id=row.user_id,
+            posted_at=row.posted_at,
+        )
+        event = make_event(MENTION_SCORED, payload, source=SOURCE, workspace=workspace_id)
+        encoded.append((event.id, event.type, event.subject, event.to_bytes()))
+    await publish_encoded(session, BUS, encoded)

@@ -1,0 +1,20 @@
+"""Every table of the service, imported once so the metadata holds them all."""
+
+from sentiment_alert.alerts.models import SpikeAlert
+from sentiment_alert.crises.models import CrisisCaseRecord
+from sentiment_alert.feedback.models import FeedbackRecord
+from sentiment_alert.mentions.models import BucketAuthor, KeywordBucket, Mention
+from sentiment_alert.monitoring.models import MonitoringRule
+from sentiment_alert.notifications.models import NotificationChannel, NotificationDelivery
+
+__all__ = [
+    "BucketAuthor",
+    "CrisisCaseRecord",
+    "FeedbackRecord",
+    "KeywordBucket",
+    "Mention",
+    "MonitoringRule",
+    "NotificationChannel",
+    "NotificationDelivery",
+    "SpikeAlert",
+]

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from sentiment_alert.access import Operator, Reader
+from sentiment_alert.monitoring import service
+from sentiment_alert.monitoring.schemas import RuleIn, RuleOut
+from yunying_shared.auth import WorkspaceDep
+from yunying_shared.db import SessionDep
+
+router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
+
+
+@router.get("/rules", response_model=list[RuleOut], summary="The workspace's monitoring rules")
+async def list_rules(session: SessionDep, workspace_id: WorkspaceDep, _: Reader) -> list[RuleOut]:
+    rules = await service.list_rules(session, workspace_id=workspace_id)
+    return [RuleOut.model_validate(r) for r in rules]
+
+
+@router.post(
+    "/rules",
+    response_model=RuleOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Watch a brand, risk term or competitor",
+)
+async def create_rule(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, body: RuleIn
+) -> RuleOut:
+    rule = await service.create_rule(session, workspace_id=workspace_id, data=body)
+    return RuleOut.model_validate(rule)
+
+
+@router.get("/rules/{rule_id}", response_model=RuleOut, summary="One monitoring rule")
+async def get_rule(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, rule_id: int
+) -> RuleOut:
+    rule = await service.get_rule(session, workspace_id=workspace_id, rule_id=rule_id)
+    return RuleOut.model_validate(rule)
+
+
+@router.put("/rules/{rule_id}", response_model=RuleOut, summary="Replace a monitoring rule")
+async def update_rule(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, rule_id: int, body: RuleIn
+) -> RuleOut:
+    rule = await service.update_rule(session, workspace_id=workspace_id, rule_id=rule_id, data=body)
+    return RuleOut.model_validate(rule)
+
+
+@router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Stop watching")
+async def delete_rule(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, rule_id: int
+) -> Response:
+    await service.delete_rule(session, workspace_id=workspace_id, rule_id=rule_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
