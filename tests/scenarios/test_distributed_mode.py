@@ -127,8 +127,9 @@ async def test_workspace_reaches_every_service_process_over_kafka(environment):
 
         # Each port is a different service, each on the Kafka bus and its own PostgreSQL.
         async with httpx.AsyncClient(timeout=10) as probe:
-            for offset, service in enumerate(SERVICES, start=1):
-                ready = await probe.get(f"http://127.0.0.1:{int(env['PORT']) + offset}/readyz")
+            for service, definition in installed(exclude=["gateway"]).items():
+                port = definition.local_port + int(env["YUNYING_LOCAL_PORT_OFFSET"])
+                ready = await probe.get(f"http://127.0.0.1:{port}/readyz")
                 assert ready.status_code == 200, ready.text
                 assert ready.json()["service"] == service
                 assert ready.json()["checks"] == {"database": "ok", "bus": "ok"}
