@@ -8,7 +8,9 @@ message naming the fault (the caller names the field), or None when the value is
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -17,20 +19,25 @@ from pydantic import AfterValidator
 
 MAX_JSON_DEPTH = 32
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-_CONTROL = frozenset(chr(code) for code in [*range(0x20), 0x7F])
+# One C-level scan each: NUL or a lone surrogate (storable nowhere); the same plus control
+# characters (not in identifiers).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSTORABLE_OR_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def text_problem(value: str, *, allow_control: bool = False) -> str | None:
     """None for text every database stores; identifiers pass `allow_control=False`."""
-    if "\x00" in value:
+    pattern = _UNSTORABLE if allow_control else _UNSTORABLE_OR_CONTROL
+    found = pattern.search(value)
+    if found is None:
+        return None
+    character = found.group()
+    if character == "\x00":
         return "must not contain NUL characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
+    if "\ud800" <= character <= "\udfff":
         return "must be valid Unicode (it contains a lone surrogate)"
-    if not allow_control and not _CONTROL.isdisjoint(value):
-        return "must not contain control characters"
-    return None
+    return "must not contain control characters"
 
 
 def json_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
@@ -39,26 +46,61 @@ def json_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        if depth > max_depth:
-            return f"must not nest deeper than {max_depth} levels"
-        if isinstance(item, str):
-            problem = text_problem(item, allow_control=True)
-            if problem:
-                return f"strings {problem}"
-        elif isinstance(item, float):
+        kind = type(item)
+        if kind is str:
+            if _UNSTORABLE.search(item):
+                return f"strings {text_problem(item, allow_control=True)}"
+        elif kind is float:
             if not math.isfinite(item):
                 return "must not contain NaN or Infinity"
-        elif isinstance(item, dict):
+        elif kind is dict:
+            if depth >= max_depth:
+                return f"must not nest deeper than {max_depth} levels"
             for key, child in item.items():
-                if not isinstance(key, str):
+                if type(key) is not str:
                     return "keys must be strings"
-                problem = text_problem(key, allow_control=True)
-                if problem:
-                    return f"keys {problem}"
-                stack.append((child, depth + 1))
-        elif isinstance(item, list | tuple):
+                if _UNSTORABLE.search(key):
+                    return f"keys {text_problem(key, allow_control=True)}"
+                if type(child) not in _SCALARS:
+                    stack.append((child, depth + 1))
+                elif type(child) is float and not math.isfinite(child):
+                    return "must not contain NaN or Infinity"
+        elif kind is list or kind is tuple:
+            if depth >= max_depth:
+                return f"must not nest deeper than {max_depth} levels"
             stack.extend((child, depth + 1) for child in item)
     return None
+
+
+# Values that need no walk: checked where they sit (float) or storable as they are.
+_SCALARS = frozenset({int, bool, type(None), float})
+
+
+# One encoder for every call: `json.dumps` with any option builds a new one each time, which
+# costs more than encoding a small object.
+_ENCODER = json.JSONEncoder(default=str, allow_nan=False)
+
+
+def checked_json(value: Any) -> tuple[str | None, str | None]:
+    """(`json.dumps(value)`, None) when `value` is storable JSON, else (None, the problem).
+
+    The hot path for values that are encoded anyway: the encoder refuses NaN and Infinity, and
+    the walk of `json_problem` runs only when the ASCII-escaped text shows what might be a NUL
+    (`\\u0000`), a surrogate (`\\ud…`, also an escaped emoji) or enough brackets to nest deep.
+    """
+    try:
+        encoded = _ENCODER.encode(value)
+    except ValueError:
+        return None, "must not contain NaN or Infinity"
+    except RecursionError:
+        return None, f"must not nest deeper than {MAX_JSON_DEPTH} levels"
+    suspicious = (
+        "\\u0000" in encoded
+        or "\\ud" in encoded
+        or encoded.count("[") + encoded.count("{") > MAX_JSON_DEPTH
+    )
+    problem = json_problem(value) if suspicious else None
+    return (None, problem) if problem else (encoded, None)
 
 
 def int64_problem(value: int) -> str | None:
@@ -70,8 +112,8 @@ def int64_problem(value: int) -> str | None:
 def datetime_problem(value: datetime) -> str | None:
     """None when the instant exists in UTC within years 1-9999 (an offset can push an edge
     date out of range: 0001-01-01T00:00:00+14:00 is in year 0)."""
-    if value.tzinfo is None:
-        return None
+    if value.tzinfo is None or value.year not in (1, 9999):
+        return None  # only the first and last year can leave the range by an offset
     try:
         value.astimezone(UTC)
     except OverflowError:
@@ -82,6 +124,8 @@ def datetime_problem(value: datetime) -> str | None:
 def echoable(text: str) -> str:
     """`text` safe to put in a JSON response: a lone surrogate (in a field name or id that was
     rejected for it) is shown escaped instead of failing the response's encoding."""
+    if _SURROGATE.search(text) is None:
+        return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 

@@ -6,7 +6,6 @@ future timestamps) and the hot path validates tens of thousands of items a secon
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from segmentation.clock import as_utc
-from yunying_shared.storable import datetime_problem, echoable, json_problem, text_problem
+from yunying_shared.storable import checked_json, datetime_problem, echoable, text_problem
 
 MAX_BATCH = 1000
 MAX_FUTURE = timedelta(days=1)
@@ -207,18 +206,13 @@ def _properties(
                 rejection.add(name, f"must be a {'list' if kind is list else 'string'}")
             else:
                 properties[name] = value
-    problem = json_problem(properties)
-    if problem:
-        rejection.add("properties", problem)
+    encoded, problem = checked_json(properties)
+    if encoded is None:
+        rejection.add("properties", problem or "is not JSON")
         return {}, False, None
-    encoded = json.dumps(properties, default=str)
     if len(encoded) > MAX_PROPERTIES_BYTES:
         rejection.add("properties", f"must serialise to at most {MAX_PROPERTIES_BYTES} bytes")
-    extra, truncated = _bounded_extra(raw)
-    for name, value in extra.items():
-        problem = text_problem(name, allow_control=True) or json_problem(value)
-        if problem:
-            rejection.add(name, problem)
+    extra, truncated = _bounded_extra(raw, rejection)
     if rejection.errors:
         return {}, False, None
     if extra:
@@ -227,15 +221,21 @@ def _properties(
     return properties, truncated, encoded
 
 
-def _bounded_extra(raw: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """Unknown fields, kept while they fit: at most MAX_EXTRA_KEYS keys and MAX_EXTRA_BYTES."""
+def _bounded_extra(raw: dict[str, Any], rejection: Rejection) -> tuple[dict[str, Any], bool]:
+    """Unknown fields, kept while they fit: at most MAX_EXTRA_KEYS keys and MAX_EXTRA_BYTES.
+    One the databases could not store rejects the item, naming it."""
     extra: dict[str, Any] = {}
     size = 0
     truncated = False
     for name, value in raw.items():
         if name in KNOWN_FIELDS:
             continue
-        cost = len(name) + len(json.dumps(value, default=str))
+        encoded, problem = checked_json(value)
+        problem = text_problem(name, allow_control=True) or problem
+        if problem or encoded is None:
+            rejection.add(name, problem or "is not JSON")
+            continue
+        cost = len(name) + len(encoded)
         if len(extra) >= MAX_EXTRA_KEYS or size + cost > MAX_EXTRA_BYTES:
             truncated = True
             continue
