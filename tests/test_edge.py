@@ -85,3 +85,16 @@ async def test_without_a_token_metrics_answer_loopback_clients_only(settings_for
         assert refused.headers["content-type"] == "application/problem+json"
     async with _client(settings_for("campaigns")) as local:
         assert (await local.get("/metrics")).status_code == 200
+
+
+async def test_a_missing_workspace_is_a_400_that_names_the_header(settings_for):
+    from yunying_shared.testing.apps import internal_headers, running, user_principal
+
+    app = DEFINITION.create_app(settings_for("campaigns"))
+    async with running(app) as client:
+        headers = internal_headers(app, user_principal(None, "operator"))
+        response = await client.get("/v1/campaigns/workspace", headers=headers)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/workspace_required")
+    assert "X-Workspace-Id" in response.json()["detail"]

@@ -10,9 +10,15 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 
-from yunying_shared.errors import Forbidden, NotFound, Unauthorized
+from yunying_shared.errors import DomainError, Forbidden, Unauthorized
 
 INTERNAL_TOKEN_HEADER = "X-Yunying-Internal-Token"
+
+
+class WorkspaceRequired(DomainError):
+    status_code = 400
+    title = "Workspace required"
+    code = "workspace_required"
 
 
 class Role(StrEnum):
@@ -44,7 +50,11 @@ PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 def _workspace(principal: PrincipalDep) -> UUID:
     if principal.workspace_id is None:
-        raise NotFound("No workspace selected: send the X-Workspace-Id header.")
+        raise WorkspaceRequired(
+            "No workspace selected: send the X-Workspace-Id header with the id of one of your "
+            "workspaces (optional only when you belong to exactly one).",
+            header="X-Workspace-Id",
+        )
     return principal.workspace_id
 
 

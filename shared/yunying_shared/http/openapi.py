@@ -25,12 +25,15 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "description": "RFC 9457 problem details; `errors` names each invalid field.",
     "required": ["type", "title", "status", "detail"],
     "properties": {
-        "type": {"type": "string", "format": "uri"},
+        "type": {
+            "type": "string",
+            "format": "uri",
+            "description": "Stable per kind of problem; its last segment is a code to branch on",
+        },
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
-        "code": {"type": "string", "description": "Stable machine-readable code"},
         "errors": {
             "type": "array",
             "items": {
@@ -79,7 +82,7 @@ WORKSPACE_HEADER = {
     "schema": {"type": "string", "format": "uuid"},
 }
 ERROR_DESCRIPTIONS = {
-    400: "Bad request (e.g. a malformed path or header)",
+    400: "Bad request: a malformed path, or no workspace selected (send `X-Workspace-Id`)",
     401: "Not authenticated",
     403: "Authenticated, but not allowed (role or API-key scope)",
     404: "Not found, or not in the caller's workspace",
@@ -110,8 +113,10 @@ def _error_statuses(path: str, operation: dict[str, Any], *, public: bool) -> li
     statuses = [503]
     if not public:
         statuses += [401, 403]
-    if "{" in path:
-        statuses.append(400)  # the gateway refuses control characters and dot segments in ids
+    if "{" in path or not public:
+        # The gateway refuses control characters and dot segments in ids; a caller in several
+        # workspaces who names none is told to send X-Workspace-Id.
+        statuses.append(400)
     if "{" in path or not public:
         statuses.append(404)  # a path id, or the caller's workspace, may not exist
     if operation.get("parameters") or "requestBody" in operation:
