@@ -171,7 +171,7 @@ async def list_items(
         query = query.where(ContentItem.platform == platform)
     query = query.order_by(ContentItem.created_at.desc(), ContentItem.id).limit(limit)
     rows = await session.execute(query.offset(offset))
-    return [(item, revision) for item, revision in rows.tuples()]
+    return [(item, revision) for item, revision in rows.all()]
 
 
 def _lines(revision: ContentRevision, field: str) -> list[str]:

@@ -42,7 +42,7 @@ async def ratio_warning(
     if not item.is_ad:
         return None
     rows = await session.execute(
-        select(ContentItem.kind == "ad", func.count())
+        select(ContentItem.kind, func.count())
         .where(
             ContentItem.workspace_id == item.workspace_id,
             ContentItem.platform == item.platform,
@@ -52,10 +52,11 @@ async def ratio_warning(
             ContentItem.planned_publish_at > publish_at - window,
             ContentItem.planned_publish_at <= publish_at,
         )
-        .group_by(ContentItem.kind == "ad")
+        .group_by(ContentItem.kind)
     )
-    counts = {bool(is_ad): int(count) for is_ad, count in rows.tuples()}
-    ads, values = counts.get(True, 0) + 1, counts.get(False, 0)
+    counts = {kind: int(count) for kind, count in rows.all()}
+    ads = counts.pop("ad", 0) + 1
+    values = sum(counts.values())
     if ads * VALUE_SHARE <= values * AD_SHARE:
         return None
     return (
