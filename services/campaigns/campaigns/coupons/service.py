@@ -96,7 +96,7 @@ async def _existing(
     )
 
 
-async def _take_from_total(session: AsyncSession, template: CouponTemplate, count: int) -> None:
+async def take_from_total(session: AsyncSession, template: CouponTemplate, count: int) -> None:
     """Counts `count` coupons against the total limit, or raises when they do not fit."""
     counted = await session.execute(
         update(CouponTemplate)
@@ -159,7 +159,7 @@ async def issue_coupon(
     if template.valid_until is not None and as_utc(template.valid_until) <= now:
         raise naming(Gone, "template_id", f"Coupon template {template.name!r} has expired.")
     await _check_per_user(session, template, user_id)
-    await _take_from_total(session, template, 1)
+    await take_from_total(session, template, 1)
     values = {
         "id": uuid4(),
         "workspace_id": workspace_id,
@@ -182,7 +182,7 @@ async def issue_coupon(
     if inserted.first() is None:
         # A concurrent transaction issued it first (the unique constraint held): give the
         # counted slot back and answer with theirs.
-        await _take_from_total(session, template, -1)
+        await take_from_total(session, template, -1)
         raced = await _existing(session, workspace_id, campaign_id, user_id, reason)
         if raced is None:  # the code collided, not the reason: 2**-69, but say so
             raise Conflict("Coupon code collision; retry.")

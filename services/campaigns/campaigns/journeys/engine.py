@@ -10,16 +10,17 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.audience.service import targeted
 from campaigns.campaigns.models import Campaign
 from campaigns.campaigns.service import target_of
 from campaigns.clock import as_utc
+from campaigns.journeys.effects import Effects
 from campaigns.journeys.models import Enrollment, Journey
 from campaigns.journeys.steps import advance
-from yunying_shared.db import sql_dialect
+from yunying_shared.db import cast_table, sql_dialect
 
 
 @dataclass(frozen=True)
@@ -131,13 +132,43 @@ async def enrol(
         rows,
     )
     created = set(inserted.scalars())
-    enrollments = (
-        list(await session.scalars(select(Enrollment).where(Enrollment.id.in_(created))))
-        if created
-        else []
-    )
+    # Built from the rows just inserted, not read back: the steps run on these, and their final
+    # state goes back in one executemany UPDATE.
+    enrollments = [Enrollment(**row) for row in rows if row["id"] in created]
+    effects = Effects()
     for enrollment in enrollments:
         journey, campaign = owners[enrollment.id]
-        await advance(session, enrollment, journey, campaign, now=now)
-    await session.flush()
+        await advance(session, enrollment, journey, campaign, now=now, effects=effects)
+    await effects.apply(session, now=now)
+    await _store_progress(session, enrollments)
     return enrollments
+
+
+async def _store_progress(session: AsyncSession, enrollments: Sequence[Enrollment]) -> None:
+    if not enrollments:
+        return
+    table = cast_table(Enrollment.__table__)
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("enrollment_id"))
+        .values(
+            state=bindparam("state"),
+            step_index=bindparam("step_index"),
+            due_at=bindparam("due_at"),
+            context=bindparam("context"),
+            outcome=bindparam("outcome"),
+            updated_at=bindparam("updated_at"),
+        ),
+        [
+            {
+                "enrollment_id": e.id,
+                "state": e.state,
+                "step_index": e.step_index,
+                "due_at": e.due_at,
+                "context": e.context,
+                "outcome": e.outcome,
+                "updated_at": e.updated_at,
+            }
+            for e in enrollments
+        ],
+    )

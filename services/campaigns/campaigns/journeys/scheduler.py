@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaigns.models import Campaign
+from campaigns.journeys.effects import Effects
 from campaigns.journeys.models import Enrollment, Journey
 from campaigns.journeys.steps import advance
 
@@ -41,6 +42,7 @@ async def run_due_steps(session: AsyncSession, *, now: datetime, limit: int) -> 
             select(Campaign).where(Campaign.id.in_({e.campaign_id for e in due}))
         )
     }
+    effects = Effects()
     for enrollment in due:
         await advance(
             session,
@@ -48,6 +50,8 @@ async def run_due_steps(session: AsyncSession, *, now: datetime, limit: int) -> 
             journeys[enrollment.journey_id],
             campaigns[enrollment.campaign_id],
             now=now,
+            effects=effects,
         )
+    await effects.apply(session, now=now)
     await session.flush()
     return len(due)

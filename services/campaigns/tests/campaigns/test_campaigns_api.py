@@ -193,7 +193,7 @@ async def test_calendar_and_holiday_window(api):
 
 
 async def test_clock_starts_and_finishes(api):
-    app, client, headers, workspace_id = api
+    app, client, headers, _ = api
     created = await client.post(
         "/v1/campaigns",
         headers=headers,

@@ -1,0 +1,264 @@
+"""Campaigns: journey evaluation throughput and coupon redemption latency, on PostgreSQL.
+
+1. Journey evaluation, distributed mode: BENCH_TRIGGERS (default 20,000)
+   `user.lifecycle_stage_changed` events for distinct users are produced to Kafka, on a topic of
+   this run's own (the shared `segmentation.user.v1` carries other suites' traffic), and consumed
+   by a `ConsumerRunner` with the service's own handlers and settings-default batch sizes: the
+   batch handler groups each fetched run per workspace and calls the journey engine once. Half
+   the events are churned → active and match a running campaign's journey whose steps issue a
+   coupon and queue a message; the other half match nothing. Figure: events per second from the
+   runner's start to the moment every event's inbox row and effects are committed (coupons,
+   coupon.issued outbox rows, sends, enrolments), checked by counting them.
+2. Coupon redemption: BENCH_REDEMPTIONS (default 2,000) issued coupons redeemed over HTTP
+   (`POST /v1/coupons/redeem` through the service app in process, ASGI, an API key with
+   `coupons:redeem`) with 200 in flight at a time; p50/p95/p99 of the request latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from campaigns.campaigns.schemas import CampaignIn
+from campaigns.campaigns.service import create_campaign, transition
+from campaigns.coupons.models import Coupon
+from campaigns.coupons.schemas import TemplateIn
+from campaigns.coupons.service import create_template, issue_coupon
+from campaigns.journeys.models import Enrollment
+from campaigns.journeys.schemas import JourneyIn
+from campaigns.journeys.service import create_journey
+from campaigns.main import DEFINITION
+from campaigns.sending.models import Send
+from yunying_shared.auth import Principal
+from yunying_shared.bus import ConsumerRunner, Message
+from yunying_shared.bus.kafka import KafkaTransport
+from yunying_shared.db import Database
+from yunying_shared.db.migrate import upgrade
+from yunying_shared.events import make_event
+from yunying_shared.events.catalogue import USER_LIFECYCLE_STAGE_CHANGED
+from yunying_shared.events.payloads.segmentation import UserLifecycleStageChanged
+from yunying_shared.settings import Environment
+from yunying_shared.testing.apps import internal_headers, running
+from yunying_shared.testing.databases import fresh_postgres_database
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = Path(os.environ.get("BENCH_RESULTS", REPO / "bench/results/campaigns.json"))
+TRIGGERS = int(os.environ.get("BENCH_TRIGGERS", "20000"))
+REDEMPTIONS = int(os.environ.get("BENCH_REDEMPTIONS", "2000"))
+IN_FLIGHT = 200
+KAFKA = os.environ.get("YUNYING_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+
+
+async def _running_campaign(database: Database, workspace_id: uuid.UUID) -> uuid.UUID:
+    now = datetime.now(UTC)
+    async with database.session() as session, session.begin():
+        template = await create_template(
+            session,
+            workspace_id=workspace_id,
+            data=TemplateIn(name="回流券", kind="amount_off", amount_off=Decimal("20")),
+        )
+        campaign = await create_campaign(
+            session,
+            workspace_id=workspace_id,
+            data=CampaignIn(
+                name="回流",
+                type="churn_recall",
+                starts_at=now + timedelta(minutes=1),
+                ends_at=now + timedelta(days=7),
+                coupon_template_id=template.id,
+            ),
+        )
+        for state in ("scheduled", "running"):
+            await transition(
+                session, workspace_id=workspace_id, campaign_id=campaign.id, to_state=state
+            )
+        await create_journey(
+            session,
+            workspace_id=workspace_id,
+            data=JourneyIn.model_validate(
+                {
+                    "campaign_id": campaign.id,
+                    "name": "welcome back",
+                    "trigger": {
+                        "event": "lifecycle_stage_changed",
+                        "from_stage": "churned",
+                        "to_stage": "active",
+                    },
+                    "steps": [
+                        {"type": "issue_coupon"},
+                        {"type": "send_message", "channel": "sms", "body": "欢迎回来"},
+                    ],
+                    "reentry_days": 30,
+                }
+            ),
+        )
+        return template.id
+
+
+async def _count(database: Database, model: Any) -> int:
+    async with database.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def bench_journeys(url: str) -> dict[str, Any]:
+    database = Database(url, pool_size=5)
+    await upgrade(database, DEFINITION.migrations)
+    workspace_id = uuid.uuid4()
+    await _running_campaign(database, workspace_id)
+    topic = f"bench.campaigns{uuid.uuid4().hex[:8]}.v1"
+    transport = KafkaTransport(KAFKA, partitions=4, client_id="bench-campaigns")
+    await transport.start()
+    await transport.ensure_topics([topic])
+    now = datetime.now(UTC)
+    messages = []
+    for i in range(TRIGGERS):
+        matching = i % 2 == 0
+        payload = UserLifecycleStageChanged(
+            user_id=f"u{i}",
+            from_stage="churned" if matching else "new",
+            to_stage="active",
+            reason="bench",
+            changed_at=now,
+        )
+        event = make_event(
+            USER_LIFECYCLE_STAGE_CHANGED, payload, source="/bench", workspace=workspace_id
+        )
+        messages.append(Message(topic, payload.user_id.encode(), event.to_bytes()))
+    for start in range(0, len(messages), 5000):
+        await transport.publish(messages[start : start + 5000])
+
+    runner = ConsumerRunner(
+        service="campaigns",
+        database=database,
+        tables=DEFINITION.tables,
+        transport=transport,
+        handlers=DEFINITION.event_handlers(),
+        batch_handlers=DEFINITION.batch_handlers(),
+        topics=[topic],
+        group=f"bench.campaigns.{uuid.uuid4().hex[:8]}",
+    )
+    started = time.perf_counter()
+    await runner.start()
+    inbox = DEFINITION.tables.inbox
+    while await _count(database, inbox) < TRIGGERS:
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    await runner.stop()
+    await transport.stop()
+    effects = {
+        "enrolments": await _count(database, Enrollment),
+        "coupons": await _count(database, Coupon),
+        "sends": await _count(database, Send),
+        "outbox": await _count(database, DEFINITION.tables.outbox),
+    }
+    await database.dispose()
+    matching = (TRIGGERS + 1) // 2
+    assert effects["coupons"] == matching == effects["sends"] == effects["enrolments"], effects
+    return {
+        "trigger_events": TRIGGERS,
+        "matching": matching,
+        "seconds": round(elapsed, 3),
+        "events_per_second": round(TRIGGERS / elapsed),
+        "effects": effects,
+    }
+
+
+async def bench_redemption(url: str) -> dict[str, Any]:
+    settings = DEFINITION.settings.for_service(
+        "campaigns",
+        environment=Environment.TEST,
+        state_dir=REPO / ".yunying" / "bench-campaigns",
+        database_url=url,
+        database_pool_size=20,
+        kafka_bootstrap=KAFKA,
+        bus="kafka",
+    )
+    app = DEFINITION.create_app(settings)
+    workspace_id = uuid.uuid4()
+    async with running(app) as client:
+        async with app.state.database.session() as session, session.begin():
+            template = await create_template(
+                session,
+                workspace_id=workspace_id,
+                data=TemplateIn(name="到店券", kind="amount_off", amount_off=Decimal("5")),
+            )
+            codes = [
+                (
+                    await issue_coupon(
+                        session,
+                        workspace_id=workspace_id,
+                        template_id=template.id,
+                        user_id=f"u{i}",
+                        campaign_id=None,
+                        reason="bench",
+                    )
+                ).coupon.code
+                for i in range(REDEMPTIONS)
+            ]
+        pos = Principal(
+            subject="pos",
+            kind="api_key",
+            workspace_id=workspace_id,
+            scopes=frozenset({"coupons:redeem"}),
+        )
+        headers = internal_headers(app, pos)
+        gate = asyncio.Semaphore(IN_FLIGHT)
+        latencies: list[float] = []
+
+        async def redeem(code: str) -> int:
+            async with gate:
+                started = time.perf_counter()
+                response = await client.post(
+                    "/v1/coupons/redeem", headers=headers, json={"code": code, "order_id": code}
+                )
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    print(response.status_code, response.text[:300])
+                return response.status_code
+
+        wall = time.perf_counter()
+        statuses = await asyncio.gather(*(redeem(code) for code in codes))
+        wall = time.perf_counter() - wall
+    assert statuses.count(200) == REDEMPTIONS, statuses
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "redemptions": REDEMPTIONS,
+        "in_flight": IN_FLIGHT,
+        "p50_ms": round(cuts[49], 2),
+        "p95_ms": round(cuts[94], 2),
+        "p99_ms": round(cuts[98], 2),
+        "per_second": round(REDEMPTIONS / wall),
+    }
+
+
+async def main() -> None:
+    result: dict[str, Any] = {
+        "benchmark": "campaigns",
+        "at": datetime.now(UTC).isoformat(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+    if os.environ.get("BENCH_SKIP_JOURNEYS") != "1":
+        async with fresh_postgres_database("bench") as url:
+            result["journeys"] = await bench_journeys(url)
+    if os.environ.get("BENCH_SKIP_REDEMPTION") != "1":
+        async with fresh_postgres_database("bench") as url:
+            result["redemption"] = await bench_redemption(url)
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
