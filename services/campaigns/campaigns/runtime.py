@@ -16,10 +16,9 @@ from campaigns.campaigns.service import advance_by_clock
 from campaigns.clock import utcnow
 from campaigns.config import Settings
 from campaigns.journeys.scheduler import run_due_steps
-from campaigns.journeys.steps import TAG_CHANNEL
 from campaigns.sending.channels import Channel, Channels, WebhookChannel
 from campaigns.sending.dispatcher import dispatch_once
-from campaigns.sending.models import CHANNEL_KINDS
+from campaigns.sending.models import CHANNEL_KINDS, TAG_CHANNEL
 from yunying_shared.db import Database
 from yunying_shared.logging import get_logger
 

@@ -213,17 +213,15 @@ async def redeem(
     ]
     if user_id is not None:
         conditions.append(Coupon.user_id == user_id)
-    changed = await session.execute(
+    coupon = await session.scalar(
         update(Coupon)
         .where(*conditions)
         .values(redeemed_at=now, redeemed_order_id=order_id)
-        .returning(Coupon.id)
-        .execution_options(synchronize_session=False)
+        .returning(Coupon)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    coupon_id = changed.scalar_one_or_none()
-    if coupon_id is None:
+    if coupon is None:
         raise await _why_not_redeemable(session, workspace_id, code, user_id, now)
-    coupon = await session.get_one(Coupon, coupon_id, populate_existing=True)
     await announce(session, COUPON_REDEEMED, coupon, now)
     return coupon
 

@@ -13,11 +13,11 @@ from campaigns.campaigns.models import Campaign
 from campaigns.clock import as_utc
 from campaigns.journeys.effects import Effects, log_step
 from campaigns.journeys.models import Enrollment, Journey
+from campaigns.sending.models import TAG_CHANNEL
 from campaigns.sending.queue import NewSend
 
 # A paused campaign's due steps look again after this long.
 PAUSED_RECHECK = timedelta(minutes=1)
-TAG_CHANNEL = "tag"
 
 
 async def advance(

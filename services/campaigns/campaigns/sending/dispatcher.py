@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.crisis.service import open_cases
 from campaigns.sending.channels import Channels, Delivery, OutboundMessage
-from campaigns.sending.models import DeliveryAttempt, Send
+from campaigns.sending.models import TAG_CHANNEL, DeliveryAttempt, Send
 from campaigns.sending.rules import Rules, rules_for
 from yunying_shared.db import Database
 
@@ -55,7 +55,11 @@ async def claim_due(
     crises = await open_cases(session, workspace_ids=workspaces)
     rules = await rules_for(session, workspace_ids=workspaces, default_cap=default_cap)
     contenders: dict[tuple[UUID, str], list[Send]] = defaultdict(list)
+    claimed: list[Send] = []
     for send in due:
+        if send.channel == TAG_CHANNEL:
+            claimed.append(send)
+            continue
         crisis = crises.get(send.workspace_id)
         if crisis is not None and send.promotional:
             send.state = "paused"
@@ -67,7 +71,6 @@ async def claim_due(
             send.reason = f"deferred: quiet hours until {quiet_until.isoformat()}"
             continue
         contenders[(send.workspace_id, send.user_id)].append(send)
-    claimed: list[Send] = []
     for (workspace_id, user_id), sends in contenders.items():
         claimed += await _apply_cap(session, rules[workspace_id], workspace_id, user_id, sends, now)
     for send in claimed:
@@ -95,6 +98,7 @@ async def _apply_cap(
             Send.workspace_id == workspace_id,
             Send.user_id == user_id,
             Send.state.in_(("sent", "sending")),
+            Send.channel != TAG_CHANNEL,
             func.coalesce(Send.sent_at, Send.claimed_at) > now - window,
             Send.id.not_in([s.id for s in sends]),
         )

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from campaigns.db import ROW_ID, USER_ID_LENGTH, Base
 
 CHANNEL_KINDS = ("wechat_template", "sms", "email", "app_push")
+# Not a message: a tag to apply, delivered like one (retries, signing, log) but never capped,
+# deferred or paused.
+TAG_CHANNEL = "tag"
 SEND_STATES = ("pending", "sending", "sent", "failed", "capped", "paused")
 
 

@@ -202,3 +202,34 @@ async def test_crisis_pauses_promotional_sends_until_resolved(database, workspac
     await _dispatch(database, endpoint, now=NOW + timedelta(hours=1))
     assert (await _sends(database))["promo"].state == "sent"
     assert [b["user_id"] for b in endpoint.received] == ["service", "promo"]
+
+
+async def test_tags_are_neither_capped_nor_paused(database, workspace_id):
+    async with database.session() as session, session.begin():
+        await record_opened(session, workspace_id=workspace_id, case=_case())
+    tag = NewSend(
+        workspace_id=workspace_id,
+        dedupe_key="tag-1",
+        user_id="u1",
+        channel="tag",
+        body="召回未转化",
+        promotional=False,
+    )
+    await _queue(database, workspace_id, _send(workspace_id, "u1", promotional=False), tag)
+    endpoint = Endpoint()
+    client = httpx.AsyncClient(transport=httpx.MockTransport(endpoint))
+    tagger = WebhookChannel(client, "https://hooks.example/tag", SECRET, backoff_seconds=0)
+    sent = await dispatch_once(
+        database,
+        Channels({"sms": channels(endpoint).get("sms"), "tag": tagger}),
+        now=NOW,
+        limit=10,
+        hold=timedelta(0),
+        lease=timedelta(minutes=5),
+        default_cap=(1, 24),
+    )
+    assert sent == 2
+    async with database.session() as session:
+        states = {s.channel: s.state for s in await session.scalars(select(Send))}
+    assert states == {"sms": "sent", "tag": "sent"}
+    assert sorted(b["channel"] for b in endpoint.received) == ["sms", "tag"]
