@@ -12,25 +12,60 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+
+from campaigns.main import DEFINITION as CAMPAIGNS
 from campaigns.main import create_app as create_campaigns
 from campaigns.sending.channels import Channels, Delivery
+from content_review.main import DEFINITION as CONTENT_REVIEW
 from content_review.main import create_app as create_content_review
+from segmentation.main import DEFINITION as SEGMENTATION
 from segmentation.main import create_app as create_segmentation
+from sentiment_alert.main import DEFINITION as SENTIMENT
 from sentiment_alert.main import create_app as create_sentiment
 from yunying_shared.bus import Message
 from yunying_shared.events import make_event
 from yunying_shared.events.catalogue import USER_EVENT_ACCEPTED
 from yunying_shared.events.payloads.segmentation import UserEventAccepted
 from yunying_shared.testing.apps import internal_headers, running, user_principal
-from yunying_shared.testing.databases import fresh_database
+from yunying_shared.testing.databases import fresh_database, kafka_bootstrap
 
 from ..service.history import NEUTRAL, burst, steady_week
 
 
-def _isolated() -> dict[str, str]:
-    # Consumer groups of their own: other processes on the shared broker consume in the
-    # default groups and would take some of the partitions.
-    return {"consumer_group_prefix": f"test-{uuid.uuid4().hex[:12]}"}
+async def _isolated(database_url, definition) -> dict[str, str]:
+    """A consumer group of its own (other processes on the shared broker consume in the
+    default groups and would take some of the partitions), starting at the end of its topics:
+    other suites leave tens of thousands of events there, which are not this scenario's."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    if not database_url.startswith("sqlite"):
+        await _skip_backlog(f"{prefix}.{definition.name}", definition.consumed_topics())
+    return {"consumer_group_prefix": prefix}
+
+
+async def _skip_backlog(group, topics):
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    partitions = [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        for partition in topic["partitions"]
+    ]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka_bootstrap(), group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
 
 
 class RecordingChannel:
@@ -146,7 +181,12 @@ async def test_a_negative_burst_opens_a_crisis_that_pauses_sends_and_holds_ads(
         fresh_database(dialect, tmp_path / "content") as content_url,
     ):
         sentiment = create_sentiment(
-            settings_for("sentiment-alert", database_url, jobs_enabled=False, **_isolated()),
+            settings_for(
+                "sentiment-alert",
+                database_url,
+                jobs_enabled=False,
+                **await _isolated(database_url, SENTIMENT),
+            ),
             transport=transport,
         )
         campaigns = create_campaigns(
@@ -155,13 +195,16 @@ async def test_a_negative_burst_opens_a_crisis_that_pauses_sends_and_holds_ads(
                 campaigns_url,
                 send_hold_seconds=0,
                 send_interval_seconds=0.05,
-                **_isolated(),
+                **await _isolated(database_url, CAMPAIGNS),
             ),
             transport=transport,
             state={"channels": Channels({"sms": channel})},
         )
         content = create_content_review(
-            settings_for("content-review", content_url, **_isolated()), transport=transport
+            settings_for(
+                "content-review", content_url, **await _isolated(database_url, CONTENT_REVIEW)
+            ),
+            transport=transport,
         )
         async with (
             running(sentiment) as client,
@@ -250,11 +293,19 @@ async def test_a_churned_users_complaint_becomes_their_churn_reason(mode, settin
     workspace_id = uuid.uuid4()
     async with fresh_database(dialect, tmp_path / "segmentation") as segmentation_url:
         sentiment = create_sentiment(
-            settings_for("sentiment-alert", database_url, jobs_enabled=False, **_isolated()),
+            settings_for(
+                "sentiment-alert",
+                database_url,
+                jobs_enabled=False,
+                **await _isolated(database_url, SENTIMENT),
+            ),
             transport=transport,
         )
         segmentation = create_segmentation(
-            settings_for("segmentation", segmentation_url, **_isolated()), transport=transport
+            settings_for(
+                "segmentation", segmentation_url, **await _isolated(database_url, SEGMENTATION)
+            ),
+            transport=transport,
         )
         async with running(sentiment) as client, running(segmentation) as seg_client:
             seg_headers = internal_headers(segmentation, user_principal(workspace_id, "operator"))
