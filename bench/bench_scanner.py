@@ -10,26 +10,41 @@
 2. Latency of one 2,000-character post: p50/p99/max over every post of the mixed corpus.
 3. Where the time goes (CPU time): normalisation alone, the phonetic channel, each automaton.
 4. Precision and recall per category on the evaluation set (shipped dictionaries only).
+5. `POST /v1/scan` through the service's HTTP API: the content-review app in process, called
+   over ASGI by httpx as the gateway would (internal token, workspace lists read from its
+   SQLite database, the scan, the JSON response), one 2,000-character post per request,
+   sequentially; p50/p99/max of wall time per request (shipped dictionaries plus a workspace
+   allow and deny list; no uvicorn, no network hop).
 
     bench_scanner.py              # figures printed and written to bench/results/scanner.json
     bench_scanner.py --no-write
+    bench_scanner.py --api-only   # only (5); merged into the existing results file
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
 import random
 import statistics
+import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from content_review.config import Settings
+from content_review.main import create_app
 from content_review.scanner import Category, Finding, Rule, Scanner, ScannerRegistry, Severity
 from content_review.scanner.evaluation import evaluate, load_eval_set
+from yunying_shared.bus.local import LocalTransport
+from yunying_shared.settings import Environment
+from yunying_shared.testing.apps import internal_headers, running, user_principal
 from yunying_shared.text import normalize
 
 RESULTS = Path(__file__).with_name("results") / "scanner.json"
@@ -37,6 +52,8 @@ GENERATED_TERMS = 20_000
 CORPUS_CHARS = 2_000_000
 POST_CHARS = 2_000
 TARGET_CHARS_PER_S = 4_000_000
+TARGET_API_P99_MS = 10.0
+API_REQUESTS = 1_000
 
 
 def _generated_rules(count: int, seed: int = 20) -> tuple[Rule, ...]:
@@ -133,12 +150,68 @@ def _breakdown(scanner: Scanner, posts: list[str]) -> dict[str, float]:
     }
 
 
+async def _api_latency(posts: list[str]) -> dict[str, object]:
+    """Wall time of POST /v1/scan per request, in process over ASGI."""
+    with tempfile.TemporaryDirectory() as state:
+        settings = Settings.for_service(
+            "content-review",
+            environment=Environment.TEST,
+            state_dir=Path(state),
+            database_url=f"sqlite+aiosqlite:///{state}/content-review.sqlite3",
+            log_level="WARNING",
+        )
+        transport = LocalTransport(Path(state) / "bus.sqlite3", partitions=1)
+        await transport.start()
+        app = create_app(settings, transport=transport)
+        workspace = uuid.uuid4()
+        try:
+            async with running(app) as client:
+                headers = internal_headers(app, user_principal(workspace, "operator"))
+                await client.post(
+                    "/v1/content/lists/entries",
+                    headers=headers,
+                    json=[
+                        {"list": "allow", "term": "极致生活"},
+                        {"list": "deny", "term": "竞品甲", "severity": "block"},
+                    ],
+                )
+                for post in posts[:50]:  # warm-up (the workspace automaton, caches)
+                    await client.post("/v1/scan", headers=headers, json={"text": post})
+                wall: list[float] = []
+                cpu: list[float] = []
+                for index in range(API_REQUESTS):
+                    post = posts[index % len(posts)]
+                    w0, c0 = time.perf_counter(), time.process_time()
+                    response = await client.post(
+                        "/v1/scan",
+                        headers=headers,
+                        json={"text": post, "platform": "xiaohongshu"},
+                    )
+                    cpu.append(time.process_time() - c0)
+                    wall.append(time.perf_counter() - w0)
+                    assert response.status_code == 200, response.text
+        finally:
+            await transport.stop()
+    return {
+        "requests": API_REQUESTS,
+        "post_chars": POST_CHARS,
+        "how": "in-process ASGI (httpx.ASGITransport), SQLite, sequential requests",
+        "request_ms_wall": _latencies(wall),
+        "request_ms_cpu": _latencies(cpu),
+        "target_p99_ms": TARGET_API_P99_MS,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--api-only", action="store_true")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    if args.api_only:
+        _main_api(write=not args.no_write)
+        return
 
     t0 = time.perf_counter()
     shipped = ScannerRegistry().scanner()
@@ -192,8 +265,44 @@ def main() -> None:
     assert isinstance(categories, dict)
     for category, score in categories.items():
         print(f"  {category:<15} precision {score['precision']:.3f}  recall {score['recall']:.3f}")
+    results["api_scan"] = _report_api(_api_corpora(lines))
     if not args.no_write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+        print(f"written to {RESULTS}")
+
+
+def _api_corpora(lines: list[Any]) -> dict[str, list[str]]:
+    return {
+        "ordinary": _posts([line.text for line in lines if line.note == "ordinary copy"], 2),
+        "mixed": _posts([line.text for line in lines], 1),
+    }
+
+
+def _report_api(corpora: dict[str, list[str]]) -> dict[str, object]:
+    figures: dict[str, object] = {}
+    for name, posts in corpora.items():
+        result = asyncio.run(_api_latency(posts))
+        figures[name] = result
+        wall, cpu = result["request_ms_wall"], result["request_ms_cpu"]
+        assert isinstance(wall, dict) and isinstance(cpu, dict)
+        print(
+            f"POST /v1/scan ({name}, {API_REQUESTS} requests of {POST_CHARS} chars, in-process "
+            f"ASGI): wall p50 {wall['p50']} ms, p99 {wall['p99']} ms, max {wall['max']} ms; "
+            f"CPU p50 {cpu['p50']} ms, p99 {cpu['p99']} ms"
+        )
+    return figures
+
+
+def _main_api(*, write: bool) -> None:
+    figures = _report_api(_api_corpora(load_eval_set()))
+    if write:
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        results["api_scan"] = {
+            **figures,
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "load_average_1m_at_start": round(os.getloadavg()[0], 2),
+        }
         RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
         print(f"written to {RESULTS}")
 
