@@ -30,7 +30,7 @@ from campaigns.content.service import record_transition
 from campaigns.coupons.service import redeem
 from campaigns.crisis.service import record_opened, record_resolved
 from campaigns.journeys.engine import Trigger, enrol
-from campaigns.user_events import apply_user_event
+from campaigns.user_events import apply_user_events
 from yunying_shared.bus import PermanentFailure
 from yunying_shared.errors import DomainError
 from yunying_shared.events import Envelope
@@ -198,8 +198,8 @@ async def on_user_events(
         for _, payload in items:
             if payload.kind == "purchase" and payload.coupon_code:
                 await _redeem_from_purchase(session, workspace_id, payload)
-            # Referral sign-ups, refunds, shares, funnel outcomes, experiment conversions.
-            await apply_user_event(session, workspace_id, payload)
+        # Referral sign-ups, refunds, shares, funnel outcomes, experiment conversions.
+        await apply_user_events(session, workspace_id, [p for _, p in items])
     await _trigger(
         session,
         events,

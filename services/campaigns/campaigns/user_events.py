@@ -3,27 +3,25 @@
 revoke referred sign-ups, shares count for invite codes, purchases and shares are attributed to
 the campaigns that touched the user, and conversions are recorded in running experiments.
 
-The kit takes one handler per event type, so the service's `user_event.accepted` handler calls
-`apply_user_event` for each event, in the handler's transaction (the inbox makes a redelivery a
-no-op for every step).
+The kit takes one handler per event type, so the service's `user_event.accepted` batch handler
+calls `apply_user_events` with each workspace's run of events, in the handler's transaction (the
+inbox makes a redelivery a no-op for every step).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.clock import as_utc
-from campaigns.experiments.service import convert_from_event
-from campaigns.funnels.service import attribute_outcome
+from campaigns.experiments.service import convert_from_event, running_conversion_kinds
+from campaigns.funnels.service import attribute_outcome, count_purchase, touched_users
 from campaigns.referrals.fraud import SignUp
 from campaigns.referrals.service import attribute_signup, record_share, revoke_on_refund
 from yunying_shared.events.payloads.segmentation import UserEventAccepted
-
-Step = Callable[[AsyncSession, UUID, UserEventAccepted], Awaitable[None]]
 
 
 def _amount(event: UserEventAccepted) -> Decimal | None:
@@ -71,37 +69,59 @@ async def referrals_step(
         )
 
 
-async def measurement_step(
-    session: AsyncSession, workspace_id: UUID, event: UserEventAccepted
+async def measure(
+    session: AsyncSession, workspace_id: UUID, events: Sequence[UserEventAccepted]
 ) -> None:
-    """Funnel outcomes (purchases, shares) and experiment conversions."""
-    at = as_utc(event.occurred_at)
-    if event.kind in ("purchase", "share"):
-        await attribute_outcome(
-            session,
-            workspace_id=workspace_id,
-            user_id=event.user_id,
-            kind=event.kind,
-            event_id=event.event_id,
-            amount=_amount(event),
-            at=at,
+    """Funnel outcomes (purchases, shares) and experiment conversions for a run of events.
+    Two queries decide what a batch needs (which users a campaign touched, which kinds running
+    experiments count), so events nobody measures cost no more than that."""
+    outcomes = [e for e in events if e.kind in ("purchase", "share")]
+    first_orders = {
+        e.event_id: await count_purchase(
+            session, workspace_id=workspace_id, user_id=e.user_id, at=as_utc(e.occurred_at)
         )
-    await convert_from_event(
-        session,
-        workspace_id=workspace_id,
-        user_id=event.user_id,
-        kind=event.kind,
-        event_id=event.event_id,
-        value=_amount(event),
-        at=at,
+        for e in outcomes
+        if e.kind == "purchase"
+    }
+    touched = await touched_users(
+        session, workspace_id=workspace_id, user_ids={e.user_id for e in outcomes}
     )
+    for event in outcomes:
+        if event.user_id in touched:
+            await attribute_outcome(
+                session,
+                workspace_id=workspace_id,
+                user_id=event.user_id,
+                kind=event.kind,
+                event_id=event.event_id,
+                amount=_amount(event),
+                at=as_utc(event.occurred_at),
+                first_order=first_orders.get(event.event_id, False),
+            )
+    kinds = await running_conversion_kinds(session, workspace_id=workspace_id)
+    for event in events:
+        if event.kind in kinds:
+            await convert_from_event(
+                session,
+                workspace_id=workspace_id,
+                user_id=event.user_id,
+                kind=event.kind,
+                event_id=event.event_id,
+                value=_amount(event),
+                at=as_utc(event.occurred_at),
+            )
 
 
-USER_EVENT_STEPS: tuple[Step, ...] = (referrals_step, measurement_step)
+async def apply_user_events(
+    session: AsyncSession, workspace_id: UUID, events: Sequence[UserEventAccepted]
+) -> None:
+    """A run of one workspace's accepted events, in order."""
+    for event in events:
+        await referrals_step(session, workspace_id, event)
+    await measure(session, workspace_id, events)
 
 
 async def apply_user_event(
     session: AsyncSession, workspace_id: UUID, event: UserEventAccepted
 ) -> None:
-    for step in USER_EVENT_STEPS:
-        await step(session, workspace_id, event)
+    await apply_user_events(session, workspace_id, [event])

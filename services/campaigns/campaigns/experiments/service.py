@@ -285,6 +285,16 @@ async def record_conversions(
     return _tally(results)
 
 
+async def running_conversion_kinds(session: AsyncSession, *, workspace_id: UUID) -> set[str]:
+    """The event kinds some running experiment of the workspace counts as a conversion."""
+    kinds = await session.scalars(
+        select(Experiment.conversion_kind)
+        .where(Experiment.workspace_id == workspace_id, Experiment.status == "running")
+        .distinct()
+    )
+    return set(kinds)
+
+
 async def convert_from_event(
     session: AsyncSession,
     *,

@@ -7,14 +7,14 @@ shares of one order), with the variant and platform of that campaign's latest to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.clock import utcnow
@@ -108,23 +108,38 @@ async def record_touches(
     )
 
 
-async def _count_order(
-    session: AsyncSession, workspace_id: UUID, user_id: str, at: datetime
+async def count_purchase(
+    session: AsyncSession, *, workspace_id: UUID, user_id: str, at: datetime
 ) -> bool:
     """Counts the purchase; True when it is the first campaigns has seen from the user."""
-    counted = await session.execute(
-        update(CustomerOrders)
-        .where(CustomerOrders.workspace_id == workspace_id, CustomerOrders.user_id == user_id)
-        .values(orders=CustomerOrders.orders + 1)
-    )
-    if getattr(counted, "rowcount", 0):
-        return False
-    await session.execute(
+    table = CustomerOrders.__table__
+    statement = (
         sql_dialect(session)
-        .insert(CustomerOrders.__table__)
+        .insert(table)
         .values(workspace_id=workspace_id, user_id=user_id, orders=1, first_order_at=at)
     )
-    return True
+    counted = await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["workspace_id", "user_id"],
+            set_={"orders": table.c.orders + 1},
+        ).returning(table.c.orders)
+    )
+    return int(counted.scalar_one()) == 1
+
+
+async def touched_users(
+    session: AsyncSession, *, workspace_id: UUID, user_ids: Collection[str]
+) -> set[str]:
+    """Which of these users any campaign has touched (one query for a whole batch of events,
+    so that events of untouched users cost nothing more)."""
+    if not user_ids:
+        return set()
+    rows = await session.scalars(
+        select(FunnelTouch.user_id)
+        .where(FunnelTouch.workspace_id == workspace_id, FunnelTouch.user_id.in_(list(user_ids)))
+        .distinct()
+    )
+    return set(rows)
 
 
 async def attribute_outcome(
@@ -136,12 +151,10 @@ async def attribute_outcome(
     event_id: str,
     amount: Decimal | None,
     at: datetime,
+    first_order: bool = False,
 ) -> int:
     """A purchase or share, attributed to every campaign that touched the user within the
     window before it; returns how many campaigns it counted for."""
-    first_order = (
-        await _count_order(session, workspace_id, user_id, at) if kind == "purchase" else False
-    )
     touches = await session.scalars(
         select(FunnelTouch)
         .where(
