@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.clock import utcnow
 from campaigns.sending.models import SendingRules
 from campaigns.sending.schemas import RulesIn, RulesOut
+from campaigns.sending.zones import zone
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Rules:
         """When the quiet hours around `now` end (UTC), or None outside them."""
         if self.quiet_start is None or self.quiet_end is None:
             return None
-        local = now.astimezone(ZoneInfo(self.timezone))
+        local = now.astimezone(zone(self.timezone))
         start, end, clock = self.quiet_start, self.quiet_end, local.time()
         overnight = start > end  # 22:00–08:00
         inside = (clock >= start or clock < end) if overnight else (start <= clock < end)

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Literal, Self
 from uuid import UUID
-from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from campaigns.sending.zones import zone
 
 ChannelKind = Literal["wechat_template", "sms", "email", "app_push"]
 
@@ -22,8 +23,7 @@ class RulesIn(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if value not in available_timezones():
-            raise ValueError(f"unknown time zone {value!r}")
+        zone(value)  # raises ValueError naming it when unknown
         return value
 
     @model_validator(mode="after")
