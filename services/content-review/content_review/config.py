@@ -14,3 +14,5 @@ class Settings(ServiceSettings):
     due_items_interval_seconds: float = Field(default=30.0, gt=0)
     # Cadence periods (days, ISO weeks) are counted in this zone: the platforms' audience.
     calendar_timezone: str = "Asia/Shanghai"
+    # How long POST /v1/scan may use a workspace's lists read earlier (0: read every time).
+    scan_lists_cache_seconds: float = Field(default=5.0, ge=0, le=300)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 
 from content_review.access import Editor, Reader
-from content_review.dependencies import NowDep
+from content_review.dependencies import ListsCacheDep, NowDep
 from content_review.lists import service
 from content_review.lists.exceptions import InvalidListBatch
 from content_review.lists.schemas import BatchResult, ListEntryIn, ListsOut
@@ -47,10 +47,17 @@ async def read_lists(session: SessionDep, workspace_id: WorkspaceDep, _: Reader)
     },
 )
 async def add_entries(
-    request: Request, session: SessionDep, workspace_id: WorkspaceDep, _: Editor, now: NowDep
+    request: Request,
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Editor,
+    now: NowDep,
+    cache: ListsCacheDep,
 ) -> BatchResult:
     rows = _json_list(await request.body())
-    return await service.add_entries(session, workspace_id=workspace_id, rows=rows, now=now)
+    result = await service.add_entries(session, workspace_id=workspace_id, rows=rows, now=now)
+    cache.forget(workspace_id)
+    return result
 
 
 @router.delete(
@@ -64,8 +71,10 @@ async def delete_entry(
     workspace_id: WorkspaceDep,
     _: Editor,
     entry_id: Annotated[int, Path(ge=1, le=INT64_MAX)],
+    cache: ListsCacheDep,
 ) -> Response:
     await service.delete_entry(session, workspace_id=workspace_id, entry_id=entry_id)
+    cache.forget(workspace_id)
     return Response(status_code=204)
 
 
