@@ -10,7 +10,7 @@ test:  ## install, start PostgreSQL and Kafka locally, run every test tier
 lint: install  ## ruff, format check, mypy strict on shared/ and every service, import contracts
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy shared/yunying_shared $$(dirname services/*/*/__init__.py)
+	.venv/bin/mypy shared/yunying_shared $$(.venv/bin/python -c 'from yunying_shared.kit import installed; print(*(f"services/{n}/{d.package}" for n, d in installed().items()))')
 	.venv/bin/python scripts/lint_imports.py
 	.venv/bin/python scripts/check_structure.py
 

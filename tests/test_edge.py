@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from pydantic import ValidationError
@@ -98,3 +100,19 @@ async def test_a_missing_workspace_is_a_400_that_names_the_header(settings_for):
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"].endswith("/workspace_required")
     assert "X-Workspace-Id" in response.json()["detail"]
+
+
+async def test_non_finite_numbers_are_refused_by_every_service(settings_for):
+    from yunying_shared.testing.apps import internal_headers, running, user_principal
+
+    app = DEFINITION.create_app(settings_for("campaigns"))
+    async with running(app) as client:
+        headers = internal_headers(app, user_principal(uuid.uuid4(), "operator"))
+        response = await client.post(
+            "/v1/campaigns",
+            content=b'{"name": "x", "budget": NaN}',
+            headers={**headers, "content-type": "application/json"},
+        )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "body" in response.text

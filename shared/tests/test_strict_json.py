@@ -28,17 +28,21 @@ async def client():
 
 
 @pytest.mark.parametrize(
-    "body",
-    [b'{"x": NaN}', b'{"x": [1, Infinity]}', b'{"x": -Infinity}', b'{"a": {"b": NaN}}'],
+    ("body", "field"),
+    [
+        (b'{"x": NaN}', "body.x"),
+        (b'{"x": -Infinity}', "body.x"),
+        (b'{"a": {"b": NaN}}', "body.a.b"),
+    ],
 )
-async def test_non_finite_numbers_are_refused_naming_the_body(client, body):
+async def test_non_finite_numbers_are_refused_naming_the_field(client, body, field):
     response = await client.post(
         "/echo", content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["errors"] == [
-        {"field": "body", "message": response.json()["errors"][0]["message"]}
+        {"field": field, "message": response.json()["errors"][0]["message"]}
     ]
     assert "not a JSON number" in response.json()["errors"][0]["message"]
 
@@ -76,3 +80,12 @@ async def test_bodies_of_other_types_are_left_alone(client):
 def test_malformed_json_is_left_to_the_endpoint():
     assert strict_json_problem(b'{"x": "NaN"') is None
     assert strict_json_problem(b'{"x": 1') is None
+
+
+async def test_values_inside_arrays_are_left_to_the_endpoint(client):
+    """A batch judges each item alone: a NaN in one item must not refuse the whole request."""
+    body = b'{"items": [{"n": 1}, {"n": NaN}]}'
+    response = await client.post(
+        "/echo", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200

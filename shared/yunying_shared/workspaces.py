@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yunying_shared.auth import WorkspaceDep
+from yunying_shared.auth import Principal, WorkspaceDep, authorize
+from yunying_shared.auth.access import ANY_ROLE
 from yunying_shared.bus.tables import BusTables
 from yunying_shared.db import SessionDep
 from yunying_shared.errors import NotFound
@@ -78,7 +79,10 @@ def workspace_router(service: str, tables: BusTables) -> APIRouter:
         "selected by the caller (404 until it has).",
     )
     async def read_known_workspace(
-        request: Request, session: SessionDep, workspace_id: WorkspaceDep
+        request: Request,
+        session: SessionDep,
+        workspace_id: WorkspaceDep,
+        _: Annotated[Principal, Depends(authorize(*ANY_ROLE))],
     ) -> KnownWorkspace:
         row = await get_workspace(session, tables, workspace_id)
         return KnownWorkspace(**row, service=service)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -10,7 +9,7 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 
-from yunying_shared.errors import DomainError, Forbidden, Unauthorized
+from yunying_shared.errors import DomainError, Unauthorized
 
 INTERNAL_TOKEN_HEADER = "X-Yunying-Internal-Token"
 
@@ -59,27 +58,3 @@ def _workspace(principal: PrincipalDep) -> UUID:
 
 
 WorkspaceDep = Annotated[UUID, Depends(_workspace)]
-
-
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
-    """Dependency: the user holds one of `roles` in the workspace (admins always pass)."""
-    allowed = {str(role) for role in roles} | {str(Role.ADMIN)}
-
-    def check(principal: PrincipalDep) -> Principal:
-        if principal.kind != "user" or not (principal.roles & allowed or principal.is_superuser):
-            raise Forbidden(f"Requires one of the roles: {', '.join(sorted(allowed))}.")
-        return principal
-
-    return check
-
-
-def require_scopes(*scopes: str) -> Callable[[Principal], Principal]:
-    """Dependency: an API client holding every scope, or a user (users act through roles)."""
-
-    def check(principal: PrincipalDep) -> Principal:
-        missing = set(scopes) - principal.scopes
-        if principal.kind == "api_key" and missing:
-            raise Forbidden(f"API key lacks scopes: {', '.join(sorted(missing))}.")
-        return principal
-
-    return check

@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
+from yunying_shared.auth.access import Access
 from yunying_shared.errors import PROBLEM_MEDIA_TYPE
 
 PROBLEM = "Problem"
@@ -126,7 +127,12 @@ def _error_statuses(path: str, operation: dict[str, Any], *, public: bool) -> li
     return statuses
 
 
-def normalise(document: dict[str, Any], *, public_paths: Sequence[str] = ()) -> dict[str, Any]:
+def normalise(
+    document: dict[str, Any],
+    *,
+    public_paths: Sequence[str] = (),
+    access: Mapping[tuple[str, str], Access] | None = None,
+) -> dict[str, Any]:
     """Declares the errors every operation can answer as problem+json, the security schemes and
     the workspace header; drops internal probes."""
     document = copy.deepcopy(document)
@@ -147,7 +153,8 @@ def normalise(document: dict[str, Any], *, public_paths: Sequence[str] = ()) -> 
                     response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}
                     response.setdefault("description", ERROR_DESCRIPTIONS.get(int(status), "Error"))
             if not public:
-                operation["security"] = [{"bearer": []}, {"apiKey": []}]
+                declared = (access or {}).get((path, method))
+                _declare_access(operation, declared)
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name") == WORKSPACE_HEADER["name"] for p in parameters):
                     parameters.append(dict(WORKSPACE_HEADER))
@@ -158,6 +165,22 @@ def normalise(document: dict[str, Any], *, public_paths: Sequence[str] = ()) -> 
     schemas[PROBLEM] = PROBLEM_SCHEMA
     components["securitySchemes"] = SECURITY_SCHEMES
     return document
+
+
+def _declare_access(operation: dict[str, Any], declared: Access | None) -> None:
+    """Security per operation from the route's `authorize(...)`: API keys only where it lists
+    scopes; who may call it in `x-yunying-access` and in the description."""
+    if declared is None:
+        operation["security"] = [{"bearer": []}]
+        return
+    roles, scopes = sorted(declared.roles), sorted(declared.scopes)
+    operation["security"] = [{"bearer": []}, *([{"apiKey": []}] if scopes else [])]
+    operation["x-yunying-access"] = {"roles": roles, "scopes": scopes}
+    who = f"Roles: {', '.join(roles)}." + (
+        f" API keys with: {', '.join(scopes)}." if scopes else " Not open to API keys."
+    )
+    description = operation.get("description", "")
+    operation["description"] = f"{description}\n\n**Access.** {who}".strip()
 
 
 def merge(

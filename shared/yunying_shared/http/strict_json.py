@@ -10,6 +10,7 @@ passes). Bodies nested too deeply to parse are answered 400 by FastAPI itself.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,22 +28,38 @@ def _json_content(scope: Scope) -> bool:
     return False
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number: send finite numbers (or null)")
+NOT_A_NUMBER = "is not a JSON number: send finite numbers (or null)"
 
 
-def strict_json_problem(body: bytes) -> str | None:
-    """None when `body` needs no strict parse or passes it; else what is wrong with it."""
+def _first_non_finite(value: Any, path: str) -> tuple[str, str] | None:
+    """(field path, constant) of the first NaN or ±Infinity outside arrays, depth first.
+    Values inside arrays are left to the endpoint: a batch judges each item alone (one bad
+    item must not sink the rest), and list fields have validators that name the element."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, "NaN" if math.isnan(value) else ("-Infinity" if value < 0 else "Infinity")
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found = _first_non_finite(child, f"{path}.{key}")
+            if found is not None:
+                return found
+    return None
+
+
+def strict_json_problem(body: bytes) -> tuple[str, str] | None:
+    """None when `body` has no NaN or Infinity outside strings and arrays (or is not JSON at
+    all: the endpoint reports that its usual way); else the field path and what is wrong."""
     if not any(word in body for word in NON_FINITE_WORDS):
         return None
     try:
-        json.loads(body, parse_constant=_refuse_constant)
+        found = _first_non_finite(json.loads(body), "body")
     except RecursionError:
-        return "nested too deeply"
-    except ValueError as exc:
-        # A malformed body is left to the endpoint, which reports it its usual way.
-        return str(exc) if "JSON number" in str(exc) else None
-    return None
+        return "body", "nested too deeply"
+    except ValueError:
+        return None
+    if found is None:
+        return None
+    field, constant = found
+    return field, f"{constant} {NOT_A_NUMBER}"
 
 
 class StrictJsonMiddleware:
@@ -65,13 +82,14 @@ class StrictJsonMiddleware:
         body = b"".join(chunks)
         problem = strict_json_problem(body)
         if problem is not None:
+            field, reason = problem
             await send_problem(
                 send,
                 422,
                 "Invalid input",
-                f"Invalid body: {problem}.",
+                f"Invalid fields: {field}",
                 "invalid_input",
-                errors=[{"field": "body", "message": problem}],
+                errors=[{"field": field, "message": reason}],
             )
             return
         await self.app(

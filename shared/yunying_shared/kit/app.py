@@ -13,10 +13,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 
 from yunying_shared import logging
+from yunying_shared.auth.access import access_of, refuse_undeclared_for_api_keys
 from yunying_shared.bus.consumer import ConsumerRunner
 from yunying_shared.bus.factory import transport_from_settings
 from yunying_shared.bus.relay import Relay
@@ -34,6 +36,7 @@ from yunying_shared.http.middleware import (
     internal_token_authenticator,
 )
 from yunying_shared.http.openapi import normalise, operation_id
+from yunying_shared.http.strict_json import StrictJsonMiddleware
 from yunying_shared.settings import ServiceSettings
 from yunying_shared.workspaces import workspace_router
 
@@ -124,7 +127,13 @@ def build_app(
                     await _bounded("transport", bus.stop())
                 await _bounded("database", database.dispose())
 
-    app = _fastapi(definition, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = _fastapi(
+        definition,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(refuse_undeclared_for_api_keys)],
+    )
     install_docs(app)
     app.state.settings = settings
     app.state.transport = bus
@@ -146,6 +155,7 @@ def build_app(
         authenticate=make_authenticator(settings),
         public_paths=definition.public_paths,
     )
+    app.add_middleware(StrictJsonMiddleware)  # inside the body limit: reads bounded bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=definition.name)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -165,10 +175,18 @@ def _fastapi(definition: ServiceDefinition, **options: Any) -> FastAPI:
     )
 
 
+def _routers(definition: ServiceDefinition) -> list[APIRouter]:
+    return [workspace_router(definition.name, definition.tables), *definition.routers]
+
+
 def _include_routes(app: FastAPI, definition: ServiceDefinition) -> None:
-    app.include_router(workspace_router(definition.name, definition.tables))
-    for router in definition.routers:
+    for router in _routers(definition):
         app.include_router(router)
+
+
+def api_routes(definition: ServiceDefinition) -> list[APIRoute]:
+    """Every route the service serves under its routers, as declared."""
+    return [r for router in _routers(definition) for r in router.routes if isinstance(r, APIRoute)]
 
 
 def service_document(definition: ServiceDefinition) -> dict[str, Any]:
@@ -176,4 +194,10 @@ def service_document(definition: ServiceDefinition) -> dict[str, Any]:
     gateway can merge every installed service's into one."""
     app = _fastapi(definition)
     _include_routes(app, definition)
-    return normalise(app.openapi(), public_paths=definition.public_paths)
+    access = {
+        (route.path, method.lower()): found
+        for route in api_routes(definition)
+        if (found := access_of(route)) is not None
+        for method in route.methods or ()
+    }
+    return normalise(app.openapi(), public_paths=definition.public_paths, access=access)

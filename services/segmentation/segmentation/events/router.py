@@ -1,28 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response
 
-from fastapi import APIRouter, Depends, Response
-
+from segmentation.access import EventsWriter
 from segmentation.events import service
 from segmentation.events.schemas import BatchResult, EventBatchIn
-from yunying_shared.auth import Principal, PrincipalDep, Role, WorkspaceDep
+from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
-from yunying_shared.errors import Forbidden
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
-WRITE_SCOPE = "events:write"
-WRITER_ROLES = frozenset({Role.OPERATOR.value, Role.ADMIN.value})
-
-
-def _events_writer(principal: PrincipalDep) -> Principal:
-    """CRM systems with an API key holding `events:write`, or operators and admins."""
-    if principal.kind == "api_key":
-        if WRITE_SCOPE not in principal.scopes:
-            raise Forbidden(f"API key lacks scopes: {WRITE_SCOPE}.")
-    elif not (principal.roles & WRITER_ROLES or principal.is_superuser):
-        raise Forbidden("Requires one of the roles: admin, operator.")
-    return principal
 
 
 @router.post(
@@ -36,7 +22,7 @@ def _events_writer(principal: PrincipalDep) -> Principal:
 async def ingest_events(
     session: SessionDep,
     workspace_id: WorkspaceDep,
-    _: Annotated[Principal, Depends(_events_writer)],
+    _: EventsWriter,
     body: EventBatchIn,
 ) -> Response:
     result = await service.ingest(session, workspace_id=workspace_id, items=body.events)

@@ -1,21 +1,19 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
+from segmentation.access import Operator, ProfileReader
 from segmentation.lifecycle.service import history
 from segmentation.profiles import service
 from segmentation.profiles.schemas import ProfileDetail, ProfileOut, ProfilePatch
 from segmentation.rfm.schemas import RfmExplanation
 from segmentation.rfm.service import explain
 from segmentation.tags.service import list_tags
-from yunying_shared.auth import Principal, Role, WorkspaceDep, require_roles
+from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
 from yunying_shared.storable import IdentifierPath
 
 router = APIRouter(prefix="/v1/users", tags=["profiles"])
-Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
 
 
 @router.get(
@@ -24,7 +22,7 @@ Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
     summary="A user's profile: attributes, aggregates, source, scores, stage history",
 )
 async def read_profile(
-    session: SessionDep, workspace_id: WorkspaceDep, user_id: IdentifierPath
+    session: SessionDep, workspace_id: WorkspaceDep, user_id: IdentifierPath, _: ProfileReader
 ) -> ProfileDetail:
     profile = await service.get_profile(session, workspace_id=workspace_id, user_id=user_id)
     base = ProfileOut.model_validate(profile)
@@ -56,7 +54,7 @@ async def patch_profile(
     summary="A user's R, F and M: raw values, scores and the edges used",
 )
 async def read_rfm(
-    session: SessionDep, workspace_id: WorkspaceDep, user_id: IdentifierPath
+    session: SessionDep, workspace_id: WorkspaceDep, user_id: IdentifierPath, _: ProfileReader
 ) -> RfmExplanation:
     profile = await service.get_profile(session, workspace_id=workspace_id, user_id=user_id)
     return await explain(session, workspace_id=workspace_id, profile=profile)

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
+from segmentation.access import Operator
 from segmentation.rfm import service
 from segmentation.rfm.schemas import RescoreResult
-from yunying_shared.auth import Principal, Role, WorkspaceDep, require_roles
+from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
 
 router = APIRouter(prefix="/v1/segmentation", tags=["rfm"])
-Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
 
 
 @router.post(

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
+from segmentation.access import SegmentReader as Reader
+from segmentation.access import SegmentWriter as Writer
 from segmentation.segments import explain, service
 from segmentation.segments.export import member_rows_csv
 from segmentation.segments.schemas import (
@@ -16,14 +17,11 @@ from segmentation.segments.schemas import (
     SegmentPatch,
     WhyOut,
 )
-from yunying_shared.auth import Principal, Role, WorkspaceDep, require_roles
+from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
 from yunying_shared.storable import IdentifierPath
 
 router = APIRouter(prefix="/v1/segments", tags=["segments"])
-
-Writer = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
-Reader = Annotated[Principal, Depends(require_roles(Role.OPERATOR, Role.ANALYST))]
 
 
 @router.post(

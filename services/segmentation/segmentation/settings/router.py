@@ -1,20 +1,18 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
+from segmentation.access import Analyst, Operator
 from segmentation.settings import service
 from segmentation.settings.schemas import SettingsIn, SettingsOut
-from yunying_shared.auth import Principal, Role, WorkspaceDep, require_roles
+from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
 
 router = APIRouter(prefix="/v1/segmentation/settings", tags=["settings"])
-Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
 
 
 @router.get("", response_model=SettingsOut, summary="The workspace's RFM and lifecycle settings")
-async def read_settings(session: SessionDep, workspace_id: WorkspaceDep) -> SettingsOut:
+async def read_settings(session: SessionDep, workspace_id: WorkspaceDep, _: Analyst) -> SettingsOut:
     return service.describe(await service.get_settings(session, workspace_id=workspace_id))
 
 

@@ -4,17 +4,17 @@ import csv
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
+from segmentation.access import Operator, ProfileReader
 from segmentation.tags import service
 from segmentation.tags.exceptions import InvalidTagImport
 from segmentation.tags.schemas import ImportResult, TagIn, TagOut, TagRuleIn, TagRuleOut
-from yunying_shared.auth import Principal, Role, WorkspaceDep, require_roles
+from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
 from yunying_shared.storable import INT64_MAX, IdentifierPath
 
 router = APIRouter(tags=["tags"])
-Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
 
 
 @router.get(
@@ -23,7 +23,7 @@ Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
     summary="A user's tags (expired ones are not shown)",
 )
 async def read_tags(
-    session: SessionDep, workspace_id: WorkspaceDep, user_id: IdentifierPath
+    session: SessionDep, workspace_id: WorkspaceDep, user_id: IdentifierPath, _: ProfileReader
 ) -> list[Any]:
     return await service.list_tags(session, workspace_id=workspace_id, user_id=user_id)
 
@@ -82,7 +82,9 @@ async def import_tags(
 
 
 @router.get("/v1/tags/rules", response_model=list[TagRuleOut], summary="Tagging rules")
-async def read_rules(session: SessionDep, workspace_id: WorkspaceDep) -> list[Any]:
+async def read_rules(
+    session: SessionDep, workspace_id: WorkspaceDep, _: ProfileReader
+) -> list[Any]:
     return await service.list_rules(session, workspace_id=workspace_id)
 
 
