@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import and_, select
@@ -55,9 +56,7 @@ async def member_rows_csv(
         if not page:
             return
         yield "".join(
-            _line(
-                (row.user_id, row.stage or "", row.tier or "", as_utc(row.entered_at).isoformat())
-            )  # type: ignore[union-attr]
+            _line((row.user_id, row.stage or "", row.tier or "", _iso(row.entered_at)))
             for row in page
         ).encode()
         after = page[-1].user_id
@@ -78,3 +77,8 @@ FORMULA_STARTS = frozenset({"=", "+", "-", "@", "\t", "\r"})
 
 def _inert(value: str) -> str:
     return "'" + value if value[:1] in FORMULA_STARTS else value
+
+
+def _iso(entered_at: datetime | None) -> str:
+    entered = as_utc(entered_at)
+    return "" if entered is None else entered.isoformat()

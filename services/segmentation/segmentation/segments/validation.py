@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,7 +128,7 @@ def _value_error(spec: FieldSpec, operator: str, value: Any) -> str | None:
     return _scalar_error(spec, value)
 
 
-def _between_error(value: Any, check: Any) -> str | None:
+def _between_error(value: Any, check: Callable[[Any], str | None]) -> str | None:
     if not isinstance(value, list) or len(value) != 2:
         return "between takes [low, high]"
     error = check(value[0]) or check(value[1])
