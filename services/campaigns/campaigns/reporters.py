@@ -1,5 +1,5 @@
 """Who may report exposures, clicks and shares and hand out invite codes: app backends and
-senders with an API key holding `referrals:write`, and operators."""
+senders with an API key holding `referrals:write`, and operators (admins always)."""
 
 from __future__ import annotations
 
