@@ -116,3 +116,14 @@ async def test_non_finite_numbers_are_refused_by_every_service(settings_for):
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert "body" in response.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/campaigns/a%0Ab", "/v1/campaigns/a%0Db", "/v1/x%00", "/v1/%7F"]
+)
+async def test_control_characters_in_paths_are_a_400_before_routing(settings_for, path):
+    async with _client(settings_for("campaigns")) as client:
+        response = await client.get(path)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "path"

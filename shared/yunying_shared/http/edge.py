@@ -3,10 +3,13 @@ CORS for the browser frontends a deployment lists (none by default)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from yunying_shared.http.middleware import send_problem
 
 # Swagger UI and ReDoc run an inline bootstrap script and inline styles from our own assets.
 DOCS_CSP = (
@@ -48,6 +51,31 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
+
+
+class PathGuardMiddleware:
+    """A path with control characters (%00, %0A, %7F …) is refused before routing, as 400
+    naming `path`: no id may hold them, and without this a line break would simply match no
+    route (404) and a NUL could reach a database driver."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and CONTROL_CHARACTERS.search(scope["path"]):
+            await send_problem(
+                send,
+                400,
+                "Bad request",
+                "The request path must not contain control characters.",
+                "invalid_path",
+                errors=[{"field": "path", "message": "must not contain control characters"}],
+            )
+            return
+        await self.app(scope, receive, send)
 
 
 def cors_options(origins: Sequence[str]) -> dict[str, Any]:

@@ -27,7 +27,11 @@ from yunying_shared.db.engine import Database
 from yunying_shared.db.migrate import upgrade
 from yunying_shared.errors import install_error_handlers
 from yunying_shared.http.docs import install_docs
-from yunying_shared.http.edge import SecurityHeadersMiddleware, cors_options
+from yunying_shared.http.edge import (
+    PathGuardMiddleware,
+    SecurityHeadersMiddleware,
+    cors_options,
+)
 from yunying_shared.http.health import router as health_router
 from yunying_shared.http.middleware import (
     AuthenticationMiddleware,
@@ -158,6 +162,7 @@ def build_app(
     app.add_middleware(StrictJsonMiddleware)  # inside the body limit: reads bounded bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=definition.name)
+    app.add_middleware(PathGuardMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     if settings.cors_origins:  # outermost: preflights are answered before authentication
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
