@@ -8,6 +8,7 @@ alert at some level, or none) is then reconciled with the persisted alert (alert
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -32,47 +33,59 @@ def lookback(settings: DetectorSettings) -> timedelta:
     return timedelta(days=settings.history_days + 1, hours=settings.quiet_buckets)
 
 
-async def ongoing_spike(
+Row = tuple[datetime, int, int, int, int]  # start, mentions, authors, negative, negative authors
+
+
+async def stored_buckets(
     session: AsyncSession,
     *,
     workspace_id: UUID,
-    keyword: str,
+    keywords: Sequence[str],
     now: datetime,
     settings: DetectorSettings,
-) -> Ongoing | None:
+) -> dict[str, list[Row]]:
+    """The look-back's buckets of each keyword, in time order, in one query."""
     current_hour = hour_of(now)
-    rows = (
-        await session.execute(
-            select(
-                KeywordBucket.bucket_start,
-                KeywordBucket.mentions,
-                KeywordBucket.authors,
-                KeywordBucket.negative,
-                KeywordBucket.negative_authors,
-            )
-            .where(
-                KeywordBucket.workspace_id == workspace_id,
-                KeywordBucket.keyword == keyword,
-                KeywordBucket.bucket_start >= current_hour - lookback(settings),
-                KeywordBucket.bucket_start <= current_hour,
-            )
-            .order_by(KeywordBucket.bucket_start)
+    result = await session.execute(
+        select(
+            KeywordBucket.keyword,
+            KeywordBucket.bucket_start,
+            KeywordBucket.mentions,
+            KeywordBucket.authors,
+            KeywordBucket.negative,
+            KeywordBucket.negative_authors,
         )
-    ).all()
+        .where(
+            KeywordBucket.workspace_id == workspace_id,
+            KeywordBucket.keyword.in_(keywords),
+            KeywordBucket.bucket_start >= current_hour - lookback(settings),
+            KeywordBucket.bucket_start <= current_hour,
+        )
+        .order_by(KeywordBucket.keyword, KeywordBucket.bucket_start)
+    )
+    found: dict[str, list[Row]] = {}
+    for keyword, start, mentions, authors, negative, negative_authors in result:
+        found.setdefault(keyword, []).append(
+            (hour_of(start), mentions, authors, negative, negative_authors)
+        )
+    return found
+
+
+def ongoing_spike(
+    rows: Sequence[Row], *, now: datetime, settings: DetectorSettings
+) -> Ongoing | None:
+    """Replays a fresh detector over the buckets (gaps are empty hours) up to the current hour;
+    the alert it ends with, if any."""
     if not rows:
         return None
-    stored = {hour_of(row[0]): row for row in rows}
+    current_hour = hour_of(now)
+    stored = {row[0]: row for row in rows}
     detector = SpikeDetector(settings)
-    start = hour_of(rows[0][0])
     hot_since: datetime | None = None
-    moment = start
+    moment = rows[0][0]
     while moment <= current_hour:
         row = stored.get(moment)
-        bucket = (
-            Bucket(moment, row[1], row[2], row[3], row[4])
-            if row is not None
-            else Bucket(moment, 0, 0, 0, 0)
-        )
+        bucket = Bucket(*row) if row is not None else Bucket(moment, 0, 0, 0, 0)
         before = detector.current
         detector.observe(bucket)
         if detector.current is not None and detector.current is not before:

@@ -15,7 +15,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sentiment_alert.alerts.detection import Ongoing, ongoing_spike
+from sentiment_alert.alerts.detection import Ongoing, ongoing_spike, stored_buckets
 from sentiment_alert.alerts.models import SpikeAlert
 from sentiment_alert.crises.service import crisis_for_alert
 from sentiment_alert.mentions.models import Mention
@@ -42,17 +42,31 @@ async def evaluate(
     settings = settings or DetectorSettings()
     changed: list[SpikeAlert] = []
     dialect = sql_dialect(session)
-    for keyword in sorted(set(keywords)):
-        # Concurrent batches (and the periodic job) must not open two alerts for one spike:
-        # whoever holds the keyword's lock evaluates it; the others skip it this time.
-        if not await dialect.try_transaction_lock(
-            session, f"sentiment.alert.{workspace_id}.{keyword}"
-        ):
-            continue
-        spike = await ongoing_spike(
-            session, workspace_id=workspace_id, keyword=keyword, now=now, settings=settings
+    # Concurrent batches (and the periodic job) must not open two alerts for one spike:
+    # whoever holds the keyword's lock evaluates it; the others skip it this time.
+    mine = [
+        keyword
+        for keyword in sorted(set(keywords))
+        if await dialect.try_transaction_lock(session, f"sentiment.alert.{workspace_id}.{keyword}")
+    ]
+    if not mine:
+        return changed
+    buckets = await stored_buckets(
+        session, workspace_id=workspace_id, keywords=mine, now=now, settings=settings
+    )
+    open_alerts = {
+        alert.keyword: alert
+        for alert in await session.scalars(
+            select(SpikeAlert).where(
+                SpikeAlert.workspace_id == workspace_id,
+                SpikeAlert.keyword.in_(mine),
+                SpikeAlert.state == "open",
+            )
         )
-        alert = await open_alert(session, workspace_id=workspace_id, keyword=keyword)
+    }
+    for keyword in mine:
+        spike = ongoing_spike(buckets.get(keyword, []), now=now, settings=settings)
+        alert = open_alerts.get(keyword)
         if spike is None:
             if alert is not None:
                 alert.state, alert.closed_at, alert.updated_at = "closed", now, now
@@ -67,18 +81,6 @@ async def evaluate(
             alert.peak_mentions = spike.peak_mentions
     await session.flush()
     return changed
-
-
-async def open_alert(
-    session: AsyncSession, *, workspace_id: UUID, keyword: str
-) -> SpikeAlert | None:
-    return await session.scalar(
-        select(SpikeAlert).where(
-            SpikeAlert.workspace_id == workspace_id,
-            SpikeAlert.keyword == keyword,
-            SpikeAlert.state == "open",
-        )
-    )
 
 
 async def _open(

@@ -31,9 +31,11 @@ from sentiment_alert.mentions.storage import STORAGE, AuthorKey, MentionRow, fol
 from sentiment_alert.monitoring.service import matcher_for
 from sentiment_alert.sentiment import detect_language, score
 from yunying_shared.bus import publish_encoded
-from yunying_shared.events import make_event
+from yunying_shared.events.bulk import BulkEncoder
 from yunying_shared.events.catalogue import MENTION_SCORED
-from yunying_shared.events.payloads.sentiment import MentionScored
+
+# mention.scored for a whole batch without a payload model per event (same bytes).
+_SCORED = BulkEncoder(MENTION_SCORED, source=SOURCE)
 
 
 def _scored(mention: ValidMention, keywords: list[str], terms: list[str]) -> MentionRow:
@@ -173,19 +175,18 @@ async def _aggregate(
 async def _publish_scored(
     session: AsyncSession, workspace_id: UUID, accepted: list[MentionRow]
 ) -> None:
-    encoded = []
-    for row in accepted:
-        payload = MentionScored(
-            mention_id=str(row.id),
-            platform=row.platform,
-            platform_id=row.platform_id,
-            label=row.label,
-            score=row.score,
-            language=row.language,
-            keywords=row.keywords,
-            user_id=row.user_id,
-            posted_at=row.posted_at,
-        )
-        event = make_event(MENTION_SCORED, payload, source=SOURCE, workspace=workspace_id)
-        encoded.append((event.id, event.type, event.subject, event.to_bytes()))
-    await publish_encoded(session, BUS, encoded)
+    rows = [
+        {
+            "mention_id": str(row.id),
+            "platform": row.platform,
+            "platform_id": row.platform_id,
+            "label": row.label,
+            "score": row.score,
+            "language": row.language,
+            "keywords": row.keywords,
+            "user_id": row.user_id,
+            "posted_at": row.posted_at,
+        }
+        for row in accepted
+    ]
+    await publish_encoded(session, BUS, _SCORED.encode(rows, workspace=workspace_id))

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -111,13 +112,23 @@ _FIELDS = (
 )
 
 
+@lru_cache(maxsize=4096)
+def _json_tuple(values: tuple[str, ...]) -> str:
+    return json.dumps(values, ensure_ascii=False)
+
+
+def _json_list(values: list[str]) -> str:
+    # A workspace has a few rules, so a batch repeats a few combinations of matches.
+    return _json_tuple(tuple(values)) if values else "[]"
+
+
 class PostgresIngest:
     async def insert_mentions(
         self, session: AsyncSession, workspace_id: UUID, rows: list[MentionRow], now: datetime
     ) -> set[UUID]:
         columns: list[list[Any]] = [[getattr(r, name) for r in rows] for name in _FIELDS]
-        columns.append([json.dumps(r.keywords, ensure_ascii=False) for r in rows])
-        columns.append([json.dumps(r.terms, ensure_ascii=False) for r in rows])
+        columns.append([_json_list(r.keywords) for r in rows])
+        columns.append([_json_list(r.terms) for r in rows])
         connection = await driver_connection(session)
         found = await connection.fetch(_PG_MENTIONS, workspace_id, now, *columns)
         return {row[0] for row in found}

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from yunying_shared.text import normalize, normalize_term
+from sentiment_alert.monitoring.normalised import normalised_text
+from yunying_shared.text import normalize_term
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ class RuleMatcher:
     def match(self, text: str) -> Match:
         if not self.rules:
             return Match((), ())
-        normalised = normalize(text).text
+        normalised = normalised_text(text)
         keywords: list[str] = []
         found: list[str] = []
         for rule in self.rules:
