@@ -10,7 +10,7 @@ API document are derived from it, and a route without one fails that test.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,8 @@ from yunying_shared.auth.principal import Principal, PrincipalDep, Role
 from yunying_shared.errors import Forbidden
 
 ACCESS_ATTRIBUTE = "yunying_access"
+# Async, so FastAPI runs it on the event loop instead of a worker thread per request.
+Check = Callable[[Principal], Awaitable[Principal]]
 ANY_ROLE = tuple(Role)
 
 
@@ -35,10 +37,10 @@ class Access:
         return principal.is_superuser or bool(principal.roles & self.roles)
 
 
-def authorize(*roles: Role, scopes: Iterable[str] = ()) -> Callable[[Principal], Principal]:
+def authorize(*roles: Role, scopes: Iterable[str] = ()) -> Check:
     access = Access(frozenset(str(r) for r in (*roles, Role.ADMIN)), frozenset(scopes))
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if access.allows(principal):
             return principal
         if principal.kind == "api_key":
@@ -52,12 +54,12 @@ def authorize(*roles: Role, scopes: Iterable[str] = ()) -> Callable[[Principal],
     return check
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Check:
     """People holding one of `roles` (admins always pass); closed to API keys."""
     return authorize(*roles)
 
 
-def require_scopes(*scopes: str) -> Callable[[Principal], Principal]:
+def require_scopes(*scopes: str) -> Check:
     """API keys holding every scope, and people of any role."""
     return authorize(*ANY_ROLE, scopes=scopes)
 

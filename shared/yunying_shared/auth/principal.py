@@ -37,7 +37,7 @@ class Principal:
     is_superuser: bool = False
 
 
-def _principal(request: Request) -> Principal:
+async def _principal(request: Request) -> Principal:
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
         raise Unauthorized("Authentication required.")
@@ -47,7 +47,7 @@ def _principal(request: Request) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
-def _workspace(principal: PrincipalDep) -> UUID:
+async def _workspace(principal: PrincipalDep) -> UUID:
     if principal.workspace_id is None:
         raise WorkspaceRequired(
             "No workspace selected: send the X-Workspace-Id header with the id of one of your "
