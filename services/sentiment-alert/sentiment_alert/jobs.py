@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from uuid import UUID
 
 import httpx
 from fastapi import FastAPI
@@ -36,14 +37,14 @@ async def evaluate_all(database: Database, *, now: datetime | None = None) -> in
             SpikeAlert.state == "open"
         )
         pairs = (await session.execute(union(recent, opened))).all()
-    by_workspace: dict[object, set[str]] = {}
+    by_workspace: dict[UUID, set[str]] = {}
     for workspace_id, keyword in pairs:
         by_workspace.setdefault(workspace_id, set()).add(keyword)
     changed = 0
     for workspace_id, keywords in by_workspace.items():
         async with database.session() as session, session.begin():
             changed += len(
-                await evaluate(session, workspace_id=workspace_id, keywords=keywords, now=now)  # type: ignore[arg-type]
+                await evaluate(session, workspace_id=workspace_id, keywords=keywords, now=now)
             )
     return changed
 
