@@ -1,12 +1,16 @@
-"""Who may call what: operators change campaigns, analysts read them; POS and CRM systems
-redeem coupons with an API key holding `coupons:redeem`."""
+"""Who may call what, declared with the platform's `authorize`: operators (and admins) change
+campaigns, analysts read them; API clients act through this service's scopes
+(`campaigns:read`, `campaigns:write`), and POS and CRM systems redeem coupons with
+`coupons:redeem`."""
 
 from typing import Annotated
 
 from fastapi import Depends
 
-from yunying_shared.auth import Principal, Role, require_roles, require_scopes
+from yunying_shared.auth import Principal, Role, authorize, require_scopes
 
-Writer = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
-Reader = Annotated[Principal, Depends(require_roles(Role.OPERATOR, Role.ANALYST))]
+Writer = Annotated[Principal, Depends(authorize(Role.OPERATOR, scopes=["campaigns:write"]))]
+Reader = Annotated[
+    Principal, Depends(authorize(Role.OPERATOR, Role.ANALYST, scopes=["campaigns:read"]))
+]
 Redeemer = Annotated[Principal, Depends(require_scopes("coupons:redeem"))]

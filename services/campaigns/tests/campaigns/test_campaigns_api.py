@@ -12,6 +12,7 @@ from campaigns.campaigns.service import advance_by_clock
 from campaigns.content.service import record_transition
 from campaigns.db import BUS
 from campaigns.main import create_app
+from yunying_shared.auth import Principal
 from yunying_shared.events import Envelope
 from yunying_shared.events.payloads.content import ContentItemTransitioned
 from yunying_shared.testing.apps import internal_headers, running, user_principal
@@ -216,3 +217,22 @@ async def test_clock_starts_and_finishes(api):
             (await client.get(f"/v1/campaigns/{campaign_id}", headers=headers)).json()["state"]
         )
     assert states == ["scheduled", "running", "finished"]
+
+
+async def test_api_keys_act_through_their_scopes(api):
+    app, client, _, workspace_id = api
+
+    def key(*scopes):
+        principal = Principal(
+            subject="bi-tool", kind="api_key", workspace_id=workspace_id, scopes=frozenset(scopes)
+        )
+        return internal_headers(app, principal)
+
+    first = await client.get("/v1/campaigns", headers=key("campaigns:read"))
+    assert first.status_code == 200, first.text
+    assert (await client.get("/v1/campaigns", headers=key("coupons:redeem"))).status_code == 403
+    body = {"name": "k", "type": "content_push"}
+    refused = await client.post("/v1/campaigns", headers=key("campaigns:read"), json=body)
+    assert refused.status_code == 403
+    created = await client.post("/v1/campaigns", headers=key("campaigns:write"), json=body)
+    assert created.status_code == 201

@@ -63,3 +63,45 @@ async def test_historical_transitions_never_enrol(session, workspace_id):
         select(func.count()).select_from(UserState).where(UserState.churn_reason == "price")
     )
     assert mirrored == 3
+
+
+async def test_a_purchase_carrying_a_code_redeems_it(session, workspace_id):
+    from campaigns.consumers import on_user_events
+    from campaigns.coupons.schemas import TemplateIn
+    from campaigns.coupons.service import create_template, issue_coupon
+    from yunying_shared.events.catalogue import USER_EVENT_ACCEPTED
+    from yunying_shared.events.payloads.segmentation import UserEventAccepted
+
+    template = await create_template(
+        session,
+        workspace_id=workspace_id,
+        data=TemplateIn(name="到店", kind="amount_off", amount_off="15"),
+    )
+    coupon = (
+        await issue_coupon(
+            session,
+            workspace_id=workspace_id,
+            template_id=template.id,
+            user_id="u1",
+            campaign_id=None,
+            reason="r",
+        )
+    ).coupon
+
+    def purchase(event_id, code):
+        payload = UserEventAccepted(
+            event_id=event_id,
+            user_id="u1",
+            kind="purchase",
+            occurred_at=datetime.now(UTC),
+            order_id=f"o-{event_id}",
+            coupon_code=code,
+        )
+        return make_event(
+            USER_EVENT_ACCEPTED, payload, source="/t", workspace=workspace_id
+        ), payload
+
+    # The second purchase reuses the code: refused (logged), the batch still lands.
+    await on_user_events(session, [purchase("p1", coupon.code), purchase("p2", coupon.code)])
+    await session.refresh(coupon)
+    assert coupon.redeemed_order_id == "o-p1"
