@@ -110,3 +110,22 @@ async def test_database_outage_answers_503():
         response = await http.post("/notes", json={"text": "lost?"})
     assert response.status_code == 503
     assert response.json()["title"] == "Service unavailable"
+
+
+async def test_an_exhausted_connection_pool_is_503_with_retry_after():
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/busy")
+    async def busy() -> None:
+        raise PoolTimeout("QueuePool limit of size 10 overflow 10 reached")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        response = await http.get("/busy")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "QueuePool" not in response.text  # internals stay in the log

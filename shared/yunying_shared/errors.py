@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yunying_shared.logging import get_logger
@@ -178,6 +179,20 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     return await _on_unexpected(request, exc)
 
 
+async def _on_pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    """Every database connection is busy for longer than the pool waits: overload, not a bug."""
+    log.warning("database pool exhausted", path=request.url.path)
+    response = problem(
+        503,
+        "Service unavailable",
+        "The service is overloaded (no database connection free); retry shortly.",
+        code="overloaded",
+        instance=request.url.path,
+    )
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, OSError | ConnectionError):
         log.warning("dependency unavailable", path=request.url.path, error=repr(exc))
@@ -203,4 +218,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(PoolTimeout, _on_pool_exhausted)
     app.add_exception_handler(Exception, _on_unexpected)
