@@ -77,7 +77,8 @@ class RecordingChannel:
         return Delivery(True, [])
 
 
-async def eventually(client, path, headers, predicate, *, tries=1200):
+async def eventually(client, path, headers, predicate, *, tries=2400):
+    # Generous: on a loaded machine a Kafka round trip through two services can take a minute.
     body = None
     for _ in range(tries):
         response = await client.get(path, headers=headers)
