@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.admin import AIOKafkaAdminClient
 
 from campaigns.main import DEFINITION as CAMPAIGNS
 from campaigns.main import create_app as create_campaigns
@@ -56,38 +56,38 @@ def _ok(response: httpx.Response, status: int = 200) -> Any:
     return response.json()
 
 
-async def _skip_backlog(definition: Any) -> None:
-    """Commits the service's consumer group to the end of its topics on the shared test broker.
+async def _isolated(database_url: str, definition: Any) -> dict[str, str]:
+    """A consumer group of the run's own (other processes on the shared broker consume in the
+    default groups and would take some partitions), committed to the end of its topics first:
+    what earlier runs left there belongs to databases that no longer exist."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    if not database_url.startswith("sqlite"):
+        await _skip_backlog(f"{prefix}.{definition.name}", definition.consumed_topics())
+    return {"consumer_group_prefix": prefix}
 
-    The group name is fixed per service (`yunying.<name>`) while every test run brings fresh
-    databases: whatever earlier runs left unconsumed (tens of thousands of CRM events) would
-    otherwise be worked through, and republished, before this test's events. Those events
-    belong to databases that no longer exist. A group busy in a concurrent run refuses the
-    commit; then the backlog stays and only the wait gets longer.
-    """
+
+async def _skip_backlog(group: str, topics: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        described = await admin.describe_topics([t for t in topics if t in existing])
+    finally:
+        await admin.close()
+    partitions = [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        for partition in topic["partitions"]
+    ]
+    if not partitions:
+        return
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=kafka_bootstrap(),
-        group_id=f"yunying.{definition.name}",
-        enable_auto_commit=False,
+        bootstrap_servers=kafka_bootstrap(), group_id=group, enable_auto_commit=False
     )
     await consumer.start()
     try:
-        existing = await consumer.topics()
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in definition.consumed_topics()
-            if topic in existing
-            for partition in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if not partitions:
-            return
         consumer.assign(partitions)
-        await consumer.seek_to_end(*partitions)
-        ends = {tp: await consumer.position(tp) for tp in partitions}
-        try:
-            await consumer.commit(ends)
-        except KafkaError as exc:
-            print(f"backlog of {definition.name} kept: {exc!r}")
+        await consumer.commit(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()
 
@@ -218,18 +218,25 @@ async def test_referral_reward_once_and_source_recorded_through_the_gateway(tmp_
 
 async def test_referral_reward_once_and_source_recorded_in_each_mode(mode, tmp_path, settings_for):
     database_url, transport = mode
-    dialect = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    dialect = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     workspace_id = uuid.uuid4()
-    if dialect == "postgresql":  # the distributed mode: Kafka
-        for definition in (CAMPAIGNS, SEGMENTATION):
-            await _skip_backlog(definition)
     async with fresh_database(dialect, tmp_path) as segmentation_url:
         campaigns_app = create_campaigns(
-            settings_for("campaigns", database_url, internal_token_ttl_seconds=TOKEN_TTL),
+            settings_for(
+                "campaigns",
+                database_url,
+                internal_token_ttl_seconds=TOKEN_TTL,
+                **await _isolated(database_url, CAMPAIGNS),
+            ),
             transport=transport,
         )
         segmentation_app = create_segmentation(
-            settings_for("segmentation", segmentation_url, internal_token_ttl_seconds=TOKEN_TTL),
+            settings_for(
+                "segmentation",
+                segmentation_url,
+                internal_token_ttl_seconds=TOKEN_TTL,
+                **await _isolated(database_url, SEGMENTATION),
+            ),
             transport=transport,
         )
         async with running(campaigns_app) as campaigns, running(segmentation_app) as segmentation:
