@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
 
 from gateway.identity.deps import SettingsDep
 from gateway.proxy.clients import UpstreamsDep
 from gateway.proxy.forward import forward
 from gateway.proxy.ratelimit import RateLimiter, retry_after_header
 from gateway.proxy.routes import owner_of
-from yunying_shared.auth import PrincipalDep, issue_internal_token
+from yunying_shared.auth import Principal, issue_internal_token
+from yunying_shared.auth.access import judged_upstream
 from yunying_shared.errors import NotFound, ServiceUnavailable, problem
 
 router = APIRouter()
@@ -17,7 +20,10 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 @router.api_route("/v1/{path:path}", methods=METHODS, include_in_schema=False)
 async def proxy(
-    request: Request, principal: PrincipalDep, clients: UpstreamsDep, settings: SettingsDep
+    request: Request,
+    principal: Annotated[Principal, Depends(judged_upstream())],
+    clients: UpstreamsDep,
+    settings: SettingsDep,
 ) -> Response:
     service = owner_of(request.app.state.route_table, request.url.path)
     if service is None:
