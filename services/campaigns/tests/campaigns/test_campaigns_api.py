@@ -112,7 +112,9 @@ async def test_states_events_and_running_target(api):
     assert renamed.status_code == 200 and renamed.json()["priority"] == 7
 
     async with app.state.database.session() as session:
-        values = (await session.scalars(select(BUS.outbox.c.value))).all()
+        values = (
+            await session.scalars(select(BUS.outbox.c.value).order_by(BUS.outbox.c.seq))
+        ).all()
     changes = [Envelope.from_bytes(v).data for v in values]
     assert [(c["from_state"], c["to_state"]) for c in changes] == [
         (None, "draft"),
