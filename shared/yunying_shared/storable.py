@@ -169,3 +169,8 @@ StorableJsonValue = Annotated[Any, AfterValidator(_storable_json)]
 
 # Path parameters naming an id (a user id, a tag): what a database can hold, no control characters.
 IdentifierPath = Annotated[Identifier, Path(min_length=1, max_length=128)]
+
+
+# A table's integer id in a path: beyond BIGINT it cannot exist, so it is a 422, never a driver
+# overflow (500).
+RowIdPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="A positive 64-bit id")]

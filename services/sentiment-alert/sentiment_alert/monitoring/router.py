@@ -7,6 +7,7 @@ from sentiment_alert.monitoring import service
 from sentiment_alert.monitoring.schemas import RuleIn, RuleOut
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.storable import RowIdPath
 
 router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
 
@@ -32,7 +33,7 @@ async def create_rule(
 
 @router.get("/rules/{rule_id}", response_model=RuleOut, summary="One monitoring rule")
 async def get_rule(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, rule_id: int
+    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, rule_id: RowIdPath
 ) -> RuleOut:
     rule = await service.get_rule(session, workspace_id=workspace_id, rule_id=rule_id)
     return RuleOut.model_validate(rule)
@@ -40,7 +41,7 @@ async def get_rule(
 
 @router.put("/rules/{rule_id}", response_model=RuleOut, summary="Replace a monitoring rule")
 async def update_rule(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, rule_id: int, body: RuleIn
+    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, rule_id: RowIdPath, body: RuleIn
 ) -> RuleOut:
     rule = await service.update_rule(session, workspace_id=workspace_id, rule_id=rule_id, data=body)
     return RuleOut.model_validate(rule)
@@ -48,7 +49,7 @@ async def update_rule(
 
 @router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Stop watching")
 async def delete_rule(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, rule_id: int
+    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, rule_id: RowIdPath
 ) -> Response:
     await service.delete_rule(session, workspace_id=workspace_id, rule_id=rule_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

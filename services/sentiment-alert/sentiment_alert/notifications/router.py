@@ -10,6 +10,7 @@ from sentiment_alert.notifications import service
 from sentiment_alert.notifications.schemas import ChannelIn, ChannelOut, DeliveryOut
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.storable import RowIdPath
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
@@ -41,7 +42,7 @@ async def create_channel(
     "/channels/{channel_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a channel"
 )
 async def delete_channel(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, channel_id: int
+    session: SessionDep, workspace_id: WorkspaceDep, _: Operator, channel_id: RowIdPath
 ) -> Response:
     await service.delete_channel(session, workspace_id=workspace_id, channel_id=channel_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
