@@ -257,7 +257,7 @@ async def _login_workspace_key(gateway: str) -> tuple[str, str]:
         key = await client.post(
             f"/v1/workspaces/{workspace_id}/api-keys",
             headers=auth,
-            json={"name": "bench CRM", "scopes": ["events:write"]},
+            json={"name": "bench CRM", "scopes": ["events:write", "profiles:read"]},
         )
         key.raise_for_status()
         return workspace_id, key.json()["key"]
