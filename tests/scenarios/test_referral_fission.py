@@ -15,8 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from campaigns.main import DEFINITION as CAMPAIGNS
 from campaigns.main import create_app as create_campaigns
@@ -28,7 +26,8 @@ from yunying_shared.events.catalogue import USER_EVENT_ACCEPTED
 from yunying_shared.events.payloads.segmentation import UserEventAccepted
 from yunying_shared.runtime.embedded import EmbeddedApp
 from yunying_shared.testing.apps import internal_headers, running, user_principal
-from yunying_shared.testing.databases import fresh_database, kafka_bootstrap
+from yunying_shared.testing.databases import fresh_database
+from yunying_shared.testing.groups import isolated_consumer_group
 
 ADMIN = {"email": "ops@brand.example", "password": "correct horse battery staple"}
 FRIENDS = ["friend-1", "friend-2", "friend-3"]
@@ -54,42 +53,6 @@ async def _eventually(probe: Callable[[], Any], what: str) -> Any:
 def _ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json()
-
-
-async def _isolated(database_url: str, definition: Any) -> dict[str, str]:
-    """A consumer group of the run's own (other processes on the shared broker consume in the
-    default groups and would take some partitions), committed to the end of its topics first:
-    what earlier runs left there belongs to databases that no longer exist."""
-    prefix = f"test-{uuid.uuid4().hex[:12]}"
-    if not database_url.startswith("sqlite"):
-        await _skip_backlog(f"{prefix}.{definition.name}", definition.consumed_topics())
-    return {"consumer_group_prefix": prefix}
-
-
-async def _skip_backlog(group: str, topics: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        described = await admin.describe_topics([t for t in topics if t in existing])
-    finally:
-        await admin.close()
-    partitions = [
-        TopicPartition(topic["topic"], partition["partition"])
-        for topic in described
-        for partition in topic["partitions"]
-    ]
-    if not partitions:
-        return
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=kafka_bootstrap(), group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.commit(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
 
 
 async def _set_up_referral_campaign(campaigns: httpx.AsyncClient, headers: dict) -> str:
@@ -226,7 +189,7 @@ async def test_referral_reward_once_and_source_recorded_in_each_mode(mode, tmp_p
                 "campaigns",
                 database_url,
                 internal_token_ttl_seconds=TOKEN_TTL,
-                **await _isolated(database_url, CAMPAIGNS),
+                **await isolated_consumer_group(database_url, CAMPAIGNS),
             ),
             transport=transport,
         )
@@ -235,7 +198,7 @@ async def test_referral_reward_once_and_source_recorded_in_each_mode(mode, tmp_p
                 "segmentation",
                 segmentation_url,
                 internal_token_ttl_seconds=TOKEN_TTL,
-                **await _isolated(database_url, SEGMENTATION),
+                **await isolated_consumer_group(database_url, SEGMENTATION),
             ),
             transport=transport,
         )

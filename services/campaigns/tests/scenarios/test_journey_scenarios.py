@@ -11,10 +11,6 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
-from aiokafka.structs import TopicPartition
 from sqlalchemy import select
 
 from campaigns.main import DEFINITION as CAMPAIGNS_DEFINITION
@@ -33,7 +29,8 @@ from yunying_shared.events.catalogue import (
 from yunying_shared.events.payloads.segmentation import UserEventAccepted, UserTierChanged
 from yunying_shared.events.payloads.sentiment import CrisisCase
 from yunying_shared.testing.apps import internal_headers, running, user_principal
-from yunying_shared.testing.databases import fresh_database, kafka_bootstrap
+from yunying_shared.testing.databases import fresh_database
+from yunying_shared.testing.groups import isolated_consumer_group
 
 
 class RecordingChannel:
@@ -57,36 +54,6 @@ async def eventually(client, path, headers, predicate, *, tries=600):
                 return body
         await asyncio.sleep(0.05)
     raise AssertionError(f"{path} never matched; last body: {body}")
-
-
-async def skip_backlog(database_url, group, topics):
-    """On the shared local broker, other suites leave tens of thousands of events (other
-    workspaces) on these topics; this suite's group starts from their end so the scenario is not
-    queued behind them. Fails quietly while another member holds the group."""
-    if database_url.startswith("sqlite"):
-        return
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-    finally:
-        await admin.close()
-    partitions = [
-        TopicPartition(topic["topic"], partition["partition"])
-        for topic in described
-        for partition in topic["partitions"]
-    ]
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=kafka_bootstrap(), group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.commit(await consumer.end_offsets(partitions))
-    except KafkaError:
-        pass
-    finally:
-        await consumer.stop()
 
 
 async def publish(transport, spec, payload, workspace_id):
@@ -136,13 +103,13 @@ async def test_a_purchase_after_churn_issues_the_coupon_once(mode, settings_for,
     database_url, transport = mode
     dialect = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     workspace_id = uuid.uuid4()
-    await skip_backlog(database_url, "yunying.campaigns", CAMPAIGNS_DEFINITION.consumed_topics())
+    isolated = await isolated_consumer_group(database_url, CAMPAIGNS_DEFINITION)
     async with fresh_database(dialect, tmp_path / "segmentation") as segmentation_url:
         segmentation = create_segmentation(
             settings_for("segmentation", segmentation_url), transport=transport
         )
         campaigns = create_campaigns(
-            settings_for("campaigns", database_url, send_hold_seconds=0),
+            settings_for("campaigns", database_url, send_hold_seconds=0, **isolated),
             transport=transport,
             state={"channels": Channels({"sms": RecordingChannel()})},
         )
@@ -252,9 +219,11 @@ async def test_c_crisis_pauses_promotional_sends_until_resolved(mode, settings_f
     database_url, transport = mode
     workspace_id = uuid.uuid4()
     channel = RecordingChannel()
-    await skip_backlog(database_url, "yunying.campaigns", CAMPAIGNS_DEFINITION.consumed_topics())
+    isolated = await isolated_consumer_group(database_url, CAMPAIGNS_DEFINITION)
     campaigns = create_campaigns(
-        settings_for("campaigns", database_url, send_hold_seconds=0, send_interval_seconds=0.05),
+        settings_for(
+            "campaigns", database_url, send_hold_seconds=0, send_interval_seconds=0.05, **isolated
+        ),
         transport=transport,
         state={"channels": Channels({"sms": channel})},
     )

@@ -12,10 +12,6 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.structs import TopicPartition
-
 from campaigns.main import DEFINITION as CAMPAIGNS
 from campaigns.main import create_app as create_campaigns
 from campaigns.sending.channels import Channels, Delivery
@@ -30,42 +26,10 @@ from yunying_shared.events import make_event
 from yunying_shared.events.catalogue import USER_EVENT_ACCEPTED
 from yunying_shared.events.payloads.segmentation import UserEventAccepted
 from yunying_shared.testing.apps import internal_headers, running, user_principal
-from yunying_shared.testing.databases import fresh_database, kafka_bootstrap
+from yunying_shared.testing.databases import fresh_database
+from yunying_shared.testing.groups import isolated_consumer_group
 
 from ..service.history import NEUTRAL, burst, steady_week
-
-
-async def _isolated(database_url, definition) -> dict[str, str]:
-    """A consumer group of its own (other processes on the shared broker consume in the
-    default groups and would take some of the partitions), starting at the end of its topics:
-    other suites leave tens of thousands of events there, which are not this scenario's."""
-    prefix = f"test-{uuid.uuid4().hex[:12]}"
-    if not database_url.startswith("sqlite"):
-        await _skip_backlog(f"{prefix}.{definition.name}", definition.consumed_topics())
-    return {"consumer_group_prefix": prefix}
-
-
-async def _skip_backlog(group, topics):
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-    finally:
-        await admin.close()
-    partitions = [
-        TopicPartition(topic["topic"], partition["partition"])
-        for topic in described
-        for partition in topic["partitions"]
-    ]
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=kafka_bootstrap(), group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.commit(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
 
 
 class RecordingChannel:
@@ -186,7 +150,7 @@ async def test_a_negative_burst_opens_a_crisis_that_pauses_sends_and_holds_ads(
                 "sentiment-alert",
                 database_url,
                 jobs_enabled=False,
-                **await _isolated(database_url, SENTIMENT),
+                **await isolated_consumer_group(database_url, SENTIMENT),
             ),
             transport=transport,
         )
@@ -196,14 +160,16 @@ async def test_a_negative_burst_opens_a_crisis_that_pauses_sends_and_holds_ads(
                 campaigns_url,
                 send_hold_seconds=0,
                 send_interval_seconds=0.05,
-                **await _isolated(database_url, CAMPAIGNS),
+                **await isolated_consumer_group(database_url, CAMPAIGNS),
             ),
             transport=transport,
             state={"channels": Channels({"sms": channel})},
         )
         content = create_content_review(
             settings_for(
-                "content-review", content_url, **await _isolated(database_url, CONTENT_REVIEW)
+                "content-review",
+                content_url,
+                **await isolated_consumer_group(database_url, CONTENT_REVIEW),
             ),
             transport=transport,
         )
@@ -298,13 +264,15 @@ async def test_a_churned_users_complaint_becomes_their_churn_reason(mode, settin
                 "sentiment-alert",
                 database_url,
                 jobs_enabled=False,
-                **await _isolated(database_url, SENTIMENT),
+                **await isolated_consumer_group(database_url, SENTIMENT),
             ),
             transport=transport,
         )
         segmentation = create_segmentation(
             settings_for(
-                "segmentation", segmentation_url, **await _isolated(database_url, SEGMENTATION)
+                "segmentation",
+                segmentation_url,
+                **await isolated_consumer_group(database_url, SEGMENTATION),
             ),
             transport=transport,
         )
