@@ -1,17 +1,23 @@
 """Live membership: a rule's verdicts, evaluated set-wise in SQL, diffed against stored rows.
 
-For a batch of users (after ingestion, a re-score, a tag change), one statement evaluates every
-live segment of the workspace for all of them at once (one boolean column per segment), and one
-reads their stored memberships; for a whole workspace (a saved rule, the window sweep), one
-statement per segment returns only the users whose verdict differs from the stored row.
-Changes are written, and published once, by segments/writes.py.
+One pass evaluates every given live segment at once (one verdict per segment for each user) and
+compares the verdicts with the stored memberships; only the (segment, user) pairs whose verdict
+differs come back, and they are written, and published once, by segments/writes.py.
+
+- On PostgreSQL the comparison happens in the statement (`segments/diff.py`): a user's stored
+  memberships are one index probe whatever the number of segments, and the rows that come back
+  are only the changes. A batch of users is one array parameter (one prepared statement for
+  every batch); past WHOLE_WORKSPACE_FROM users the same statement runs over the whole workspace
+  instead (one scan beats dozens of batches of probes).
+- On SQLite (the embedded mode's small workspaces) the verdicts and the stored rows of a batch
+  are read by two statements and compared here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, bindparam, select, true
@@ -20,43 +26,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from segmentation.clock import utcnow
 from segmentation.records.models import Profile
 from segmentation.segments.compiler import ClockParams, compile_rule
+from segmentation.segments.diff import DIFFS
+from segmentation.segments.live import LiveSegment, is_parsed, rule_of
 from segmentation.segments.models import Segment, SegmentMembership
-from segmentation.segments.rules import RuleNode, parse_rule
+from segmentation.segments.rules import RuleNode
 from segmentation.segments.storage import STORAGE
 from segmentation.segments.writes import SOURCE, Changes, Pair, SegmentRef, write
 from yunying_shared.db import SqlDialect, sql_dialect
 
-__all__ = ["SOURCE", "Changes", "evaluate", "live_segments", "refresh_memberships", "rule_of"]
+__all__ = [
+    "SOURCE",
+    "Changes",
+    "LiveSegment",
+    "evaluate",
+    "live_segments",
+    "refresh_memberships",
+    "refresh_segments",
+    "rule_of",
+]
 
-USERS_PER_STATEMENT = 500  # bound parameters per IN list stay small
-SEGMENTS_PER_STATEMENT = 50  # verdict columns per statement
-# Past this many users (a re-score moving 5% of a million profiles), one pass over the whole
-# workspace per segment beats thousands of IN-list statements.
-WHOLE_WORKSPACE_FROM = 20_000
-
-
-class LiveSegment(NamedTuple):
-    """A live segment as evaluation needs it; its parsed rule is cached by (id, version)."""
-
-    id: UUID
-    version: int
-    name: str
-    workspace_id: UUID
-
-
-_rules: dict[tuple[UUID, int], RuleNode] = {}
-
-
-def rule_of(segment: Segment | LiveSegment) -> RuleNode:
-    """The parsed rule; a (segment, version) never changes, so it is parsed once per process."""
-    key = (segment.id, segment.version)
-    rule = _rules.get(key)
-    if rule is None:
-        if len(_rules) > 10_000:
-            _rules.clear()
-        assert isinstance(segment, Segment), "live_segments() parsed it"
-        rule = _rules[key] = parse_rule(segment.rule)
-    return rule
+USERS_PER_STATEMENT = 500  # SQLite: bound parameters per IN list stay small
+SEGMENTS_PER_STATEMENT = 50  # SQLite: verdict columns per statement
+PG_USERS_PER_STATEMENT = 5_000  # one array parameter; the batch bounds the rows held in memory
+# Past this many users of a workspace, one pass over all of it beats the batches of lookups.
+WHOLE_WORKSPACE_FROM = 200_000
 
 
 _LIVE = (
@@ -74,11 +67,11 @@ async def live_segments(session: AsyncSession, workspace_id: UUID) -> list[LiveS
     segments = [
         LiveSegment(*row) for row in await session.execute(_LIVE, {"workspace_id": workspace_id})
     ]
-    missing = [s.id for s in segments if (s.id, s.version) not in _rules]
+    missing = [s.id for s in segments if not is_parsed(s)]
     if missing:
         for segment in await session.scalars(_RULES, {"ids": missing}):
             rule_of(segment)
-    return [s for s in segments if (s.id, s.version) in _rules]  # (one saved meanwhile: next time)
+    return [s for s in segments if is_parsed(s)]  # (one saved meanwhile: next time)
 
 
 async def refresh_memberships(
@@ -92,28 +85,61 @@ async def refresh_memberships(
     """Re-evaluate these users against every live segment of the workspace; call it in the
     transaction that changed their profiles, events or tags, after those writes."""
     ids = sorted(set(user_ids))
-    changes = Changes()
     if not ids:
+        return Changes()
+    segments = await live_segments(session, workspace_id)
+    return await refresh_segments(
+        session, workspace_id=workspace_id, segments=segments, user_ids=ids, now=now, reason=reason
+    )
+
+
+async def refresh_segments(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    segments: Sequence[LiveSegment],
+    user_ids: Sequence[str] | None,
+    now: datetime | None = None,
+    reason: str,
+    changes: Changes | None = None,
+) -> Changes:
+    """Bring these segments in line with their rules for these users (None: the whole
+    workspace), all segments in one pass per batch of users."""
+    changes = changes if changes is not None else Changes()
+    if not segments or (user_ids is not None and not user_ids):
         return changes
     now = now or utcnow()
-    segments = await live_segments(session, workspace_id)
-    if len(ids) >= WHOLE_WORKSPACE_FROM:
-        for segment in segments:
-            await evaluate(
-                session, segment, rule_of(segment), now=now, reason=reason, changes=changes
-            )
+    diff = DIFFS.of(session)
+    if user_ids is not None and len(user_ids) >= WHOLE_WORKSPACE_FROM:
+        user_ids = None
+    entering: list[Pair] = []
+    leaving: list[Pair] = []
+    batch = PG_USERS_PER_STATEMENT if diff.set_wise else USERS_PER_STATEMENT
+    batches: Iterable[Sequence[str] | None] = (
+        [None]
+        if user_ids is None
+        else (user_ids[u : u + batch] for u in range(0, len(user_ids), batch))
+    )
+    if diff.set_wise:
+        by_id = {s.id: s for s in segments}
+        for users in batches:
+            for segment_id, user_id, matches in await diff.changes(
+                session, workspace_id, list(segments), users, now
+            ):
+                (entering if matches else leaving).append((by_id[segment_id], user_id))
+        await write(session, entering, leaving, now, reason, changes)
         return changes
-    for s in range(0, len(segments), SEGMENTS_PER_STATEMENT):
-        for u in range(0, len(ids), USERS_PER_STATEMENT):
-            await _refresh_users(
-                session,
-                workspace_id,
-                segments[s : s + SEGMENTS_PER_STATEMENT],
-                ids[u : u + USERS_PER_STATEMENT],
-                now,
-                reason,
-                changes,
-            )
+    for users in batches:
+        for s in range(0, len(segments), SEGMENTS_PER_STATEMENT):
+            part = list(segments[s : s + SEGMENTS_PER_STATEMENT])
+            if users is None:
+                for segment in part:
+                    await evaluate(
+                        session, segment, rule_of(segment), now=now, reason=reason, changes=changes
+                    )
+                continue
+            await _refresh_users(session, workspace_id, part, list(users), now, entering, leaving)
+    await write(session, entering, leaving, now, reason, changes)
     return changes
 
 
@@ -123,9 +149,7 @@ _verdict_statements: dict[tuple[Any, ...], tuple[Any, ClockParams]] = {}
 def _verdicts_of(segments: list[LiveSegment], sql: SqlDialect) -> tuple[Any, ClockParams]:
     """One SELECT evaluating these segments for a list of users, built once per set of segment
     versions: building and caching-keying 50 rule trees for every batch costs more than the
-    query itself. On PostgreSQL the users are one array parameter, so the SQL text is the same
-    for every batch and asyncpg reuses its prepared statement (an IN list of each length was
-    parsed and planned anew: about half of the statement's time)."""
+    query itself."""
     key = (sql.name, *((s.id, s.version) for s in segments))
     cached = _verdict_statements.get(key)
     if cached is None:
@@ -149,8 +173,8 @@ async def _refresh_users(
     segments: list[LiveSegment],
     user_ids: list[str],
     now: datetime,
-    reason: str,
-    changes: Changes,
+    entering: list[Pair],
+    leaving: list[Pair],
 ) -> None:
     statement, clock = _verdicts_of(segments, sql_dialect(session))
     verdicts = (
@@ -161,8 +185,6 @@ async def _refresh_users(
     stored = await STORAGE.of(session).stored(
         session, workspace_id, user_ids, [s.id for s in segments]
     )
-    entering: list[Pair] = []
-    leaving: list[Pair] = []
     for row in verdicts:
         user_id = row[0]
         for segment, matches in zip(segments, row[1:], strict=True):
@@ -171,7 +193,6 @@ async def _refresh_users(
                 entering.append((segment, user_id))
             elif was_member and not matches:
                 leaving.append((segment, user_id))
-    await write(session, entering, leaving, now, reason, changes)
 
 
 async def evaluate(

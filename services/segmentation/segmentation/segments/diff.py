@@ -1,0 +1,139 @@
+"""Which (segment, user) verdicts differ from the stored memberships, per database.
+
+PostgreSQL answers it in one statement for any number of segments: each user's verdicts are an
+array (one boolean per segment), its stored memberships another (one probe of the
+(workspace, user) index, not one per segment), and `unnest` pairs the verdicts with the
+segment ids so that only the differing pairs leave the server. A batch of users is one array
+parameter, so every batch reuses one prepared statement; without users the statement covers
+the whole workspace. The statement is built once per set of segment versions ("now" and the
+windows are parameters).
+
+SQLite (embedded mode) has no arrays: membership.py reads verdicts and stored rows and compares
+them itself (`set_wise = False`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from sqlalchemy import Boolean, Uuid, any_, bindparam, column, false, func, select, true
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from segmentation.records.models import Profile
+from segmentation.segments.compiler import ClockParams, compile_rule
+from segmentation.segments.live import LiveSegment, rule_of
+from segmentation.segments.models import SegmentMembership
+from yunying_shared.db import PerDialect
+
+Change = tuple[UUID, str, bool]  # (segment id, user id, matches now)
+
+
+class VerdictDiff(Protocol):
+    set_wise: bool
+
+    async def changes(
+        self,
+        session: AsyncSession,
+        workspace_id: UUID,
+        segments: list[LiveSegment],
+        user_ids: Sequence[str] | None,
+        now: datetime,
+    ) -> list[Change]:
+        """The pairs whose verdict differs from the stored membership (None: every user)."""
+        ...
+
+
+_statements: dict[tuple[Any, ...], tuple[Any, ClockParams]] = {}
+
+
+def _statement(segments: list[LiveSegment], whole_workspace: bool) -> tuple[Any, ClockParams]:
+    key = (whole_workspace, *((s.id, s.version) for s in segments))
+    cached = _statements.get(key)
+    if cached is not None:
+        return cached
+    if len(_statements) > 1_000:
+        _statements.clear()
+    clock = ClockParams()
+    stored = (
+        select(func.array_agg(SegmentMembership.segment_id))
+        .where(
+            SegmentMembership.workspace_id == Profile.workspace_id,
+            SegmentMembership.user_id == Profile.user_id,
+        )
+        .scalar_subquery()
+    )
+    users = (
+        true()
+        if whole_workspace
+        else Profile.user_id
+        == any_(bindparam("user_ids", type_=postgresql.ARRAY(Profile.user_id.type)))
+    )
+    verdicts = (
+        select(
+            Profile.user_id.label("user_id"),
+            postgresql.array([compile_rule(rule_of(s), now=clock) for s in segments]).label(
+                "verdicts"
+            ),
+            stored.label("stored"),
+        )
+        .where(Profile.workspace_id == bindparam("workspace_id"), users)
+        .subquery("verdicts")
+    )
+    pairs = (
+        func.unnest(bindparam("segment_ids", type_=postgresql.ARRAY(Uuid())), verdicts.c.verdicts)
+        .table_valued(column("segment_id", Uuid()), column("matches", Boolean()))
+        .render_derived("pairs")
+    )
+    member = func.coalesce(pairs.c.segment_id == any_(verdicts.c.stored), false())
+    statement = (
+        select(pairs.c.segment_id, verdicts.c.user_id, pairs.c.matches)
+        .select_from(verdicts)
+        .join(pairs, true())
+        .where(pairs.c.matches != member)
+    )
+    cached = _statements[key] = (statement, clock)
+    return cached
+
+
+class PostgresDiff:
+    set_wise = True
+
+    async def changes(
+        self,
+        session: AsyncSession,
+        workspace_id: UUID,
+        segments: list[LiveSegment],
+        user_ids: Sequence[str] | None,
+        now: datetime,
+    ) -> list[Change]:
+        statement, clock = _statement(segments, whole_workspace=user_ids is None)
+        parameters: dict[str, Any] = {
+            "workspace_id": workspace_id,
+            "segment_ids": [s.id for s in segments],
+            **clock.params(now),
+        }
+        if user_ids is not None:
+            parameters["user_ids"] = list(user_ids)
+        rows = await session.execute(statement, parameters)
+        return [(row[0], row[1], row[2]) for row in rows]
+
+
+class InPython:
+    set_wise = False
+
+    async def changes(
+        self,
+        session: AsyncSession,
+        workspace_id: UUID,
+        segments: list[LiveSegment],
+        user_ids: Sequence[str] | None,
+        now: datetime,
+    ) -> list[Change]:
+        raise NotImplementedError("membership.py compares SQLite's verdicts itself")
+
+
+DIFFS: PerDialect[VerdictDiff] = PerDialect(postgresql=PostgresDiff(), sqlite=InPython())
