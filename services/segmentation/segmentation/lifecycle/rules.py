@@ -29,6 +29,9 @@ class LifecycleRules(BaseModel):
     churn_active_days: int = Field(default=30, ge=1, le=3650)
     loyal_min_f: int = Field(default=4, ge=1, le=5)
     loyal_min_m: int = Field(default=4, ge=1, le=5)
+    # Events older than this, when they reach a user, make the stage history derived by event
+    # time (a backfill or a late delivery); transitions dated earlier than this are historical.
+    history_after_hours: int = Field(default=24, ge=1, le=720)
 
     def reason(self, stage: int, previous: int | None) -> str:
         text = REASONS[stage].format(**self.model_dump())
@@ -40,14 +43,15 @@ class LifecycleRules(BaseModel):
 def evaluate_stages(
     rules: LifecycleRules,
     *,
-    now: float,
+    now: float | np.ndarray,
     first_purchase: np.ndarray,
     last_purchase: np.ndarray,
     last_active: np.ndarray,
     f_score: np.ndarray,
     m_score: np.ndarray,
 ) -> np.ndarray:
-    """Stage codes as of `now`. Times are epoch seconds, scores floats; NaN means none.
+    """Stage codes as of `now` (one moment, or one per row when replaying a history). Times
+    are epoch seconds, scores floats; NaN means none.
 
     Precedence: potential (never purchased) > churned > new > loyal > active. NaN comparisons
     are False, so a missing score never makes anyone loyal and missing activity counts as silence.

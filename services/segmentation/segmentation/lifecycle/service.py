@@ -63,6 +63,10 @@ class Transition:
     to_value: str | None
     reason: str
     detail: dict[str, Any] | None = None  # tier: scores and class; stage: churn reason
+    # when it happened, if not at the write's time (a history derived by event time)
+    at: datetime | None = None
+    # derived from the past, older than the workspace's `history_after_hours`
+    historical: bool = False
 
 
 def _encoded(workspace_id: UUID, transitions: Sequence[Transition], at: datetime) -> list[Encoded]:
@@ -80,8 +84,9 @@ def _encoded(workspace_id: UUID, transitions: Sequence[Transition], at: datetime
                         "from_stage": t.from_value,
                         "to_stage": t.to_value,
                         "reason": t.reason,
-                        "changed_at": at,
+                        "changed_at": t.at or at,
                         "churn_reason": detail.get("churn_reason"),
+                        "historical": t.historical,
                     },
                 )
             )
@@ -111,8 +116,15 @@ def _encoded(workspace_id: UUID, transitions: Sequence[Transition], at: datetime
 
 
 async def record_transitions(
-    session: AsyncSession, *, workspace_id: UUID, transitions: Sequence[Transition], at: datetime
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    transitions: Sequence[Transition],
+    at: datetime,
+    publish: Sequence[Transition] | None = None,
 ) -> None:
+    """Store the transitions in the history and publish them (or only `publish`: a history
+    derived again publishes just the moves it did not have before)."""
     if not transitions:
         return
     await sql_dialect(session).insert_rows(
@@ -120,12 +132,14 @@ async def record_transitions(
         STAGE_CHANGES,
         _STAGE_CHANGE_COLUMNS,
         [
-            (workspace_id, t.user_id, t.kind, t.from_value, t.to_value, t.reason, at)
+            (workspace_id, t.user_id, t.kind, t.from_value, t.to_value, t.reason, t.at or at)
             for t in transitions
         ],
         copy_from=COPY_FROM,
     )
-    await publish_encoded(session, BUS, _encoded(workspace_id, transitions, at))
+    announced = transitions if publish is None else publish
+    if announced:
+        await publish_encoded(session, BUS, _encoded(workspace_id, announced, at))
 
 
 async def history(session: AsyncSession, *, workspace_id: UUID, user_id: str) -> list[StageChange]:
@@ -144,9 +158,11 @@ async def restage(
     rules: LifecycleRules,
     profiles: Sequence[ProfileState],
     now: datetime,
+    quiet: frozenset[str] = frozenset(),
 ) -> list[Transition]:
     """Re-evaluate the stage of a few profiles (rows with the Profile column names) as of now;
-    store, record and publish the ones that changed."""
+    store, record and publish the ones that changed. Users in `quiet` get their stage stored
+    but no transition recorded (their history is derived by event time instead)."""
     if not profiles:
         return []
     stages = evaluate_stages(
@@ -185,6 +201,9 @@ async def restage(
             changed,
         )
         await record_transitions(
-            session, workspace_id=workspace_id, transitions=transitions, at=now
+            session,
+            workspace_id=workspace_id,
+            transitions=[t for t in transitions if t.user_id not in quiet],
+            at=now,
         )
     return transitions

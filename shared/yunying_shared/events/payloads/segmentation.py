@@ -21,6 +21,13 @@ class UserLifecycleStageChanged(BaseModel):
     reason: str = Field(description="Which rule placed the user, e.g. 'purchase after churn'")
     changed_at: datetime
     churn_reason: str | None = Field(default=None, description="Last recorded complaint reason")
+    historical: bool = Field(
+        default=False,
+        description="True when the move was derived from the past (an imported history or late "
+        "events) and happened at `changed_at`, longer ago than the workspace's "
+        "`history_after_hours` (24 by default). Act on a transition only within your own "
+        "freshness window: campaigns' journeys never enrol on a historical one.",
+    )
 
 
 class UserTierChanged(BaseModel):
