@@ -10,6 +10,7 @@ from campaigns.crisis.router import router as crisis_router
 from campaigns.db import BUS, metadata
 from campaigns.experiments.router import router as experiments_router
 from campaigns.funnels.router import router as funnels_router
+from campaigns.indicators.router import router as indicators_router
 from campaigns.journeys.router import router as journeys_router
 from campaigns.referrals.router import router as referrals_router
 from campaigns.runtime import (
@@ -30,10 +31,12 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).resolve().parents[1] / "migrations",
     local_port=8102,
     settings=Settings,
-    # calendar and crises before campaigns: `/v1/campaigns/{campaign_id}` would claim them.
+    # calendar, crises and indicators before campaigns: `/v1/campaigns/{campaign_id}` would
+    # claim them.
     routers=(
         calendar_router,
         crisis_router,
+        indicators_router,
         campaigns_router,
         coupons_router,
         journeys_router,

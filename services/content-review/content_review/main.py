@@ -15,6 +15,7 @@ from content_review.items.router import router as items_router
 from content_review.lists.router import router as lists_router
 from content_review.publishing.jobs import advance_due_items_forever
 from content_review.publishing.router import router as publishing_router
+from content_review.review.queue import router as review_queue_router
 from content_review.review.router import router as review_router
 from content_review.scanning.registry import shared_registry
 from content_review.scanning.router import router as scan_router
@@ -41,6 +42,7 @@ DEFINITION = ServiceDefinition(
     routers=(
         items_router,
         review_router,
+        review_queue_router,
         publishing_router,
         lists_router,
         images_router,

@@ -6,6 +6,7 @@ from sentiment_alert.alerts.router import router as alerts_router
 from sentiment_alert.config import Settings
 from sentiment_alert.consumers import HANDLERS
 from sentiment_alert.crises.router import router as crises_router
+from sentiment_alert.crises.summary import router as crisis_summary_router
 from sentiment_alert.db import BUS, metadata
 from sentiment_alert.feedback.router import router as feedback_router
 from sentiment_alert.jobs import deliver_forever, evaluate_alerts_forever, remind_forever
@@ -29,6 +30,7 @@ DEFINITION = ServiceDefinition(
         scoring_router,
         monitoring_router,
         alerts_router,
+        crisis_summary_router,
         crises_router,
         feedback_router,
         notifications_router,
