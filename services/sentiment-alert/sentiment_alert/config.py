@@ -1,3 +1,5 @@
+from typing import Literal
+
 from yunying_shared.settings import ServiceSettings
 
 
@@ -11,3 +13,9 @@ class Settings(ServiceSettings):
     alert_interval_seconds: float = 60.0
     reminder_interval_seconds: float = 60.0
     delivery_interval_seconds: float = 5.0
+
+    # FAQ replies: how often due replies are sent, and through what. "none": no platform adapter
+    # is wired (a reply fails back to the operators' queue); "recording": the in-memory fake of
+    # a platform's reply API (tests, demos; see replies/platforms.py).
+    reply_interval_seconds: float = 2.0
+    reply_adapter: Literal["none", "recording"] = "none"

@@ -1,6 +1,6 @@
 """The service's periodic jobs: spike evaluation over every keyword with recent buckets or an
 open alert (a quiet hour closes alerts and completes buckets even when no batch arrives), the
-crisis statement reminders, and webhook deliveries."""
+crisis statement reminders, webhook deliveries, and FAQ replies due."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ from sentiment_alert.alerts.service import evaluate
 from sentiment_alert.clock import hour_of, utcnow
 from sentiment_alert.config import Settings
 from sentiment_alert.crises.repair import send_reminders
+from sentiment_alert.faq.schemas import REPLY_PLATFORMS
 from sentiment_alert.mentions.models import KeywordBucket
 from sentiment_alert.notifications.service import deliver_due
+from sentiment_alert.replies.platforms import ReplyPlatforms
+from sentiment_alert.replies.service import send_due
 from yunying_shared.db import Database
 from yunying_shared.logging import get_logger
 
@@ -59,6 +62,28 @@ async def deliver(
 ) -> int:
     async with database.session() as session, session.begin():
         return await deliver_due(session, client, now=now or utcnow())
+
+
+async def send_replies(
+    database: Database, platforms: ReplyPlatforms, *, now: datetime | None = None
+) -> int:
+    async with database.session() as session, session.begin():
+        return await send_due(session, platforms, now=now or utcnow())
+
+
+def reply_platforms(app: FastAPI) -> ReplyPlatforms:
+    """The platform adapters: a test's or the embedded runner's own (`app.state`), else what
+    the settings name."""
+    given: ReplyPlatforms | None = getattr(app.state, "reply_platforms", None)
+    if given is None:
+        settings: Settings = app.state.settings
+        given = (
+            ReplyPlatforms.recording(REPLY_PLATFORMS)
+            if settings.reply_adapter == "recording"
+            else ReplyPlatforms({})
+        )
+        app.state.reply_platforms = given
+    return given
 
 
 async def _forever(name: str, interval: float, run: Callable[[], Awaitable[int]]) -> None:
@@ -109,3 +134,15 @@ async def deliver_forever(app: FastAPI) -> None:
     finally:
         if owned:
             await client.aclose()
+
+
+async def send_replies_forever(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    if settings.jobs_enabled:
+        database: Database = app.state.database
+        platforms = reply_platforms(app)
+        await _forever(
+            "FAQ replies",
+            settings.reply_interval_seconds,
+            lambda: send_replies(database, platforms),
+        )

@@ -1,4 +1,9 @@
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+from fastapi import FastAPI
 
 import sentiment_alert.models  # noqa: F401  (every table on the metadata)
 from sentiment_alert.access import MENTIONS_WRITE, SENTIMENT_READ
@@ -8,13 +13,29 @@ from sentiment_alert.consumers import HANDLERS
 from sentiment_alert.crises.router import router as crises_router
 from sentiment_alert.crises.summary import router as crisis_summary_router
 from sentiment_alert.db import BUS, metadata
+from sentiment_alert.faq.router import router as faq_router
+from sentiment_alert.faq.tokens import warm_up
 from sentiment_alert.feedback.router import router as feedback_router
-from sentiment_alert.jobs import deliver_forever, evaluate_alerts_forever, remind_forever
+from sentiment_alert.jobs import (
+    deliver_forever,
+    evaluate_alerts_forever,
+    remind_forever,
+    send_replies_forever,
+)
 from sentiment_alert.mentions.router import router as mentions_router
 from sentiment_alert.monitoring.router import router as monitoring_router
 from sentiment_alert.notifications.router import router as notifications_router
+from sentiment_alert.replies.router import router as replies_router
 from sentiment_alert.scoring.router import router as scoring_router
 from yunying_shared.kit import ApiScope, ServiceDefinition
+
+
+@asynccontextmanager
+async def warm_up_matching(app: FastAPI) -> AsyncIterator[None]:
+    """jieba loads its dictionary (about a second) before the first FAQ match, not during it."""
+    await asyncio.to_thread(warm_up)
+    yield
+
 
 DEFINITION = ServiceDefinition(
     name="sentiment-alert",
@@ -34,6 +55,8 @@ DEFINITION = ServiceDefinition(
         crises_router,
         feedback_router,
         notifications_router,
+        faq_router,
+        replies_router,
     ),
     prefixes=(
         "/v1/mentions",
@@ -43,9 +66,12 @@ DEFINITION = ServiceDefinition(
         "/v1/crises",
         "/v1/feedback",
         "/v1/notifications",
+        "/v1/faq",
+        "/v1/replies",
     ),
     handlers=HANDLERS,
-    background=(evaluate_alerts_forever, remind_forever, deliver_forever),
+    background=(evaluate_alerts_forever, remind_forever, deliver_forever, send_replies_forever),
+    lifespan=warm_up_matching,
     scopes=(
         ApiScope(MENTIONS_WRITE, "Send mentions and survey answers (listening crawlers)"),
         ApiScope(SENTIMENT_READ, "Score texts; read mentions, alerts and crisis cases"),

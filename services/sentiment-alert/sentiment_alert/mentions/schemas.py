@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from yunying_shared.events.payloads.listening import MENTION_PLATFORMS
+from yunying_shared.events.payloads.listening import MENTION_KINDS, MENTION_PLATFORMS
 from yunying_shared.storable import datetime_problem, echoable, int64_problem, text_problem
 
 MAX_BATCH = 1000
@@ -32,6 +32,8 @@ class ValidMention:
     comments: int
     shares: int
     user_id: str | None
+    kind: str = "post"
+    reply_to: str | None = None
 
 
 @dataclass(slots=True)
@@ -55,6 +57,16 @@ class MentionIn(BaseModel):
     comments: int = 0
     shares: int = 0
     user_id: str | None = Field(default=None, max_length=128, description="CRM id, if known")
+    kind: Literal["post", "comment", "direct_message"] = Field(
+        default="post",
+        description="post: public, counted; comment: on the brand's account, counted and "
+        "answered from the FAQ; direct_message: private, answered from the FAQ, not counted",
+    )
+    reply_to: str | None = Field(
+        default=None,
+        max_length=128,
+        description="comment: the post it is under; direct_message: the conversation (required)",
+    )
 
 
 class MentionBatchIn(BaseModel):
@@ -71,6 +83,12 @@ class ItemResult(BaseModel):
     label: str | None = None
     keywords: list[str] = Field(default_factory=list)
     errors: list[dict[str, str]] = Field(default_factory=list)
+    message_id: str | None = Field(
+        default=None, description="Comments and direct messages the FAQ replies handled"
+    )
+    reply_status: Literal["queued", "proposed", "replying"] | None = Field(
+        default=None, description="What was decided for it (see /v1/replies)"
+    )
 
 
 class BatchResult(BaseModel):
@@ -171,6 +189,16 @@ def validate_item(raw: Any, now: datetime) -> ValidMention | Rejection:
     likes = _count(raw, "likes", rejection)
     comments = _count(raw, "comments", rejection)
     shares = _count(raw, "shares", rejection)
+    kind = raw.get("kind", "post")
+    if kind is None:
+        kind = "post"
+    if not isinstance(kind, str) or kind not in MENTION_KINDS:
+        rejection.add("kind", f"must be one of {', '.join(MENTION_KINDS)}")
+    elif kind != "post" and platform == "news":
+        rejection.add("kind", "comments and direct messages come from a social platform")
+    reply_to = _text(raw, "reply_to", rejection, required=False)
+    if kind == "direct_message" and not reply_to and "reply_to" not in _fields(rejection):
+        rejection.add("reply_to", "is required for a direct message (the conversation)")
     if rejection.errors:
         return rejection
     assert platform_id is not None and text is not None and posted_at is not None
@@ -185,4 +213,10 @@ def validate_item(raw: Any, now: datetime) -> ValidMention | Rejection:
         comments=comments,
         shares=shares,
         user_id=user_id or None,
+        kind=str(kind),
+        reply_to=reply_to or None,
     )
+
+
+def _fields(rejection: Rejection) -> set[str]:
+    return {error["field"] for error in rejection.errors}

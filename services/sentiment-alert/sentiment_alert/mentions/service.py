@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,7 @@ from sentiment_alert.mentions.schemas import (
 )
 from sentiment_alert.mentions.storage import STORAGE, AuthorKey, MentionRow, fold_buckets
 from sentiment_alert.monitoring.service import matcher_for
+from sentiment_alert.replies.service import Incoming, Received, receive
 from sentiment_alert.sentiment import detect_language, score
 from yunying_shared.bus import publish_encoded
 from yunying_shared.events.bulk import BulkEncoder
@@ -36,6 +37,7 @@ from yunying_shared.events.catalogue import MENTION_SCORED
 
 # mention.scored for a whole batch without a payload model per event (same bytes).
 _SCORED = BulkEncoder(MENTION_SCORED, source=SOURCE)
+ReplyStatus = Literal["queued", "proposed", "replying"]
 
 
 def _scored(mention: ValidMention, keywords: list[str], terms: list[str]) -> MentionRow:
@@ -58,6 +60,30 @@ def _scored(mention: ValidMention, keywords: list[str], terms: list[str]) -> Men
         keywords=keywords,
         terms=terms,
     )
+
+
+def _incoming(mention: ValidMention, row: MentionRow | None) -> Incoming:
+    """A comment (with its scores as a mention) or a direct message, for the FAQ replies."""
+    return Incoming(
+        platform=mention.platform,
+        platform_id=mention.platform_id,
+        kind=mention.kind,
+        reply_to=mention.reply_to,
+        author=mention.author,
+        text=mention.text,
+        user_id=mention.user_id,
+        posted_at=mention.posted_at,
+        language=row.language if row else None,
+        label=row.label if row else None,
+        score=row.score if row else None,
+        keywords=tuple(row.keywords) if row else None,
+    )
+
+
+def _reply_status(reply: Received | None) -> ReplyStatus | None:
+    if reply is None or reply.status not in ("queued", "proposed", "replying"):
+        return None
+    return cast(ReplyStatus, reply.status)
 
 
 def _author_key(row: MentionRow) -> str:
@@ -96,16 +122,31 @@ async def ingest(
             continue
         seen.add(key)
         valid.append((index, checked))
+    # Direct messages are private: answered from the FAQ, never counted as public mentions.
+    public = [(i, m) for i, m in valid if m.kind != "direct_message"]
+    private = [(i, m) for i, m in valid if m.kind == "direct_message"]
     matcher = await matcher_for(session, workspace_id=workspace_id)
     rows: list[MentionRow] = []
-    for _, mention in valid:
+    for _, mention in public:
         found = matcher.match(mention.text)
         rows.append(_scored(mention, list(found.keywords), list(found.terms)))
     storage = STORAGE.of(session)
     stored = await storage.insert_mentions(session, workspace_id, rows, now) if rows else set()
     accepted = [row for row in rows if row.id in stored]
-    for (index, _), row in zip(valid, rows, strict=True):
+    # Comments to the brand's account and direct messages go to the FAQ replies.
+    messages = [
+        (index, _incoming(mention, row))
+        for (index, mention), row in zip(public, rows, strict=True)
+        if mention.kind == "comment" and row.id in stored
+    ]
+    messages += [(index, _incoming(mention, None)) for index, mention in private]
+    received = await receive(
+        session, workspace_id=workspace_id, messages=[m for _, m in messages], now=now
+    )
+    handled = {index: r for (index, _), r in zip(messages, received, strict=True)}
+    for (index, _), row in zip(public, rows, strict=True):
         if row.id in stored:
+            reply = handled.get(index)
             results.append(
                 ItemResult(
                     index=index,
@@ -114,10 +155,28 @@ async def ingest(
                     mention_id=str(row.id),
                     label=row.label,
                     keywords=row.keywords,
+                    message_id=str(reply.message_id) if reply and reply.message_id else None,
+                    reply_status=_reply_status(reply),
                 )
             )
         else:
             results.append(ItemResult(index=index, platform_id=row.platform_id, status="duplicate"))
+    for index, mention in private:
+        reply = handled[index]
+        if reply.message_id is None:
+            results.append(
+                ItemResult(index=index, platform_id=mention.platform_id, status="duplicate")
+            )
+            continue
+        results.append(
+            ItemResult(
+                index=index,
+                platform_id=mention.platform_id,
+                status="accepted",
+                message_id=str(reply.message_id),
+                reply_status=_reply_status(reply),
+            )
+        )
     if accepted:
         touched = await _aggregate(session, workspace_id, accepted, now)
         await _publish_scored(session, workspace_id, accepted)
