@@ -9,14 +9,15 @@ a referral from another service, a tag set by hand or imported, a re-score) ends
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.afterwrite.tag_rules import TaggableEvent, apply_tag_rules
+from segmentation.lifecycle.rederive import Replay, crowded, rederive
 from segmentation.lifecycle.rules import LifecycleRules
 from segmentation.lifecycle.service import ProfileState, restage
 from segmentation.segments.membership import Changes, refresh_memberships
@@ -35,6 +36,9 @@ class Touched:
     events: Sequence[TaggableEvent] = ()
     # any other user whose attributes, tags or scores changed
     users: Iterable[str] = ()
+    # per user of `profiles`, the earliest newly accepted event: older than the workspace's
+    # `history_after_hours`, it makes that user's stage history derived by event time
+    earliest: Mapping[str, datetime] = field(default_factory=dict)
 
     def user_ids(self) -> set[str]:
         return {
@@ -57,9 +61,33 @@ async def after_write(
         assert now is not None, "re-staging is evaluated as of the write's time"
         settings = await get_settings(session, workspace_id=workspace_id)
         rules = LifecycleRules.model_validate(settings.lifecycle_rules)
-        await restage(
-            session, workspace_id=workspace_id, rules=rules, profiles=touched.profiles, now=now
+        cutoff = now - timedelta(hours=rules.history_after_hours)
+        late = {user for user, at in touched.earliest.items() if at < cutoff}
+        if late:
+            late -= await crowded(session, workspace_id=workspace_id, user_ids=sorted(late))
+        # The current stage is today's rules as of now for everyone; the late users' moves
+        # are then told by event time instead of as one move dated now.
+        moves = await restage(
+            session,
+            workspace_id=workspace_id,
+            rules=rules,
+            profiles=touched.profiles,
+            now=now,
+            quiet=frozenset(late),
         )
+        if late:
+            moved = {t.user_id: t.to_value for t in moves}
+            current = {
+                p.user_id: moved.get(p.user_id) or p.stage
+                for p in touched.profiles
+                if p.user_id in late
+            }
+            await rederive(
+                session,
+                workspace_id=workspace_id,
+                current=current,
+                replay=Replay(rules, settings.last_edges or None, settings.rfm_window_days, now),
+            )
     if touched.events:
         assert now is not None, "tag expiry counts from the events, stored as of the write"
         await apply_tag_rules(session, workspace_id=workspace_id, events=touched.events, now=now)

@@ -71,11 +71,16 @@ async def ingest(
         )
     if accepted:
         await republish_accepted(session, workspace_id=workspace_id, events=accepted)
-        profiles = await storage.upsert_profiles(session, workspace_id, per_user(accepted), now)
+        aggregates = per_user(accepted)
+        profiles = await storage.upsert_profiles(session, workspace_id, aggregates, now)
         await after_write(
             session,
             workspace_id=workspace_id,
-            touched=Touched(profiles=profiles, events=accepted),
+            touched=Touched(
+                profiles=profiles,
+                events=accepted,
+                earliest={user: a.first_seen_at for user, a in aggregates},
+            ),
             now=now,
         )
     results.sort(key=lambda r: r.index)

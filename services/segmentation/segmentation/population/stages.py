@@ -1,9 +1,11 @@
-"""Stage distribution per day, replayed from the stage-change history.
+"""Stage distribution per day, replayed from the stage-change history, by event time.
 
 Profiles start as `potential` and only moves are recorded, so: a day's counts are the previous
-day's, plus profiles created that day (as potential), minus each moving user's stage before the
-day's first move, plus their stage after the day's last move. The starting point is each user's
-last recorded stage before the range (potential when they have none).
+day's, plus profiles first seen that day (as potential), minus each moving user's stage before
+the day's first move, plus their stage after the day's last move. The starting point is each
+user's last recorded stage before the range (potential when they have none). A user exists from
+their first event (`first_seen_at`; a profile created without events, from its creation), so an
+imported history counts its users from when they were first seen, not from the import.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import date
 from uuid import UUID
 
 from sqlalchemy import func, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.lifecycle.models import StageChange
@@ -23,6 +26,11 @@ from yunying_shared.db import sql_dialect
 from yunying_shared.events.payloads.segmentation import LIFECYCLE_STAGES
 
 INITIAL_STAGE = "potential"
+
+
+def _born() -> ColumnElement[object]:
+    """When a profile starts to count: its first event, else its creation."""
+    return func.coalesce(Profile.first_seen_at, Profile.created_at)
 
 
 async def stage_distribution(
@@ -70,9 +78,7 @@ async def stages_at(
     counts: Counter[str] = Counter({row[0]: row[1] for row in rows if row[0] is not None})
     profiles = (
         await session.scalar(
-            select(func.count()).where(
-                Profile.workspace_id == workspace_id, Profile.created_at < since
-            )
+            select(func.count()).where(Profile.workspace_id == workspace_id, _born() < since)
         )
         or 0
     )
@@ -83,13 +89,14 @@ async def stages_at(
 async def _created_per_day(
     session: AsyncSession, workspace_id: UUID, window: DateRange
 ) -> dict[date, int]:
-    day = sql_dialect(session).utc_day(Profile.created_at)
+    born = _born()
+    day = sql_dialect(session).utc_day(born)
     rows = await session.execute(
         select(day, func.count())
         .where(
             Profile.workspace_id == workspace_id,
-            Profile.created_at >= window.since,
-            Profile.created_at < window.until,
+            born >= window.since,
+            born < window.until,
         )
         .group_by(day)
     )
