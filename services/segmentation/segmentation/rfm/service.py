@@ -8,10 +8,8 @@ from functools import cache
 from uuid import UUID
 
 import numpy as np
-from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from segmentation.afterwrite import Touched, after_write
 from segmentation.clock import as_utc, utcnow
 from segmentation.lifecycle.rules import STAGES, LifecycleRules
 from segmentation.lifecycle.service import Transition, record_transitions
@@ -27,15 +25,23 @@ from segmentation.rfm.snapshot import (
     windowed_totals,
 )
 from segmentation.rfm.store import write_changes
-from segmentation.segments.models import Segment
+from segmentation.segments.rescored import refresh_after_rescore, rescore_followers
 from segmentation.settings.service import get_settings
 
 
 async def rescore(
-    session: AsyncSession, *, workspace_id: UUID, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    now: datetime | None = None,
+    quiet: np.ndarray | None = None,
 ) -> RescoreResult:
+    """`quiet`: profile ids whose moves this re-score does not report (an import's users: their
+    stage history is derived by event time next, and their first tier is no news)."""
     now = now or utcnow()
     settings = await get_settings(session, workspace_id=workspace_id)
+    # A first tier is news once the workspace has had its first full scoring, not during it.
+    first_tiers = settings.last_scored_at is not None
     rules = LifecycleRules.model_validate(settings.lifecycle_rules)
     snapshot = await load_snapshot(session, workspace_id=workspace_id)
     if settings.rfm_window_days:
@@ -49,23 +55,28 @@ async def rescore(
         )
     scored = compute(snapshot, now=now.timestamp(), custom_edges=settings.custom_edges, rules=rules)
     index = np.flatnonzero(scored.changed(snapshot))
-    # User ids are needed for transitions, and for every changed user only when live segments
-    # may have to follow: a million-row first scoring then ships no names at all.
-    live = await _has_live_segments(session, workspace_id)
-    wanted = np.ones(len(index), dtype=bool) if live else _moved(snapshot, scored, index)
+    # Live segments follow only where a field they read moved (segments/rescored.py); user ids
+    # are shipped back for those users and for transitions, so a first scoring of a workspace
+    # whose segments read no score ships no names at all.
+    followers = await rescore_followers(session, workspace_id)
+    follow = _moved_fields(snapshot, scored, index, followers.fields)
+    reported = index if quiet is None else index[~np.isin(snapshot.ids[index], quiet)]
+    wanted = follow | np.isin(index, reported[_moved(snapshot, scored, reported, first_tiers)])
     names = await write_changes(
         session, ids=snapshot.ids, scored=scored, index=index, wanted=wanted, now=now
     )
     for pid, (user_id, churn_reason) in names.items():
         snapshot.user_ids[pid] = user_id
         snapshot.churn_reasons[pid] = churn_reason
-    transitions = _transitions(snapshot, scored, index, rules)
+    transitions = _transitions(snapshot, scored, reported, rules, first_tiers)
     await record_transitions(session, workspace_id=workspace_id, transitions=transitions, at=now)
-    if live:
-        # Stages were re-evaluated with the scores; memberships follow the changed users.
-        changed = [snapshot.user_ids[pid] for pid in snapshot.ids[index].tolist()]
-        await after_write(
-            session, workspace_id=workspace_id, touched=Touched(users=changed), now=now
+    if followers.segments:
+        await refresh_after_rescore(
+            session,
+            workspace_id=workspace_id,
+            followers=followers,
+            user_ids=[snapshot.user_ids[pid] for pid in snapshot.ids[index[follow]].tolist()],
+            now=now,
         )
     settings.last_edges = scored.edges
     settings.last_scored_at = now
@@ -81,27 +92,49 @@ async def rescore(
     )
 
 
-async def _has_live_segments(session: AsyncSession, workspace_id: UUID) -> bool:
-    return bool(
-        await session.scalar(
-            select(exists().where(Segment.workspace_id == workspace_id, Segment.live.is_(True)))
-        )
-    )
+# A profile field a segment rule can name -> the snapshot/scored array holding it.
+_ARRAYS = {
+    "r_score": "r",
+    "f_score": "f",
+    "m_score": "m",
+    "rfm_class": "rfm_class",
+    "rfm_segment": "segment",
+    "tier": "tier",
+    "stage": "stage",
+}
 
 
-def _moved(before: Snapshot, after: Scored, index: np.ndarray) -> np.ndarray:
-    """Aligned with `index`: the rows `_transitions` reports (a stage move, or a tier move from
-    a previous tier)."""
-    moved: np.ndarray = (after.stage[index] != before.stage[index]) | (
-        (after.tier[index] != before.tier[index]) & (before.tier[index] >= 0)
+def _moved_fields(
+    before: Snapshot, after: Scored, index: np.ndarray, fields: frozenset[str]
+) -> np.ndarray:
+    """Aligned with `index`: the rows where at least one of these fields changed."""
+    moved = np.zeros(len(index), dtype=bool)
+    for field in fields:
+        name = _ARRAYS[field]
+        moved |= getattr(after, name)[index] != getattr(before, name)[index]
+    return moved
+
+
+def _tier_moved(before: Snapshot, after: Scored, index: np.ndarray, first: bool) -> np.ndarray:
+    """Aligned with `index`: a tier move between two tiers, or (`first`) a first tier."""
+    old, new = before.tier[index], after.tier[index]
+    moved: np.ndarray = (new != old) & ((old >= 0) | ((new >= 0) & first))
+    return moved
+
+
+def _moved(before: Snapshot, after: Scored, index: np.ndarray, first_tiers: bool) -> np.ndarray:
+    """Aligned with `index`: the rows `_transitions` reports (a stage move, or a tier move)."""
+    moved: np.ndarray = (after.stage[index] != before.stage[index]) | _tier_moved(
+        before, after, index, first_tiers
     )
     return moved
 
 
 def _transitions(
-    before: Snapshot, after: Scored, index: np.ndarray, rules: LifecycleRules
+    before: Snapshot, after: Scored, index: np.ndarray, rules: LifecycleRules, first_tiers: bool
 ) -> list[Transition]:
-    """Stage moves, and tier moves between two tiers (a first tier is an assignment, not news)."""
+    """Stage moves, and tier moves: between two tiers, and a first tier once the workspace has
+    been fully scored before (during the first full scoring every tier is an assignment)."""
     transitions: list[Transition] = []
     reason = cache(rules.reason)  # 30 (stage, previous) pairs at most; formatting each is slow
     stage_moved = index[after.stage[index] != before.stage[index]]
@@ -118,17 +151,17 @@ def _transitions(
                 detail={"churn_reason": before.churn_reasons[pid]},
             )
         )
-    tier_moved = index[(after.tier[index] != before.tier[index]) & (before.tier[index] >= 0)]
+    tier_moved = index[_tier_moved(before, after, index, first_tiers)]
     for i in tier_moved.tolist():
-        new_tier = int(after.tier[i])
+        old_tier, new_tier = int(before.tier[i]), int(after.tier[i])
         scored = new_tier >= 0
         transitions.append(
             Transition(
                 user_id=before.user_ids[int(before.ids[i])],
                 kind="tier",
-                from_value=TIERS[before.tier[i]],
+                from_value=TIERS[old_tier] if old_tier >= 0 else None,
                 to_value=TIERS[new_tier] if scored else None,
-                reason="re-score",
+                reason="re-score" if old_tier >= 0 else "first tier",
                 detail={
                     "r_score": int(after.r[i]) or None,
                     "f_score": int(after.f[i]) or None,

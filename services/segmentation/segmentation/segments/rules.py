@@ -96,3 +96,8 @@ def leaves(rule: RuleNode, path: str = "rule") -> list[tuple[str, Leaf]]:
             return leaves(rule.rule, f"{path}.rule")
         case _:
             return [(path, rule)]
+
+
+def fields_read(rule: RuleNode) -> frozenset[str]:
+    """The profile fields a rule's field conditions name (tags and events not included)."""
+    return frozenset(leaf.field for _, leaf in leaves(rule) if isinstance(leaf, FieldCondition))
