@@ -1,11 +1,13 @@
 """Imports every mapped model, so the metadata is complete for migrations and tests."""
 
+from segmentation.events.history_import import HistoryImport
 from segmentation.lifecycle.models import StageChange
 from segmentation.records.models import Profile, TagRule, UserEvent, UserTag
 from segmentation.segments.models import Segment, SegmentMembership
 from segmentation.settings.models import SegmentationSettings
 
 __all__ = [
+    "HistoryImport",
     "Profile",
     "Segment",
     "SegmentMembership",

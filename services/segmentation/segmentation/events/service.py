@@ -31,10 +31,11 @@ from segmentation.events.schemas import (
 from segmentation.events.storage import STORAGE
 
 
-async def ingest(
-    session: AsyncSession, *, workspace_id: UUID, items: Sequence[Any], now: datetime | None = None
-) -> BatchResult:
-    now = now or utcnow()
+def validate_batch(
+    items: Sequence[Any], now: datetime
+) -> tuple[list[ItemResult], list[tuple[int, ValidEvent]]]:
+    """Each item checked alone: the rejected ones and repeats within the batch as results, the
+    valid ones with their index."""
     results: list[ItemResult] = []
     valid: list[tuple[int, ValidEvent]] = []
     seen: set[str] = set()
@@ -55,6 +56,14 @@ async def ingest(
         else:
             seen.add(checked.event_id)
             valid.append((index, checked))
+    return results, valid
+
+
+async def ingest(
+    session: AsyncSession, *, workspace_id: UUID, items: Sequence[Any], now: datetime | None = None
+) -> BatchResult:
+    now = now or utcnow()
+    results, valid = validate_batch(items, now)
     storage = STORAGE.of(session)
     new = [e for _, e in valid]
     inserted = await storage.insert_events(session, workspace_id, new, now) if new else set()

@@ -15,8 +15,8 @@ from datetime import date
 from uuid import UUID
 
 from sqlalchemy import func, select
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from segmentation.lifecycle.models import StageChange
 from segmentation.population.schemas import StageDay, StageDistribution

@@ -1,0 +1,186 @@
+"""Importing a CRM's history: many chunks of events through the same validation into the same
+tables as `POST /v1/events`, then one re-score and one derivation of the imported users' stage
+histories by event time at the end.
+
+An import is a row of `history_imports`, named by the operator (a file name, say): each chunk's
+transaction stores its events and moves the row's counters and line count, so an interrupted
+import resumes after the last committed chunk. Chunks skip what only makes sense once: no
+re-stage (the users' histories are derived at the end), no republishing on
+`segmentation.event.v1` (journeys and coupon redemption act on the present, not on a brand's
+1997 orders). Imported rows are stamped with the import's start as `received_at`, which is how
+the end finds the users the import touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+from sqlalchemy import String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from segmentation.afterwrite import Touched, after_write
+from segmentation.afterwrite.tag_rules import apply_tag_rules
+from segmentation.clock import utcnow
+from segmentation.db import Base
+from segmentation.events.aggregate import per_user
+from segmentation.events.schemas import ItemResult
+from segmentation.events.service import validate_batch
+from segmentation.events.storage import STORAGE
+from segmentation.lifecycle.rederive import Replay, rederive
+from segmentation.lifecycle.rules import LifecycleRules
+from segmentation.records.models import Profile, UserEvent
+from segmentation.rfm.service import rescore
+from segmentation.settings.service import get_settings
+
+NAME_LENGTH = 200
+
+
+class HistoryImport(Base):
+    """One named import per workspace: how far it got and what it counted."""
+
+    __tablename__ = "history_imports"
+
+    workspace_id: Mapped[UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    started_at: Mapped[datetime]  # also the `received_at` of every row it stored
+    lines_done: Mapped[int] = mapped_column(default=0)
+    accepted: Mapped[int] = mapped_column(default=0)
+    duplicates: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+    finished_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+@dataclass(frozen=True)
+class Finished:
+    users: int
+    transitions_published: int
+    profiles_scored: int
+
+
+async def open_import(
+    session: AsyncSession, *, workspace_id: UUID, name: str, now: datetime | None = None
+) -> HistoryImport:
+    """The named import, created on first use (a second run resumes it)."""
+    found = await session.get(HistoryImport, (workspace_id, name))
+    if found is not None:
+        return found
+    now = now or utcnow()
+    run = HistoryImport(
+        workspace_id=workspace_id,
+        name=name,
+        started_at=now,
+        lines_done=0,
+        accepted=0,
+        duplicates=0,
+        rejected=0,
+        updated_at=now,
+    )
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def import_chunk(
+    session: AsyncSession,
+    *,
+    run: HistoryImport,
+    items: Sequence[Any],
+    lines: int | None = None,
+    now: datetime | None = None,
+) -> list[ItemResult]:
+    """Validate and store one chunk; `lines` (default: the items) is how far into the source
+    it reaches. Returns the per-item results (rejections name their fields)."""
+    now = now or utcnow()
+    results, valid = validate_batch(items, now)
+    storage = STORAGE.of(session)
+    new = [event for _, event in valid]
+    inserted = (
+        await storage.insert_events(session, run.workspace_id, new, run.started_at)
+        if new
+        else set()
+    )
+    accepted = [event for event in new if event.event_id in inserted]
+    for index, event in valid:
+        status = "accepted" if event.event_id in inserted else "duplicate"
+        results.append(ItemResult(index=index, event_id=event.event_id, status=status))
+    if accepted:
+        await storage.upsert_profiles(session, run.workspace_id, per_user(accepted), now)
+        await apply_tag_rules(session, workspace_id=run.workspace_id, events=accepted, now=now)
+    results.sort(key=lambda r: r.index)
+    run.accepted += len(accepted)
+    run.duplicates += sum(r.status == "duplicate" for r in results)
+    run.rejected += sum(r.status == "rejected" for r in results)
+    run.lines_done += len(items) if lines is None else lines
+    run.updated_at = now
+    await session.flush()
+    return results
+
+
+async def finish_import(
+    session: AsyncSession, *, run: HistoryImport, now: datetime | None = None
+) -> Finished:
+    """Once, at the end: re-score the workspace, then derive the imported users' stage
+    histories (their moves published with their time, historical when old)."""
+    now = now or utcnow()
+    workspace_id = run.workspace_id
+    imported = (
+        select(UserEvent.user_id)
+        .where(UserEvent.workspace_id == workspace_id, UserEvent.received_at == run.started_at)
+        .distinct()
+        .scalar_subquery()
+    )
+    rows = (
+        await session.execute(
+            select(Profile.id, Profile.user_id).where(
+                Profile.workspace_id == workspace_id, Profile.user_id.in_(imported)
+            )
+        )
+    ).all()
+    ids = np.array([row[0] for row in rows], dtype=np.int64)
+    scored = await rescore(session, workspace_id=workspace_id, now=now, quiet=ids)
+    stages = dict(
+        (
+            await session.execute(
+                select(Profile.user_id, Profile.stage).where(
+                    Profile.workspace_id == workspace_id, Profile.user_id.in_(imported)
+                )
+            )
+        ).all()
+    )
+    settings = await get_settings(session, workspace_id=workspace_id)
+    rules = LifecycleRules.model_validate(settings.lifecycle_rules)
+    published = await rederive(
+        session,
+        workspace_id=workspace_id,
+        current=stages,
+        replay=Replay(rules, settings.last_edges or None, settings.rfm_window_days, now),
+    )
+    # Tags set from the imported events may move memberships too (stages and scores did).
+    await after_write(session, workspace_id=workspace_id, touched=Touched(users=stages), now=now)
+    run.finished_at = now
+    run.updated_at = now
+    await session.flush()
+    return Finished(
+        users=len(stages), transitions_published=len(published), profiles_scored=scored.profiles
+    )
+
+
+async def import_rows(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    items: Sequence[Any],
+    name: str,
+    now: datetime | None = None,
+) -> Finished:
+    """A whole (small) import in one transaction: open, one chunk, finish."""
+    run = await open_import(session, workspace_id=workspace_id, name=name, now=now)
+    await import_chunk(session, run=run, items=items, now=now)
+    return await finish_import(session, run=run, now=now)
