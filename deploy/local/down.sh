@@ -55,6 +55,7 @@ stop_services() {
 
 stop_services
 if ((keep_infra == 0)); then
+  bash deploy/redis/redis.sh stop
   bash deploy/kafka/kafka.sh stop
   bash deploy/postgres/postgres.sh stop
 fi

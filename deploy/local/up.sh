@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make up`: the distributed mode as local processes. PostgreSQL and Kafka from deploy/, then
+# `make up`: the distributed mode as local processes. PostgreSQL, Kafka and Redis from deploy/, then
 # every service as its own uvicorn process on loopback, on the Kafka bus, each with its own
 # database. Running services are left alone, so this is safe to run again. `down.sh` stops it.
 #
@@ -10,7 +10,8 @@
 #   YUNYING_LOCAL_READY_TIMEOUT  seconds each service gets to answer /readyz (120)
 #   YUNYING_SKIP_BOOTSTRAP=1  do not run scripts/bootstrap.sh (the caller already installed)
 #   YUNYING_<SERVICE>_DATABASE_URL  overrides the service's database on the local PostgreSQL
-#   YUNYING_STATE_DIR, YUNYING_PG_PORT, YUNYING_KAFKA_PORT  passed on to the deploy scripts
+#   YUNYING_STATE_DIR, YUNYING_PG_PORT, YUNYING_KAFKA_PORT, YUNYING_REDIS_PORT  passed on to the
+#                             deploy scripts
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -99,6 +100,7 @@ main() {
   [[ ${YUNYING_SKIP_BOOTSTRAP:-} == 1 ]] || bash scripts/bootstrap.sh
   bash deploy/postgres/postgres.sh start
   bash deploy/kafka/kafka.sh start
+  bash deploy/redis/redis.sh start
   mkdir -p "$LOGS" "$PIDS" "$LOCAL/state"
 
   INTERNAL_SECRET=$(secret internal-token-secret)
@@ -128,6 +130,7 @@ main() {
     YUNYING_GATEWAY_UPSTREAMS="$upstreams" \
     YUNYING_GATEWAY_PUBLIC_URL="http://127.0.0.1:$GATEWAY_PORT" \
     YUNYING_GATEWAY_JWT_SECRET="$jwt_secret" \
+    YUNYING_GATEWAY_RATE_LIMIT_REDIS_URL="${YUNYING_GATEWAY_RATE_LIMIT_REDIS_URL:-$(bash deploy/redis/redis.sh url)}" \
     YUNYING_ADMIN_EMAIL="$admin_email" \
     YUNYING_ADMIN_PASSWORD="$admin_password"
   ports[gateway]=$GATEWAY_PORT

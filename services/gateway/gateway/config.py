@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, cast
+from uuid import UUID
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from gateway.ratelimit.limits import Limit, LimitTable, WorkspaceLimits
 from yunying_shared.settings import ServiceSettings, fill_secret
 from yunying_shared.signing_secrets import check_secret_length
 
@@ -40,8 +42,21 @@ class GatewaySettings(ServiceSettings):
     password_time_cost: int = Field(default=3, ge=1)
     password_memory_kib: int = Field(default=65_536, ge=8)
     password_parallelism: int = Field(default=4, ge=1)
+    # Rate limits (docs/deploy.md): a token bucket per API key, per user and per client
+    # address, in Redis when `rate_limit_redis_url` is set (shared by every replica), else in
+    # the process. Workspaces and single keys may have their own sizes.
     api_key_rate_per_second: float = Field(default=50.0, gt=0)
     api_key_burst: int = Field(default=200, ge=1)
+    user_rate_per_second: float = Field(default=50.0, gt=0)
+    user_burst: int = Field(default=500, ge=1)
+    address_rate_per_second: float = Field(default=200.0, gt=0)
+    address_burst: int = Field(default=2000, ge=1)
+    rate_limits_by_workspace: dict[UUID, WorkspaceLimits] = Field(default_factory=dict)
+    rate_limits_by_api_key: dict[UUID, Limit] = Field(default_factory=dict)
+    rate_limit_redis_url: str | None = None
+    # A Redis slower than this counts as down for the request (judged per replica instead).
+    rate_limit_redis_timeout_seconds: float = Field(default=0.25, gt=0)
+    rate_limit_redis_retry_seconds: float = Field(default=2.0, gt=0)
     # argon2 hashes running at once per process, and how many more may wait (the rest get 429).
     password_hash_concurrency: int = Field(default=2, ge=1)
     password_hash_queue: int = Field(default=16, ge=0)
@@ -81,6 +96,15 @@ class GatewaySettings(ServiceSettings):
                 secret.get_secret_value(), variable="YUNYING_GATEWAY_JWT_ACCEPTED_SECRETS"
             )
         return value
+
+    def rate_limit_table(self) -> LimitTable:
+        return LimitTable(
+            api_key=Limit(per_second=self.api_key_rate_per_second, burst=self.api_key_burst),
+            user=Limit(per_second=self.user_rate_per_second, burst=self.user_burst),
+            address=Limit(per_second=self.address_rate_per_second, burst=self.address_burst),
+            by_workspace=dict(self.rate_limits_by_workspace),
+            by_api_key={str(key): limit for key, limit in self.rate_limits_by_api_key.items()},
+        )
 
     @classmethod
     def for_gateway(cls, **overrides: object) -> GatewaySettings:

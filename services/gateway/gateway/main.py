@@ -14,6 +14,7 @@ from gateway.identity.authenticator import gateway_authenticator
 from gateway.identity.router import router as identity_router
 from gateway.members.router import router as members_router
 from gateway.proxy.router import router as proxy_router
+from gateway.ratelimit.middleware import RateLimitMiddleware
 from gateway.upstreams import gateway_lifespan
 from gateway.workspaces.router import router as workspaces_router
 from yunying_shared.bus import Transport
@@ -39,6 +40,7 @@ DEFINITION = ServiceDefinition(
     api_document=api_document,
     authenticator=gateway_authenticator,
     public_paths=("/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout"),
+    middleware=(RateLimitMiddleware,),
     openapi_tags=(
         {"name": "auth", "description": "Log in, refresh and log out; who am I"},
         {"name": "workspaces", "description": "Tenants: one brand or business unit each"},

@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewaySettings
 from gateway.proxy.clients import build_clients
-from gateway.proxy.ratelimit import RateLimiter
+from gateway.ratelimit.limiter import RateLimiter
 from yunying_shared.kit import ReadinessCheck, ServiceDefinition, installed, route_table
 
 GATEWAY = "gateway"
@@ -30,14 +31,34 @@ def _upstream_check(name: str) -> ReadinessCheck:
     return ReadinessCheck(f"upstream:{name}", probe, critical=False)
 
 
+def _rate_limiter(settings: GatewaySettings) -> RateLimiter:
+    redis = None
+    if settings.rate_limit_redis_url:
+        timeout = settings.rate_limit_redis_timeout_seconds
+        redis = Redis.from_url(
+            settings.rate_limit_redis_url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
+    return RateLimiter(
+        settings.rate_limit_table(),
+        redis=redis,
+        retry_seconds=settings.rate_limit_redis_retry_seconds,
+    )
+
+
+async def _rate_limit_status(app: FastAPI) -> str:
+    limiter: RateLimiter = app.state.rate_limiter
+    return await limiter.status()
+
+
 @asynccontextmanager
 async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: GatewaySettings = app.state.settings
     definitions = upstream_definitions()
     app.state.route_table = route_table(definitions)
-    app.state.rate_limiter = RateLimiter(
-        rate_per_second=settings.api_key_rate_per_second, burst=settings.api_key_burst
-    )
+    app.state.rate_limiter = _rate_limiter(settings)
+    app.state.readiness.append(ReadinessCheck("rate_limits", _rate_limit_status, critical=False))
     app.state.upstream_clients = build_clients(settings, app.state.upstream_transports)
     app.state.readiness.extend(_upstream_check(name) for name in app.state.upstream_clients)
     try:
@@ -46,3 +67,4 @@ async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         for client in app.state.upstream_clients.values():
             await client.aclose()
+        await app.state.rate_limiter.aclose()

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -152,3 +153,29 @@ async def gateway(database_url, gateway_settings, local_transport) -> AsyncItera
     )
     async with running(app) as client:
         yield Gateway(app, client, recorded)
+
+
+@pytest.fixture
+def gateway_with(
+    tmp_path: Path, gateway_settings: Callable[..., GatewaySettings], local_transport: Any
+) -> Callable[..., AbstractAsyncContextManager[Gateway]]:
+    """A gateway on a fresh SQLite database, with these settings overrides."""
+
+    @asynccontextmanager
+    async def make(**overrides: Any) -> AsyncIterator[Gateway]:
+        async with fresh_database("sqlite", tmp_path / uuid4().hex) as url:
+            settings = gateway_settings(url, **overrides)
+            recorded: set[UUID] = set()
+            secret = settings.internal_token_secret.get_secret_value()
+            app = create_app(
+                settings,
+                transport=local_transport,
+                upstreams={
+                    "segmentation": httpx.ASGITransport(app=fake_segmentation(secret, recorded)),
+                    "campaigns": DownTransport(),
+                },
+            )
+            async with running(app) as client:
+                yield Gateway(app, client, recorded)
+
+    return make

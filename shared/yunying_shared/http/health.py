@@ -23,9 +23,10 @@ async def healthz(request: Request) -> dict[str, str]:
 
 
 async def _check(probe: Callable[[], Awaitable[Any]]) -> str:
+    """Returns "ok", the status line the probe returned ("degraded: …"), or why it failed."""
     try:
-        await asyncio.wait_for(probe(), CHECK_TIMEOUT_SECONDS)
-        return "ok"
+        status = await asyncio.wait_for(probe(), CHECK_TIMEOUT_SECONDS)
+        return status if isinstance(status, str) else "ok"
     except Exception as exc:
         return f"unavailable: {type(exc).__name__}"
 

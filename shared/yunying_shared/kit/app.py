@@ -151,6 +151,8 @@ def build_app(
     _include_routes(app, definition)
     document = definition.api_document or (lambda _app: service_document(definition))
     app.openapi = cache(partial(document, app))  # type: ignore[method-assign]
+    for middleware in reversed(definition.middleware):  # added first = innermost
+        app.add_middleware(middleware)
     make_authenticator = definition.authenticator or (
         lambda s: internal_token_authenticator(s.internal_token_secret.get_secret_value())
     )

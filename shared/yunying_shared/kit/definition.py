@@ -40,8 +40,9 @@ ENTRY_POINT_GROUP = "yunying.services"
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 # A loop the service runs for its whole life (a periodic sweep); cancelled on shutdown.
 BackgroundJob = Callable[[FastAPI], Coroutine[Any, Any, None]]
-# A readiness probe: returns when the dependency answers, raises when it does not.
-Probe = Callable[[FastAPI], Coroutine[Any, Any, None]]
+# A readiness probe: returns when the dependency answers, raises when it does not. It may return
+# a status line instead of None ("degraded: …"); only "ok" counts as ready for a critical check.
+Probe = Callable[[FastAPI], Coroutine[Any, Any, str | None]]
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,9 @@ class ServiceDefinition:
     # Only the gateway authenticates callers itself; every other service trusts its token.
     authenticator: Callable[[ServiceSettings], Authenticator] | None = None
     public_paths: Sequence[str] = ()
+    # ASGI middleware classes (taking only the app) run inside authentication, so they see the
+    # caller's Principal in `scope["state"]`; the first listed is the outermost of them.
+    middleware: Sequence[Callable[..., Any]] = ()
     # The app's API document, when it is not the service's own (the gateway merges every
     # installed service's into one).
     api_document: Callable[[FastAPI], dict[str, Any]] | None = None

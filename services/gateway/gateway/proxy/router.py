@@ -7,11 +7,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from gateway.identity.deps import SettingsDep
 from gateway.proxy.clients import UpstreamsDep
 from gateway.proxy.forward import forward
-from gateway.proxy.ratelimit import RateLimiter, retry_after_header
 from gateway.proxy.routes import owner_of
 from yunying_shared.auth import Principal, issue_internal_token
 from yunying_shared.auth.access import judged_upstream
-from yunying_shared.errors import NotFound, ServiceUnavailable, problem
+from yunying_shared.errors import NotFound, ServiceUnavailable
 
 router = APIRouter()
 
@@ -31,19 +30,6 @@ async def proxy(
     client = clients.get(service)
     if client is None:
         raise ServiceUnavailable(f"The {service} service is not configured.", service=service)
-    if principal.kind == "api_key":
-        limiter: RateLimiter = request.app.state.rate_limiter
-        wait = limiter.acquire(principal.subject)
-        if wait > 0:
-            response = problem(
-                429,
-                "Too many requests",
-                "This API key's rate limit is exhausted; retry later.",
-                code="rate_limited",
-                instance=request.url.path,
-            )
-            response.headers["Retry-After"] = retry_after_header(wait)
-            return response
     token = issue_internal_token(
         principal,
         secret=settings.internal_token_secret.get_secret_value(),
