@@ -1,0 +1,190 @@
+"""`yunying segmentation-import FILE --workspace ID`: a CRM's history, from JSON lines or CSV.
+
+Each line (or CSV row) is one item of `POST /v1/events` (CSV: columns named as its fields, any
+other non-empty column becomes a property). Chunks of `--chunk` lines are committed one
+transaction each, with the import's progress (lines done, accepted, duplicates, rejected) in the
+same transaction, so running the same command again after an interruption resumes after the last
+committed chunk. Progress goes to stderr; rejected lines (line number, fields at fault) to
+`--rejects`; the summary to stdout. At the end the workspace is re-scored once and the imported
+users' stage histories are derived by event time (`events.history_import`).
+
+The database is the service's own, as the service finds it (`YUNYING_SEGMENTATION_DATABASE_URL`,
+else `YUNYING_DATABASE_URL`, else the embedded mode's SQLite file), or `--database-url`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any, TextIO
+from uuid import UUID
+
+from segmentation.config import SegmentationConfig
+from segmentation.events.history_import import (
+    NAME_LENGTH,
+    HistoryImport,
+    finish_import,
+    import_chunk,
+    open_import,
+)
+from segmentation.events.schemas import KNOWN_FIELDS
+from yunying_shared.db import Database
+
+MAX_CHUNK = 20_000
+
+
+def _csv_item(row: dict[str, str]) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    properties: dict[str, str] = {}
+    for key, value in row.items():
+        if value in ("", None) or key is None:
+            continue
+        if key in KNOWN_FIELDS and key != "properties":
+            item[key] = value
+        else:
+            properties[key] = value
+    if properties:
+        item["properties"] = properties
+    return item
+
+
+def read_items(source: TextIO, kind: str) -> Iterator[Any]:
+    """Items in file order; a line that is not JSON becomes an item validation rejects."""
+    if kind == "csv":
+        yield from (_csv_item(row) for row in csv.DictReader(source))
+        return
+    for line in source:
+        if not line.strip():
+            yield {"_blank": True}
+            continue
+        try:
+            yield json.loads(line)
+        except ValueError as error:
+            yield {"_unreadable": str(error)}
+
+
+def _kind(path: Path, given: str | None) -> str:
+    if given:
+        return given
+    return "csv" if path.suffix.lower() == ".csv" else "jsonl"
+
+
+async def run_import(
+    database: Database,
+    *,
+    path: Path,
+    workspace_id: UUID,
+    name: str,
+    kind: str,
+    chunk: int,
+    rejects: TextIO | None,
+    progress: TextIO,
+) -> tuple[HistoryImport, float]:
+    started = time.perf_counter()
+    async with database.session() as session, session.begin():
+        run = await open_import(session, workspace_id=workspace_id, name=name)
+        skip, finished = run.lines_done, run.finished_at is not None
+    if finished:
+        print(f"import {name!r} already finished", file=progress)
+        return run, 0.0
+    if skip:
+        print(f"resuming {name!r} after line {skip:,}", file=progress)
+    with path.open(encoding="utf-8", newline="") as source:
+        items = islice(read_items(source, kind), skip, None)
+        line = skip
+        while batch := list(islice(items, chunk)):
+            async with database.session() as session, session.begin():
+                run = await open_import(session, workspace_id=workspace_id, name=name)
+                results = await import_chunk(session, run=run, items=batch)
+                counts = (run.lines_done, run.accepted, run.duplicates, run.rejected)
+            if rejects is not None:
+                for result in results:
+                    if result.status == "rejected":
+                        record = {"line": line + result.index + 1, "errors": result.errors}
+                        rejects.write(json.dumps(record, ensure_ascii=False) + "\n")
+            line += len(batch)
+            rate = (line - skip) / max(time.perf_counter() - started, 1e-9)
+            print(
+                f"{counts[0]:,} lines: {counts[1]:,} accepted, {counts[2]:,} duplicate, "
+                f"{counts[3]:,} rejected ({rate:,.0f} lines/s)",
+                file=progress,
+                flush=True,
+            )
+    imported = time.perf_counter()
+    print("re-scoring and deriving stage histories ...", file=progress, flush=True)
+    async with database.session() as session, session.begin():
+        run = await open_import(session, workspace_id=workspace_id, name=name)
+        done = await finish_import(session, run=run)
+    print(
+        f"derived: {done.users:,} users, {done.transitions_published:,} stage moves published "
+        f"({time.perf_counter() - imported:.1f} s)",
+        file=progress,
+    )
+    return run, time.perf_counter() - started
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="yunying segmentation-import", description=__doc__)
+    parser.add_argument("file", type=Path, help="JSON lines (.jsonl) or CSV (.csv)")
+    parser.add_argument("--workspace", type=UUID, required=True, help="the workspace id")
+    parser.add_argument("--name", help="the import's name, to resume it (default: the file's name)")
+    parser.add_argument("--format", choices=("jsonl", "csv"), help="default: by extension")
+    parser.add_argument("--chunk", type=int, default=5000, help="lines per transaction")
+    parser.add_argument("--rejects", type=Path, help="write rejected lines' errors here")
+    parser.add_argument("--database-url", help="default: the service's own")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    name = args.name or args.file.name
+    if not 1 <= args.chunk <= MAX_CHUNK or len(name) > NAME_LENGTH:
+        print(f"--chunk must be 1..{MAX_CHUNK}, --name at most {NAME_LENGTH}", file=sys.stderr)
+        return 2
+    if not args.file.is_file():
+        print(f"no such file: {args.file}", file=sys.stderr)
+        return 2
+    url = args.database_url or SegmentationConfig.for_service("segmentation").resolved_database_url
+
+    async def go() -> tuple[HistoryImport, float]:
+        database = Database(url, pool_size=2)
+        try:
+            rejects = args.rejects.open("a", encoding="utf-8") if args.rejects else None
+            try:
+                return await run_import(
+                    database,
+                    path=args.file,
+                    workspace_id=args.workspace,
+                    name=name,
+                    kind=_kind(args.file, args.format),
+                    chunk=args.chunk,
+                    rejects=rejects,
+                    progress=sys.stderr,
+                )
+            finally:
+                if rejects is not None:
+                    rejects.close()
+        finally:
+            await database.dispose()
+
+    run, seconds = asyncio.run(go())
+    print(
+        json.dumps(
+            {
+                "import": run.name,
+                "lines": run.lines_done,
+                "accepted": run.accepted,
+                "duplicates": run.duplicates,
+                "rejected": run.rejected,
+                "seconds": round(seconds, 1),
+            }
+        )
+    )
+    return 0
