@@ -1,6 +1,11 @@
 """Windows expire without any event: "3 views in the last 7 days" stops holding on its own.
-The sweep re-evaluates every live, time-dependent segment over its whole workspace, one
-workspace per transaction; only users whose verdict changed are written and announced."""
+
+Each sweep evaluates, for the workspace's live time-dependent segments, only the users with a
+window edge crossing since the segment's last sweep (segments/edges.py: an event aging out of a
+window, a timestamp aging past "within N days", a tag expiring), all those segments together in
+one pass per batch of users. A segment never swept (no `last_evaluated_at`) is evaluated whole.
+One workspace per transaction; only users whose verdict changed are written and announced.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,14 @@ from datetime import datetime
 from uuid import UUID
 
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from segmentation.clock import utcnow
+from segmentation.clock import as_utc, utcnow
 from segmentation.config import SegmentationConfig
-from segmentation.segments.membership import Changes, evaluate, rule_of
+from segmentation.segments.edges import users_crossing
+from segmentation.segments.live import LiveSegment
+from segmentation.segments.membership import Changes, evaluate, refresh_segments, rule_of
 from segmentation.segments.models import Segment
 from yunying_shared.db import Database
 from yunying_shared.logging import get_logger
@@ -27,7 +34,7 @@ async def sweep_time_windows(
 ) -> Changes:
     now = now or utcnow()
     changes = Changes()
-    segments = (
+    rows = (
         await session.scalars(
             select(Segment)
             .where(
@@ -38,10 +45,40 @@ async def sweep_time_windows(
             .order_by(Segment.id)
         )
     ).all()
-    for segment in segments:
-        await evaluate(session, segment, rule_of(segment), now=now, reason="sweep", changes=changes)
-        segment.last_evaluated_at = now
-    await session.flush()
+    swept: list[LiveSegment] = []
+    spans = []
+    for segment in rows:
+        since = as_utc(segment.last_evaluated_at)
+        if since is None:
+            await evaluate(
+                session, segment, rule_of(segment), now=now, reason="sweep", changes=changes
+            )
+            continue
+        if since >= now:
+            continue  # evaluated at or after this instant already (a save, a later sweep)
+        live = LiveSegment(segment.id, segment.version, segment.name, segment.workspace_id)
+        swept.append(live)
+        spans.append((rule_of(segment), (since, now)))
+    users = await users_crossing(session, workspace_id, spans)
+    await refresh_segments(
+        session,
+        workspace_id=workspace_id,
+        segments=swept,
+        user_ids=users,
+        now=now,
+        reason="sweep",
+        changes=changes,
+    )
+    if rows:
+        await session.execute(
+            update(Segment)
+            .where(
+                Segment.id.in_([s.id for s in rows]),
+                or_(Segment.last_evaluated_at.is_(None), Segment.last_evaluated_at < now),
+            )
+            .values(last_evaluated_at=now)
+            .execution_options(synchronize_session=False)
+        )
     return changes
 
 
