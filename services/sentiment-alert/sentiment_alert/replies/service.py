@@ -184,7 +184,7 @@ def _waiting(message: CustomerMessage) -> None:
         raise Conflict(
             f"Message {message.id} is {message.status}; only queued or proposed messages "
             "can be answered or dismissed.",
-            status=message.status,
+            current_status=message.status,
         )
 
 
