@@ -18,9 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.clock import as_utc
 from campaigns.experiments.service import convert_from_event, running_conversion_kinds
-from campaigns.funnels.service import attribute_outcome, count_purchase, touched_users
+from campaigns.funnels.service import (
+    Purchase,
+    attribute_outcome,
+    count_purchases,
+    touched_users,
+)
 from campaigns.referrals.fraud import SignUp
-from campaigns.referrals.service import attribute_signup, record_share, revoke_on_refund
+from campaigns.referrals.service import attribute_signup, record_shares, revoke_on_refund
 from yunying_shared.events.payloads.segmentation import UserEventAccepted
 
 
@@ -60,13 +65,6 @@ async def referrals_step(
             order_id=event.order_id,
             at=at,
         )
-    elif event.kind == "share":
-        await record_share(
-            session,
-            workspace_id=workspace_id,
-            user_id=event.user_id,
-            campaign_id=_campaign_of(event),
-        )
 
 
 async def measure(
@@ -76,13 +74,15 @@ async def measure(
     Two queries decide what a batch needs (which users a campaign touched, which kinds running
     experiments count), so events nobody measures cost no more than that."""
     outcomes = [e for e in events if e.kind in ("purchase", "share")]
-    first_orders = {
-        e.event_id: await count_purchase(
-            session, workspace_id=workspace_id, user_id=e.user_id, at=as_utc(e.occurred_at)
-        )
-        for e in outcomes
-        if e.kind == "purchase"
-    }
+    first_orders = await count_purchases(
+        session,
+        workspace_id=workspace_id,
+        purchases=[
+            Purchase(e.event_id, e.user_id, as_utc(e.occurred_at))
+            for e in outcomes
+            if e.kind == "purchase"
+        ],
+    )
     touched = await touched_users(
         session, workspace_id=workspace_id, user_ids={e.user_id for e in outcomes}
     )
@@ -96,7 +96,7 @@ async def measure(
                 event_id=event.event_id,
                 amount=_amount(event),
                 at=as_utc(event.occurred_at),
-                first_order=first_orders.get(event.event_id, False),
+                first_order=event.event_id in first_orders,
             )
     kinds = await running_conversion_kinds(session, workspace_id=workspace_id)
     for event in events:
@@ -117,7 +117,13 @@ async def apply_user_events(
 ) -> None:
     """A run of one workspace's accepted events, in order."""
     for event in events:
-        await referrals_step(session, workspace_id, event)
+        if event.kind in ("referral_signup", "refund"):
+            await referrals_step(session, workspace_id, event)
+    await record_shares(
+        session,
+        workspace_id=workspace_id,
+        shares=[(e.user_id, _campaign_of(e)) for e in events if e.kind == "share"],
+    )
     await measure(session, workspace_id, events)
 
 

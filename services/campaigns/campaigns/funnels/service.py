@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 from pydantic import TypeAdapter, ValidationError
@@ -25,6 +25,14 @@ from campaigns.funnels.schemas import TouchBatchResult, TouchIn, TouchResult
 from yunying_shared.db import sql_dialect
 
 ATTRIBUTION_WINDOW = timedelta(days=7)
+
+
+class Purchase(NamedTuple):
+    event_id: str
+    user_id: str
+    at: datetime
+
+
 _TOUCH = TypeAdapter(TouchIn)
 
 
@@ -108,23 +116,41 @@ async def record_touches(
     )
 
 
-async def count_purchase(
-    session: AsyncSession, *, workspace_id: UUID, user_id: str, at: datetime
-) -> bool:
-    """Counts the purchase; True when it is the first campaigns has seen from the user."""
+async def count_purchases(
+    session: AsyncSession, *, workspace_id: UUID, purchases: Sequence[Purchase]
+) -> set[str]:
+    """Counts a batch's purchases in one statement; returns the event ids of first orders (a
+    user's first purchase campaigns has seen, in the batch's order)."""
+    if not purchases:
+        return set()
+    per_user: dict[str, list[Purchase]] = {}
+    for purchase in purchases:
+        per_user.setdefault(purchase.user_id, []).append(purchase)
     table = CustomerOrders.__table__
-    statement = (
-        sql_dialect(session)
-        .insert(table)
-        .values(workspace_id=workspace_id, user_id=user_id, orders=1, first_order_at=at)
-    )
+    insert = sql_dialect(session).insert(table)
+    # One row per user (PostgreSQL refuses an upsert that touches the same row twice), sent as
+    # an executemany: SQLAlchemy batches it into multi-row VALUES with one cached compilation.
     counted = await session.execute(
-        statement.on_conflict_do_update(
+        insert.on_conflict_do_update(
             index_elements=["workspace_id", "user_id"],
-            set_={"orders": table.c.orders + 1},
-        ).returning(table.c.orders)
+            set_={"orders": table.c.orders + insert.excluded.orders},
+        ).returning(table.c.user_id, table.c.orders),
+        [
+            {
+                "workspace_id": workspace_id,
+                "user_id": user_id,
+                "orders": len(theirs),
+                "first_order_at": theirs[0].at,
+            }
+            for user_id, theirs in per_user.items()
+        ],
     )
-    return int(counted.scalar_one()) == 1
+    # A user whose count is exactly this batch's had none before: their first here is first.
+    return {
+        per_user[user_id][0].event_id
+        for user_id, orders in counted.all()
+        if int(orders) == len(per_user[user_id])
+    }
 
 
 async def touched_users(

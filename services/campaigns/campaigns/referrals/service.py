@@ -3,6 +3,8 @@ revocation on refund or fraud with reward claw-back."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -134,17 +136,32 @@ async def find_code(
     return found
 
 
-async def record_share(
-    session: AsyncSession, *, workspace_id: UUID, user_id: str, campaign_id: UUID | None
-) -> int:
-    """A share by a user holding invite codes (in `campaign_id`, or all of theirs)."""
-    statement = update(InviteCode).where(
-        InviteCode.workspace_id == workspace_id, InviteCode.user_id == user_id
+async def record_shares(
+    session: AsyncSession, *, workspace_id: UUID, shares: Sequence[tuple[str, UUID | None]]
+) -> None:
+    """A batch's shares, each (user, campaign or None), counted on the sharer's invite codes (in
+    that campaign, or all of theirs). One query finds the sharers holding codes, so shares by
+    users without one (most of them) cost nothing more."""
+    if not shares:
+        return
+    holders = set(
+        await session.scalars(
+            select(InviteCode.user_id)
+            .where(
+                InviteCode.workspace_id == workspace_id,
+                InviteCode.user_id.in_({user_id for user_id, _ in shares}),
+            )
+            .distinct()
+        )
     )
-    if campaign_id is not None:
-        statement = statement.where(InviteCode.campaign_id == campaign_id)
-    result = await session.execute(statement.values(shares=InviteCode.shares + 1))
-    return int(getattr(result, "rowcount", 0) or 0)
+    counted = Counter(share for share in shares if share[0] in holders)
+    for (user_id, campaign_id), count in counted.items():
+        statement = update(InviteCode).where(
+            InviteCode.workspace_id == workspace_id, InviteCode.user_id == user_id
+        )
+        if campaign_id is not None:
+            statement = statement.where(InviteCode.campaign_id == campaign_id)
+        await session.execute(statement.values(shares=InviteCode.shares + count))
 
 
 async def _reject(

@@ -12,7 +12,7 @@ from campaigns.coupons.service import create_template, issue_coupon, redeem
 from campaigns.experiments import service as experiments
 from campaigns.experiments.schemas import ExperimentIn
 from campaigns.funnels.read import read_funnel
-from campaigns.funnels.service import record_touches
+from campaigns.funnels.service import Purchase, count_purchases, record_touches
 from campaigns.referrals.models import ReferralAttribution
 from campaigns.user_events import apply_user_event
 from yunying_shared.errors import NotFound
@@ -162,3 +162,19 @@ async def test_incremental_conversions_against_the_holdout(session, workspace_id
 async def test_a_foreign_campaign_has_no_funnel(session, workspace_id):
     with pytest.raises(NotFound):
         await read_funnel(session, workspace_id=workspace_id, campaign_id=uuid4())
+
+
+async def test_first_orders_are_told_per_batch_in_the_batch_order(session, workspace_id, now):
+    first = [
+        Purchase("p1", "u1", now),
+        Purchase("p2", "u2", now),
+        Purchase("p3", "u1", now + timedelta(minutes=1)),  # u1's second in the same batch
+    ]
+    assert await count_purchases(session, workspace_id=workspace_id, purchases=first) == {
+        "p1",
+        "p2",
+    }
+    later = [Purchase("p4", "u2", now), Purchase("p5", "u3", now)]
+    assert await count_purchases(session, workspace_id=workspace_id, purchases=later) == {"p5"}
+    other = await count_purchases(session, workspace_id=uuid4(), purchases=[later[0]])
+    assert other == {"p4"}  # counts are per workspace

@@ -14,7 +14,7 @@ from campaigns.referrals import analytics, service
 from campaigns.referrals.codes import ALPHABET, LENGTH
 from campaigns.referrals.models import ReferralAttribution, RejectedAttribution
 from campaigns.referrals.schemas import InviteCodeIn, ProgramIn
-from campaigns.user_events import apply_user_event
+from campaigns.user_events import apply_user_event, apply_user_events
 from yunying_shared.events.payloads.segmentation import UserEventAccepted
 
 
@@ -156,15 +156,18 @@ async def test_invite_tree_levels_share_rate_and_k_factor(
     await apply_user_event(session, workspace_id, _signup("dan", bob, now))
     dan = await _code(session, workspace_id, campaign_id, "dan")
     await apply_user_event(session, workspace_id, _signup("eve", dan, now))
-    for user in ("alice", "alice", "bob"):
-        share = UserEventAccepted(
-            event_id=f"share-{user}-{now.timestamp()}",
+    shares = [
+        UserEventAccepted(
+            event_id=f"share-{n}",
             user_id=user,
             kind="share",
             occurred_at=now,
             properties={"campaign_id": str(campaign_id)},
         )
-        await apply_user_event(session, workspace_id, share)
+        for n, user in enumerate(("bob", "alice", "frank", "alice"))  # frank holds no code
+    ]
+    await apply_user_events(session, workspace_id, shares[:1])
+    await apply_user_events(session, workspace_id, shares[1:])  # alice twice in one batch
 
     tree = await analytics.invite_tree(session, workspace_id=workspace_id, user_id="alice", depth=5)
     assert tree.level == 0
