@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from yunying_shared.logging import get_logger
 
@@ -148,13 +150,50 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
-    return problem(
+    response = problem(
         exc.status_code,
         title,
         str(exc.detail),
         code=f"http_{exc.status_code}",
         instance=request.url.path,
     )
+    if isinstance(exc, MethodNotAllowed):
+        response.headers["Allow"] = ", ".join(exc.allowed)
+    elif exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request.app.router, request.scope))
+    return response
+
+
+class MethodNotAllowed(StarletteHTTPException):
+    """A 405 whose raiser knows the complete list of methods the path answers."""
+
+    def __init__(self, method: str, allowed: list[str]) -> None:
+        super().__init__(405, f"{method} is not allowed here; the `Allow` header lists what is.")
+        self.allowed = allowed
+
+
+PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+PROBE_SCOPE_KEYS = ("type", "path", "root_path", "raw_path", "headers", "query_string", "app")
+
+
+def allowed_methods(
+    router: Any, scope: Any, *, excluding: Callable[[Any], bool] | None = None
+) -> list[str]:
+    """Every method some route answers at this path, found by matching the path once per
+    method. Starlette's own `Allow` names only the first route whose path matched, though one
+    path usually has a route per method. Only 405s pay for this. Routes `excluding` picks (a
+    catch-all) do not count."""
+    base = {key: scope[key] for key in PROBE_SCOPE_KEYS if key in scope}
+    allowed = []
+    for method in PROBED_METHODS:
+        probe = {**base, "method": method}
+        for route in router.routes:
+            if excluding is not None and excluding(route):
+                continue
+            if route.matches(probe)[0] == Match.FULL:
+                allowed.append(method)
+                break
+    return allowed
 
 
 def _is_connection_error(exc: DBAPIError) -> bool:

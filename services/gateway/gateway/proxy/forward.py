@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import unquote
 
 import httpx
 from fastapi import Request
@@ -41,7 +42,6 @@ NOT_FORWARDED = HOP_BY_HOP | {
 # Set again by the gateway itself (its middleware, its HTTP server) on the way out.
 NOT_RETURNED = HOP_BY_HOP | {"x-request-id", "x-correlation-id", "date", "server"}
 CONTROL_CHARACTERS = frozenset(chr(code) for code in [*range(0x20), 0x7F])
-ENCODED_SEPARATORS = (b"%2f", b"%5c")
 DOT_SEGMENTS = frozenset({".", ".."})
 
 
@@ -55,20 +55,20 @@ class InvalidPath(DomainError):
 
 
 def forwardable_path(request: Request) -> str:
-    """The path as the caller sent it, once it cannot address anything but what it says.
+    """The path exactly as the caller sent it, once it cannot address anything but what it says.
 
-    Services route on the decoded path, so an encoded slash (`/v1/users/a%2Ftags`) or a dot
-    segment (`/v1/users/../../metrics`) would reach another route than the one the gateway
-    authorized; control characters reach no valid id. All three are refused, and the path goes
-    upstream byte for byte, never re-encoded from its decoded form.
+    Services route on the raw path, as the gateway does (`PathGuardMiddleware`), so an encoded
+    slash stays inside its segment on both sides: `/v1/users/a%2Ftags` is user `a/tags` here and
+    upstream. A dot segment (`..`, `%2e%2e`) is refused all the same, since a proxy or client
+    between the caller and us could resolve it; control characters reach no valid id. The path
+    goes upstream byte for byte, never re-encoded from a decoded form.
     """
     raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
-    if any(encoded in raw.lower() for encoded in ENCODED_SEPARATORS):
-        raise InvalidPath("must not contain encoded slashes (%2F, %5C)")
-    decoded = request.url.path
-    if not CONTROL_CHARACTERS.isdisjoint(decoded):
+    raw = raw.split(b"?", 1)[0]
+    segments = [unquote(segment) for segment in raw.decode("latin-1").split("/")]
+    if any(not CONTROL_CHARACTERS.isdisjoint(segment) for segment in segments):
         raise InvalidPath("must not contain control characters")
-    if not DOT_SEGMENTS.isdisjoint(decoded.split("/")):
+    if not DOT_SEGMENTS.isdisjoint(segments):
         raise InvalidPath("must not contain dot segments ('.' or '..')")
     return raw.decode("latin-1")
 
