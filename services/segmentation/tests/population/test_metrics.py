@@ -137,7 +137,9 @@ async def test_stage_distribution_per_day(session, workspace_id, history):
         (d.date.day, [d.counts[s] for s in ("potential", "new", "active", "loyal", "churned")])
         for d in result.days
     ]
-    assert counts == [(1, [4, 1, 0, 1, 1]), (2, [4, 1, 1, 1, 1]), (3, [4, 1, 2, 1, 0])]
+    # users count from their first event (by event time), not from their profile's creation:
+    # g (first seen 05-01) joins the potential users on day 1, f (05-03 23:00) on day 3
+    assert counts == [(1, [3, 1, 0, 1, 1]), (2, [3, 1, 1, 1, 1]), (3, [4, 1, 2, 1, 0])]
 
 
 async def test_repurchase_and_churn(session, workspace_id, history):
