@@ -67,6 +67,11 @@ class GatewaySettings(ServiceSettings):
     login_lockout_base_seconds: float = Field(default=30.0, gt=0)
     login_lockout_max_seconds: float = Field(default=3600.0, gt=0)
     login_failure_window_seconds: float = Field(default=3600.0, gt=0)
+    # The operations dashboard (docs/gateway.md): how long one upstream may take before its
+    # section answers `timeout`, and how long a complete answer is reused per workspace and
+    # range in each replica (0: never).
+    dashboard_upstream_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    dashboard_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
 
     @model_validator(mode="before")
     @classmethod

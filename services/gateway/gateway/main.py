@@ -8,13 +8,16 @@ from fastapi import FastAPI
 
 from gateway.apidoc import api_document
 from gateway.apikeys.router import router as api_keys_router
+from gateway.audit.router import router as audit_router
 from gateway.config import GatewaySettings
+from gateway.dashboard.router import router as dashboard_router
 from gateway.db import BUS, metadata
 from gateway.identity.authenticator import gateway_authenticator
 from gateway.identity.router import router as identity_router
 from gateway.members.router import router as members_router
 from gateway.proxy.router import router as proxy_router
 from gateway.ratelimit.middleware import RateLimitMiddleware
+from gateway.sessions.router import router as sessions_router
 from gateway.upstreams import gateway_lifespan
 from gateway.workspaces.router import router as workspaces_router
 from yunying_shared.bus import Transport
@@ -35,7 +38,16 @@ DEFINITION = ServiceDefinition(
     local_port=8000,
     settings=GatewaySettings,
     # The proxy's catch-all comes last, so the gateway's own routes win.
-    routers=(identity_router, workspaces_router, members_router, api_keys_router, proxy_router),
+    routers=(
+        identity_router,
+        workspaces_router,
+        members_router,
+        api_keys_router,
+        sessions_router,
+        audit_router,
+        dashboard_router,
+        proxy_router,
+    ),
     lifespan=gateway_lifespan,
     api_document=api_document,
     authenticator=gateway_authenticator,
@@ -46,6 +58,12 @@ DEFINITION = ServiceDefinition(
         {"name": "workspaces", "description": "Tenants: one brand or business unit each"},
         {"name": "members", "description": "Who belongs to a workspace, with which role"},
         {"name": "api keys", "description": "Keys for machine clients, bound to a workspace"},
+        {"name": "sessions", "description": "My logins per device; signing them out"},
+        {"name": "audit", "description": "Who did what: admin actions and login attempts"},
+        {
+            "name": "dashboard",
+            "description": "The operations dashboard, composed from every service",
+        },
     ),
     # None: call the URLs in the settings' `upstreams`.
     state_defaults={"upstream_transports": None},

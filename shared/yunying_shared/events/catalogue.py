@@ -50,6 +50,17 @@ WORKSPACE_CREATED = EventSpec(
     description="A workspace (one brand or business unit) was created; every service records it.",
 )
 
+AUDIT_RECORDED = EventSpec(
+    name="audit.recorded",
+    version=1,
+    topic="gateway.audit.v1",
+    payload=gateway.AuditRecorded,
+    key_field="entry_id",
+    description="The gateway recorded an admin action (members, roles, API keys, workspaces, "
+    "sessions, login locks) or a login attempt, successful or not. For SIEM and compliance "
+    "consumers; workspace admins read the same entries at `GET /v1/workspaces/{id}/audit`.",
+)
+
 CRM_EVENT_RECORDED = EventSpec(
     name="crm.event_recorded",
     version=1,
@@ -258,6 +269,7 @@ CATALOGUE: dict[str, EventSpec[Any]] = {
     spec.type: spec
     for spec in (
         WORKSPACE_CREATED,
+        AUDIT_RECORDED,
         CRM_EVENT_RECORDED,
         USER_LIFECYCLE_STAGE_CHANGED,
         USER_TIER_CHANGED,

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apikeys import service
 from gateway.apikeys.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut
+from gateway.audit.deps import AuditActorDep
+from gateway.audit.record import Action, record
 from gateway.identity.deps import UserDep, user_id_of
 from gateway.workspaces.service import require_member
 from yunying_shared.auth import Principal, Role
@@ -41,16 +43,33 @@ async def _require_admin(session: AsyncSession, user: Principal, workspace_id: U
     responses=ERRORS,
 )
 async def create_key(
-    workspace_id: UUID, body: ApiKeyIn, session: SessionDep, user: UserDep
+    workspace_id: UUID, body: ApiKeyIn, session: SessionDep, user: UserDep, actor: AuditActorDep
 ) -> ApiKeyCreated:
     await _require_admin(session, user, workspace_id)
-    return await service.create_key(
+    created = await service.create_key(
         session,
         workspace_id=workspace_id,
         name=body.name,
         scopes=body.scopes,
         created_by=user_id_of(user),
     )
+    await record(
+        session,
+        actor,
+        Action(
+            "api_key.created",
+            workspace_id=workspace_id,
+            target_type="api_key",
+            target_id=str(created.id),
+            # The scopes and prefix, never the secret.
+            detail={
+                "name": created.name,
+                "prefix": created.prefix,
+                "scopes": " ".join(created.scopes),
+            },
+        ),
+    )
+    return created
 
 
 @router.get(
@@ -74,8 +93,18 @@ async def list_keys(workspace_id: UUID, session: SessionDep, user: UserDep) -> l
     responses=ERRORS,
 )
 async def revoke_key(
-    workspace_id: UUID, key_id: UUID, session: SessionDep, user: UserDep
+    workspace_id: UUID, key_id: UUID, session: SessionDep, user: UserDep, actor: AuditActorDep
 ) -> Response:
     await _require_admin(session, user, workspace_id)
     await service.revoke_key(session, workspace_id=workspace_id, key_id=key_id)
+    await record(
+        session,
+        actor,
+        Action(
+            "api_key.revoked",
+            workspace_id=workspace_id,
+            target_type="api_key",
+            target_id=str(key_id),
+        ),
+    )
     return Response(status_code=204)

@@ -13,7 +13,8 @@ from starlette.types import Scope
 from gateway.apikeys.service import principal_for_key
 from gateway.config import GatewaySettings
 from gateway.identity.service import get_active_user
-from gateway.identity.tokens import read_access_token
+from gateway.identity.tokens import read_access_claims
+from gateway.sessions.service import ensure_active
 from gateway.workspaces.exceptions import WorkspaceNotFound
 from gateway.workspaces.models import Membership
 from yunying_shared.auth import Principal
@@ -23,6 +24,7 @@ from yunying_shared.http.middleware import Authenticator
 from yunying_shared.settings import ServiceSettings
 
 WORKSPACE_HEADER = "x-workspace-id"
+SESSION_STATE = "login_session_id"
 
 
 def gateway_authenticator(settings: ServiceSettings) -> Authenticator:
@@ -45,9 +47,13 @@ def gateway_authenticator(settings: ServiceSettings) -> Authenticator:
             if api_key is not None:
                 return await principal_for_key(session, presented=api_key)
             assert bearer is not None
-            user_id = read_access_token(bearer, secrets=secrets)
+            claims = read_access_claims(bearer, secrets=secrets)
+            if claims.session_id is not None:
+                await ensure_active(session, session_id=claims.session_id, user_id=claims.user_id)
+                # The session routes tell "this device" from the others by it.
+                scope.setdefault("state", {})[SESSION_STATE] = claims.session_id
             return await _user_principal(
-                session, user_id=user_id, workspace=headers.get(WORKSPACE_HEADER)
+                session, user_id=claims.user_id, workspace=headers.get(WORKSPACE_HEADER)
             )
 
     return authenticate

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from gateway.audit.deps import AuditActorDep, client_address
+from gateway.audit.record import Action, Actor, record
 from gateway.identity import service, throttle
-from gateway.identity.deps import SettingsDep, UserDep, user_id_of
+from gateway.identity.deps import CorrelationIdDep, SettingsDep, UserDep, user_id_of
 from gateway.identity.exceptions import InvalidCredentials, RefreshTokenReused
 from gateway.identity.schemas import (
     LoginIn,
@@ -19,7 +22,7 @@ from gateway.identity.schemas import (
 )
 from gateway.workspaces.service import list_workspaces
 from yunying_shared.auth import Role
-from yunying_shared.db import SessionDep
+from yunying_shared.db import Database, SessionDep
 from yunying_shared.errors import Forbidden, problem
 
 router = APIRouter(tags=["auth"])
@@ -43,24 +46,63 @@ THROTTLED: dict[int | str, dict[str, Any]] = {
     responses={**UNAUTHORIZED, **THROTTLED},
 )
 async def login(
-    body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep
+    body: LoginIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    correlation_id: CorrelationIdDep,
 ) -> TokenPair:
     database = request.app.state.database
-    address = request.client.host if request.client else None
+    address = client_address(request)
+    attempt = Actor(user_id=None, email=body.email, address=address, correlation_id=correlation_id)
     keys = throttle.keys_for(settings, email=body.email, address=address)
-    await throttle.ensure_not_locked(database, keys)
+    try:
+        await throttle.ensure_not_locked(database, keys)
+    except throttle.LoginThrottled:
+        await _record_failure(database, attempt, reason="locked")
+        raise
     try:
         pair = await service.login(
-            session, email=body.email, password=body.password, settings=settings
+            session,
+            email=body.email,
+            password=body.password,
+            settings=settings,
+            user_agent=request.headers.get("user-agent"),
+            address=address,
         )
     except InvalidCredentials:
         # The failed login's reads end first: SQLite lets the count's own transaction commit
         # only once no other transaction holds the database.
         await session.rollback()
         await throttle.record_failure(database, keys, settings)
+        await _record_failure(database, attempt, reason="invalid_credentials")
         raise
     await throttle.forget_failures(session, email=body.email)
+    user = await service.find_user_by_email(session, email=body.email)
+    await record(
+        session,
+        replace(attempt, user_id=user.id if user else None),
+        Action("auth.login", target_type="user", target_id=str(user.id) if user else None),
+    )
     return pair
+
+
+async def _record_failure(database: Database, attempt: Actor, *, reason: str) -> None:
+    """In a transaction of its own: the request's is rolled back with the failure."""
+    async with database.session() as session:
+        user = await service.find_user_by_email(session, email=attempt.email or "")
+        await record(
+            session,
+            replace(attempt, user_id=user.id if user else None),
+            Action(
+                "auth.login",
+                target_type="user",
+                target_id=str(user.id) if user else None,
+                outcome="failure",
+                detail={"reason": reason},
+            ),
+        )
+        await session.commit()
 
 
 @router.post(
@@ -72,7 +114,11 @@ async def login(
     responses={403: {"description": "Not a superuser"}},
 )
 async def clear_login_throttle(
-    body: ThrottleClearIn, request: Request, user: UserDep
+    body: ThrottleClearIn,
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    actor: AuditActorDep,
 ) -> ThrottleClearOut:
     if not user.is_superuser:
         raise Forbidden("Only a superuser can lift login locks.")
@@ -80,6 +126,16 @@ async def clear_login_throttle(
     if body.address:
         keys.append(throttle.address_key(body.address))
     cleared = await throttle.clear(request.app.state.database, keys)
+    await record(
+        session,
+        actor,
+        Action(
+            "login_throttle.cleared",
+            target_type="throttle",
+            target_id=body.email or body.address,
+            detail={"email": body.email, "address": body.address, "cleared": cleared},
+        ),
+    )
     return ThrottleClearOut(cleared=cleared)
 
 

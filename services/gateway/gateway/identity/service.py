@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from sqlalchemy import select, update
@@ -17,7 +17,12 @@ from gateway.identity.exceptions import (
 )
 from gateway.identity.models import RefreshToken, User
 from gateway.identity.schemas import TokenPair
+from gateway.sessions import service as login_sessions
+from gateway.sessions.models import LoginSession
 from yunying_shared.errors import Conflict, Unauthorized
+
+# Sessions ended on purpose: their refresh tokens are refused plainly, not as a reuse.
+SIGNED_OUT = frozenset({"logout", "revoked", "admin", "password_changed"})
 
 
 async def find_user_by_email(session: AsyncSession, *, email: str) -> User | None:
@@ -54,8 +59,15 @@ async def create_user(
 
 
 async def login(
-    session: AsyncSession, *, email: str, password: str, settings: GatewaySettings
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    settings: GatewaySettings,
+    user_agent: str | None = None,
+    address: str | None = None,
 ) -> TokenPair:
+    """A new login session (`user_agent` and `address` let its owner recognise it)."""
     hasher = passwords.hasher_for(settings)
     gate = passwords.gate_for(settings)
     found = await find_user_by_email(session, email=email)
@@ -67,7 +79,16 @@ async def login(
         raise InvalidCredentials()
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(hasher, password, gate=gate)
-    return await _issue_pair(session, user_id=user.id, family_id=uuid.uuid4(), settings=settings)
+    session_id = uuid.uuid4()
+    await login_sessions.start(
+        session,
+        session_id=session_id,
+        user_id=user.id,
+        expires_at=_refresh_expiry(settings),
+        user_agent=user_agent,
+        address=address,
+    )
+    return await _issue_pair(session, user_id=user.id, family_id=session_id, settings=settings)
 
 
 async def refresh(
@@ -78,12 +99,22 @@ async def refresh(
     )
     if token is None:
         raise InvalidRefreshToken()
+    ended = await session.get(LoginSession, token.family_id)
+    if ended is not None and ended.revoked_reason in SIGNED_OUT:
+        # Signed out on purpose (not a stolen token): say so, and change nothing.
+        raise InvalidRefreshToken()
     if token.revoked_at is not None or not await _claim(session, token):
-        await revoke_family(session, family_id=token.family_id)
+        await revoke_family(session, family_id=token.family_id, reason="reuse")
         raise RefreshTokenReused()
     if token.expires_at <= utcnow():
         raise InvalidRefreshToken()
     await get_active_user(session, user_id=token.user_id)
+    await login_sessions.continued(
+        session,
+        session_id=token.family_id,
+        user_id=token.user_id,
+        expires_at=_refresh_expiry(settings),
+    )
     return await _issue_pair(
         session, user_id=token.user_id, family_id=token.family_id, settings=settings
     )
@@ -96,15 +127,18 @@ async def logout(session: AsyncSession, *, refresh_token: str) -> None:
         )
     )
     if family_id is not None:
-        await revoke_family(session, family_id=family_id)
+        await revoke_family(session, family_id=family_id, reason="logout")
 
 
-async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+async def revoke_family(
+    session: AsyncSession, *, family_id: uuid.UUID, reason: login_sessions.RevokeReason
+) -> None:
+    """Ends the login session: its refresh tokens and the access tokens naming it."""
+    await login_sessions.revoke(session, session_id=family_id, reason=reason)
+
+
+def _refresh_expiry(settings: GatewaySettings) -> datetime:
+    return utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds)
 
 
 async def _claim(session: AsyncSession, token: RefreshToken) -> bool:
@@ -128,7 +162,7 @@ async def _issue_pair(
             user_id=user_id,
             family_id=family_id,
             token_hash=tokens.sha256_hex(secret),
-            expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds),
+            expires_at=_refresh_expiry(settings),
         )
     )
     await session.flush()
@@ -136,6 +170,7 @@ async def _issue_pair(
         user_id,
         secret=settings.jwt_secret.get_secret_value(),
         ttl_seconds=settings.access_token_ttl_seconds,
+        session_id=family_id,
     )
     return TokenPair(
         access_token=access, refresh_token=secret, expires_in=settings.access_token_ttl_seconds

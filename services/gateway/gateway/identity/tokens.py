@@ -11,6 +11,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from uuid import UUID
 
 import jwt
@@ -28,10 +29,16 @@ def key_id(secret: str) -> str:
 
 
 def issue_access_token(
-    user_id: UUID, *, secret: str, ttl_seconds: int, now: int | None = None
+    user_id: UUID,
+    *,
+    secret: str,
+    ttl_seconds: int,
+    now: int | None = None,
+    session_id: UUID | None = None,
 ) -> str:
+    """`session_id` (the `sid` claim) names the login session: revoking it ends the token."""
     issued = int(time.time()) if now is None else now
-    claims = {
+    claims: dict[str, object] = {
         "iss": ISSUER,
         "aud": AUDIENCE,
         "sub": str(user_id),
@@ -39,11 +46,25 @@ def issue_access_token(
         "iat": issued,
         "exp": issued + ttl_seconds,
     }
+    if session_id is not None:
+        claims["sid"] = str(session_id)
     return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": key_id(secret)})
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: UUID
+    # None in tokens issued before login sessions existed (they expire within minutes).
+    session_id: UUID | None
 
 
 def read_access_token(token: str, *, secrets: Iterable[str]) -> UUID:
     """The user id in a valid token signed with one of `secrets` (current key first)."""
+    return read_access_claims(token, secrets=secrets).user_id
+
+
+def read_access_claims(token: str, *, secrets: Iterable[str]) -> AccessClaims:
+    """The user and session of a valid token signed with one of `secrets`."""
     keys = {key_id(secret): secret for secret in secrets}
     try:
         kid = jwt.get_unverified_header(token).get("kid")
@@ -64,8 +85,11 @@ def read_access_token(token: str, *, secrets: Iterable[str]) -> UUID:
     if claims.get("typ") != ACCESS_TYPE:
         raise Unauthorized("Invalid access token.")
     try:
-        return UUID(claims["sub"])
-    except (TypeError, ValueError) as exc:
+        sid = claims.get("sid")
+        return AccessClaims(
+            user_id=UUID(claims["sub"]), session_id=UUID(sid) if sid is not None else None
+        )
+    except (TypeError, ValueError, AttributeError) as exc:
         raise Unauthorized("Invalid access token.") from exc
 
 

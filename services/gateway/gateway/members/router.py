@@ -6,6 +6,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.audit.deps import AuditActorDep
+from gateway.audit.record import Action, record
 from gateway.identity.deps import SettingsDep, UserDep, user_id_of
 from gateway.identity.passwords import hasher_for
 from gateway.members import service
@@ -42,10 +44,15 @@ async def _require_admin(session: AsyncSession, user: Principal, workspace_id: U
     responses={**ERRORS, 409: {"description": "Already a member"}},
 )
 async def add_member(
-    workspace_id: UUID, body: MemberIn, session: SessionDep, user: UserDep, settings: SettingsDep
+    workspace_id: UUID,
+    body: MemberIn,
+    session: SessionDep,
+    user: UserDep,
+    settings: SettingsDep,
+    actor: AuditActorDep,
 ) -> MemberOut:
     await _require_admin(session, user, workspace_id)
-    return await service.add_member(
+    added = await service.add_member(
         session,
         workspace_id=workspace_id,
         email=body.email,
@@ -53,6 +60,22 @@ async def add_member(
         role=body.role,
         hasher=hasher_for(settings),
     )
+    await record(
+        session,
+        actor,
+        Action(
+            "member.added",
+            workspace_id=workspace_id,
+            target_type="user",
+            target_id=str(added.user_id),
+            detail={
+                "email": added.email,
+                "role": str(added.role),
+                "created": body.password is not None,
+            },
+        ),
+    )
+    return added
 
 
 @router.get(
@@ -75,12 +98,29 @@ async def list_members(workspace_id: UUID, session: SessionDep, user: UserDep) -
     responses={**ERRORS, 409: {"description": "It would leave no admin"}},
 )
 async def change_role(
-    workspace_id: UUID, user_id: UUID, body: MemberPatch, session: SessionDep, user: UserDep
+    workspace_id: UUID,
+    user_id: UUID,
+    body: MemberPatch,
+    session: SessionDep,
+    user: UserDep,
+    actor: AuditActorDep,
 ) -> MemberOut:
     await _require_admin(session, user, workspace_id)
-    return await service.change_role(
+    changed = await service.change_role(
         session, workspace_id=workspace_id, user_id=user_id, role=body.role
     )
+    await record(
+        session,
+        actor,
+        Action(
+            "member.role_changed",
+            workspace_id=workspace_id,
+            target_type="user",
+            target_id=str(user_id),
+            detail={"role": str(changed.role)},
+        ),
+    )
+    return changed
 
 
 @router.delete(
@@ -92,8 +132,15 @@ async def change_role(
     responses={**ERRORS, 409: {"description": "It would leave no admin"}},
 )
 async def remove_member(
-    workspace_id: UUID, user_id: UUID, session: SessionDep, user: UserDep
+    workspace_id: UUID, user_id: UUID, session: SessionDep, user: UserDep, actor: AuditActorDep
 ) -> Response:
     await _require_admin(session, user, workspace_id)
     await service.remove_member(session, workspace_id=workspace_id, user_id=user_id)
+    await record(
+        session,
+        actor,
+        Action(
+            "member.removed", workspace_id=workspace_id, target_type="user", target_id=str(user_id)
+        ),
+    )
     return Response(status_code=204)

@@ -6,6 +6,8 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
+from gateway.audit.deps import AuditActorDep
+from gateway.audit.record import Action, record
 from gateway.identity.deps import CorrelationIdDep, SettingsDep, UserDep, user_id_of
 from gateway.proxy.clients import UpstreamsDep
 from gateway.workspaces import propagation, service
@@ -42,7 +44,11 @@ def _out(workspace: Workspace, role: str) -> WorkspaceOut:
     responses={403: {"description": "Not a superuser"}, 409: {"description": "The slug is taken"}},
 )
 async def create_workspace(
-    body: WorkspaceIn, session: SessionDep, user: UserDep, correlation_id: CorrelationIdDep
+    body: WorkspaceIn,
+    session: SessionDep,
+    user: UserDep,
+    correlation_id: CorrelationIdDep,
+    actor: AuditActorDep,
 ) -> WorkspaceOut:
     if not user.is_superuser:
         raise Forbidden("Only superusers create workspaces.")
@@ -52,6 +58,17 @@ async def create_workspace(
         name=body.name,
         slug=body.slug,
         correlation_id=correlation_id,
+    )
+    await record(
+        session,
+        actor,
+        Action(
+            "workspace.created",
+            workspace_id=workspace.id,
+            target_type="workspace",
+            target_id=str(workspace.id),
+            detail={"name": workspace.name, "slug": workspace.slug},
+        ),
     )
     return _out(workspace, Role.ADMIN.value)
 
