@@ -46,3 +46,10 @@ class Settings(ServiceSettings):
     )
     channel_max_attempts: int = Field(default=3, ge=1)
     channel_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Collaborations
+    creator_link_base: str = Field(
+        default="https://go.yunying.example/c",
+        max_length=400,
+        description="The brand's landing page for creators' tracking links; each link adds "
+        "`?yy_c=<creator code>`, which the CRM passes on as the `yy_c` event property",
+    )

@@ -24,9 +24,12 @@ from campaigns.audience.service import (
     record_membership,
     record_segment,
     record_states,
+    record_traits,
 )
 from campaigns.clock import utcnow
+from campaigns.collaborations.service import collaboration_codes
 from campaigns.content.service import record_transition
+from campaigns.coupons.codes import normalised
 from campaigns.coupons.service import redeem
 from campaigns.crisis.service import record_opened, record_resolved
 from campaigns.journeys.engine import Trigger, enrol
@@ -44,6 +47,7 @@ from yunying_shared.events.catalogue import (
     SEGMENT_UPDATED,
     USER_EVENT_ACCEPTED,
     USER_LIFECYCLE_STAGE_CHANGED,
+    USER_PROFILE_UPDATED,
     USER_SEGMENT_ENTERED,
     USER_SEGMENT_EXITED,
     USER_TIER_CHANGED,
@@ -54,6 +58,7 @@ from yunying_shared.events.payloads.segmentation import (
     SegmentSaved,
     UserEventAccepted,
     UserLifecycleStageChanged,
+    UserProfileUpdated,
     UserSegmentEntered,
     UserSegmentExited,
     UserTierChanged,
@@ -195,8 +200,15 @@ async def on_user_events(
             workspace_id=workspace_id,
             activities=[Activity(p.event_id, p.user_id, p.kind, p.occurred_at) for _, p in items],
         )
+        # A creator's code is not a coupon: the creator step attributes it, redemption skips it.
+        creator_codes = await collaboration_codes(
+            session,
+            workspace_id=workspace_id,
+            codes={normalised(p.coupon_code) for _, p in items if p.coupon_code},
+        )
         for _, payload in items:
-            if payload.kind == "purchase" and payload.coupon_code:
+            code = payload.coupon_code
+            if payload.kind == "purchase" and code and normalised(code) not in creator_codes:
                 await _redeem_from_purchase(session, workspace_id, payload)
         # Referral sign-ups, refunds, shares, funnel outcomes, experiment conversions.
         await apply_user_events(session, workspace_id, [p for _, p in items])
@@ -230,6 +242,12 @@ async def _redeem_from_purchase(
         )
 
 
+async def on_profile_updated(
+    session: AsyncSession, envelope: Envelope, payload: UserProfileUpdated
+) -> None:
+    await record_traits(session, workspace_id=_workspace(envelope), profile=payload)
+
+
 async def on_content(
     session: AsyncSession, envelope: Envelope, payload: ContentItemTransitioned
 ) -> None:
@@ -251,6 +269,7 @@ HANDLERS: tuple[Any, ...] = (
     on_batch(USER_TIER_CHANGED, on_tier_changed),
     on_batch(USER_SEGMENT_ENTERED, on_segment_entered),
     on(USER_SEGMENT_EXITED, on_segment_exited),
+    on(USER_PROFILE_UPDATED, on_profile_updated),
     on(SEGMENT_CREATED, on_segment_saved),
     on(SEGMENT_UPDATED, on_segment_saved),
     on(SEGMENT_DELETED, on_segment_deleted),

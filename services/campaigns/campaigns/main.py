@@ -1,11 +1,14 @@
 from pathlib import Path
 
 import campaigns.models  # noqa: F401  (every table on the metadata)
+from campaigns.authenticity.router import router as authenticity_router
 from campaigns.calendar.router import router as calendar_router
 from campaigns.campaigns.router import router as campaigns_router
+from campaigns.collaborations.router import router as collaborations_router
 from campaigns.config import Settings
 from campaigns.consumers import HANDLERS
 from campaigns.coupons.router import router as coupons_router
+from campaigns.creators.router import router as creators_router
 from campaigns.crisis.router import router as crisis_router
 from campaigns.db import BUS, metadata
 from campaigns.experiments.router import router as experiments_router
@@ -25,7 +28,8 @@ from yunying_shared.kit import ApiScope, ServiceDefinition
 DEFINITION = ServiceDefinition(
     name="campaigns",
     title="Yunying Campaigns",
-    description="Campaigns, journeys, coupons, referrals and A/B experiments.",
+    description="Campaigns, journeys, coupons, referrals, A/B experiments and creator "
+    "collaborations.",
     metadata=metadata,
     tables=BUS,
     migrations=Path(__file__).resolve().parents[1] / "migrations",
@@ -44,6 +48,9 @@ DEFINITION = ServiceDefinition(
         experiments_router,
         referrals_router,
         funnels_router,
+        creators_router,
+        authenticity_router,
+        collaborations_router,
     ),
     prefixes=(
         "/v1/coupons",
@@ -51,6 +58,9 @@ DEFINITION = ServiceDefinition(
         "/v1/sending",
         "/v1/experiments",
         "/v1/referrals",
+        "/v1/creators",
+        "/v1/collaborations",
+        "/v1/authenticity",
     ),
     handlers=(*HANDLERS,),
     background=(advance_campaigns_forever, run_steps_forever, send_forever),

@@ -1,10 +1,24 @@
 """Every table on the metadata (for migrations and the app)."""
 
-from campaigns.audience.models import KnownSegment, SegmentMember, UserActivity, UserState
+from campaigns.audience.models import (
+    KnownSegment,
+    SegmentMember,
+    UserActivity,
+    UserState,
+    UserTraits,
+)
+from campaigns.authenticity.models import (
+    AuthenticityReport,
+    FollowerCountRow,
+    PostComment,
+    TrackedPost,
+)
 from campaigns.calendar.models import WorkspaceDay
 from campaigns.campaigns.models import Campaign
+from campaigns.collaborations.models import Collaboration, CreatorConversion
 from campaigns.content.models import ContentItem
 from campaigns.coupons.models import Coupon, CouponTemplate
+from campaigns.creators.models import Creator
 from campaigns.crisis.models import CrisisCase
 from campaigns.experiments.models import Experiment, ExperimentConversion, ExperimentExposure
 from campaigns.funnels.models import CustomerOrders, FunnelOutcome, FunnelTouch
@@ -19,10 +33,14 @@ from campaigns.referrals.models import (
 from campaigns.sending.models import DeliveryAttempt, Send, SendingRules
 
 __all__ = [
+    "AuthenticityReport",
     "Campaign",
+    "Collaboration",
     "ContentItem",
     "Coupon",
     "CouponTemplate",
+    "Creator",
+    "CreatorConversion",
     "CrisisCase",
     "CustomerOrders",
     "DeliveryAttempt",
@@ -30,11 +48,13 @@ __all__ = [
     "Experiment",
     "ExperimentConversion",
     "ExperimentExposure",
+    "FollowerCountRow",
     "FunnelOutcome",
     "FunnelTouch",
     "InviteCode",
     "Journey",
     "KnownSegment",
+    "PostComment",
     "ReferralAttribution",
     "ReferralProgram",
     "ReferralReward",
@@ -42,7 +62,9 @@ __all__ = [
     "SegmentMember",
     "Send",
     "SendingRules",
+    "TrackedPost",
     "UserActivity",
     "UserState",
+    "UserTraits",
     "WorkspaceDay",
 ]

@@ -1,7 +1,8 @@
 """What referrals, funnels and experiments do with an accepted user event
 (`user_event.accepted` on `segmentation.event.v1`): referral sign-ups are attributed, refunds
 revoke referred sign-ups, shares count for invite codes, purchases and shares are attributed to
-the campaigns that touched the user, and conversions are recorded in running experiments.
+the campaigns that touched the user, conversions are recorded in running experiments, and
+purchases and sign-ups carrying a creator's code are attributed to that creator.
 
 The kit takes one handler per event type, so the service's `user_event.accepted` batch handler
 calls `apply_user_events` with each workspace's run of events, in the handler's transaction (the
@@ -17,6 +18,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.clock import as_utc
+from campaigns.collaborations.service import attribute as attribute_to_creators
 from campaigns.experiments.service import convert_from_event, running_conversion_kinds
 from campaigns.funnels.service import (
     Purchase,
@@ -125,6 +127,7 @@ async def apply_user_events(
         shares=[(e.user_id, _campaign_of(e)) for e in events if e.kind == "share"],
     )
     await measure(session, workspace_id, events)
+    await attribute_to_creators(session, workspace_id=workspace_id, events=events)
 
 
 async def apply_user_event(

@@ -126,6 +126,16 @@ USER_SEGMENT_EXITED = EventSpec(
     "change).",
 )
 
+USER_PROFILE_UPDATED = EventSpec(
+    name="user.profile_updated",
+    version=1,
+    topic="segmentation.user.v1",
+    payload=segmentation.UserProfileUpdated,
+    key_field="user_id",
+    description="A user's audience attributes (gender, age band, region, interests) were set; "
+    "campaigns keeps them for segments' make-up.",
+)
+
 SEGMENT_CREATED = EventSpec(
     name="segment.created",
     version=1,
@@ -277,6 +287,7 @@ CATALOGUE: dict[str, EventSpec[Any]] = {
         REFERRAL_SIGNUP_ATTRIBUTED,
         USER_SEGMENT_ENTERED,
         USER_SEGMENT_EXITED,
+        USER_PROFILE_UPDATED,
         SEGMENT_CREATED,
         SEGMENT_UPDATED,
         SEGMENT_DELETED,

@@ -59,3 +59,18 @@ class UserActivity(Base):
     user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
     kind: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime]
+
+
+class UserTraits(Base):
+    """A user's audience attributes as segmentation last published them
+    (`user.profile_updated`): what a segment's make-up is counted from."""
+
+    __tablename__ = "user_traits"
+
+    workspace_id: Mapped[UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH), primary_key=True)
+    gender: Mapped[str | None] = mapped_column(String(16))
+    age_band: Mapped[str | None] = mapped_column(String(16))
+    region: Mapped[str | None] = mapped_column(String(64))
+    interests: Mapped[list[str]]
+    updated_at: Mapped[datetime]

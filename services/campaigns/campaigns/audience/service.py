@@ -11,9 +11,16 @@ from uuid import UUID
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns.audience.models import KnownSegment, SegmentMember, UserActivity, UserState
+from campaigns.audience.models import (
+    KnownSegment,
+    SegmentMember,
+    UserActivity,
+    UserState,
+    UserTraits,
+)
 from campaigns.campaigns.schemas import Target
 from yunying_shared.db import sql_dialect
+from yunying_shared.events.payloads.segmentation import UserProfileUpdated
 
 
 @dataclass(frozen=True)
@@ -174,3 +181,52 @@ async def churn_reason_of(session: AsyncSession, *, workspace_id: UUID, user_id:
             UserState.workspace_id == workspace_id, UserState.user_id == user_id
         )
     )
+
+
+async def record_traits(
+    session: AsyncSession, *, workspace_id: UUID, profile: UserProfileUpdated
+) -> None:
+    """Keeps the latest attributes; an update older than the one stored changes nothing."""
+    insert = sql_dialect(session).insert(UserTraits.__table__)
+    excluded = insert.excluded
+    table = UserTraits.__table__.c
+    await session.execute(
+        insert.values(
+            workspace_id=workspace_id,
+            user_id=profile.user_id,
+            gender=profile.gender,
+            age_band=profile.age_band,
+            region=profile.region,
+            interests=list(profile.interests),
+            updated_at=profile.updated_at,
+        ).on_conflict_do_update(
+            index_elements=["workspace_id", "user_id"],
+            set_={
+                name: excluded[name]
+                for name in ("gender", "age_band", "region", "interests", "updated_at")
+            },
+            where=table.updated_at <= excluded.updated_at,
+        )
+    )
+
+
+async def traits_of_audience(
+    session: AsyncSession, *, workspace_id: UUID, segment_id: str | None, stage: str | None
+) -> tuple[int, list[tuple[str | None, str | None, str | None, list[str]]]]:
+    """The members of a segment (or the users in a lifecycle stage), and the attributes of
+    those whose attributes are known."""
+    if segment_id is not None:
+        members = select(SegmentMember.user_id).where(
+            SegmentMember.workspace_id == workspace_id, SegmentMember.segment_id == segment_id
+        )
+    else:
+        members = select(UserState.user_id).where(
+            UserState.workspace_id == workspace_id, UserState.stage == stage
+        )
+    total = await session.scalar(select(func.count()).select_from(members.subquery()))
+    rows = await session.execute(
+        select(
+            UserTraits.gender, UserTraits.age_band, UserTraits.region, UserTraits.interests
+        ).where(UserTraits.workspace_id == workspace_id, UserTraits.user_id.in_(members))
+    )
+    return int(total or 0), [(g, a, r, list(i or [])) for g, a, r, i in rows]

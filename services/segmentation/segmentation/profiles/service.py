@@ -12,14 +12,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.afterwrite import Touched, after_write
 from segmentation.clock import utcnow
+from segmentation.db import BUS
 from segmentation.profiles.exceptions import ProfileExtraTooLarge, ProfileNotFound
 from segmentation.profiles.schemas import MAX_EXTRA_BYTES, ProfilePatch
 from segmentation.records.models import Profile
+from yunying_shared.bus import publish
 from yunying_shared.db import sql_dialect
+from yunying_shared.events import make_event
+from yunying_shared.events.catalogue import USER_PROFILE_UPDATED
 from yunying_shared.events.payloads.campaigns import ReferralSignupAttributed
+from yunying_shared.events.payloads.segmentation import MAX_INTERESTS, UserProfileUpdated
 from yunying_shared.events.payloads.sentiment import FeedbackClassified
 
 MAX_COMPLAINTS = 20
+SOURCE = "/yunying/segmentation"
+# What campaigns' audience match reads; a patch touching none of them publishes nothing.
+AUDIENCE_FIELDS = ("gender", "age_band", "region")
+MAX_INTEREST_LENGTH = 32
 
 
 async def get_profile(session: AsyncSession, *, workspace_id: UUID, user_id: str) -> Profile:
@@ -83,7 +92,32 @@ async def patch_profile(
     profile.updated_at = utcnow()
     await session.flush()
     await after_write(session, workspace_id=workspace_id, touched=Touched(users=[profile.user_id]))
+    touched_interests = "interests" in (changes.get("extra") or {})
+    if touched_interests or any(name in changes for name in AUDIENCE_FIELDS):
+        await _publish_audience(session, workspace_id=workspace_id, profile=profile)
     return profile
+
+
+def interests_of(extra: dict[str, Any]) -> list[str]:
+    """`extra.interests` as the event carries it: strings only, trimmed, bounded."""
+    raw = extra.get("interests")
+    if not isinstance(raw, list):
+        return []
+    names = [v.strip()[:MAX_INTEREST_LENGTH] for v in raw if isinstance(v, str) and v.strip()]
+    return list(dict.fromkeys(names))[:MAX_INTERESTS]
+
+
+async def _publish_audience(session: AsyncSession, *, workspace_id: UUID, profile: Profile) -> None:
+    payload = UserProfileUpdated(
+        user_id=profile.user_id,
+        gender=profile.gender,
+        age_band=profile.age_band,
+        region=profile.region,
+        interests=interests_of(profile.extra),
+        updated_at=profile.updated_at,
+    )
+    event = make_event(USER_PROFILE_UPDATED, payload, source=SOURCE, workspace=workspace_id)
+    await publish(session, BUS, event)
 
 
 async def record_feedback(

@@ -64,6 +64,27 @@ class UserSegmentExited(BaseModel):
     reason: str = Field(description="What re-evaluated the user: events, sweep, segment_saved")
 
 
+MAX_INTERESTS = 20
+
+
+class UserProfileUpdated(BaseModel):
+    """A user's audience attributes as they now are, after an operator or CRM set them
+    (`segmentation.user.v1`). Campaigns keeps them to know a segment's make-up (gender, age
+    band, region, interests) when it ranks creators by audience match."""
+
+    user_id: str
+    gender: str | None = Field(description="female, male, other, unknown, or None when not set")
+    age_band: str | None = Field(description="As the CRM spells it, e.g. 25-34")
+    region: str | None = Field(description="As the CRM spells it, e.g. 上海")
+    interests: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_INTERESTS,
+        description="The profile's `extra.interests` (strings, at most 20, each at most 32 "
+        "characters); empty when the profile has none",
+    )
+    updated_at: datetime
+
+
 class SegmentSaved(BaseModel):
     """A segment was created or its definition changed (`segmentation.segment.v1`)."""
 
