@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from gateway.proxy.resilience import UpstreamPolicy, UpstreamPolicyOverride
 from gateway.ratelimit.limits import Limit, LimitTable, WorkspaceLimits
 from yunying_shared.settings import ServiceSettings, fill_secret
 from yunying_shared.signing_secrets import check_secret_length
@@ -33,7 +34,16 @@ class GatewaySettings(ServiceSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=10)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     upstreams: dict[str, str] = Field(default_factory=local_upstreams)
+    # Resilience per upstream (docs/deploy.md): these defaults, and per upstream any of them in
+    # `upstream_policies` ({"segmentation": {"timeout_seconds": 60}}).
     upstream_timeout_seconds: float = Field(default=30.0, gt=0)
+    upstream_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    upstream_retries: int = Field(default=2, ge=0, le=10)
+    upstream_retry_backoff_seconds: float = Field(default=0.05, ge=0)
+    upstream_retry_backoff_max_seconds: float = Field(default=1.0, ge=0)
+    upstream_breaker_failures: int = Field(default=5, ge=1)
+    upstream_breaker_open_seconds: float = Field(default=10.0, gt=0)
+    upstream_policies: dict[str, UpstreamPolicyOverride] = Field(default_factory=dict)
     public_url: str = "http://127.0.0.1:8000"
     admin_email: str = "admin@yunying.local"
     admin_password: SecretStr | None = None
@@ -101,6 +111,19 @@ class GatewaySettings(ServiceSettings):
                 secret.get_secret_value(), variable="YUNYING_GATEWAY_JWT_ACCEPTED_SECRETS"
             )
         return value
+
+    def upstream_policy(self, name: str) -> UpstreamPolicy:
+        policy = UpstreamPolicy(
+            timeout_seconds=self.upstream_timeout_seconds,
+            connect_timeout_seconds=self.upstream_connect_timeout_seconds,
+            retries=self.upstream_retries,
+            backoff_seconds=self.upstream_retry_backoff_seconds,
+            backoff_max_seconds=self.upstream_retry_backoff_max_seconds,
+            breaker_failures=self.upstream_breaker_failures,
+            breaker_open_seconds=self.upstream_breaker_open_seconds,
+        )
+        override = self.upstream_policies.get(name)
+        return override.over(policy) if override else policy
 
     def rate_limit_table(self) -> LimitTable:
         return LimitTable(

@@ -11,7 +11,8 @@ from redis.asyncio import Redis
 
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewaySettings
-from gateway.proxy.clients import build_clients
+from gateway.proxy.clients import build_clients, build_upstreams
+from gateway.proxy.resilience import UPSTREAM_UP, Upstream
 from gateway.ratelimit.limiter import RateLimiter
 from yunying_shared.kit import ReadinessCheck, ServiceDefinition, installed, route_table
 
@@ -22,13 +23,28 @@ def upstream_definitions() -> dict[str, ServiceDefinition]:
     return installed(exclude=[GATEWAY])
 
 
-def _upstream_check(name: str) -> ReadinessCheck:
-    async def probe(app: FastAPI) -> None:
-        response = await app.state.upstream_clients[name].get("/healthz")
-        response.raise_for_status()
+def _upstream_checks(name: str) -> list[ReadinessCheck]:
+    """Two lines per upstream: does it answer its /healthz now, and its breaker's state (what
+    the gateway does with its requests)."""
+
+    async def health(app: FastAPI) -> None:
+        try:
+            response = await app.state.upstream_clients[name].get("/healthz")
+            response.raise_for_status()
+        except Exception:
+            UPSTREAM_UP.labels(name).set(0)
+            raise
+        UPSTREAM_UP.labels(name).set(1)
+
+    async def breaker(app: FastAPI) -> str:
+        upstream: Upstream = app.state.upstreams[name]
+        return upstream.breaker.describe()
 
     # Not critical: one service down must not take the whole API out of rotation.
-    return ReadinessCheck(f"upstream:{name}", probe, critical=False)
+    return [
+        ReadinessCheck(f"upstream:{name}", health, critical=False),
+        ReadinessCheck(f"breaker:{name}", breaker, critical=False),
+    ]
 
 
 def _rate_limiter(settings: GatewaySettings) -> RateLimiter:
@@ -60,7 +76,9 @@ async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.rate_limiter = _rate_limiter(settings)
     app.state.readiness.append(ReadinessCheck("rate_limits", _rate_limit_status, critical=False))
     app.state.upstream_clients = build_clients(settings, app.state.upstream_transports)
-    app.state.readiness.extend(_upstream_check(name) for name in app.state.upstream_clients)
+    app.state.upstreams = build_upstreams(settings, app.state.upstream_clients)
+    for name in app.state.upstream_clients:
+        app.state.readiness.extend(_upstream_checks(name))
     try:
         await bootstrap(app)
         yield

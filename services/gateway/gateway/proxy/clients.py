@@ -9,6 +9,7 @@ import httpx
 from fastapi import Depends, Request
 
 from gateway.config import GatewaySettings
+from gateway.proxy.resilience import CircuitBreaker, Upstream
 
 Clients = dict[str, httpx.AsyncClient]
 
@@ -16,16 +17,37 @@ Clients = dict[str, httpx.AsyncClient]
 def build_clients(
     settings: GatewaySettings, transports: Mapping[str, httpx.AsyncBaseTransport] | None
 ) -> Clients:
-    timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=5.0)
     if transports is not None:
         return {
-            name: httpx.AsyncClient(transport=transport, base_url=f"http://{name}", timeout=timeout)
+            name: httpx.AsyncClient(
+                transport=transport, base_url=f"http://{name}", timeout=_timeout(settings, name)
+            )
             for name, transport in transports.items()
         }
     return {
-        name: httpx.AsyncClient(base_url=url, timeout=timeout)
+        name: httpx.AsyncClient(base_url=url, timeout=_timeout(settings, name))
         for name, url in settings.upstreams.items()
     }
+
+
+def _timeout(settings: GatewaySettings, name: str) -> httpx.Timeout:
+    policy = settings.upstream_policy(name)
+    return httpx.Timeout(policy.timeout_seconds, connect=policy.connect_timeout_seconds)
+
+
+def build_upstreams(settings: GatewaySettings, clients: Clients) -> dict[str, Upstream]:
+    """Each client with its policy and a breaker of its own (per replica: a replica learns of a
+    dead upstream from its own requests, within `breaker_failures` of them)."""
+    upstreams = {}
+    for name, client in clients.items():
+        policy = settings.upstream_policy(name)
+        breaker = CircuitBreaker(
+            name,
+            failures_to_open=policy.breaker_failures,
+            open_seconds=policy.breaker_open_seconds,
+        )
+        upstreams[name] = Upstream(name, client, policy, breaker)
+    return upstreams
 
 
 def _clients(request: Request) -> Clients:

@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from urllib.parse import unquote
 
 import httpx
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
+from gateway.proxy.resilience import CircuitOpen, Upstream, UpstreamFailed
 from yunying_shared.auth import INTERNAL_TOKEN_HEADER
-from yunying_shared.errors import DomainError, ServiceUnavailable
+from yunying_shared.errors import DomainError, problem
 from yunying_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -90,22 +91,30 @@ def _request_headers(request: Request, token: str) -> list[tuple[str, str]]:
     return headers
 
 
-async def forward(
-    request: Request, *, service: str, client: httpx.AsyncClient, token: str
-) -> StreamingResponse:
-    outgoing = client.build_request(
+async def forward(request: Request, *, service: Upstream, token: str) -> Response:
+    """The upstream's answer, streamed; 503 (with `Retry-After` while its breaker is open) or
+    504 problem+json when it gives none."""
+    outgoing = service.client.build_request(
         request.method,
         httpx.URL(path=forwardable_path(request), query=request.url.query.encode("latin-1")),
         headers=_request_headers(request, token),
         content=await request.body(),
     )
     try:
-        upstream = await client.send(outgoing, stream=True)
-    except httpx.TransportError as exc:
-        log.warning("upstream unavailable", service=service, error=repr(exc))
-        raise ServiceUnavailable(
-            f"The {service} service is unavailable; retry later.", service=service
-        ) from exc
+        upstream = await service.send(outgoing)
+    except CircuitOpen as exc:
+        return unavailable(request, service.name, exc.retry_after, circuit="open")
+    except UpstreamFailed as exc:
+        if exc.timed_out:
+            return problem(
+                504,
+                "Gateway timeout",
+                f"The {service.name} service did not answer in time.",
+                code="upstream_timeout",
+                instance=request.url.path,
+                service=service.name,
+            )
+        return unavailable(request, service.name, 1)
     dropped = NOT_RETURNED | _connection_listed(upstream.headers)
     # Streamed as it arrives, so large exports never sit whole in the gateway's memory.
     response = StreamingResponse(
@@ -118,4 +127,18 @@ async def forward(
         for k, v in upstream.headers.multi_items()
         if k.lower() not in dropped
     ]
+    return response
+
+
+def unavailable(request: Request, service: str, retry_after: int, **extensions: str) -> Response:
+    response = problem(
+        503,
+        "Service unavailable",
+        f"The {service} service is unavailable; retry in {retry_after} s.",
+        code="service_unavailable",
+        instance=request.url.path,
+        service=service,
+        **extensions,
+    )
+    response.headers["Retry-After"] = str(retry_after)
     return response

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from gateway.identity.deps import SettingsDep
-from gateway.proxy.clients import UpstreamsDep
 from gateway.proxy.forward import forward
 from gateway.proxy.routes import own_methods, owner_of
 from yunying_shared.auth import Principal, issue_internal_token
@@ -33,18 +32,17 @@ async def proxy(
     request: Request,
     _: Annotated[None, Depends(_own_path_with_another_method)],
     principal: Annotated[Principal, Depends(judged_upstream())],
-    clients: UpstreamsDep,
     settings: SettingsDep,
 ) -> Response:
     service = owner_of(request.app.state.route_table, request.url.path)
     if service is None:
         raise NotFound(f"No endpoint at {request.url.path}.")
-    client = clients.get(service)
-    if client is None:
+    upstream = request.app.state.upstreams.get(service)
+    if upstream is None:
         raise ServiceUnavailable(f"The {service} service is not configured.", service=service)
     token = issue_internal_token(
         principal,
         secret=settings.internal_token_secret.get_secret_value(),
         ttl_seconds=settings.internal_token_ttl_seconds,
     )
-    return await forward(request, service=service, client=client, token=token)
+    return await forward(request, service=upstream, token=token)
