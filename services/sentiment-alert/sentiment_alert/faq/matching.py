@@ -96,12 +96,13 @@ class FaqIndex:
                 confidence=round(math.sqrt(variant_share * query_share), 4),
             )
             held = best.get(variant.entry_id)
-            if held is None or (candidate.confidence, candidate.score) > (
-                held.confidence,
+            if held is None or (candidate.score, candidate.confidence) > (
                 held.score,
+                held.confidence,
             ):
                 best[variant.entry_id] = candidate
-        ranked = sorted(best.values(), key=lambda c: (-c.confidence, -c.score, c.entry_id))
+        # BM25 ranks; the confidence is what the threshold is held to.
+        ranked = sorted(best.values(), key=lambda c: (-c.score, -c.confidence, c.entry_id))
         return ranked[:limit]
 
 
