@@ -28,8 +28,8 @@ from segmentation.afterwrite import Touched, after_write
 from segmentation.afterwrite.tag_rules import apply_tag_rules
 from segmentation.clock import utcnow
 from segmentation.db import Base
-from segmentation.events.aggregate import per_user
-from segmentation.events.schemas import ItemResult
+from segmentation.events.aggregate import Aggregate, per_user
+from segmentation.events.schemas import ItemResult, ValidEvent
 from segmentation.events.service import validate_batch
 from segmentation.events.storage import STORAGE
 from segmentation.lifecycle.rederive import Replay, rederive
@@ -87,40 +87,59 @@ async def open_import(
     return run
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A chunk checked before its transaction (pure Python: a caller may prepare the next chunk
+    in a thread while the database works on this one)."""
+
+    items: int
+    rejected: list[ItemResult]  # rejected items, and repeats within the chunk
+    valid: list[ValidEvent]
+    aggregates: list[tuple[str, Aggregate]]  # of every valid event
+
+
+def prepare(items: Sequence[Any], now: datetime) -> Prepared:
+    results, valid = validate_batch(items, now)
+    events = [event for _, event in valid]
+    return Prepared(len(items), results, events, per_user(events))
+
+
 async def import_chunk(
     session: AsyncSession,
     *,
     run: HistoryImport,
-    items: Sequence[Any],
+    items: Sequence[Any] | Prepared,
     lines: int | None = None,
     now: datetime | None = None,
 ) -> list[ItemResult]:
-    """Validate and store one chunk; `lines` (default: the items) is how far into the source
-    it reaches. Returns the per-item results (rejections name their fields)."""
+    """Validate (unless prepared) and store one chunk; `lines` (default: the items) is how far
+    into the source it reaches. Returns the rejected items (each naming its fields) and repeats
+    within the chunk; the run's counters hold the totals."""
     now = now or utcnow()
-    results, valid = validate_batch(items, now)
+    chunk = items if isinstance(items, Prepared) else prepare(items, now)
     storage = STORAGE.of(session)
-    new = [event for _, event in valid]
     inserted = (
-        await storage.insert_events(session, run.workspace_id, new, run.started_at)
-        if new
+        await storage.insert_events(session, run.workspace_id, chunk.valid, run.started_at)
+        if chunk.valid
         else set()
     )
-    accepted = [event for event in new if event.event_id in inserted]
-    for index, event in valid:
-        status = "accepted" if event.event_id in inserted else "duplicate"
-        results.append(ItemResult(index=index, event_id=event.event_id, status=status))
-    if accepted:
-        await storage.upsert_profiles(session, run.workspace_id, per_user(accepted), now)
+    if inserted:
+        # Usually every valid event is new: the aggregates prepared beforehand hold.
+        accepted = chunk.valid
+        aggregates = chunk.aggregates
+        if len(inserted) < len(chunk.valid):
+            accepted = [event for event in chunk.valid if event.event_id in inserted]
+            aggregates = per_user(accepted)
+        await storage.upsert_profiles(session, run.workspace_id, aggregates, now)
         await apply_tag_rules(session, workspace_id=run.workspace_id, events=accepted, now=now)
-    results.sort(key=lambda r: r.index)
-    run.accepted += len(accepted)
-    run.duplicates += sum(r.status == "duplicate" for r in results)
-    run.rejected += sum(r.status == "rejected" for r in results)
-    run.lines_done += len(items) if lines is None else lines
+    rejected = sum(r.status == "rejected" for r in chunk.rejected)
+    run.accepted += len(inserted)
+    run.rejected += rejected
+    run.duplicates += chunk.items - rejected - len(inserted)
+    run.lines_done += chunk.items if lines is None else lines
     run.updated_at = now
     await session.flush()
-    return results
+    return chunk.rejected
 
 
 async def finish_import(

@@ -26,13 +26,16 @@ from pathlib import Path
 from typing import Any, TextIO
 from uuid import UUID
 
+from segmentation.clock import utcnow
 from segmentation.config import SegmentationConfig
 from segmentation.events.history_import import (
     NAME_LENGTH,
     HistoryImport,
+    Prepared,
     finish_import,
     import_chunk,
     open_import,
+    prepare,
 )
 from segmentation.events.schemas import KNOWN_FIELDS
 from yunying_shared.db import Database
@@ -99,17 +102,30 @@ async def run_import(
     with path.open(encoding="utf-8", newline="") as source:
         items = islice(read_items(source, kind), skip, None)
         line = skip
-        while batch := list(islice(items, chunk)):
-            async with database.session() as session, session.begin():
-                run = await open_import(session, workspace_id=workspace_id, name=name)
-                results = await import_chunk(session, run=run, items=batch)
-                counts = (run.lines_done, run.accepted, run.duplicates, run.rejected)
+
+        def next_chunk() -> Prepared | None:
+            # Reading, parsing and validating the next chunk runs in a thread while the
+            # database stores the current one (the event loop waits on the socket meanwhile).
+            batch = list(islice(items, chunk))
+            return prepare(batch, utcnow()) if batch else None
+
+        pending = asyncio.create_task(asyncio.to_thread(next_chunk))
+        while (prepared := await pending) is not None:
+            pending = asyncio.create_task(asyncio.to_thread(next_chunk))
+            try:
+                async with database.session() as session, session.begin():
+                    run = await open_import(session, workspace_id=workspace_id, name=name)
+                    rejected = await import_chunk(session, run=run, items=prepared)
+                    counts = (run.lines_done, run.accepted, run.duplicates, run.rejected)
+            except BaseException:
+                pending.cancel()
+                raise
             if rejects is not None:
-                for result in results:
+                for result in rejected:
                     if result.status == "rejected":
                         record = {"line": line + result.index + 1, "errors": result.errors}
                         rejects.write(json.dumps(record, ensure_ascii=False) + "\n")
-            line += len(batch)
+            line += prepared.items
             rate = (line - skip) / max(time.perf_counter() - started, 1e-9)
             print(
                 f"{counts[0]:,} lines: {counts[1]:,} accepted, {counts[2]:,} duplicate, "

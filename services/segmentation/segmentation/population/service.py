@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.lifecycle.models import StageChange
@@ -84,16 +84,24 @@ async def churn_rate(session: AsyncSession, *, workspace_id: UUID, window: DateR
         .subquery()
     )
     active_count = await session.scalar(select(func.count()).select_from(active)) or 0
+    # The users who churned within the range, once each, then joined to those active at its
+    # start: a hash join of two sets (correlating the window query per row was quadratic).
+    churned_users = (
+        select(StageChange.user_id)
+        .where(
+            StageChange.workspace_id == workspace_id,
+            StageChange.kind == "stage",
+            StageChange.to_value == "churned",
+            StageChange.changed_at >= window.since,
+            StageChange.changed_at < window.until,
+        )
+        .distinct()
+        .subquery()
+    )
     churned = (
         await session.scalar(
-            select(func.count(distinct(StageChange.user_id)))
-            .join(active, and_(active.c.user_id == StageChange.user_id))
-            .where(
-                StageChange.workspace_id == workspace_id,
-                StageChange.kind == "stage",
-                StageChange.to_value == "churned",
-                StageChange.changed_at >= window.since,
-                StageChange.changed_at < window.until,
+            select(func.count()).select_from(
+                active.join(churned_users, active.c.user_id == churned_users.c.user_id)
             )
         )
         or 0
