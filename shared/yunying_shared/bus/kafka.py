@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +20,7 @@ from aiokafka import TopicPartition as KafkaTopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 from yunying_shared.bus.kafka_subscription import KafkaSubscription, to_received
@@ -251,6 +253,14 @@ class KafkaTransport(Transport):
             await admin.close()
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def _key_hash(key: bytes) -> int:
+    """Kafka's default partitioner hash of a key (murmur2, positive), as `send()` computes it.
+    aiokafka's murmur2 is pure Python (about 7 µs a key); keys (user ids) recur, so it is
+    cached process-wide."""
+    return int(murmur2(key)) & 0x7FFFFFFF
+
+
 async def _record_batches(
     producer: AIOKafkaProducer, messages: Sequence[Message]
 ) -> list[dict[tuple[str, int], BatchBuilder]]:
@@ -259,25 +269,22 @@ async def _record_batches(
     One batch per partition and call is the rule (it fits MAX_BATCH_BYTES); only a partition's
     overflow goes to a further round. Built here rather than by `send()` per message: no future,
     partitioner call and accumulator lookup per message, and closed batches skip the linger.
-    The partition of a key is the one `send()` would choose (the default murmur2 partitioner).
+    The partition of a key is the one `send()` would choose (the default murmur2 partitioner;
+    a keyless message goes to a random available partition, as there).
     """
-    partitioner = DefaultPartitioner()
     layouts: dict[str, tuple[list[int], list[int]]] = {}
     for topic in {m.topic for m in messages}:
         everything = sorted(await producer.partitions_for(topic))
         available = list(producer.client.cluster.available_partitions_for_topic(topic))
         layouts[topic] = (everything, available)
-    partition_of: dict[tuple[str, bytes], int] = {}
     rounds: list[dict[tuple[str, int], BatchBuilder]] = [{}]
     round_of: dict[tuple[str, int], int] = {}
     for m in messages:
+        everything, available = layouts[m.topic]
         if m.key is None:
-            partition = partitioner(None, *layouts[m.topic])
+            partition = random.choice(available or everything)
         else:
-            partition = partition_of.get((m.topic, m.key), -1)
-            if partition < 0:
-                partition = partitioner(m.key, *layouts[m.topic])
-                partition_of[(m.topic, m.key)] = partition
+            partition = everything[_key_hash(m.key) % len(everything)]
         tp = (m.topic, partition)
         headers = list(m.headers)  # the C record builder takes lists only
         index = round_of.setdefault(tp, 0)
