@@ -115,3 +115,47 @@ async def test_the_document_declares_the_filters(api):
     parameters = {p["name"]: p for p in operation["parameters"]}
     assert {"q", "stage", "tier", "tag", "limit", "cursor"} <= set(parameters)
     assert parameters["limit"]["schema"]["maximum"] == 200
+
+
+async def test_tag_and_tag_rule_lists_page_and_filter(api):
+    client, headers, operator, _ = api
+    for tag, kind in (("b-tag", "need"), ("a-tag", "attribute"), ("c-tag", "attribute")):
+        put = await client.put(
+            "/v1/users/u-07/tags", headers=operator, json={"tag": tag, "kind": kind}
+        )
+        assert put.status_code == 200, put.text
+    first = (await client.get("/v1/users/u-07/tags", params={"limit": 2}, headers=headers)).json()
+    assert [t["tag"] for t in first["items"]] == ["a-tag", "b-tag"]
+    rest = await client.get(
+        "/v1/users/u-07/tags", params={"cursor": first["next_cursor"]}, headers=headers
+    )
+    assert [t["tag"] for t in rest.json()["items"]] == ["c-tag"]
+    assert rest.json()["next_cursor"] is None
+    kinds = await client.get("/v1/users/u-07/tags", params={"kind": "attribute"}, headers=headers)
+    assert [t["tag"] for t in kinds.json()["items"]] == ["a-tag", "c-tag"]
+    bad_kind = await client.get("/v1/users/u-07/tags", params={"kind": "mood"}, headers=headers)
+    assert bad_kind.status_code == 422
+
+    for event_type in ("purchase", "login", "purchase"):
+        created = await client.post(
+            "/v1/tags/rules",
+            headers=operator,
+            json={"name": f"on {event_type}", "event_type": event_type, "tag": f"{event_type}-er"},
+        )
+        assert created.status_code == 201, created.text
+    rules = await _all_rules(client, headers, limit=1)
+    assert [r["event_type"] for r in rules] == ["purchase", "login", "purchase"]
+    purchases = await _all_rules(client, headers, event_type="purchase")
+    assert [r["tag"] for r in purchases] == ["purchase-er", "purchase-er"]
+
+
+async def _all_rules(client, headers, **params) -> list[dict]:
+    found: list[dict] = []
+    cursor = None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        body = (await client.get("/v1/tags/rules", params=query, headers=headers)).json()
+        found += body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return found

@@ -224,7 +224,7 @@ def keyset_after(
 
 async def keyset_page(
     session: AsyncSession,
-    statement: Select[tuple[R]],
+    statement: Select[R],
     page: PageRequest,
     *,
     keys: Sequence[InstrumentedAttribute[Any]],

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from segmentation.access import SegmentReader as Reader
@@ -19,7 +20,8 @@ from segmentation.segments.schemas import (
 )
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
-from yunying_shared.storable import IdentifierPath
+from yunying_shared.http.pagination import Page, PageParams
+from yunying_shared.storable import IdentifierPath, StorableText
 
 router = APIRouter(prefix="/v1/segments", tags=["segments"])
 
@@ -49,11 +51,27 @@ async def create_segment(
     )
 
 
-@router.get("", response_model=list[SegmentOut], summary="Segments of the workspace")
+@router.get(
+    "",
+    response_model=Page[SegmentOut],
+    summary="Segments of the workspace, in name order",
+    description="Filters combine: `q` matches part of the name literally; `live` picks live "
+    "(re-evaluated on every write) or static segments.",
+)
 async def list_segments(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader
-) -> list[SegmentOut]:
-    return await service.list_segments(session, workspace_id=workspace_id)
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    page: PageParams,
+    _: Reader,
+    q: Annotated[
+        StorableText | None,
+        Query(min_length=1, max_length=100, description="Part of the segment's name"),
+    ] = None,
+    live: Annotated[bool | None, Query(description="Live segments only, or static only")] = None,
+) -> Page[SegmentOut]:
+    return await service.list_segments(
+        session, workspace_id=workspace_id, page=page, name_contains=q, live=live
+    )
 
 
 @router.get("/{segment_id}", response_model=SegmentOut)

@@ -23,6 +23,7 @@ from yunying_shared.errors import Conflict, NotFound
 from yunying_shared.events import make_event
 from yunying_shared.events.catalogue import SEGMENT_CREATED, SEGMENT_DELETED, SEGMENT_UPDATED
 from yunying_shared.events.payloads.segmentation import SegmentDeleted, SegmentSaved
+from yunying_shared.http.pagination import Page, PageRequest, keyset_page
 
 PREVIEW_SAMPLE = 10
 
@@ -126,14 +127,23 @@ async def get_segment(session: AsyncSession, *, workspace_id: UUID, segment_id: 
     return _out(segment, (await _member_counts(session, [segment.id])).get(segment.id, 0))
 
 
-async def list_segments(session: AsyncSession, *, workspace_id: UUID) -> list[SegmentOut]:
-    segments = (
-        await session.scalars(
-            select(Segment).where(Segment.workspace_id == workspace_id).order_by(Segment.name)
-        )
-    ).all()
-    counts = await _member_counts(session, [s.id for s in segments])
-    return [_out(s, counts.get(s.id, 0)) for s in segments]
+async def list_segments(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    page: PageRequest,
+    name_contains: str | None = None,
+    live: bool | None = None,
+) -> Page[SegmentOut]:
+    """The workspace's segments in name order, one page at a time."""
+    statement = select(Segment).where(Segment.workspace_id == workspace_id)
+    if name_contains:
+        statement = statement.where(Segment.name.contains(name_contains, autoescape=True))
+    if live is not None:
+        statement = statement.where(Segment.live.is_(live))
+    rows = await keyset_page(session, statement, page, keys=(Segment.name, Segment.id))
+    counts = await _member_counts(session, [s.id for s in rows.rows])
+    return rows.to_page(lambda s: _out(s, counts.get(s.id, 0)))
 
 
 async def load_segment(session: AsyncSession, *, workspace_id: UUID, segment_id: UUID) -> Segment:

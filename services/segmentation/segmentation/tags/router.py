@@ -4,28 +4,46 @@ import csv
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from segmentation.access import Operator, ProfileReader
 from segmentation.tags import service
 from segmentation.tags.exceptions import InvalidTagImport
-from segmentation.tags.schemas import ImportResult, TagIn, TagOut, TagRuleIn, TagRuleOut
+from segmentation.tags.schemas import (
+    ImportResult,
+    TagIn,
+    TagKind,
+    TagOut,
+    TagRuleIn,
+    TagRuleOut,
+    TagSource,
+)
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
-from yunying_shared.storable import INT64_MAX, IdentifierPath
+from yunying_shared.http.pagination import Page, PageParams
+from yunying_shared.storable import INT64_MAX, Identifier, IdentifierPath
 
 router = APIRouter(tags=["tags"])
 
 
 @router.get(
     "/v1/users/{user_id}/tags",
-    response_model=list[TagOut],
-    summary="A user's tags (expired ones are not shown)",
+    response_model=Page[TagOut],
+    summary="A user's tags (expired ones are not shown), in tag order",
 )
 async def read_tags(
-    session: SessionDep, workspace_id: WorkspaceDep, user_id: IdentifierPath, _: ProfileReader
-) -> list[Any]:
-    return await service.list_tags(session, workspace_id=workspace_id, user_id=user_id)
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    user_id: IdentifierPath,
+    page: PageParams,
+    _: ProfileReader,
+    kind: Annotated[TagKind | None, Query(description="Only tags of this kind")] = None,
+    source: Annotated[TagSource | None, Query(description="Only tags set this way")] = None,
+) -> Page[TagOut]:
+    rows = await service.page_tags(
+        session, workspace_id=workspace_id, user_id=user_id, page=page, kind=kind, source=source
+    )
+    return rows.to_page(TagOut.model_validate)
 
 
 @router.put(
@@ -81,11 +99,29 @@ async def import_tags(
     return await service.import_tags(session, workspace_id=workspace_id, rows=rows)
 
 
-@router.get("/v1/tags/rules", response_model=list[TagRuleOut], summary="Tagging rules")
+@router.get(
+    "/v1/tags/rules",
+    response_model=Page[TagRuleOut],
+    summary="Tagging rules, oldest first",
+)
 async def read_rules(
-    session: SessionDep, workspace_id: WorkspaceDep, _: ProfileReader
-) -> list[Any]:
-    return await service.list_rules(session, workspace_id=workspace_id)
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    page: PageParams,
+    _: ProfileReader,
+    event_type: Annotated[
+        Identifier | None,
+        Query(min_length=1, max_length=64, description="Only rules for this event type"),
+    ] = None,
+    tag: Annotated[
+        Identifier | None,
+        Query(min_length=1, max_length=64, description="Only rules setting this tag"),
+    ] = None,
+) -> Page[TagRuleOut]:
+    rows = await service.list_rules(
+        session, workspace_id=workspace_id, page=page, event_type=event_type, tag=tag
+    )
+    return rows.to_page(TagRuleOut.model_validate)
 
 
 @router.post(

@@ -23,6 +23,7 @@ from segmentation.records.models import TagRule, UserTag
 from segmentation.records.tags import upsert_tags
 from segmentation.tags.exceptions import InvalidTagImport, TagNotFound, TagRuleNotFound
 from segmentation.tags.schemas import MAX_IMPORT, ImportedTag, ImportResult, TagIn, TagRuleIn
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_page
 from yunying_shared.storable import echoable
 
 TAGS = UserTag.__table__
@@ -118,12 +119,43 @@ async def create_rule(session: AsyncSession, *, workspace_id: UUID, rule: TagRul
     return row
 
 
-async def list_rules(session: AsyncSession, *, workspace_id: UUID) -> list[TagRule]:
-    return list(
-        await session.scalars(
-            select(TagRule).where(TagRule.workspace_id == workspace_id).order_by(TagRule.id)
-        )
+async def list_rules(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    page: PageRequest,
+    event_type: str | None = None,
+    tag: str | None = None,
+) -> RowsPage[TagRule]:
+    """The workspace's tagging rules, oldest first, one page at a time."""
+    statement = select(TagRule).where(TagRule.workspace_id == workspace_id)
+    if event_type is not None:
+        statement = statement.where(TagRule.event_type == event_type)
+    if tag is not None:
+        statement = statement.where(TagRule.tag == tag)
+    return await keyset_page(session, statement, page, keys=(TagRule.id,))
+
+
+async def page_tags(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    user_id: str,
+    page: PageRequest,
+    kind: str | None = None,
+    source: str | None = None,
+) -> RowsPage[UserTag]:
+    """A user's unexpired tags in tag order, one page at a time."""
+    statement = select(UserTag).where(
+        UserTag.workspace_id == workspace_id,
+        UserTag.user_id == user_id,
+        or_(UserTag.expires_at.is_(None), UserTag.expires_at > utcnow()),
     )
+    if kind is not None:
+        statement = statement.where(UserTag.kind == kind)
+    if source is not None:
+        statement = statement.where(UserTag.source == source)
+    return await keyset_page(session, statement, page, keys=(UserTag.tag, UserTag.id))
 
 
 async def delete_rule(session: AsyncSession, *, workspace_id: UUID, rule_id: int) -> None:

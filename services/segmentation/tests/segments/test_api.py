@@ -103,7 +103,38 @@ async def test_invalid_rule_is_rejected_with_its_path(api):
         assert body["errors"][0]["field"] == "rule.rules.1.rule.field"
         assert body["detail"].startswith("rule.rules.1.rule.field: unknown field 'shoe_size'")
     listed = await client.get("/v1/segments", headers=headers("analyst"))
-    assert listed.json() == []
+    assert listed.json() == {"items": [], "next_cursor": None}
+
+
+async def test_segment_list_pages_in_name_order_with_filters(api):
+    client, headers = api
+    names = ["b 回购/2", "a 新客", "c 100%", "a 新客 2", "d 沉睡"]
+    for n, name in enumerate(names):
+        created = await client.post(
+            "/v1/segments",
+            headers=headers("operator"),
+            json={"name": name, "rule": VIEWERS, "live": n % 2 == 0},
+        )
+        assert created.status_code == 201, created.text
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/v1/segments", params=params, headers=headers("analyst"))).json()
+        assert len(page["items"]) <= 2
+        seen += [s["name"] for s in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(names)
+    found = await client.get("/v1/segments", params={"q": "新客"}, headers=headers("analyst"))
+    assert [s["name"] for s in found.json()["items"]] == ["a 新客", "a 新客 2"]
+    literal = await client.get("/v1/segments", params={"q": "0%"}, headers=headers("analyst"))
+    assert [s["name"] for s in literal.json()["items"]] == ["c 100%"]
+    live = await client.get("/v1/segments", params={"live": "true"}, headers=headers("analyst"))
+    assert {s["name"] for s in live.json()["items"]} == {"b 回购/2", "c 100%", "d 沉睡"}
+    bad = await client.get("/v1/segments", params={"cursor": "e30"}, headers=headers("analyst"))
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "query.cursor"
 
 
 async def test_analysts_read_operators_write(api):
