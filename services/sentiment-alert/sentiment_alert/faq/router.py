@@ -69,7 +69,12 @@ async def create_entry(
     return EntryOut.model_validate(entry)
 
 
-@router.get("/entries/{entry_id}", response_model=EntryOut, summary="One FAQ entry")
+@router.get(
+    "/entries/{entry_id}",
+    response_model=EntryOut,
+    summary="One FAQ entry",
+    description="Its question variants, answer and platforms; 404 when not in the workspace.",
+)
 async def get_entry(
     session: SessionDep, workspace_id: WorkspaceDep, _: Reader, entry_id: RowIdPath
 ) -> EntryOut:

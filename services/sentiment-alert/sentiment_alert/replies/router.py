@@ -78,7 +78,12 @@ async def list_messages(
     return rows.to_page(MessageOut.model_validate)
 
 
-@router.get("/messages/{message_id}", response_model=MessageOut, summary="One message")
+@router.get(
+    "/messages/{message_id}",
+    response_model=MessageOut,
+    summary="One message",
+    description="What was decided for it and why, the FAQ candidates, and the reply's state.",
+)
 async def get_message(
     session: SessionDep, workspace_id: WorkspaceDep, _: Reader, message_id: UUID
 ) -> MessageOut:
@@ -118,6 +123,7 @@ async def answer_message(
     response_model=MessageOut,
     responses=_NOT_WAITING,  # type: ignore[arg-type]
     summary="Take a message off the queue without replying",
+    description="For messages that need no answer (spam, thanks); it stays in the history.",
 )
 async def dismiss_message(
     session: SessionDep, workspace_id: WorkspaceDep, principal: Operator, message_id: UUID
