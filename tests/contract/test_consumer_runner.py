@@ -227,3 +227,54 @@ def test_a_type_cannot_have_both_kinds_of_handler(tmp_path):
             topics=["t"],
             group="g",
         )
+
+
+async def test_an_idempotent_batch_handler_skips_the_inbox_and_sees_each_event_once_per_batch(
+    database, transport, topic
+):
+    """A type registered as idempotent writes no inbox row; a redelivery inside one fetched
+    batch still reaches its handler once, and across batches the handler's own key drops it."""
+    seen: list[int] = []
+
+    async def apply_batch(session, events):
+        for envelope, _ in events:
+            seen.append(envelope.data["seq"])
+            exists = await session.scalar(
+                select(func.count()).where(effects.c.seq == envelope.data["seq"])
+            )
+            if not exists:  # the handler's own dedupe, as ingestion's unique event id
+                await session.execute(
+                    insert(effects).values(key=envelope.subject, seq=envelope.data["seq"])
+                )
+
+    first = _event(1)
+    runner = ConsumerRunner(
+        service="contract",
+        database=database,
+        tables=BUS,
+        transport=transport,
+        handlers={},
+        batch_handlers={APPLY: apply_batch},
+        idempotent_types=frozenset({APPLY}),
+        topics=[topic],
+        group=f"g-{uuid.uuid4().hex[:8]}",
+    )
+    await runner.start()
+    try:
+        await transport.publish([_message(topic, e) for e in (first, _event(2), first)])
+
+        async def done():
+            return await _applied(database) == [1, 2]
+
+        assert await wait_until(done, timeout=40)
+        await transport.publish([_message(topic, first)])  # a later redelivery
+        assert await wait_until(lambda: _count(seen, 1, 2), timeout=40)
+    finally:
+        await runner.stop()
+    assert await _applied(database) == [1, 2]
+    async with database.session() as session:
+        assert await session.scalar(select(func.count()).select_from(BUS.inbox)) == 0
+
+
+async def _count(seen, seq, times):
+    return seen.count(seq) == times

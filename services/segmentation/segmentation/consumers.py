@@ -36,10 +36,11 @@ def _workspace(envelope: Envelope) -> Any:
     return envelope.workspace
 
 
-def _ingest_item(envelope: Envelope, payload: CrmEventRecorded) -> dict[str, Any]:
+def _ingest_item(envelope: Envelope) -> dict[str, Any]:
     """The topic's payload as an item of `POST /v1/events` (its `kind` is the item's `type`);
     without an `event_id` of its own, the CloudEvent's id (as the producer wrote it) is one."""
-    item: dict[str, Any] = payload.model_dump(mode="json", exclude_none=True)
+    # The payload as it came (the model only checked it): ingestion validates each field.
+    item = {name: value for name, value in envelope.data.items() if value is not None}
     item["type"] = item.pop("kind")
     item.setdefault("event_id", (envelope.model_extra or {}).get("sourceid", str(envelope.id)))
     return item
@@ -49,8 +50,8 @@ async def on_crm_events(
     session: AsyncSession, events: Sequence[tuple[Envelope, CrmEventRecorded]]
 ) -> None:
     by_workspace: dict[UUID, list[dict[str, Any]]] = {}
-    for envelope, payload in events:
-        by_workspace.setdefault(_workspace(envelope), []).append(_ingest_item(envelope, payload))
+    for envelope, _ in events:
+        by_workspace.setdefault(_workspace(envelope), []).append(_ingest_item(envelope))
     for workspace_id, items in by_workspace.items():
         result = await ingest(session, workspace_id=workspace_id, items=items)
         if result.rejected:
@@ -77,7 +78,8 @@ async def on_referral(
 
 
 HANDLERS = (
-    on_batch(CRM_EVENT_RECORDED, on_crm_events),
+    # Ingestion drops a redelivered event by its event id: no inbox row needed.
+    on_batch(CRM_EVENT_RECORDED, on_crm_events, idempotent=True),
     on(FEEDBACK_CLASSIFIED, on_feedback),
     on(REFERRAL_SIGNUP_ATTRIBUTED, on_referral),
 )

@@ -11,7 +11,8 @@ it is retried until the database is back, never dead-lettered.
 
 A type may have a batch handler instead: in the fast path it gets each run of consecutive
 events of its type at once (order across types kept), one at a time a batch of one. Fetched
-partitions are spread over `lanes` handled concurrently.
+partitions are spread over `lanes` handled concurrently. A type whose handler is idempotent by
+itself (it dedupes by the events' own ids) skips the inbox.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class ConsumerRunner:
         lag_interval_seconds: float = 5.0,
         transaction_max_events: int = 100,
         lanes: int = 1,
+        idempotent_types: frozenset[str] = frozenset(),
     ) -> None:
         self.service = service
         self.group = group
@@ -104,6 +106,9 @@ class ConsumerRunner:
         self._lag_interval = lag_interval_seconds
         self._transaction_max = transaction_max_events
         self._lanes = max(lanes, 1)
+        # Types whose handler makes a redelivery a no-op by itself (e.g. by the events' own
+        # unique ids): no inbox row is written for them, which saves a row per event.
+        self._idempotent = idempotent_types
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -218,12 +223,22 @@ class ConsumerRunner:
                     session,
                     self._tables,
                     consumer=self.group,
-                    events=[(envelope.id, envelope.type) for envelope, _ in ours],
+                    events=[
+                        (envelope.id, envelope.type)
+                        for envelope, _ in ours
+                        if envelope.type not in self._idempotent
+                    ],
                 )
                 todo = []
+                seen = set()
                 for envelope, payload in ours:
-                    if envelope.id in claimed:  # else handled before, or earlier in this batch
+                    if envelope.type in self._idempotent:
+                        fresh = envelope.id not in seen  # the handler drops redeliveries
+                        seen.add(envelope.id)
+                    else:  # else handled before, or earlier in this batch
+                        fresh = envelope.id in claimed
                         claimed.discard(envelope.id)
+                    if fresh:
                         todo.append((envelope, payload))
                 for start, end in _runs(todo):
                     run_type = todo[start][0].type
@@ -290,7 +305,7 @@ class ConsumerRunner:
         }
         with bound_contextvars(**context):
             async with self._database.session() as session, session.begin():
-                claimed = await inbox.claim(
+                claimed = envelope.type in self._idempotent or await inbox.claim(
                     session,
                     self._tables,
                     consumer=self.group,

@@ -91,6 +91,7 @@ def build_app(
             transport=bus,
             handlers=definition.event_handlers(),
             batch_handlers=definition.batch_handlers(),
+            idempotent_types=definition.idempotent_types(),
             topics=definition.consumed_topics(),
             group=f"{settings.consumer_group_prefix}.{definition.name}",
             max_attempts=settings.consumer_max_attempts,

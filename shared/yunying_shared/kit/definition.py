@@ -74,6 +74,7 @@ class EventHandler:
     spec: EventSpec[Any]
     one: Handler | None = None
     batch: BatchHandler | None = None
+    idempotent: bool = False
 
 
 def on(
@@ -86,8 +87,12 @@ def on(
 def on_batch(
     spec: EventSpec[P],
     handle: Callable[[AsyncSession, Sequence[tuple[Envelope, P]]], Awaitable[None]],
+    *,
+    idempotent: bool = False,
 ) -> EventHandler:
-    return EventHandler(spec, batch=handle)
+    """Registers a batch handler. `idempotent`: the handler itself makes a redelivery a no-op
+    (it dedupes by the events' own unique ids), so the runner writes no inbox row for them."""
+    return EventHandler(spec, batch=handle, idempotent=idempotent)
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,9 @@ class ServiceDefinition:
 
     def batch_handlers(self) -> dict[str, BatchHandler]:
         return {h.spec.type: h.batch for h in self.handlers if h.batch is not None}
+
+    def idempotent_types(self) -> frozenset[str]:
+        return frozenset(h.spec.type for h in self.handlers if h.idempotent)
 
     def consumed_topics(self) -> list[str]:
         return sorted({WORKSPACE_CREATED.topic, *(h.spec.topic for h in self.handlers)})
