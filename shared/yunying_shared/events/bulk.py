@@ -24,7 +24,7 @@ from uuid import UUID
 
 from pydantic import TypeAdapter
 
-from yunying_shared.events.catalogue import EventSpec, P
+from yunying_shared.events.catalogue import EventSpec, P, causation
 from yunying_shared.events.envelope import encode_envelope
 
 Encoded = tuple[UUID, str, str | None, bytes]  # id, type, key, envelope bytes: publish_encoded's
@@ -67,6 +67,7 @@ class BulkEncoder(Generic[P]):
         formatted: dict[datetime, str] = {}  # each distinct datetime formatted once
         sent = _DATETIME.dump_python(datetime.now(UTC), mode="json")  # as make_event stamps it
         random = os.urandom(16 * len(rows))
+        correlationid, causationid = causation()  # as make_event stamps them
         event_type, key_field = self.spec.type, self.spec.key_field
         fields, datetimes = self._fields, self._datetime_fields
         encoded: list[Encoded] = []
@@ -96,6 +97,8 @@ class BulkEncoder(Generic[P]):
                         subject=key,
                         workspace=workspaces[i],
                         data=data,
+                        correlationid=correlationid,
+                        causationid=causationid,
                     ),
                 )
             )

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
+from structlog.contextvars import get_contextvars
 
 from yunying_shared.events.envelope import Envelope
 from yunying_shared.events.inbound import NotAnEvent, event_fields
@@ -331,14 +332,29 @@ def make_event(
     correlationid: str | None = None,
     causationid: str | None = None,
 ) -> Envelope:
+    """The envelope of one event. Without explicit ids it carries those of what is being handled
+    (`causation`): the request's correlation id, or the consumed event's correlation id and id,
+    so one request can be followed through every event it causes."""
+    context_correlation, context_causation = causation()
     return Envelope(
         source=source,
         type=spec.type,
         subject=spec.key_of(payload),
         workspace=workspace,
-        correlationid=correlationid,
-        causationid=causationid,
+        correlationid=correlationid or context_correlation,
+        causationid=causationid or context_causation,
         data=payload.model_dump(mode="json"),
+    )
+
+
+def causation() -> tuple[str | None, str | None]:
+    """(correlation id, causing event id) bound in the logging context by the request
+    middleware and the consumer, or None each outside them."""
+    bound = get_contextvars()
+    correlation, cause = bound.get("correlation_id"), bound.get("event_id")
+    return (
+        str(correlation) if correlation else None,
+        str(cause) if cause else None,
     )
 
 

@@ -42,11 +42,13 @@ def encode_envelope(
     subject: str | None,
     workspace: UUID | None,
     data: dict[str, Any],
+    correlationid: str | None = None,
+    causationid: str | None = None,
 ) -> bytes:
-    """The bytes `Envelope(...).to_bytes()` gives for these fields (no correlation or causation
-    id), without building and validating a model: for producers publishing tens of thousands of
-    events from values they computed themselves. `time` and any datetimes in `data` must already
-    be in their JSON form (`TypeAdapter(datetime).dump_python(value, mode="json")`)."""
+    """The bytes `Envelope(...).to_bytes()` gives for these fields, without building and
+    validating a model: for producers publishing tens of thousands of events from values they
+    computed themselves. `time` and any datetimes in `data` must already be in their JSON form
+    (`TypeAdapter(datetime).dump_python(value, mode="json")`)."""
     body: dict[str, Any] = {
         "id": str(id),
         "source": source,
@@ -59,5 +61,9 @@ def encode_envelope(
     body["datacontenttype"] = "application/json"
     if workspace is not None:
         body["workspace"] = str(workspace)
+    if correlationid is not None:
+        body["correlationid"] = correlationid
+    if causationid is not None:
+        body["causationid"] = causationid
     body["data"] = data
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

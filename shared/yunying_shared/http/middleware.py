@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -54,8 +55,23 @@ async def send_problem(
     await send({"type": "http.response.body", "body": body})
 
 
+# What a caller may choose as its request or correlation id: enough for a UUID, a ULID or a
+# trace id with a prefix, and nothing that could forge a log line or a header (no spaces,
+# quotes, control characters). Anything else is replaced by a generated id.
+REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def acceptable_id(value: str | None) -> str | None:
+    return value if value is not None and REQUEST_ID.fullmatch(value) else None
+
+
 class RequestContextMiddleware:
-    """Binds request and correlation ids to every log line, echoes them, and records metrics."""
+    """Binds request and correlation ids to every log line, echoes them, and records metrics.
+
+    `X-Request-ID` is the caller's when it is acceptable (`REQUEST_ID`), else generated;
+    `X-Correlation-ID` the caller's, else the request id. Both are returned on the response,
+    passed on by the gateway to every service it calls, and stamped on the events the request
+    causes (`make_event` reads them from the context)."""
 
     def __init__(self, app: ASGIApp, *, service: str) -> None:
         self.app = app
@@ -65,9 +81,11 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
-        correlation_id = _header(scope, b"x-correlation-id") or request_id
-        scope.setdefault("state", {})["correlation_id"] = correlation_id
+        request_id = acceptable_id(_header(scope, b"x-request-id")) or uuid.uuid4().hex
+        correlation_id = acceptable_id(_header(scope, b"x-correlation-id")) or request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["correlation_id"] = correlation_id
         status = 500
         started = time.perf_counter()
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import httpx
 from fastapi import Depends, Request
+from structlog.contextvars import get_contextvars
 
 from gateway.config import GatewaySettings
 from gateway.proxy.resilience import CircuitBreaker, Upstream
@@ -17,17 +18,32 @@ Clients = dict[str, httpx.AsyncClient]
 def build_clients(
     settings: GatewaySettings, transports: Mapping[str, httpx.AsyncBaseTransport] | None
 ) -> Clients:
+    hooks = {"request": [pass_request_identity]}
     if transports is not None:
         return {
             name: httpx.AsyncClient(
-                transport=transport, base_url=f"http://{name}", timeout=_timeout(settings, name)
+                transport=transport,
+                base_url=f"http://{name}",
+                timeout=_timeout(settings, name),
+                event_hooks=hooks,
             )
             for name, transport in transports.items()
         }
     return {
-        name: httpx.AsyncClient(base_url=url, timeout=_timeout(settings, name))
+        name: httpx.AsyncClient(base_url=url, timeout=_timeout(settings, name), event_hooks=hooks)
         for name, url in settings.upstreams.items()
     }
+
+
+async def pass_request_identity(request: httpx.Request) -> None:
+    """Every call the gateway makes while handling a request (forwarding, the dashboard's
+    fan-out, propagation checks) carries that request's ids, so the services log and stamp
+    their events with them."""
+    bound = get_contextvars()
+    for header, key in (("X-Request-ID", "request_id"), ("X-Correlation-ID", "correlation_id")):
+        value = bound.get(key)
+        if value and header not in request.headers:
+            request.headers[header] = str(value)
 
 
 def _timeout(settings: GatewaySettings, name: str) -> httpx.Timeout:

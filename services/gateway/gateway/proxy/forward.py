@@ -38,6 +38,9 @@ NOT_FORWARDED = HOP_BY_HOP | {
     "authorization",
     "x-api-key",
     "x-workspace-id",
+    # Sent again as the gateway accepted or generated them (the client's hook).
+    "x-request-id",
+    "x-correlation-id",
     INTERNAL_TOKEN_HEADER.lower(),
 }
 # Set again by the gateway itself (its middleware, its HTTP server) on the way out.
@@ -85,9 +88,6 @@ def _request_headers(request: Request, token: str) -> list[tuple[str, str]]:
     dropped = NOT_FORWARDED | _connection_listed(request.headers)
     headers = [(k, v) for k, v in request.headers.items() if k.lower() not in dropped]
     headers.append((INTERNAL_TOKEN_HEADER, token))
-    correlation_id = getattr(request.state, "correlation_id", None)
-    if correlation_id and "x-correlation-id" not in request.headers:
-        headers.append(("X-Correlation-ID", correlation_id))
     return headers
 
 
