@@ -7,7 +7,9 @@ SQLite and the local bus), as a brand's team meets them:
     campaigns pauses the promotional send and content-review holds the scheduled ad; closing
     the case resumes both;
 (b) a churned user's complaint ("配送太慢，再也不买了") is classified as feedback on delivery
-    and `GET /v1/users/{id}` shows it as the churn reason.
+    and `GET /v1/users/{id}` shows it as the churn reason;
+(c) FAQ replies with the recording platform adapter (`reply_adapter = recording`): a comment
+    asking about shipping time gets the FAQ answer, an angry comment goes to the queue.
 """
 
 import asyncio
@@ -28,18 +30,25 @@ NEGATIVE = "花西子的散粉用了过敏，太差了，要投诉"
 
 
 @pytest.fixture
-async def gateway(tmp_path, monkeypatch):
+async def embedded(tmp_path, monkeypatch):
     monkeypatch.setenv("YUNYING_STATE_DIR", str(tmp_path))
     monkeypatch.setenv("YUNYING_ADMIN_EMAIL", ADMIN["email"])
     monkeypatch.setenv("YUNYING_ADMIN_PASSWORD", ADMIN["password"])
+    monkeypatch.setenv("YUNYING_SENTIMENT_ALERT_REPLY_ADAPTER", "recording")
+    monkeypatch.setenv("YUNYING_SENTIMENT_ALERT_REPLY_INTERVAL_SECONDS", "0.1")
     app = EmbeddedApp(tmp_path)
     await app.startup()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://local")
     try:
-        yield client
+        yield app, client
     finally:
         await client.aclose()
         await app.shutdown()
+
+
+@pytest.fixture
+def gateway(embedded):
+    return embedded[1]
 
 
 def _ok(response: httpx.Response, status: int = 200) -> Any:
@@ -312,3 +321,44 @@ async def test_a_churned_users_complaint_is_their_churn_reason_on_the_profile(ga
 
     profile = await _eventually(churn_reason, "segmentation recorded the churn reason")
     assert profile["churn_reason"] == "delivery"
+
+
+async def test_a_shipping_question_is_answered_and_an_angry_comment_queued(embedded):
+    app, client = embedded
+    workspace_id, admin = await _workspace(client)
+    crawler = await _crawler(client, workspace_id, admin)
+    shipping = {
+        "questions": ["什么时候发货", "下单后多久发货", "How long does shipping take?"],
+        "answer": "下单后48小时内发货。",
+    }
+    _ok(await client.post("/v1/faq/entries", headers=admin, json=shipping), 201)
+    _ok(await client.put("/v1/faq/settings", headers=admin, json={"mode": "auto_send"}))
+    now = datetime.now(UTC).isoformat()
+    comments = [
+        {"platform_id": "wb-c1", "text": "请问下单后几天发货？"},
+        {"platform_id": "wb-c2", "text": "等了一周还没发货，客服也不回，太垃圾了！"},
+    ]
+    result = _ok(
+        await client.post(
+            "/v1/mentions",
+            headers=crawler,
+            json={
+                "mentions": [
+                    {**c, "platform": "weibo", "posted_at": now, "kind": "comment"}
+                    for c in comments
+                ]
+            },
+        )
+    )
+    assert [r["reply_status"] for r in result["results"]] == ["replying", "queued"]
+
+    async def replied():
+        body = _ok(await client.get("/v1/replies/messages?status=replied", headers=admin))
+        return body["items"] or None
+
+    [answered] = await _eventually(replied, "the FAQ answer was sent")
+    assert (answered["platform_id"], answered["reply_text"]) == ("wb-c1", shipping["answer"])
+    [waiting] = _ok(await client.get("/v1/replies/queue", headers=admin))["items"]
+    assert (waiting["platform_id"], waiting["reason"]) == ("wb-c2", "negative")
+    platform = app.services["sentiment-alert"].state.reply_platforms.get("weibo")
+    assert [(r.target, r.text) for r in platform.sent] == [("wb-c1", shipping["answer"])]
