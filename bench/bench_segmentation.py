@@ -9,7 +9,7 @@ Ingestion: batches of 500 events through `ingest()` (the function behind POST /v
 transaction per batch, with 2 concurrent writers; the gateway and HTTP are not in this figure.
 
 Env: YUNYING_TEST_PG_URL (admin URL; a fresh database is created and dropped),
-BENCH_PROFILES (default 1000000), BENCH_EVENTS (default 100000), BENCH_LIVE_SEGMENTS (default 0:
+BENCH_PROFILES (default 1000000), BENCH_EVENTS (default 100000), BENCH_LIVE_SEGMENTS (default 50;
 that many live segments on scores, stages and tiers are saved before the re-scores, which then
 also keep their memberships current; results go to segmentation_live_segments.json).
 """
@@ -32,27 +32,92 @@ from segmentation.events.service import ingest
 from segmentation.lifecycle.rules import STAGES, LifecycleRules, evaluate_stages
 from segmentation.main import DEFINITION
 from segmentation.rfm.service import rescore
+from segmentation.segments.rules import parse_rule
 from segmentation.segments.schemas import SegmentIn
-from segmentation.segments.service import create_segment
+from segmentation.segments.service import create_segment, preview
 from yunying_shared.db import Database, driver_connection
 from yunying_shared.db.migrate import upgrade
 from yunying_shared.testing.databases import fresh_postgres_database
 
 PROFILES = int(os.environ.get("BENCH_PROFILES", "1000000"))
-LIVE_SEGMENTS = int(os.environ.get("BENCH_LIVE_SEGMENTS", "0"))
+LIVE_SEGMENTS = int(os.environ.get("BENCH_LIVE_SEGMENTS", "50"))
 EVENTS = int(os.environ.get("BENCH_EVENTS", "100000"))
 RESULTS = (
     Path(__file__).parent
     / "results"
     / ("segmentation_live_segments.json" if LIVE_SEGMENTS else "segmentation.json")
 )
-SEGMENT_RULES = [
+# The first five are the segments of the earlier 5-segment runs; the rest are what a brand's team
+# keeps beside them: one per stage and tier, RFM segments, score bands, stage x tier audiences,
+# and audiences a re-score cannot change (purchase counts, spend, tags, recent activity).
+FIRST_FIVE = [
     {"type": "field", "field": "tier", "operator": "eq", "value": "high_value"},
     {"type": "field", "field": "stage", "operator": "in", "value": ["loyal", "active"]},
     {"type": "field", "field": "r_score", "operator": "gte", "value": 4},
     {"type": "field", "field": "rfm_segment", "operator": "eq", "value": "Champions"},
     {"type": "field", "field": "stage", "operator": "eq", "value": "churned"},
 ]
+# A three-leaf audience previewed (and saved) on the million profiles.
+PREVIEW_RULE = {
+    "type": "and",
+    "rules": [
+        {"type": "field", "field": "stage", "operator": "in", "value": ["active", "loyal"]},
+        {"type": "field", "field": "monetary_total", "operator": "gte", "value": 200},
+        {"type": "tag", "tag": "敏感肌"},
+    ],
+}
+
+
+def brand_segments(count: int) -> list[dict]:
+    def field(name: str, op: str, value: object = None) -> dict:
+        return {"type": "field", "field": name, "operator": op, "value": value}
+
+    stages = ["potential", "new", "active", "loyal", "churned"]
+    tiers = ["high_value", "potential_high_value", "general", "low_value"]
+    rules = list(FIRST_FIVE)
+    rules += [field("stage", "eq", s) for s in ("potential", "new", "active", "loyal")]
+    rules += [field("tier", "eq", t) for t in tiers[1:]]
+    rules += [
+        field("rfm_segment", "eq", s)
+        for s in ("Loyal", "Potential Loyalist", "New", "At Risk", "Hibernating")
+    ]
+    rules += [field(d, "lte", 2) for d in ("r_score", "f_score", "m_score")]
+    rules += [field(d, "gte", 4) for d in ("f_score", "m_score")]
+    rules += [
+        {"type": "and", "rules": [field("stage", "eq", s), field("tier", "eq", t)]}
+        for s in ("active", "loyal", "churned")
+        for t in ("high_value", "general")
+    ]
+    rules += [field("rfm_class", "eq", c) for c in ("重要价值", "重要挽留")]
+    rules += [
+        {
+            "type": "and",
+            "rules": [field("tier", "ne", "low_value"), {"type": "tag", "tag": t}],
+        }
+        for t in ("敏感肌", "职场妈妈")
+    ]
+    # A re-score cannot change these: aggregates, tags, activity windows.
+    rules += [field("order_count", "gte", n) for n in (2, 3, 5)]
+    rules += [field("monetary_total", "gte", v) for v in (100, 500, 1000)]
+    rules += [{"type": "tag", "tag": t} for t in ("敏感肌", "职场妈妈", "学生党")]
+    rules += [field("last_active_at", "within_days", d) for d in (7, 30)]
+    rules += [field("last_purchase_at", "not_within_days", 180), PREVIEW_RULE]
+    rules += [
+        {
+            "type": "and",
+            "rules": [
+                field("stage", "in", [stages[i], stages[i + 1]]),
+                field("order_count", "gte", 2),
+            ],
+        }
+        for i in range(4)
+    ]
+    while len(rules) < count:  # beyond the catalogue: more score bands
+        i = len(rules)
+        rules.append(field(("r_score", "f_score", "m_score")[i % 3], "eq", 1 + i % 5))
+    return rules[:count]
+
+
 DAY = 86_400.0
 
 
@@ -128,6 +193,7 @@ async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetim
     seconds = time.perf_counter() - started
     async with database.session() as session:
         outbox = await session.scalar(text("SELECT count(*) FROM outbox"))
+        members = await session.scalar(text("SELECT count(*) FROM segment_memberships"))
     return {
         "seconds": round(seconds, 2),
         "profiles": result.profiles,
@@ -135,6 +201,7 @@ async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetim
         "stage_changes": result.stage_changes,
         "tier_changes": result.tier_changes,
         "outbox_total": outbox,
+        "memberships_total": members,
         "load_1min_before": round(load, 2),
     }
 
@@ -145,15 +212,24 @@ async def bench_rescore(database: Database, now: datetime) -> dict:
     started = time.perf_counter()
     await load(database, workspace_id, generate(now, rng), now)
     print(f"generated and loaded {PROFILES:,} profiles in {time.perf_counter() - started:.1f} s")
+    await tag_a_quarter(database, workspace_id, now)
+    rules = brand_segments(LIVE_SEGMENTS)
+    saves = []
     for i in range(LIVE_SEGMENTS):
+        started = time.perf_counter()
         async with database.session() as session, session.begin():
             await create_segment(
                 session,
                 workspace_id=workspace_id,
                 actor="bench",
                 now=now,
-                data=SegmentIn(name=f"bench {i}", rule=SEGMENT_RULES[i % len(SEGMENT_RULES)]),
+                data=SegmentIn(name=f"bench {i}", rule=rules[i]),
             )
+        saves.append(time.perf_counter() - started)
+    if saves:
+        print(
+            f"saved {LIVE_SEGMENTS} live segments: {sum(saves):.1f} s, slowest {max(saves):.2f} s"
+        )
     first = await timed_rescore(database, workspace_id, now)
     print("first full scoring:", first)
     async with database.engine.begin() as conn:
@@ -170,7 +246,50 @@ async def bench_rescore(database: Database, now: datetime) -> dict:
     print("after 5% bought again:", incremental)
     steady = await timed_rescore(database, workspace_id, now + timedelta(hours=1))
     print("nothing new:", steady)
-    return {"first_full": first, "five_percent_changed": incremental, "unchanged": steady}
+    figures = {"first_full": first, "five_percent_changed": incremental, "unchanged": steady}
+    if saves:
+        figures["segment_saves"] = {
+            "count": len(saves),
+            "total_seconds": round(sum(saves), 2),
+            "slowest_seconds": round(max(saves), 2),
+        }
+    figures["preview"] = await timed_previews(database, workspace_id, now + timedelta(hours=1))
+    print("preview of a three-leaf rule:", figures["preview"])
+    return figures
+
+
+async def tag_a_quarter(database: Database, workspace_id: uuid.UUID, now: datetime) -> None:
+    """Tags for tag leaves: a quarter of the users carry one of three."""
+    async with database.engine.begin() as conn:
+        await conn.execute(
+            text("""
+            INSERT INTO user_tags (workspace_id, user_id, tag, kind, source, confidence,
+                                   created_at, updated_at)
+            SELECT workspace_id, user_id, (ARRAY['敏感肌','职场妈妈','学生党'])[1 + id % 3],
+                   'need', 'import', 1.0, :now, :now
+            FROM profiles WHERE workspace_id = :ws AND id % 4 = 0"""),
+            {"ws": workspace_id, "now": now},
+        )
+        await conn.execute(text("ANALYZE user_tags"))
+
+
+async def timed_previews(database: Database, workspace_id: uuid.UUID, at: datetime) -> dict:
+    """POST /v1/segments/preview's work (count and sample) for a three-leaf rule, five times."""
+    rule = parse_rule(PREVIEW_RULE)
+    seconds = []
+    size = 0
+    for _ in range(5):
+        started = time.perf_counter()
+        async with database.session() as session:
+            size = (await preview(session, workspace_id=workspace_id, rule=rule, now=at)).size
+        seconds.append(time.perf_counter() - started)
+    return {
+        "rule": PREVIEW_RULE,
+        "size": size,
+        "seconds": [round(s, 3) for s in seconds],
+        "median_seconds": round(sorted(seconds)[len(seconds) // 2], 3),
+        "load_1min_before": round(os.getloadavg()[0], 2),
+    }
 
 
 async def bench_ingest(database: Database, now: datetime) -> dict:

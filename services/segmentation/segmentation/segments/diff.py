@@ -81,6 +81,10 @@ def _statement(segments: list[LiveSegment], whole_workspace: bool) -> tuple[Any,
             stored.label("stored"),
         )
         .where(Profile.workspace_id == bindparam("workspace_id"), users)
+        # OFFSET 0 keeps PostgreSQL from pulling the subquery up into the join: pulled up, the
+        # stored-memberships subquery ran once per (segment, user) pair instead of once per
+        # user (7 s instead of 0.4 s for 5,000 users and 38 segments on a loaded machine).
+        .offset(0)
         .subquery("verdicts")
     )
     pairs = (
