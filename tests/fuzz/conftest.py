@@ -69,7 +69,9 @@ def admin_headers(embedded: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def api_key_headers(embedded: str, admin_headers: dict[str, str]) -> dict[str, str]:
-    workspaces = httpx.get(f"{embedded}/v1/workspaces", headers=admin_headers, timeout=30).json()
+    workspaces = httpx.get(f"{embedded}/v1/workspaces", headers=admin_headers, timeout=30).json()[
+        "items"
+    ]
     workspace = next(w for w in workspaces if w["slug"] == "demo")["id"]
     document = httpx.get(f"{embedded}/openapi.json", timeout=30).json()
     scopes = document["components"]["schemas"]["ApiKeyIn"]["properties"]["scopes"]["items"]

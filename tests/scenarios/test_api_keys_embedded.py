@@ -22,7 +22,7 @@ async def test_keys_reach_exactly_what_their_scopes_open(tmp_path, monkeypatch):
         admin = {"authorization": f"Bearer {login.json()['access_token']}"}
         demo = next(
             w["id"]
-            for w in (await client.get("/v1/workspaces", headers=admin)).json()
+            for w in (await client.get("/v1/workspaces", headers=admin)).json()["items"]
             if w["slug"] == "demo"
         )
 

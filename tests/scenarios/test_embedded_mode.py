@@ -77,7 +77,7 @@ async def test_workspace_reaches_every_service_and_survives_restart(state_dir):
     try:
         auth = await _login(client)
         listed = await client.get("/v1/workspaces", headers=auth)
-        assert workspace_id in {w["id"] for w in listed.json()}
+        assert workspace_id in {w["id"] for w in listed.json()["items"]}
         scoped = {**auth, "x-workspace-id": workspace_id}
         again = await client.get("/v1/campaigns/workspace", headers=scoped)
         assert again.status_code == 200

@@ -128,7 +128,7 @@ class Gateway:
             return int(await session.scalar(select(func.count()).select_from(BUS.outbox)) or 0)
 
     async def demo_id(self, headers: dict[str, str]) -> str:
-        listed = (await self.client.get("/v1/workspaces", headers=headers)).json()
+        listed = (await self.client.get("/v1/workspaces", headers=headers)).json()["items"]
         return next(w["id"] for w in listed if w["slug"] == "demo")
 
 

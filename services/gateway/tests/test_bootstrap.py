@@ -34,7 +34,7 @@ async def test_first_start_creates_admin_and_demo_and_restarts_create_nothing(
         workspaces = await client.get(
             "/v1/workspaces", headers={"Authorization": f"Bearer {token}"}
         )
-        assert [(w["slug"], w["role"]) for w in workspaces.json()] == [("demo", "admin")]
+        assert [(w["slug"], w["role"]) for w in workspaces.json()["items"]] == [("demo", "admin")]
         first = await _counts(client._transport.app)  # type: ignore[attr-defined]
     assert first == [1, 1, 1, 1]
 

@@ -21,18 +21,19 @@ async def test_create_writes_exactly_one_outbox_event(gateway):
     )
     assert created.status_code == 201, created.text
     assert created.json()["role"] == "admin"
-    assert await gateway.outbox_count() == before + 1
+    # workspace.created, and the audit entry of its creation (audit.recorded)
+    assert await gateway.outbox_count() == before + 2
 
     duplicate = await gateway.client.post(
         "/v1/workspaces", headers=headers, json={"name": "Brand A again", "slug": "brand-a"}
     )
     assert duplicate.status_code == 409
     assert duplicate.headers["content-type"] == "application/problem+json"
-    assert await gateway.outbox_count() == before + 1
+    assert await gateway.outbox_count() == before + 2
     assert await _workspace_rows(gateway, "brand-a") == 1
 
     mine = await gateway.client.get("/v1/workspaces", headers=headers)
-    assert sorted(w["slug"] for w in mine.json()) == ["brand-a", "demo"]
+    assert sorted(w["slug"] for w in mine.json()["items"]) == ["brand-a", "demo"]
 
 
 async def test_only_superusers_create_workspaces(gateway):
@@ -79,7 +80,8 @@ async def test_a_workspace_of_others_is_invisible(gateway):
     selected = await gateway.client.get("/v1/me", headers={**analyst, "X-Workspace-Id": other})
     assert selected.status_code == 404
     assert [
-        w["slug"] for w in (await gateway.client.get("/v1/workspaces", headers=analyst)).json()
+        w["slug"]
+        for w in (await gateway.client.get("/v1/workspaces", headers=analyst)).json()["items"]
     ] == ["demo"]
 
 

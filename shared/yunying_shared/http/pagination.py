@@ -245,6 +245,26 @@ async def keyset_page(
     return _page_of(rows, page.limit, lambda row: tuple(getattr(row, k.key) for k in keys))
 
 
+async def keyset_rows(
+    session: AsyncSession,
+    statement: Select[Any, Any] | Select[Any],
+    page: PageRequest,
+    *,
+    keys: Sequence[InstrumentedAttribute[Any]],
+    key_of: Callable[[Any], tuple[Any, ...]],
+    descending: bool = False,
+) -> RowsPage[Any]:
+    """`keyset_page` for a select of several entities or columns (`select(User, Membership)`):
+    rows come back whole, and `key_of(row)` gives the row's values of `keys`."""
+    if page.after is not None:
+        _checked_after(page.after, keys)
+        statement = statement.where(keyset_after(keys, page.after, descending=descending))
+    ordering = [key.desc() if descending else key.asc() for key in keys]
+    statement = statement.order_by(None).order_by(*ordering).limit(page.limit + 1)
+    rows = list((await session.execute(statement)).all())
+    return _page_of(rows, page.limit, key_of)
+
+
 def sequence_page(
     items: Sequence[R], page: PageRequest, *, key: Callable[[R], tuple[Any, ...]]
 ) -> RowsPage[R]:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apikeys import service
@@ -14,6 +14,7 @@ from gateway.identity.deps import UserDep, user_id_of
 from gateway.workspaces.service import require_member
 from yunying_shared.auth import Principal, Role
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/workspaces/{workspace_id}/api-keys", tags=["api keys"])
 
@@ -74,14 +75,21 @@ async def create_key(
 
 @router.get(
     "",
-    response_model=list[ApiKeyOut],
+    response_model=Page[ApiKeyOut],
     summary="List API keys",
-    description="Workspace admins only. Secrets are never shown again.",
+    description="Workspace admins only, oldest first. Secrets are never shown again. "
+    "`revoked=false` lists the keys still in use.",
     responses=ERRORS,
 )
-async def list_keys(workspace_id: UUID, session: SessionDep, user: UserDep) -> list[ApiKeyOut]:
+async def list_keys(
+    workspace_id: UUID,
+    session: SessionDep,
+    user: UserDep,
+    page: PageParams,
+    revoked: Annotated[bool | None, Query(description="Revoked keys only, or active only")] = None,
+) -> Page[ApiKeyOut]:
     await _require_admin(session, user, workspace_id)
-    return await service.list_keys(session, workspace_id=workspace_id)
+    return await service.list_keys(session, workspace_id=workspace_id, page=page, revoked=revoked)
 
 
 @router.delete(

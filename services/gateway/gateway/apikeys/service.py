@@ -13,6 +13,7 @@ from gateway.db import utcnow
 from gateway.identity.tokens import new_secret, sha256_hex
 from yunying_shared.auth import Principal
 from yunying_shared.errors import NotFound, Unauthorized
+from yunying_shared.http.pagination import Page, PageRequest, keyset_page
 
 KEY_MARK = "yk"
 
@@ -51,11 +52,20 @@ async def create_key(
     return ApiKeyCreated(**_out(key).model_dump(), key=f"{KEY_MARK}_{prefix}_{secret}")
 
 
-async def list_keys(session: AsyncSession, *, workspace_id: uuid.UUID) -> list[ApiKeyOut]:
-    keys = await session.scalars(
-        select(ApiKey).where(ApiKey.workspace_id == workspace_id).order_by(ApiKey.created_at)
-    )
-    return [_out(key) for key in keys]
+async def list_keys(
+    session: AsyncSession,
+    *,
+    workspace_id: uuid.UUID,
+    page: PageRequest,
+    revoked: bool | None = None,
+) -> Page[ApiKeyOut]:
+    """The workspace's keys, oldest first; `revoked` picks revoked or active ones only."""
+    statement = select(ApiKey).where(ApiKey.workspace_id == workspace_id)
+    if revoked is not None:
+        revoked_at = ApiKey.revoked_at
+        statement = statement.where(revoked_at.is_not(None) if revoked else revoked_at.is_(None))
+    rows = await keyset_page(session, statement, page, keys=(ApiKey.created_at, ApiKey.id))
+    return rows.to_page(_out)
 
 
 async def revoke_key(session: AsyncSession, *, workspace_id: uuid.UUID, key_id: uuid.UUID) -> None:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.deps import AuditActorDep
@@ -15,6 +15,8 @@ from gateway.members.schemas import MemberIn, MemberOut, MemberPatch
 from gateway.workspaces.service import require_member
 from yunying_shared.auth import Principal, Role
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams
+from yunying_shared.storable import StorableText
 
 router = APIRouter(prefix="/v1/workspaces/{workspace_id}/members", tags=["members"])
 
@@ -80,14 +82,27 @@ async def add_member(
 
 @router.get(
     "",
-    response_model=list[MemberOut],
+    response_model=Page[MemberOut],
     summary="List members",
-    description="Any member may list the workspace's members.",
+    description="Any member may list the workspace's members, in the order they joined; "
+    "`role` and `email` (a prefix, case-insensitive) narrow the list.",
     responses=ERRORS,
 )
-async def list_members(workspace_id: UUID, session: SessionDep, user: UserDep) -> list[MemberOut]:
+async def list_members(
+    workspace_id: UUID,
+    session: SessionDep,
+    user: UserDep,
+    page: PageParams,
+    role: Annotated[Role | None, Query(description="Only members holding this role")] = None,
+    email: Annotated[
+        StorableText | None,
+        Query(min_length=1, max_length=320, description="Start of the member's email"),
+    ] = None,
+) -> Page[MemberOut]:
     await require_member(session, user_id=user_id_of(user), workspace_id=workspace_id)
-    return await service.list_members(session, workspace_id=workspace_id)
+    return await service.list_members(
+        session, workspace_id=workspace_id, page=page, role=role, email_prefix=email
+    )
 
 
 @router.patch(

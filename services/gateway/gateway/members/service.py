@@ -12,6 +12,7 @@ from gateway.members.schemas import MemberOut
 from gateway.workspaces.models import Membership
 from yunying_shared.auth import Role
 from yunying_shared.errors import Conflict, InvalidInput, NotFound
+from yunying_shared.http.pagination import Page, PageRequest, keyset_rows
 
 
 def _out(user: User, membership: Membership) -> MemberOut:
@@ -55,14 +56,32 @@ async def add_member(
     return _out(user, membership)
 
 
-async def list_members(session: AsyncSession, *, workspace_id: uuid.UUID) -> list[MemberOut]:
-    rows = await session.execute(
+async def list_members(
+    session: AsyncSession,
+    *,
+    workspace_id: uuid.UUID,
+    page: PageRequest,
+    role: Role | None = None,
+    email_prefix: str | None = None,
+) -> Page[MemberOut]:
+    """The workspace's members in the order they joined."""
+    statement = (
         select(User, Membership)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.workspace_id == workspace_id)
-        .order_by(Membership.created_at, User.email)
     )
-    return [_out(user, membership) for user, membership in rows]
+    if role is not None:
+        statement = statement.where(Membership.role == role.value)
+    if email_prefix:
+        statement = statement.where(User.email.startswith(email_prefix.lower(), autoescape=True))
+    rows = await keyset_rows(
+        session,
+        statement,
+        page,
+        keys=(Membership.created_at, Membership.user_id),
+        key_of=lambda row: (row[1].created_at, row[1].user_id),
+    )
+    return rows.to_page(lambda row: _out(row[0], row[1]))
 
 
 async def change_role(

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from gateway.audit.deps import AuditActorDep
 from gateway.audit.record import Action, record
@@ -16,6 +16,7 @@ from gateway.workspaces.schemas import PropagationOut, WorkspaceIn, WorkspaceOut
 from yunying_shared.auth import Role, issue_internal_token
 from yunying_shared.db import SessionDep
 from yunying_shared.errors import Forbidden
+from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/workspaces", tags=["workspaces"])
 
@@ -75,13 +76,21 @@ async def create_workspace(
 
 @router.get(
     "",
-    response_model=list[WorkspaceOut],
+    response_model=Page[WorkspaceOut],
     summary="List my workspaces",
-    description="The workspaces the caller belongs to, with the caller's role in each.",
+    description="The workspaces the caller belongs to, with the caller's role in each, oldest "
+    "first; `role` keeps those where the caller holds that role.",
 )
-async def list_workspaces(session: SessionDep, user: UserDep) -> list[WorkspaceOut]:
-    rows = await service.list_workspaces(session, user_id=user_id_of(user))
-    return [_out(workspace, role) for workspace, role in rows]
+async def list_workspaces(
+    session: SessionDep,
+    user: UserDep,
+    page: PageParams,
+    role: Annotated[
+        Role | None, Query(description="Only workspaces where I hold this role")
+    ] = None,
+) -> Page[WorkspaceOut]:
+    rows = await service.page_workspaces(session, user_id=user_id_of(user), page=page, role=role)
+    return rows.to_page(lambda row: _out(row[0], row[1]))
 
 
 @router.get(

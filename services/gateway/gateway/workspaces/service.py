@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,7 @@ from yunying_shared.bus import publish
 from yunying_shared.errors import Conflict, Forbidden
 from yunying_shared.events import WORKSPACE_CREATED, make_event
 from yunying_shared.events.payloads.gateway import WorkspaceCreated
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_rows
 
 EVENT_SOURCE = "/yunying/gateway"
 
@@ -84,6 +86,7 @@ async def require_member(
 async def list_workspaces(
     session: AsyncSession, *, user_id: uuid.UUID
 ) -> list[tuple[Workspace, str]]:
+    """Every workspace the user belongs to (what `/v1/me` shows), oldest first."""
     rows = await session.execute(
         select(Workspace, Membership.role)
         .join(Membership, Membership.workspace_id == Workspace.id)
@@ -91,6 +94,26 @@ async def list_workspaces(
         .order_by(Workspace.created_at, Workspace.slug)
     )
     return [(workspace, role) for workspace, role in rows]
+
+
+async def page_workspaces(
+    session: AsyncSession, *, user_id: uuid.UUID, page: PageRequest, role: Role | None = None
+) -> RowsPage[Any]:
+    """The user's workspaces, oldest first, as rows of (workspace, the user's role there)."""
+    statement = (
+        select(Workspace, Membership.role)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(Membership.user_id == user_id)
+    )
+    if role is not None:
+        statement = statement.where(Membership.role == role.value)
+    return await keyset_rows(
+        session,
+        statement,
+        page,
+        keys=(Workspace.created_at, Workspace.id),
+        key_of=lambda row: (row[0].created_at, row[0].id),
+    )
 
 
 async def get_workspace(
