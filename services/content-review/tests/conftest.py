@@ -85,7 +85,7 @@ class Service:
             f"/v1/content/items/{item_id}/audit", headers=self.reviewer
         )
         assert response.status_code == 200, response.text
-        return list(response.json())
+        return list(response.json()["items"])
 
     async def item(self, item_id: str) -> dict[str, Any]:
         response = await self.client.get(f"/v1/content/items/{item_id}", headers=self.reviewer)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -8,7 +9,6 @@ from fastapi import APIRouter, Path, Query
 from content_review.access import Editor, Reader
 from content_review.dependencies import NowDep
 from content_review.items import service
-from content_review.items.exceptions import InvalidItemQuery
 from content_review.items.schemas import (
     ContentIn,
     ItemCreate,
@@ -20,8 +20,11 @@ from content_review.items.schemas import (
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
 from yunying_shared.events.payloads.content import CONTENT_STATES
+from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/content/items", tags=["content items"])
+# The states as an enum, so the document lists them and a wrong one is a 422 naming `state`.
+ContentState = StrEnum("ContentState", {state: state for state in CONTENT_STATES})  # type: ignore[misc]
 RevisionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "The caller may not do this"},
@@ -45,30 +48,28 @@ async def create_item(
     return service.item_view(item, revision)
 
 
-@router.get("", response_model=list[ItemOut], summary="Content items, newest first")
+@router.get(
+    "",
+    response_model=Page[ItemOut],
+    summary="Content items, newest first",
+    description="Each item with its current revision; `state` and `platform` combine.",
+)
 async def list_items(
     session: SessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
-    state: Annotated[str | None, Query(description=f"One of {', '.join(CONTENT_STATES)}")] = None,
-    platform: Platform | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[ItemOut]:
-    if state is not None and state not in CONTENT_STATES:
-        raise InvalidItemQuery(
-            f"Unknown state {state!r}.",
-            errors=[{"field": "query.state", "message": f"one of {', '.join(CONTENT_STATES)}"}],
-        )
+    page: PageParams,
+    state: Annotated[ContentState | None, Query(description="Only items in this state")] = None,
+    platform: Annotated[Platform | None, Query(description="Only items for this platform")] = None,
+) -> Page[ItemOut]:
     rows = await service.list_items(
         session,
         workspace_id=workspace_id,
-        state=state,
+        state=state.value if state is not None else None,
         platform=platform,
-        limit=limit,
-        offset=offset,
+        page=page,
     )
-    return [service.item_view(item, revision) for item, revision in rows]
+    return rows.to_page(lambda row: service.item_view(row[0], row[1]))
 
 
 @router.get("/{item_id}", response_model=ItemOut, responses=ERRORS, summary="One content item")
@@ -107,14 +108,17 @@ async def revise_item(
 
 @router.get(
     "/{item_id}/revisions",
-    response_model=list[RevisionOut],
+    response_model=Page[RevisionOut],
     responses=ERRORS,
-    summary="Every revision",
+    summary="Every revision, first to last",
 )
 async def list_revisions(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, item_id: UUID
-) -> list[Any]:
-    return list(await service.list_revisions(session, workspace_id=workspace_id, item_id=item_id))
+    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, item_id: UUID, page: PageParams
+) -> Page[RevisionOut]:
+    rows = await service.list_revisions(
+        session, workspace_id=workspace_id, item_id=item_id, page=page
+    )
+    return rows.to_page(RevisionOut.model_validate)
 
 
 @router.get(

@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from content_review.items.exceptions import ItemNotFound, NotEditable, RevisionN
 from content_review.items.models import ContentItem, ContentRevision
 from content_review.items.schemas import ContentIn, ItemCreate, ItemOut, RevisionDiff, RevisionOut
 from content_review.review.trail import announce, audit, move
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_page, keyset_rows
 
 # An item's copy may change only before anyone reviewed it, or after it expired (a new plan).
 EDITABLE_STATES = frozenset({"draft", "expired"})
@@ -135,16 +137,14 @@ async def current_revision(session: AsyncSession, item: ContentItem) -> ContentR
 
 
 async def list_revisions(
-    session: AsyncSession, *, workspace_id: UUID, item_id: UUID
-) -> Sequence[ContentRevision]:
+    session: AsyncSession, *, workspace_id: UUID, item_id: UUID, page: PageRequest
+) -> RowsPage[ContentRevision]:
+    """An item's revisions, first to last."""
     await get_item(session, workspace_id=workspace_id, item_id=item_id)
-    return (
-        await session.scalars(
-            select(ContentRevision)
-            .where(ContentRevision.workspace_id == workspace_id, ContentRevision.item_id == item_id)
-            .order_by(ContentRevision.number)
-        )
-    ).all()
+    statement = select(ContentRevision).where(
+        ContentRevision.workspace_id == workspace_id, ContentRevision.item_id == item_id
+    )
+    return await keyset_page(session, statement, page, keys=(ContentRevision.number,))
 
 
 async def list_items(
@@ -153,9 +153,9 @@ async def list_items(
     workspace_id: UUID,
     state: str | None,
     platform: str | None,
-    limit: int,
-    offset: int,
-) -> Sequence[tuple[ContentItem, ContentRevision]]:
+    page: PageRequest,
+) -> RowsPage[Any]:
+    """Items with their current revision, newest first, as rows of (item, revision)."""
     query = (
         select(ContentItem, ContentRevision)
         .join(
@@ -169,9 +169,14 @@ async def list_items(
         query = query.where(ContentItem.state == state)
     if platform is not None:
         query = query.where(ContentItem.platform == platform)
-    query = query.order_by(ContentItem.created_at.desc(), ContentItem.id).limit(limit)
-    rows = await session.execute(query.offset(offset))
-    return [(item, revision) for item, revision in rows.all()]
+    return await keyset_rows(
+        session,
+        query,
+        page,
+        keys=(ContentItem.created_at, ContentItem.id),
+        key_of=lambda row: (row[0].created_at, row[0].id),
+        descending=True,
+    )
 
 
 def _lines(revision: ContentRevision, field: str) -> list[str]:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
@@ -16,6 +16,7 @@ from content_review.publishing.schemas import CadenceIn, CadenceOut, CalendarOut
 from content_review.review.schemas import ScheduleIn
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams, sequence_page
 from yunying_shared.storable import StorableDatetime
 
 router = APIRouter(tags=["publishing"])
@@ -73,10 +74,19 @@ async def read_calendar(
     )
 
 
-@router.get("/v1/content/cadence", response_model=list[CadenceOut], summary="Cadence per platform")
-async def read_cadence(session: SessionDep, workspace_id: WorkspaceDep, _: Reader) -> list[Any]:
+@router.get(
+    "/v1/content/cadence",
+    response_model=Page[CadenceOut],
+    summary="Cadence per platform, in platform order",
+)
+async def read_cadence(
+    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
+) -> Page[CadenceOut]:
     rules = await cadence.effective_cadence(session, workspace_id=workspace_id)
-    return [CadenceOut(**vars(rule)) for _, rule in sorted(rules.items())]
+    ordered = [CadenceOut(**vars(rule)) for _, rule in sorted(rules.items())]
+    return sequence_page(ordered, page, key=lambda rule: (rule.platform,)).to_page(
+        lambda rule: rule
+    )
 
 
 @router.put(

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from content_review.access import Editor, Operator, Participant, Reader, Reviewer
 from content_review.dependencies import NowDep, RegistryDep
@@ -13,6 +13,8 @@ from content_review.review import service
 from content_review.review.schemas import AuditOut, CommentIn, CommentOut, DecisionIn, RejectIn
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams
+from yunying_shared.storable import Identifier
 
 router = APIRouter(prefix="/v1/content/items/{item_id}", tags=["content review"])
 STEP_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -155,20 +157,44 @@ async def add_comment(
     )
 
 
-@router.get("/comments", response_model=list[CommentOut], responses=STEP_ERRORS, summary="Comments")
+@router.get(
+    "/comments",
+    response_model=Page[CommentOut],
+    responses=STEP_ERRORS,
+    summary="Comments, oldest first",
+)
 async def list_comments(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, item_id: UUID
-) -> list[Any]:
-    return list(await service.list_comments(session, workspace_id=workspace_id, item_id=item_id))
+    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, item_id: UUID, page: PageParams
+) -> Page[CommentOut]:
+    rows = await service.list_comments(
+        session, workspace_id=workspace_id, item_id=item_id, page=page
+    )
+    return rows.to_page(CommentOut.model_validate)
 
 
 @router.get(
     "/audit",
-    response_model=list[AuditOut],
+    response_model=Page[AuditOut],
     responses=STEP_ERRORS,
-    summary="The audit trail: who did what, when, on which revision",
+    summary="The audit trail: who did what, when, on which revision (oldest first)",
 )
 async def list_audit(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, item_id: UUID
-) -> list[Any]:
-    return list(await service.list_audit(session, workspace_id=workspace_id, item_id=item_id))
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reader,
+    item_id: UUID,
+    page: PageParams,
+    action: Annotated[
+        Identifier | None,
+        Query(
+            min_length=1,
+            max_length=32,
+            description="Only steps of this kind",
+            examples=["submitted", "approved", "rejected", "commented"],
+        ),
+    ] = None,
+) -> Page[AuditOut]:
+    rows = await service.list_audit(
+        session, workspace_id=workspace_id, item_id=item_id, page=page, action=action
+    )
+    return rows.to_page(AuditOut.model_validate)

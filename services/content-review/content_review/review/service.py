@@ -24,6 +24,7 @@ from content_review.review.schemas import ReasonIn
 from content_review.review.trail import audit, move
 from content_review.scanner import ScannerRegistry
 from content_review.scanning.service import is_blocking, scan_revision
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_page
 
 REJECTABLE_STATES = frozenset(
     {"submitted", "scanned", "operator_checked", "approved", "scheduled", "held"}
@@ -222,26 +223,29 @@ async def add_comment(
 
 
 async def list_comments(
-    session: AsyncSession, *, workspace_id: UUID, item_id: UUID
-) -> Sequence[Comment]:
+    session: AsyncSession, *, workspace_id: UUID, item_id: UUID, page: PageRequest
+) -> RowsPage[Comment]:
+    """An item's comments, oldest first."""
     await get_item(session, workspace_id=workspace_id, item_id=item_id)
-    return (
-        await session.scalars(
-            select(Comment)
-            .where(Comment.workspace_id == workspace_id, Comment.item_id == item_id)
-            .order_by(Comment.id)
-        )
-    ).all()
+    statement = select(Comment).where(
+        Comment.workspace_id == workspace_id, Comment.item_id == item_id
+    )
+    return await keyset_page(session, statement, page, keys=(Comment.id,))
 
 
 async def list_audit(
-    session: AsyncSession, *, workspace_id: UUID, item_id: UUID
-) -> Sequence[AuditEntry]:
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    item_id: UUID,
+    page: PageRequest,
+    action: str | None = None,
+) -> RowsPage[AuditEntry]:
+    """An item's audit trail, oldest first; `action` keeps one kind of step."""
     await get_item(session, workspace_id=workspace_id, item_id=item_id)
-    return (
-        await session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.workspace_id == workspace_id, AuditEntry.item_id == item_id)
-            .order_by(AuditEntry.id)
-        )
-    ).all()
+    statement = select(AuditEntry).where(
+        AuditEntry.workspace_id == workspace_id, AuditEntry.item_id == item_id
+    )
+    if action is not None:
+        statement = statement.where(AuditEntry.action == action)
+    return await keyset_page(session, statement, page, keys=(AuditEntry.id,))

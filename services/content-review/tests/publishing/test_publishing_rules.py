@@ -51,7 +51,7 @@ async def test_only_approved_items_with_a_future_time_are_scheduled(service):
 
 async def test_cadence_defaults_overrides_and_validation(service):
     listed = await service.client.get("/v1/content/cadence", headers=service.reviewer)
-    by_platform = {c["platform"]: c for c in listed.json()}
+    by_platform = {c["platform"]: c for c in listed.json()["items"]}
     assert (by_platform["xiaohongshu"]["minimum"], by_platform["xiaohongshu"]["maximum"]) == (3, 5)
     assert by_platform["douyin"]["period"] == "day"
     assert "weibo" not in by_platform
@@ -76,7 +76,7 @@ async def test_cadence_defaults_overrides_and_validation(service):
     reset = await service.client.delete("/v1/content/cadence/weibo", headers=service.operator)
     assert reset.status_code == 204
     again = await service.client.get("/v1/content/cadence", headers=service.reviewer)
-    assert "weibo" not in {c["platform"] for c in again.json()}
+    assert "weibo" not in {c["platform"] for c in again.json()["items"]}
 
 
 async def test_the_calendar_shows_under_and_over_posting(service):

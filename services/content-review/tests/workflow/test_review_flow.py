@@ -79,7 +79,7 @@ async def test_a_resubmission_is_a_new_revision_with_a_diff(service):
     revisions = await service.client.get(
         f"/v1/content/items/{item['id']}/revisions", headers=service.reviewer
     )
-    first, second = revisions.json()
+    first, second = revisions.json()["items"]
     assert first["findings"][0]["term"] == "治百病" and second["findings"] == []
     missing = await service.client.get(
         f"/v1/content/items/{item['id']}/revisions/1/diff/3", headers=service.reviewer
@@ -167,7 +167,7 @@ async def test_rejection_at_stage_two_returns_to_draft_with_reasons_and_comments
     comments = await service.client.get(
         f"/v1/content/items/{item['id']}/comments", headers=service.author
     )
-    assert [c["body"] for c in comments.json()] == ["标题太平淡"]
+    assert [c["body"] for c in comments.json()["items"]] == ["标题太平淡"]
 
 
 async def test_an_item_not_approved_by_its_publish_time_expires(service):
