@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFINITIONS = installed()
 FACTORIES = {name: f"{d.package}.main:create_app" for name, d in DEFINITIONS.items()}
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-INFRA = {"postgres", "kafka"}
+INFRA = {"postgres", "kafka", "redis"}
 
 
 def _env_name(service: str) -> str:
