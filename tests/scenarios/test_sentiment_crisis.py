@@ -235,14 +235,14 @@ async def test_a_negative_burst_opens_a_crisis_through_the_gateway(gateway):
 
     week, rise, angry = _mentions(datetime.now(UTC))
     await _post_mentions(client, crawler, week)
-    assert _ok(await client.get("/v1/alerts", headers=crawler)) == []
+    assert _ok(await client.get("/v1/alerts", headers=crawler))["items"] == []
     await _post_mentions(client, crawler, rise)
-    [alert] = _ok(await client.get("/v1/alerts", headers=crawler))
+    [alert] = _ok(await client.get("/v1/alerts", headers=crawler))["items"]
     assert alert["level"] == "blue"
     await _post_mentions(client, crawler, angry)
-    [alert] = _ok(await client.get("/v1/alerts", headers=crawler))
+    [alert] = _ok(await client.get("/v1/alerts", headers=crawler))["items"]
     assert alert["level"] == "red" and [e["level"] for e in alert["escalations"]] == ["red"]
-    [case] = _ok(await client.get("/v1/crises", headers=admin))
+    [case] = _ok(await client.get("/v1/crises", headers=admin))["items"]
     assert case["id"] == alert["crisis_id"] and case["state"] == "warning"
 
     async def campaigns_know():

@@ -22,6 +22,7 @@ from sentiment_alert.mentions.models import Mention
 from sentiment_alert.notifications.service import notify
 from sentiment_alert.spikes import AlertLevel, DetectorSettings
 from yunying_shared.db import sql_dialect
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_page
 from yunying_shared.text import normalize_term
 
 TOP_MENTIONS = 5
@@ -180,10 +181,21 @@ async def _describe(session: AsyncSession, alert: SpikeAlert, now: datetime) -> 
 
 
 async def list_alerts(
-    session: AsyncSession, *, workspace_id: UUID, state: str | None, limit: int
-) -> list[SpikeAlert]:
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    page: PageRequest,
+    state: str | None = None,
+    level: str | None = None,
+    keyword: str | None = None,
+) -> RowsPage[SpikeAlert]:
+    """Spike alerts, newest first."""
     query = select(SpikeAlert).where(SpikeAlert.workspace_id == workspace_id)
     if state is not None:
         query = query.where(SpikeAlert.state == state)
-    rows = await session.scalars(query.order_by(SpikeAlert.opened_at.desc()).limit(limit))
-    return list(rows)
+    if level is not None:
+        query = query.where(SpikeAlert.level == level)
+    if keyword is not None:
+        query = query.where(SpikeAlert.keyword == keyword)
+    keys = (SpikeAlert.opened_at, SpikeAlert.id)
+    return await keyset_page(session, query, page, keys=keys, descending=True)

@@ -16,6 +16,7 @@ from sentiment_alert.crises.schemas import (
     ActionIn,
     CrisisOut,
     CrisisReportIn,
+    Level,
     RepairOut,
     RolesIn,
     State,
@@ -27,6 +28,7 @@ from sentiment_alert.crises.statement import check_statement
 from sentiment_alert.spikes import AlertLevel
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/crises", tags=["crises"])
 
@@ -57,12 +59,21 @@ async def _out(session: AsyncSession, case: CrisisCaseRecord) -> CrisisOut:
     )
 
 
-@router.get("", response_model=list[CrisisOut], summary="Crisis cases, newest first")
+@router.get("", response_model=Page[CrisisOut], summary="Crisis cases, newest first")
 async def list_cases(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, state: State | None = None
-) -> list[CrisisOut]:
-    cases = await service.list_cases(session, workspace_id=workspace_id, state=state)
-    return [await _out(session, c) for c in cases]
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reader,
+    page: PageParams,
+    state: Annotated[State | None, Query(description="Only cases in this state")] = None,
+    level: Annotated[Level | None, Query(description="Only cases of this level")] = None,
+) -> Page[CrisisOut]:
+    rows = await service.list_cases(
+        session, workspace_id=workspace_id, page=page, state=state, level=level
+    )
+    return Page[CrisisOut](
+        items=[await _out(session, c) for c in rows.rows], next_cursor=rows.next_cursor
+    )
 
 
 @router.post(

@@ -30,6 +30,7 @@ from yunying_shared.events.catalogue import (
     EventSpec,
 )
 from yunying_shared.events.payloads.sentiment import CrisisCase
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_page
 
 if TYPE_CHECKING:
     from sentiment_alert.alerts.models import SpikeAlert
@@ -143,12 +144,21 @@ async def get_case(session: AsyncSession, *, workspace_id: UUID, case_id: UUID) 
 
 
 async def list_cases(
-    session: AsyncSession, *, workspace_id: UUID, state: str | None
-) -> list[CrisisCaseRecord]:
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    page: PageRequest,
+    state: str | None = None,
+    level: str | None = None,
+) -> RowsPage[CrisisCaseRecord]:
+    """Crisis cases, newest first."""
     query = select(CrisisCaseRecord).where(CrisisCaseRecord.workspace_id == workspace_id)
     if state is not None:
         query = query.where(CrisisCaseRecord.state == state)
-    return list(await session.scalars(query.order_by(CrisisCaseRecord.opened_at.desc())))
+    if level is not None:
+        query = query.where(CrisisCaseRecord.level == level)
+    keys = (CrisisCaseRecord.opened_at, CrisisCaseRecord.id)
+    return await keyset_page(session, query, page, keys=keys, descending=True)
 
 
 async def transition(

@@ -4,14 +4,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from sentiment_alert.access import MentionsWriter, Reader
 from sentiment_alert.mentions import service
-from sentiment_alert.mentions.models import Mention
 from sentiment_alert.mentions.schemas import BatchResult, MentionBatchIn
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams
+from yunying_shared.storable import Identifier
 
 router = APIRouter(prefix="/v1/mentions", tags=["mentions"])
 
@@ -46,23 +46,38 @@ class MentionOut(BaseModel):
     user_id: str | None
 
 
-@router.get("", response_model=list[MentionOut], summary="Recent mentions, newest first")
+@router.get(
+    "",
+    response_model=Page[MentionOut],
+    summary="Mentions, newest first",
+    description="Filters combine. With `keyword` a page may hold fewer than `limit` mentions "
+    "(at most 2,000 are examined per page) while `next_cursor` still leads on.",
+)
 async def list_mentions(
     session: SessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
-    keyword: Annotated[str | None, Query(max_length=64)] = None,
-    label: Literal["pos", "neu", "neg"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> list[MentionOut]:
-    query = select(Mention).where(Mention.workspace_id == workspace_id)
-    if label is not None:
-        query = query.where(Mention.label == label)
-    # Keyword filtering in Python over a bounded scan: JSON containment differs per database.
-    rows = await session.scalars(query.order_by(Mention.posted_at.desc()).limit(limit * 20))
-    found = [m for m in rows if keyword is None or keyword in m.keywords][:limit]
-    return [
-        MentionOut(
+    page: PageParams,
+    keyword: Annotated[
+        Identifier | None, Query(min_length=1, max_length=64, description="A matched keyword")
+    ] = None,
+    label: Annotated[
+        Literal["pos", "neu", "neg"] | None, Query(description="Sentiment label")
+    ] = None,
+    platform: Annotated[
+        Identifier | None, Query(min_length=1, max_length=16, description="Source platform")
+    ] = None,
+) -> Page[MentionOut]:
+    rows = await service.page_mentions(
+        session,
+        workspace_id=workspace_id,
+        page=page,
+        keyword=keyword,
+        label=label,
+        platform=platform,
+    )
+    return rows.to_page(
+        lambda m: MentionOut(
             id=str(m.id),
             platform=m.platform,
             platform_id=m.platform_id,
@@ -76,5 +91,4 @@ async def list_mentions(
             keywords=m.keywords,
             user_id=m.user_id,
         )
-        for m in found
-    ]
+    )

@@ -14,12 +14,14 @@ from datetime import datetime
 from typing import Any, Literal, cast
 from uuid import UUID
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sentiment_alert.alerts.service import evaluate
 from sentiment_alert.clock import hour_of, utcnow
 from sentiment_alert.db import BUS, SOURCE
 from sentiment_alert.feedback.service import classify_feedback
+from sentiment_alert.mentions.models import Mention
 from sentiment_alert.mentions.schemas import (
     BatchResult,
     ItemResult,
@@ -34,6 +36,14 @@ from sentiment_alert.sentiment import detect_language, score
 from yunying_shared.bus import publish_encoded
 from yunying_shared.events.bulk import BulkEncoder
 from yunying_shared.events.catalogue import MENTION_SCORED
+from yunying_shared.http.pagination import (
+    MAX_LIMIT,
+    PageRequest,
+    RowsPage,
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+)
 
 # mention.scored for a whole batch without a payload model per event (same bytes).
 _SCORED = BulkEncoder(MENTION_SCORED, source=SOURCE)
@@ -249,3 +259,43 @@ async def _publish_scored(
         for row in accepted
     ]
     await publish_encoded(session, BUS, _SCORED.encode(rows, workspace=workspace_id))
+
+
+# How many rows one page may examine to find `limit` mentions holding a keyword: the keyword
+# filter runs in Python (JSON containment differs per database), so a rare keyword yields a
+# short page with a cursor to continue from, never an unbounded scan.
+KEYWORD_SCAN_ROWS = 2_000
+
+
+async def page_mentions(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    page: PageRequest,
+    keyword: str | None = None,
+    label: str | None = None,
+    platform: str | None = None,
+) -> RowsPage[Mention]:
+    """Mentions, newest first (by when they were posted)."""
+    query = select(Mention).where(Mention.workspace_id == workspace_id)
+    if label is not None:
+        query = query.where(Mention.label == label)
+    if platform is not None:
+        query = query.where(Mention.platform == platform)
+    keys = (Mention.posted_at, Mention.id)
+    if keyword is None:
+        return await keyset_page(session, query, page, keys=keys, descending=True)
+    found: list[Mention] = []
+    scan = PageRequest(limit=MAX_LIMIT, after=page.after)
+    for _ in range(KEYWORD_SCAN_ROWS // MAX_LIMIT):
+        batch = await keyset_page(session, query, scan, keys=keys, descending=True)
+        for mention in batch.rows:
+            if keyword in mention.keywords:
+                found.append(mention)
+                if len(found) == page.limit:
+                    return RowsPage(found, encode_cursor((mention.posted_at, mention.id)))
+        if batch.next_cursor is None:
+            return RowsPage(found, None)
+        scan = PageRequest(limit=MAX_LIMIT, after=decode_cursor(batch.next_cursor))
+    last = scan.after
+    return RowsPage(found, encode_cursor(last) if last is not None else None)

@@ -1,21 +1,32 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from sentiment_alert.access import Operator, Reader
 from sentiment_alert.monitoring import service
-from sentiment_alert.monitoring.schemas import RuleIn, RuleOut
+from sentiment_alert.monitoring.schemas import RuleIn, RuleKind, RuleOut
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import RowIdPath
 
 router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
 
 
-@router.get("/rules", response_model=list[RuleOut], summary="The workspace's monitoring rules")
-async def list_rules(session: SessionDep, workspace_id: WorkspaceDep, _: Reader) -> list[RuleOut]:
-    rules = await service.list_rules(session, workspace_id=workspace_id)
-    return [RuleOut.model_validate(r) for r in rules]
+@router.get(
+    "/rules", response_model=Page[RuleOut], summary="The workspace's monitoring rules, oldest first"
+)
+async def list_rules(
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reader,
+    page: PageParams,
+    kind: Annotated[RuleKind | None, Query(description="Only rules of this kind")] = None,
+) -> Page[RuleOut]:
+    rows = await service.page_rules(session, workspace_id=workspace_id, page=page, kind=kind)
+    return rows.to_page(RuleOut.model_validate)
 
 
 @router.post(

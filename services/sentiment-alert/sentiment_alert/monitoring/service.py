@@ -10,6 +10,7 @@ from sentiment_alert.monitoring.matcher import RuleMatcher
 from sentiment_alert.monitoring.models import MonitoringRule
 from sentiment_alert.monitoring.schemas import RuleIn
 from yunying_shared.errors import Conflict, NotFound
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_page
 
 
 async def list_rules(session: AsyncSession, *, workspace_id: UUID) -> list[MonitoringRule]:
@@ -80,3 +81,13 @@ async def delete_rule(session: AsyncSession, *, workspace_id: UUID, rule_id: int
 async def matcher_for(session: AsyncSession, *, workspace_id: UUID) -> RuleMatcher:
     rules = await list_rules(session, workspace_id=workspace_id)
     return RuleMatcher((r.keyword, r.kind, r.terms) for r in rules)
+
+
+async def page_rules(
+    session: AsyncSession, *, workspace_id: UUID, page: PageRequest, kind: str | None = None
+) -> RowsPage[MonitoringRule]:
+    """The workspace's monitoring rules, oldest first."""
+    query = select(MonitoringRule).where(MonitoringRule.workspace_id == workspace_id)
+    if kind is not None:
+        query = query.where(MonitoringRule.kind == kind)
+    return await keyset_page(session, query, page, keys=(MonitoringRule.id,))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -10,17 +10,24 @@ from sentiment_alert.notifications import service
 from sentiment_alert.notifications.schemas import ChannelIn, ChannelOut, DeliveryOut
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
-from yunying_shared.storable import RowIdPath
+from yunying_shared.http.pagination import Page, PageParams
+from yunying_shared.storable import INT64_MAX, RowIdPath
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
 
-@router.get("/channels", response_model=list[ChannelOut], summary="Webhook channels")
+@router.get("/channels", response_model=Page[ChannelOut], summary="Webhook channels, oldest first")
 async def list_channels(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Operator
-) -> list[ChannelOut]:
-    channels = await service.list_channels(session, workspace_id=workspace_id)
-    return [ChannelOut.model_validate(c) for c in channels]
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Operator,
+    page: PageParams,
+    kind: Annotated[
+        Literal["wecom", "dingtalk", "slack"] | None, Query(description="Only this kind")
+    ] = None,
+) -> Page[ChannelOut]:
+    rows = await service.page_channels(session, workspace_id=workspace_id, page=page, kind=kind)
+    return rows.to_page(ChannelOut.model_validate)
 
 
 @router.post(
@@ -48,12 +55,22 @@ async def delete_channel(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/deliveries", response_model=list[DeliveryOut], summary="The delivery log")
+@router.get(
+    "/deliveries", response_model=Page[DeliveryOut], summary="The delivery log, newest first"
+)
 async def list_deliveries(
     session: SessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[DeliveryOut]:
-    rows = await service.list_deliveries(session, workspace_id=workspace_id, limit=limit)
-    return [DeliveryOut.model_validate(r) for r in rows]
+    page: PageParams,
+    status: Annotated[
+        Literal["pending", "delivered", "failed"] | None, Query(description="Delivery status")
+    ] = None,
+    channel_id: Annotated[
+        int | None, Query(ge=1, le=INT64_MAX, description="Only deliveries to this channel")
+    ] = None,
+) -> Page[DeliveryOut]:
+    rows = await service.list_deliveries(
+        session, workspace_id=workspace_id, page=page, status=status, channel_id=channel_id
+    )
+    return rows.to_page(DeliveryOut.model_validate)

@@ -17,6 +17,7 @@ from sentiment_alert.notifications.formats import build_request, refusal
 from sentiment_alert.notifications.models import NotificationChannel, NotificationDelivery
 from sentiment_alert.notifications.schemas import ChannelIn
 from yunying_shared.errors import NotFound
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_page
 
 MAX_ATTEMPTS = 4
 FIRST_RETRY = timedelta(seconds=30)
@@ -55,15 +56,30 @@ async def delete_channel(session: AsyncSession, *, workspace_id: UUID, channel_i
 
 
 async def list_deliveries(
-    session: AsyncSession, *, workspace_id: UUID, limit: int
-) -> list[NotificationDelivery]:
-    rows = await session.scalars(
-        select(NotificationDelivery)
-        .where(NotificationDelivery.workspace_id == workspace_id)
-        .order_by(NotificationDelivery.id.desc())
-        .limit(limit)
-    )
-    return list(rows)
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    page: PageRequest,
+    status: str | None = None,
+    channel_id: int | None = None,
+) -> RowsPage[NotificationDelivery]:
+    """The delivery log, newest first."""
+    query = select(NotificationDelivery).where(NotificationDelivery.workspace_id == workspace_id)
+    if status is not None:
+        query = query.where(NotificationDelivery.status == status)
+    if channel_id is not None:
+        query = query.where(NotificationDelivery.channel_id == channel_id)
+    return await keyset_page(session, query, page, keys=(NotificationDelivery.id,), descending=True)
+
+
+async def page_channels(
+    session: AsyncSession, *, workspace_id: UUID, page: PageRequest, kind: str | None = None
+) -> RowsPage[NotificationChannel]:
+    """The workspace's webhook channels, oldest first."""
+    query = select(NotificationChannel).where(NotificationChannel.workspace_id == workspace_id)
+    if kind is not None:
+        query = query.where(NotificationChannel.kind == kind)
+    return await keyset_page(session, query, page, keys=(NotificationChannel.id,))
 
 
 async def notify(

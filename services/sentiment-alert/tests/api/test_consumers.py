@@ -57,9 +57,9 @@ async def test_mentions_and_published_content_from_the_bus(
                 )
                 await _send(local_transport, MENTION_RECEIVED, mention, workspace_id)
             found = await _eventually(
-                client, "/v1/mentions?keyword=花西子", headers, lambda body: len(body) == 2
+                client, "/v1/mentions?keyword=花西子", headers, lambda body: len(body["items"]) == 2
             )
-            assert {m["label"] for m in found} == {"pos"}
+            assert {m["label"] for m in found["items"]} == {"pos"}
 
             case = await client.post(
                 "/v1/crises", headers=headers, json={"title": "测试", "keyword": "花西子"}

@@ -183,7 +183,7 @@ async def test_propose_mode_direct_messages_and_the_operator_answering(service):
     assert proposed["status"] == "accepted" and proposed["mention_id"] is None
     assert (proposed["reply_status"], unknown["reply_status"]) == ("proposed", "queued")
     # Private messages are not public mentions.
-    assert _ok(await client.get("/v1/mentions", headers=operator)) == []
+    assert _ok(await client.get("/v1/mentions", headers=operator))["items"] == []
 
     # One batch arrives at one instant: the id breaks the tie, so pages never overlap.
     queue = _ok(await client.get("/v1/replies/queue?limit=1", headers=operator))
@@ -316,5 +316,5 @@ async def test_comments_from_the_listening_topic_are_answered(service, local_tra
         await asyncio.sleep(0.05)
     assert [m["platform_id"] for m in replied["items"]] == ["dy-1"]
     assert [r.target for r in fake.sent] == ["dy-1"]
-    mentions = _ok(await client.get("/v1/mentions", headers=operator))
+    mentions = _ok(await client.get("/v1/mentions", headers=operator))["items"]
     assert sorted(m["platform_id"] for m in mentions) == ["dy-1", "dy-2"]

@@ -59,7 +59,7 @@ async def test_mentions_need_the_write_scope_and_report_each_item(api):
     too_many = await client.post("/v1/mentions", headers=writer, json={"mentions": [item] * 1001})
     assert too_many.status_code == 422
     listed = await client.get("/v1/mentions", headers=reader)
-    assert [m["platform_id"] for m in listed.json()] == ["1"]
+    assert [m["platform_id"] for m in listed.json()["items"]] == ["1"]
 
 
 async def test_sentiment_scores_one_text_or_a_batch(api):
@@ -106,7 +106,7 @@ async def test_rules_crud_and_conflicts(api):
     assert (
         await client.delete(f"/v1/monitoring/rules/{rule_id}", headers=operator)
     ).status_code == 204
-    assert (await client.get("/v1/monitoring/rules", headers=analyst)).json() == []
+    assert (await client.get("/v1/monitoring/rules", headers=analyst)).json()["items"] == []
 
 
 async def test_a_manual_crisis_from_report_to_post_mortem(api):

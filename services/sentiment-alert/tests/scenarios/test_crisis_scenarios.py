@@ -191,13 +191,13 @@ async def test_a_negative_burst_opens_a_crisis_that_pauses_sends_and_holds_ads(
             now = datetime.now(UTC)
             await _post_mentions(client, operator, steady_week(now))
             await _post_mentions(client, operator, burst(now, 16, prefix="a", text=NEUTRAL))
-            [alert] = (await client.get("/v1/alerts", headers=operator)).json()
+            [alert] = (await client.get("/v1/alerts", headers=operator)).json()["items"]
             assert alert["level"] == "blue" and alert["crisis_id"] is None
             await _post_mentions(client, operator, burst(now, 40, prefix="b"))
-            [alert] = (await client.get("/v1/alerts", headers=operator)).json()
+            [alert] = (await client.get("/v1/alerts", headers=operator)).json()["items"]
             assert alert["level"] == "red" and alert["escalations"][0]["level"] == "red"
             assert alert["sentiment_mix"]["neg"] == 40
-            [case] = (await client.get("/v1/crises", headers=operator)).json()
+            [case] = (await client.get("/v1/crises", headers=operator)).json()["items"]
             assert case["id"] == alert["crisis_id"] and case["state"] == "warning"
 
             # Campaigns and content-review learn of it from crisis.opened.
@@ -251,7 +251,7 @@ async def test_a_negative_burst_opens_a_crisis_that_pauses_sends_and_holds_ads(
             )
             assert [m.user_id for m in channel.delivered] == ["u9"]
             # Still one alert for the whole spike.
-            assert len((await client.get("/v1/alerts", headers=operator)).json()) == 1
+            assert len((await client.get("/v1/alerts", headers=operator)).json()["items"]) == 1
 
 
 async def test_a_churned_users_complaint_becomes_their_churn_reason(mode, settings_for, tmp_path):

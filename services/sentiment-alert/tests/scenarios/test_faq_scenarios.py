@@ -124,5 +124,5 @@ async def test_a_shipping_question_gets_the_faq_answer_and_an_angry_comment_a_pe
         assert platform.sent[1].text == answer["text"]
         assert (await client.get("/v1/replies/queue", headers=operator)).json()["items"] == []
         # Both comments are also mentions the listening side counts.
-        mentions = (await client.get("/v1/mentions", headers=operator)).json()
+        mentions = (await client.get("/v1/mentions", headers=operator)).json()["items"]
         assert {m["platform_id"] for m in mentions} == {asking, angry}
