@@ -20,9 +20,9 @@ from sentiment_alert.faq.schemas import (
 from yunying_shared.db import sql_dialect
 from yunying_shared.errors import Conflict, NotFound
 
-# Per process: workspace → (revision, index). Building one for 500 entries takes a few tens of
-# milliseconds (jieba over every variant); a search on a built one well under one.
-_INDEXES: OrderedDict[UUID, tuple[int, FaqIndex]] = OrderedDict()
+# Per process: (database, workspace) → (revision, index). Building one for 500 entries takes a
+# few hundred milliseconds (jieba over every variant); a search on a built one under one.
+_INDEXES: OrderedDict[tuple[str, UUID], tuple[int, FaqIndex]] = OrderedDict()
 _MAX_CACHED = 256
 
 
@@ -148,13 +148,16 @@ async def index_for(session: AsyncSession, *, workspace_id: UUID) -> FaqIndex:
         select(FaqSettings.revision).where(FaqSettings.workspace_id == workspace_id)
     )
     revision = int(revision or 0)
-    cached = _INDEXES.get(workspace_id)
+    # One process may serve several databases (tests, the embedded runner): revisions are per
+    # database, so the database is part of the key.
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True), workspace_id)
+    cached = _INDEXES.get(key)
     if cached is not None and cached[0] == revision:
-        _INDEXES.move_to_end(workspace_id)
+        _INDEXES.move_to_end(key)
         return cached[1]
     index = build_index(await list_entries(session, workspace_id=workspace_id))
-    _INDEXES[workspace_id] = (revision, index)
-    _INDEXES.move_to_end(workspace_id)
+    _INDEXES[key] = (revision, index)
+    _INDEXES.move_to_end(key)
     while len(_INDEXES) > _MAX_CACHED:
         _INDEXES.popitem(last=False)
     return index

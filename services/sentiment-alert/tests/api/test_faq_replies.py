@@ -267,20 +267,22 @@ async def test_a_refused_or_unreachable_platform_puts_the_reply_back_in_the_queu
     _ok(await client.post("/v1/faq/entries", headers=operator, json=long_answer), 201)
     _ok(await client.post("/v1/faq/entries", headers=operator, json=SHIPPING), 201)
     _ok(await client.put("/v1/faq/settings", headers=operator, json={"mode": "auto_send"}))
-    fake.unavailable = 1
     result = await _post(
         client,
         operator,
         _message("c-1", "有哪些色号"),  # longer than the fake platform takes
-        _message("c-2", "什么时候发货", platform="douyin"),  # the first call times out
         _message("c-3", "发货要多久", platform="xiaohongshu"),  # no adapter for it
     )
-    refused, retried, unwired = (r["message_id"] for r in result["results"])
+    refused, unwired = (r["message_id"] for r in result["results"])
     failed = await _message_when(client, operator, refused, lambda m: m["status"] == "queued")
     assert failed["reason"] == "reply_failed" and "longer than 60" in failed["reply_error"]
     unreached = await _message_when(client, operator, unwired, lambda m: m["status"] == "queued")
     assert unreached["reply_error"] == "no reply adapter for xiaohongshu"
-    # The timeout is retried after back-off (5 s); the platform took it then.
+
+    fake.unavailable = 1  # the next call times out
+    result = await _post(client, operator, _message("c-2", "什么时候发货", platform="douyin"))
+    retried = result["results"][0]["message_id"]
+    # The timeout is kept and retried after back-off (5 s, then 10 s, 20 s, then the queue).
     done = await _message_when(
         client, operator, retried, lambda m: m["reply_attempts"] >= 1 and m["reply_error"]
     )
