@@ -9,10 +9,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-import httpx
-
 from gateway.dashboard.schemas import Dashboard, Section
 from gateway.dashboard.upstream import Fetched, fetch
+from gateway.proxy.resilience import Upstream
 
 AWARENESS = ("exposures", "reach", "clicks", "clicked_users", "ctr")
 RETENTION_READS = ("repurchase", "activity", "churn")
@@ -64,7 +63,7 @@ def _lifecycle(fetched: Fetched, end: date) -> Section:
 
 
 async def compose(
-    clients: Mapping[str, httpx.AsyncClient],
+    upstreams: Mapping[str, Upstream],
     *,
     workspace_id: UUID,
     start: date,
@@ -76,7 +75,7 @@ async def compose(
     last_day = {"from": end.isoformat(), "to": end.isoformat()}
 
     def read(service: str, path: str, params: Mapping[str, str] = window) -> Any:
-        return fetch(clients, service, path, params=params, headers=headers, timeout=timeout)
+        return fetch(upstreams, service, path, params=params, headers=headers, timeout=timeout)
 
     (
         campaigns,

@@ -11,7 +11,6 @@ from gateway.dashboard.compose import compose
 from gateway.dashboard.schemas import Dashboard
 from gateway.dashboard.upstream import internal_headers
 from gateway.identity.deps import CorrelationIdDep, SettingsDep
-from gateway.proxy.clients import UpstreamsDep
 from yunying_shared.auth import Principal, Role, WorkspaceDep, authorize, issue_internal_token
 from yunying_shared.errors import InvalidInput
 
@@ -73,7 +72,6 @@ async def read_dashboard(
     request: Request,
     principal: Viewer,
     workspace_id: WorkspaceDep,
-    clients: UpstreamsDep,
     settings: SettingsDep,
     correlation_id: CorrelationIdDep,
     start: Annotated[date, Query(alias="from", description="First day (UTC), included")],
@@ -93,7 +91,7 @@ async def read_dashboard(
         ttl_seconds=settings.internal_token_ttl_seconds,
     )
     dashboard = await compose(
-        clients,
+        request.app.state.upstreams,
         workspace_id=workspace_id,
         start=start,
         end=end,

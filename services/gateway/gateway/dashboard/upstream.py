@@ -1,6 +1,8 @@
 """One read from one upstream for the dashboard: its JSON body, or why there is none.
 
-Never raises: a service that is down, slow or answering errors becomes a status, so the
+Through the upstream's resilience (`gateway.proxy.resilience.Upstream`): an open circuit
+answers at once, failures count towards opening it, and a GET is retried like any proxied
+one. Never raises: a service that is down, slow or answering errors becomes a status, so the
 dashboard returns every other section."""
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import httpx
 
 from gateway.dashboard.schemas import SectionStatus
+from gateway.proxy.resilience import CircuitOpen, Upstream, UpstreamFailed
 from yunying_shared.auth import INTERNAL_TOKEN_HEADER
 
 
@@ -25,7 +28,7 @@ class Fetched:
 
 
 async def fetch(
-    clients: Mapping[str, httpx.AsyncClient],
+    upstreams: Mapping[str, Upstream],
     service: str,
     path: str,
     *,
@@ -33,16 +36,32 @@ async def fetch(
     headers: Mapping[str, str],
     timeout: float,
 ) -> Fetched:
-    client = clients.get(service)
-    if client is None:
+    upstream = upstreams.get(service)
+    if upstream is None:
         return Fetched(service, "unavailable", detail="not configured in this gateway")
+    request = upstream.client.build_request("GET", path, params=params, headers=headers)
+    timed_out = Fetched(service, "timeout", detail=f"no answer within {timeout:g} s")
     try:
         # asyncio's timeout, not only httpx's: in-process upstreams (embedded mode) have no
-        # socket for httpx's timeouts to act on.
+        # socket for httpx's timeouts to act on, and it bounds the retries too.
         async with asyncio.timeout(timeout):
-            response = await client.get(path, params=params, headers=headers)
-    except (TimeoutError, httpx.TimeoutException):
-        return Fetched(service, "timeout", detail=f"no answer within {timeout:g} s")
+            response = await upstream.send(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        return timed_out
+    except CircuitOpen as exc:
+        return Fetched(
+            service,
+            "unavailable",
+            detail=f"circuit open: retry in {exc.retry_after} s",
+        )
+    except UpstreamFailed as exc:
+        if exc.timed_out:
+            return timed_out
+        return Fetched(service, "unavailable", detail="unreachable")
     except httpx.HTTPError as exc:
         return Fetched(service, "unavailable", detail=f"unreachable ({type(exc).__name__})")
     if response.status_code != 200:
