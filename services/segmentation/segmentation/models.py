@@ -3,13 +3,14 @@
 from segmentation.events.history_import import HistoryImport
 from segmentation.lifecycle.models import StageChange
 from segmentation.records.models import Profile, TagRule, UserEvent, UserTag
-from segmentation.segments.models import Segment, SegmentMembership
+from segmentation.segments.models import Segment, SegmentDay, SegmentMembership
 from segmentation.settings.models import SegmentationSettings
 
 __all__ = [
     "HistoryImport",
     "Profile",
     "Segment",
+    "SegmentDay",
     "SegmentMembership",
     "SegmentationSettings",
     "StageChange",

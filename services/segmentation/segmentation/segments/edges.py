@@ -65,7 +65,7 @@ def _crossings(
 
 def crossing_users(
     workspace_id: UUID, rules: Iterable[tuple[RuleNode, Span]]
-) -> Select[tuple[str]] | None:
+) -> Select[Any] | None:
     """One statement listing every user with an edge crossing in its segment's span (None when
     no rule has a window)."""
     events: list[Any] = []
@@ -76,7 +76,7 @@ def crossing_users(
         events += e
         profiles += p
         tags += t
-    parts: list[Select[tuple[str]]] = []
+    parts: list[Select[Any]] = []
     if events:
         parts.append(
             select(UserEvent.user_id).where(UserEvent.workspace_id == workspace_id, or_(*events))
@@ -102,4 +102,5 @@ async def users_crossing(
     statement = crossing_users(workspace_id, rules)
     if statement is None:
         return []
-    return sorted(set((await session.scalars(statement)).all()))
+    users: set[str] = set((await session.scalars(statement)).all())
+    return sorted(users)

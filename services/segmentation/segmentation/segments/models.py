@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -47,3 +47,19 @@ class SegmentMembership(Base):
     user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH), primary_key=True)
     workspace_id: Mapped[UUID]
     entered_at: Mapped[datetime]
+
+
+class SegmentDay(Base):
+    """A segment's size at the end of a day (UTC) and how many entered and exited that day,
+    kept by every membership write, so charts never count memberships."""
+
+    __tablename__ = "segment_days"
+
+    segment_id: Mapped[UUID] = mapped_column(
+        ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    workspace_id: Mapped[UUID]
+    size: Mapped[int]
+    entered: Mapped[int]
+    exited: Mapped[int]

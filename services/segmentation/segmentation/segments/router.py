@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,13 +12,16 @@ from segmentation.access import SegmentWriter as Writer
 from segmentation.segments import explain, service
 from segmentation.segments.export import member_rows_csv
 from segmentation.segments.schemas import (
+    MAX_HISTORY_DAYS,
     PreviewIn,
     PreviewOut,
+    SegmentDaysOut,
     SegmentIn,
     SegmentOut,
     SegmentPatch,
     WhyOut,
 )
+from segmentation.segments.validation import MAX_CONDITIONS, MAX_DEPTH, MAX_LIVE_SEGMENTS
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
 from yunying_shared.http.pagination import Page, PageParams
@@ -25,10 +29,26 @@ from yunying_shared.storable import IdentifierPath, StorableText
 
 router = APIRouter(prefix="/v1/segments", tags=["segments"])
 
+RULE_REFUSED: dict[int | str, dict[str, Any]] = {
+    422: {
+        "description": f"A rule above the limits ({MAX_DEPTH} levels, {MAX_CONDITIONS} "
+        "conditions) or with an unknown field, an operator that does not fit it, or a bad "
+        "value; `errors[]` names each path"
+    },
+}
+SAVE_REFUSED: dict[int | str, dict[str, Any]] = {
+    **RULE_REFUSED,
+    409: {
+        "description": "The name is taken, or the workspace already keeps "
+        f"{MAX_LIVE_SEGMENTS} live segments (`live_segment_limit`)"
+    },
+}
+
 
 @router.post(
     "/preview",
     response_model=PreviewOut,
+    responses=RULE_REFUSED,
     summary="How many users a rule matches now, before saving it",
 )
 async def preview_segment(
@@ -41,6 +61,7 @@ async def preview_segment(
     "",
     response_model=SegmentOut,
     status_code=201,
+    responses=SAVE_REFUSED,
     summary="Create a segment; its members are computed at once and announced",
 )
 async def create_segment(
@@ -84,6 +105,7 @@ async def read_segment(
 @router.patch(
     "/{segment_id}",
     response_model=SegmentOut,
+    responses={**SAVE_REFUSED, 404: {"description": "No such segment in this workspace"}},
     summary="Change a segment; a new rule re-evaluates everyone",
 )
 async def update_segment(
@@ -100,6 +122,32 @@ async def delete_segment(
 ) -> Response:
     await service.delete_segment(session, workspace_id=workspace_id, segment_id=segment_id)
     return Response(status_code=204)
+
+
+@router.get(
+    "/{segment_id}/days",
+    response_model=SegmentDaysOut,
+    responses={
+        404: {"description": "No such segment in this workspace"},
+        422: {"description": f"`to` before `from`, or more than {MAX_HISTORY_DAYS} days"},
+    },
+    summary="Size, entered and exited per day, for charts",
+    description="One entry per UTC day from `from` to `to` (both included, at most "
+    f"{MAX_HISTORY_DAYS} days): the member count at the end of the day and how many users "
+    "entered and exited during it. Kept by every membership change as it is written, so "
+    "reading them never counts memberships. Days before the segment existed read 0.",
+)
+async def segment_days(
+    segment_id: UUID,
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reader,
+    first: Annotated[date, Query(alias="from", description="First day (UTC), included")],
+    last: Annotated[date, Query(alias="to", description="Last day (UTC), included")],
+) -> SegmentDaysOut:
+    return await service.segment_days(
+        session, workspace_id=workspace_id, segment_id=segment_id, first=first, last=last
+    )
 
 
 @router.get(

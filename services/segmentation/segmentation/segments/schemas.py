@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
 from segmentation.segments.rules import RuleNode
+from segmentation.segments.validation import MAX_CONDITIONS, MAX_DEPTH, MAX_LIVE_SEGMENTS
 from yunying_shared.storable import StorableText
+
+MAX_HISTORY_DAYS = 366
 
 RULE_EXAMPLE = {
     "type": "and",
@@ -25,26 +28,34 @@ RULE_EXAMPLE = {
 }
 
 
+RULE_LIMITS = (
+    f"At most {MAX_DEPTH} levels from the root to the deepest condition and "
+    f"{MAX_CONDITIONS} conditions in all; a rule above either is refused with 422 "
+    "(`invalid_segment_rule`, naming the path)."
+)
+LIVE_LIMIT = (
+    "Keep membership current as events arrive and windows pass; false freezes the membership "
+    f"taken at save time. At most {MAX_LIVE_SEGMENTS} live segments per workspace: one more is "
+    "refused with 409 (`live_segment_limit`)."
+)
+
+
 class SegmentIn(BaseModel):
     name: StorableText = Field(min_length=1, max_length=100)
     description: StorableText = Field(default="", max_length=500)
-    rule: RuleNode = Field(examples=[RULE_EXAMPLE])
-    live: bool = Field(
-        default=True,
-        description="Keep membership current as events arrive "
-        "and windows pass; false freezes the membership taken at save time",
-    )
+    rule: RuleNode = Field(examples=[RULE_EXAMPLE], description=RULE_LIMITS)
+    live: bool = Field(default=True, description=LIVE_LIMIT)
 
 
 class SegmentPatch(BaseModel):
     name: StorableText | None = Field(default=None, min_length=1, max_length=100)
     description: StorableText | None = Field(default=None, max_length=500)
-    rule: RuleNode | None = None
-    live: bool | None = None
+    rule: RuleNode | None = Field(default=None, description=RULE_LIMITS)
+    live: bool | None = Field(default=None, description=LIVE_LIMIT)
 
 
 class PreviewIn(BaseModel):
-    rule: RuleNode = Field(examples=[RULE_EXAMPLE])
+    rule: RuleNode = Field(examples=[RULE_EXAMPLE], description=RULE_LIMITS)
 
 
 class PreviewOut(BaseModel):
@@ -66,6 +77,22 @@ class SegmentOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_evaluated_at: datetime | None
+
+
+class SegmentDayOut(BaseModel):
+    day: date = Field(description="A UTC day")
+    size: int = Field(description="Members at the end of the day")
+    entered: int = Field(description="Users who entered during the day")
+    exited: int = Field(description="Users who exited during the day")
+
+
+class SegmentDaysOut(BaseModel):
+    segment_id: UUID
+    days: list[SegmentDayOut] = Field(
+        description="Every day of the range in order; a day without changes carries the "
+        f"previous size. At most {MAX_HISTORY_DAYS} days.",
+        max_length=MAX_HISTORY_DAYS,
+    )
 
 
 class LeafExplanation(BaseModel):

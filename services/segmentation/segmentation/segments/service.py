@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,14 +12,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from segmentation.clock import as_utc, utcnow
 from segmentation.db import BUS
 from segmentation.records.models import Profile
+from segmentation.segments import days
 from segmentation.segments.compiler import compile_rule, is_time_dependent
 from segmentation.segments.membership import SOURCE, evaluate
 from segmentation.segments.models import Segment, SegmentMembership
 from segmentation.segments.rules import RuleNode, parse_rule
-from segmentation.segments.schemas import PreviewOut, SegmentIn, SegmentOut, SegmentPatch
-from segmentation.segments.validation import check_rule
+from segmentation.segments.schemas import (
+    MAX_HISTORY_DAYS,
+    PreviewOut,
+    SegmentDayOut,
+    SegmentDaysOut,
+    SegmentIn,
+    SegmentOut,
+    SegmentPatch,
+)
+from segmentation.segments.validation import MAX_LIVE_SEGMENTS, LiveSegmentLimit, check_rule
 from yunying_shared.bus import publish
-from yunying_shared.errors import Conflict, NotFound
+from yunying_shared.errors import Conflict, InvalidInput, NotFound
 from yunying_shared.events import make_event
 from yunying_shared.events.catalogue import SEGMENT_CREATED, SEGMENT_DELETED, SEGMENT_UPDATED
 from yunying_shared.events.payloads.segmentation import SegmentDeleted, SegmentSaved
@@ -51,6 +60,8 @@ async def create_segment(
 ) -> SegmentOut:
     check_rule(data.rule)
     await _ensure_name_free(session, workspace_id, data.name)
+    if data.live:
+        await _ensure_live_room(session, workspace_id)
     now = now or utcnow()
     segment = Segment(
         workspace_id=workspace_id,
@@ -93,6 +104,8 @@ async def update_segment(
         segment.time_dependent = is_time_dependent(patch.rule)
         reevaluate = True
     if patch.live is not None and patch.live != segment.live:
+        if patch.live:
+            await _ensure_live_room(session, workspace_id)
         segment.live = patch.live
         reevaluate = reevaluate or patch.live
     segment.version += 1
@@ -171,15 +184,44 @@ async def _ensure_name_free(session: AsyncSession, workspace_id: UUID, name: str
         raise Conflict(f"A segment named {name!r} already exists.", segment_id=str(taken))
 
 
-async def _member_counts(session: AsyncSession, segment_ids: list[UUID]) -> dict[UUID, int]:
-    if not segment_ids:
-        return {}
-    rows = await session.execute(
-        select(SegmentMembership.segment_id, func.count())
-        .where(SegmentMembership.segment_id.in_(segment_ids))
-        .group_by(SegmentMembership.segment_id)
+async def _ensure_live_room(session: AsyncSession, workspace_id: UUID) -> None:
+    live = await session.scalar(
+        select(func.count())
+        .select_from(Segment)
+        .where(Segment.workspace_id == workspace_id, Segment.live.is_(True))
     )
-    return {row[0]: row[1] for row in rows}
+    if (live or 0) >= MAX_LIVE_SEGMENTS:
+        raise LiveSegmentLimit(
+            f"The workspace has {live} live segments, the most it may keep live; "
+            "freeze (live: false) or delete one first.",
+            limit=MAX_LIVE_SEGMENTS,
+        )
+
+
+async def segment_days(
+    session: AsyncSession, *, workspace_id: UUID, segment_id: UUID, first: date, last: date
+) -> SegmentDaysOut:
+    if last < first:
+        raise InvalidInput(
+            "`to` is before `from`.", errors=[{"field": "query.to", "message": "before `from`"}]
+        )
+    if (last - first).days + 1 > MAX_HISTORY_DAYS:
+        raise InvalidInput(
+            f"At most {MAX_HISTORY_DAYS} days per request.",
+            errors=[
+                {"field": "query.to", "message": f"more than {MAX_HISTORY_DAYS} days after `from`"}
+            ],
+        )
+    segment = await _get(session, workspace_id, segment_id)
+    rows = await days.history(session, segment.id, first, last)
+    return SegmentDaysOut(
+        segment_id=segment.id,
+        days=[SegmentDayOut(day=d, size=n, entered=e, exited=x) for d, n, e, x in rows],
+    )
+
+
+async def _member_counts(session: AsyncSession, segment_ids: list[UUID]) -> dict[UUID, int]:
+    return await days.sizes(session, segment_ids)
 
 
 async def _announce(

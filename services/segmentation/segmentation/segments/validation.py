@@ -24,11 +24,14 @@ from segmentation.segments.rules import (
     RuleNode,
     TagCondition,
 )
-from yunying_shared.errors import InvalidInput
+from yunying_shared.errors import Conflict, InvalidInput
 from yunying_shared.storable import int64_problem, text_problem
 
 MAX_DEPTH = 8  # nodes from the root to the deepest leaf
-MAX_CONDITIONS = 50
+MAX_CONDITIONS = 50  # leaves of one rule
+# Every live segment is evaluated with every batch of events of its workspace: the per-event
+# cost grows with their number (measured up to 200 at 1,000 events/s: docs/BENCHMARKS.md).
+MAX_LIVE_SEGMENTS = 200
 MAX_LIST = 200
 TIMESTAMP_DAYS = (1, 3650)
 
@@ -42,6 +45,11 @@ class Problem:
 class InvalidRule(InvalidInput):
     title = "Invalid segment rule"
     code = "invalid_segment_rule"
+
+
+class LiveSegmentLimit(Conflict):
+    title = "Too many live segments"
+    code = "live_segment_limit"
 
 
 def check_rule(rule: RuleNode) -> None:

@@ -9,9 +9,10 @@ compares the bytes with make_event's and runs both dialects.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import as_utc
 from segmentation.db import BUS
+from segmentation.segments.days import add_counts
 from segmentation.segments.storage import STORAGE, Exit, Key
 from yunying_shared.bus import publish_encoded
 from yunying_shared.events.bulk import BulkEncoder, Encoded
@@ -78,6 +80,10 @@ async def write(
         changes.entered.setdefault(segment_id, []).append(user_id)
     for segment_id, user_id, _ in exited:
         changes.exited.setdefault(segment_id, []).append(user_id)
+    came = Counter(segment_id for segment_id, _ in entered)
+    went = Counter(segment_id for segment_id, _, _ in exited)
+    counts = {segment_id: (came[segment_id], went[segment_id]) for segment_id in came | went}
+    await add_counts(session, workspace_id, now.astimezone(UTC).date(), counts)
     await publish_encoded(session, BUS, encoded(by_id, entered, exited, now, reason))
 
 
