@@ -7,8 +7,9 @@ every partition of `segmentation.user.v1` at its end, no group), and this proces
 client posting `POST /v1/events` straight to the service with an internal token.
 
 Setup (fresh database): BENCH_USERS profiles (default 20,000) with attributes, scores, tiers and
-tags spread over them, and 50 live segments mixing every leaf kind (stage, tier, scores,
-attributes, tags, "≥ N product_view in 7 days", "sum of purchases in 30 days", and/or/not). The
+tags spread over them, and BENCH_SEGMENTS (default 200, the workspace limit) live segments
+mixing every leaf kind (stage, tier, scores, attributes, tags, "≥ N product_view in 7 days",
+"sum of purchases in 30 days", and/or/not): the fifty of the earlier runs, then variations. The
 initial members' events are marked published before the service starts (not measured).
 
 Load: BENCH_RATE events/s (default 1,000) for BENCH_SECONDS (default 30) as batches of
@@ -57,6 +58,7 @@ USERS = int(os.environ.get("BENCH_USERS", "20000"))
 RATE = int(os.environ.get("BENCH_RATE", "1000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
 BATCH = int(os.environ.get("BENCH_BATCH", "100"))
+SEGMENTS = int(os.environ.get("BENCH_SEGMENTS", "200"))  # live segments (the workspace limit)
 BLOCKS = 100
 BLOCK = USERS // BLOCKS
 # The service under test and the load driver share it; generated per run unless given.
@@ -64,6 +66,76 @@ INTERNAL_SECRET = os.environ.get("YUNYING_INTERNAL_TOKEN_SECRET") or secrets.tok
 RESULTS = Path(os.environ.get("BENCH_RESULTS", REPO / "bench" / "results" / "segments.json"))
 TOPIC = "segmentation.user.v1"
 CLK = os.sysconf("SC_CLK_TCK")
+
+
+def live_segments(count: int) -> list[dict]:
+    """The fifty of the earlier runs, then variations of them (thresholds, windows, stage and
+    tier pairs, tag and score combinations) up to `count`."""
+    rules = fifty_segments()
+    stages = ["potential", "new", "active", "loyal", "churned"]
+    tiers = ["high_value", "potential_high_value", "general", "low_value"]
+    tags = ["敏感肌", "职场妈妈", "学生党"]
+    i = 0
+    while len(rules) < count:
+        kind = i % 6
+        if kind == 0:
+            rule = {
+                "type": "event",
+                "event_type": ("product_view", "page_view", "login")[i % 3],
+                "within_days": 1 + i % 14,
+                "operator": "gte",
+                "value": 1 + i % 4,
+            }
+        elif kind == 1:
+            rule = {
+                "type": "and",
+                "rules": [
+                    {"type": "field", "field": "stage", "operator": "eq", "value": stages[i % 5]},
+                    {"type": "field", "field": "tier", "operator": "eq", "value": tiers[i % 4]},
+                ],
+            }
+        elif kind == 2:
+            rule = {
+                "type": "and",
+                "rules": [
+                    {"type": "tag", "tag": tags[i % 3]},
+                    {"type": "field", "field": "r_score", "operator": "gte", "value": 1 + i % 5},
+                ],
+            }
+        elif kind == 3:
+            rule = {
+                "type": "event",
+                "event_type": "purchase",
+                "measure": "sum_amount",
+                "within_days": 7 + i % 60,
+                "operator": "gte",
+                "value": 20 + 5 * i,
+            }
+        elif kind == 4:
+            rule = {
+                "type": "or",
+                "rules": [
+                    {"type": "field", "field": "m_score", "operator": "eq", "value": 1 + i % 5},
+                    {"type": "tag", "tag": tags[(i + 1) % 3], "operator": "has_not"},
+                ],
+            }
+        else:
+            rule = {
+                "type": "and",
+                "rules": [
+                    {"type": "field", "field": "region", "operator": "eq", "value": "上海"},
+                    {
+                        "type": "event",
+                        "event_type": "product_view",
+                        "within_days": 3 + i % 5,
+                        "operator": "gte",
+                        "value": 1 + i % 3,
+                    },
+                ],
+            }
+        rules.append(rule)
+        i += 1
+    return rules[:count]
 
 
 def fifty_segments() -> list[dict]:
@@ -161,7 +233,7 @@ async def seed(database: Database, workspace_id: uuid.UUID, now: datetime) -> No
             {"ws": workspace_id, "now": now},
         )
     async with database.session() as session, session.begin():
-        for i, rule in enumerate(fifty_segments()):
+        for i, rule in enumerate(live_segments(SEGMENTS)):
             await create_segment(
                 session,
                 workspace_id=workspace_id,
@@ -370,7 +442,8 @@ async def main() -> None:
         await seed(database, workspace_id, measured_at)
         await database.dispose()
         print(
-            f"seeded {USERS:,} profiles and 50 segments in {time.perf_counter() - started:.1f} s",
+            f"seeded {USERS:,} profiles and {SEGMENTS} segments"
+            f" in {time.perf_counter() - started:.1f} s",
             flush=True,
         )
         port = _free_port()
@@ -426,7 +499,7 @@ async def main() -> None:
         "database": "postgresql",
         "transport": f"kafka ({bootstrap})",
         "users": USERS,
-        "live_segments": 50,
+        "live_segments": SEGMENTS,
         "target_events_per_second": RATE,
         "batch": BATCH,
         "seconds": SECONDS,
