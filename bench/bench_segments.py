@@ -59,11 +59,20 @@ RATE = int(os.environ.get("BENCH_RATE", "1000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
 BATCH = int(os.environ.get("BENCH_BATCH", "100"))
 SEGMENTS = int(os.environ.get("BENCH_SEGMENTS", "200"))  # live segments (the workspace limit)
+# segments.json keeps the earlier 50-segment runs; other counts get a file of their own.
+RESULTS = Path(
+    os.environ.get(
+        "BENCH_RESULTS",
+        REPO
+        / "bench"
+        / "results"
+        / ("segments.json" if SEGMENTS == 50 else f"segments_{SEGMENTS}.json"),
+    )
+)
 BLOCKS = 100
 BLOCK = USERS // BLOCKS
 # The service under test and the load driver share it; generated per run unless given.
 INTERNAL_SECRET = os.environ.get("YUNYING_INTERNAL_TOKEN_SECRET") or secrets.token_urlsafe(48)
-RESULTS = Path(os.environ.get("BENCH_RESULTS", REPO / "bench" / "results" / "segments.json"))
 TOPIC = "segmentation.user.v1"
 CLK = os.sysconf("SC_CLK_TCK")
 
