@@ -66,7 +66,7 @@ def test_compose_service_has_its_own_database_and_the_shared_settings(service):
     assert env["YUNYING_BUS"] == "kafka"
     assert env["YUNYING_KAFKA_BOOTSTRAP"] == "kafka:9092"
     assert "YUNYING_INTERNAL_TOKEN_SECRET" in env
-    for infra in INFRA:
+    for infra in ("postgres", "kafka"):  # Redis serves the gateway alone
         assert spec["depends_on"][infra] == {"condition": "service_healthy"}
     assert ("ports" in spec) == (service == "gateway")  # only the gateway is published
 
@@ -78,6 +78,11 @@ def test_gateway_reaches_every_other_service_once_they_are_healthy():
     assert upstreams == {service: f"http://{service}:8000" for service in others}
     for service in others:
         assert gateway["depends_on"][service] == {"condition": "service_healthy"}
+    # Rate limits shared by its replicas, in the compose file's Redis.
+    assert gateway["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert gateway["environment"]["YUNYING_GATEWAY_RATE_LIMIT_REDIS_URL"].endswith(
+        "redis://redis:6379/0}"
+    )
 
 
 def test_infrastructure_uses_the_official_images_with_healthchecks():
