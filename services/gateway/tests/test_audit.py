@@ -123,6 +123,11 @@ async def test_filters_pages_and_who_may_read(gateway):
     )
     assert naive.status_code == 422
     assert [e["field"] for e in naive.json()["errors"]] == ["query.from"]
+    control = await gateway.client.get(
+        f"/v1/workspaces/{demo}/audit", headers=admin, params={"actor": "ops\x00@brand.example"}
+    )
+    assert control.status_code == 422
+    assert [e["field"] for e in control.json()["errors"]] == ["query.actor"]
     bad_cursor = await gateway.client.get(
         f"/v1/workspaces/{demo}/audit", headers=admin, params={"cursor": "bm90LWEtY3Vyc29y"}
     )

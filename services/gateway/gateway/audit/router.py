@@ -19,6 +19,7 @@ from yunying_shared.auth import Role
 from yunying_shared.db import SessionDep
 from yunying_shared.errors import Forbidden, InvalidInput
 from yunying_shared.http.pagination import Page, PageParams, keyset_page
+from yunying_shared.storable import text_problem
 
 router = APIRouter(tags=["audit"])
 
@@ -54,6 +55,11 @@ def _filters(
         Query(alias="to", description="Entries before this instant (ISO 8601, offset)"),
     ] = None,
 ) -> AuditFilter:
+    problem = text_problem(actor) if actor is not None else None
+    if problem is not None:
+        raise InvalidInput(
+            f"`actor` {problem}.", errors=[{"field": "query.actor", "message": problem}]
+        )
     for name, value in (("from", since), ("to", until)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(
