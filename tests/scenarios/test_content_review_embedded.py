@@ -59,7 +59,8 @@ async def _item(client, headers, **fields):
         "platform": "xiaohongshu",
         "kind": "干货",
         "title": "秋冬保湿三步",
-        "body": "洁面后先上精华，再用面霜锁水。",
+        # An ad names itself (content-review blocks one that does not).
+        "body": "洁面后先上精华，再用面霜锁水。" + (" #广告" if fields.get("kind") == "ad" else ""),
         "planned_publish_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
         **fields,
     }

@@ -208,7 +208,7 @@ async def _scheduled_ad(client, workspace_id, admin) -> tuple[str, dict[str, str
                 "platform": "xiaohongshu",
                 "kind": "ad",
                 "title": "早八通勤妆",
-                "body": "五分钟完成底妆，适合通勤。",
+                "body": "五分钟完成底妆，适合通勤。#广告",
                 "planned_publish_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
             },
         ),
@@ -246,7 +246,7 @@ async def test_a_negative_burst_opens_a_crisis_through_the_gateway(gateway):
     assert case["id"] == alert["crisis_id"] and case["state"] == "warning"
 
     async def campaigns_know():
-        found = _ok(await client.get("/v1/campaigns/crises", headers=admin))
+        found = _ok(await client.get("/v1/campaigns/crises", headers=admin))["items"]
         return found or None
 
     async def ad_in(state):
@@ -266,7 +266,7 @@ async def test_a_negative_burst_opens_a_crisis_through_the_gateway(gateway):
     _ok(await client.post("/v1/events", headers=admin, json={"events": [purchase]}))
 
     async def send_of_u9(predicate):
-        sends = _ok(await client.get("/v1/sending/sends?user_id=u9", headers=admin))
+        sends = _ok(await client.get("/v1/sending/sends?user_id=u9", headers=admin))["items"]
         return sends if sends and predicate(sends[0]) else None
 
     paused = await _eventually(

@@ -4,6 +4,7 @@ from campaigns.audience.models import (
     KnownSegment,
     SegmentMember,
     UserActivity,
+    UserInterest,
     UserState,
     UserTraits,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "SendingRules",
     "TrackedPost",
     "UserActivity",
+    "UserInterest",
     "UserState",
     "UserTraits",
     "WorkspaceDay",

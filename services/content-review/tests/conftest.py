@@ -54,7 +54,8 @@ class Service:
             "platform": "xiaohongshu",
             "kind": "干货",
             "title": "早八通勤妆",
-            "body": "五分钟完成底妆，适合通勤。",
+            # An ad names itself (content-review blocks one that does not).
+            "body": "五分钟完成底妆，适合通勤。" + (" #广告" if fields.get("kind") == "ad" else ""),
             "planned_publish_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
             **fields,
         }

@@ -72,5 +72,16 @@ class UserTraits(Base):
     gender: Mapped[str | None] = mapped_column(String(16))
     age_band: Mapped[str | None] = mapped_column(String(16))
     region: Mapped[str | None] = mapped_column(String(64))
-    interests: Mapped[list[str]]
     updated_at: Mapped[datetime]
+
+
+class UserInterest(Base):
+    """A user's interests, one row each, weighted 1/n for a user with n of them: a segment's
+    interest shares are one GROUP BY."""
+
+    __tablename__ = "user_interests"
+
+    workspace_id: Mapped[UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH), primary_key=True)
+    interest: Mapped[str] = mapped_column(String(32), primary_key=True)
+    weight: Mapped[float]

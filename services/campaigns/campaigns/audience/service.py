@@ -8,17 +8,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.audience.models import (
     KnownSegment,
     SegmentMember,
     UserActivity,
+    UserInterest,
     UserState,
     UserTraits,
 )
 from campaigns.campaigns.schemas import Target
+from campaigns.clock import as_utc
 from yunying_shared.db import sql_dialect
 from yunying_shared.events.payloads.segmentation import UserProfileUpdated
 
@@ -187,34 +189,56 @@ async def record_traits(
     session: AsyncSession, *, workspace_id: UUID, profile: UserProfileUpdated
 ) -> None:
     """Keeps the latest attributes; an update older than the one stored changes nothing."""
-    insert = sql_dialect(session).insert(UserTraits.__table__)
-    excluded = insert.excluded
-    table = UserTraits.__table__.c
+    stored = await session.get(UserTraits, (workspace_id, profile.user_id), with_for_update=True)
+    if stored is not None and as_utc(stored.updated_at) > as_utc(profile.updated_at):
+        return
+    values = {
+        "gender": profile.gender,
+        "age_band": profile.age_band,
+        "region": profile.region,
+        "updated_at": profile.updated_at,
+    }
+    if stored is None:
+        session.add(UserTraits(workspace_id=workspace_id, user_id=profile.user_id, **values))
+    else:
+        for name, value in values.items():
+            setattr(stored, name, value)
     await session.execute(
-        insert.values(
-            workspace_id=workspace_id,
-            user_id=profile.user_id,
-            gender=profile.gender,
-            age_band=profile.age_band,
-            region=profile.region,
-            interests=list(profile.interests),
-            updated_at=profile.updated_at,
-        ).on_conflict_do_update(
-            index_elements=["workspace_id", "user_id"],
-            set_={
-                name: excluded[name]
-                for name in ("gender", "age_band", "region", "interests", "updated_at")
-            },
-            where=table.updated_at <= excluded.updated_at,
+        delete(UserInterest).where(
+            UserInterest.workspace_id == workspace_id, UserInterest.user_id == profile.user_id
         )
     )
+    interests = list(dict.fromkeys(i[:32] for i in profile.interests if i))
+    if interests:
+        await session.execute(
+            insert(UserInterest.__table__),
+            [
+                {
+                    "workspace_id": workspace_id,
+                    "user_id": profile.user_id,
+                    "interest": interest,
+                    "weight": 1.0 / len(interests),
+                }
+                for interest in interests
+            ],
+        )
+    await session.flush()
 
 
-async def traits_of_audience(
+@dataclass(frozen=True)
+class AudienceCounts:
+    """A segment's (or stage's) members, those with known attributes, and per dimension the
+    members per value (interests: summed weights)."""
+
+    members: int
+    with_attributes: int
+    counts: dict[str, dict[str, float]]
+
+
+async def audience_counts(
     session: AsyncSession, *, workspace_id: UUID, segment_id: str | None, stage: str | None
-) -> tuple[int, list[tuple[str | None, str | None, str | None, list[str]]]]:
-    """The members of a segment (or the users in a lifecycle stage), and the attributes of
-    those whose attributes are known."""
+) -> AudienceCounts:
+    """Counted in the database (a GROUP BY per dimension), not row by row here."""
     if segment_id is not None:
         members = select(SegmentMember.user_id).where(
             SegmentMember.workspace_id == workspace_id, SegmentMember.segment_id == segment_id
@@ -224,9 +248,31 @@ async def traits_of_audience(
             UserState.workspace_id == workspace_id, UserState.stage == stage
         )
     total = await session.scalar(select(func.count()).select_from(members.subquery()))
-    rows = await session.execute(
-        select(
-            UserTraits.gender, UserTraits.age_band, UserTraits.region, UserTraits.interests
-        ).where(UserTraits.workspace_id == workspace_id, UserTraits.user_id.in_(members))
+    known = await session.scalar(
+        select(func.count()).where(
+            UserTraits.workspace_id == workspace_id, UserTraits.user_id.in_(members)
+        )
     )
-    return int(total or 0), [(g, a, r, list(i or [])) for g, a, r, i in rows]
+    counts: dict[str, dict[str, float]] = {}
+    for name, column in (
+        ("gender", UserTraits.gender),
+        ("age_band", UserTraits.age_band),
+        ("region", UserTraits.region),
+    ):
+        rows = await session.execute(
+            select(column, func.count())
+            .where(
+                UserTraits.workspace_id == workspace_id,
+                UserTraits.user_id.in_(members),
+                column.is_not(None),
+            )
+            .group_by(column)
+        )
+        counts[name] = {str(value): float(n) for value, n in rows}
+    rows = await session.execute(
+        select(UserInterest.interest, func.sum(UserInterest.weight))
+        .where(UserInterest.workspace_id == workspace_id, UserInterest.user_id.in_(members))
+        .group_by(UserInterest.interest)
+    )
+    counts["interests"] = {str(value): float(weight) for value, weight in rows}
+    return AudienceCounts(members=int(total or 0), with_attributes=int(known or 0), counts=counts)

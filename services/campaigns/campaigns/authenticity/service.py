@@ -256,6 +256,7 @@ async def check_creator(
     creator.authenticity_score = score if judged else None
     creator.authenticity_verdict = verdict
     creator.authenticity_checked_at = now
+    creator.updated_at = now  # a new verdict is a new registry version (ranking pools)
     await session.flush()
     return saved
 

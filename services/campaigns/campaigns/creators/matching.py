@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
-from scipy.spatial.distance import jensenshannon
+from scipy.special import rel_entr
 
 from campaigns.authenticity.analysis import DEFAULT_NORM, TIER_NORMS
 
@@ -52,9 +52,15 @@ class Candidate:
     audience: dict[str, dict[str, float]]
     engagement_rate: float | None
     engagements_per_post: float | None
-    price: Decimal | None
+    prices: dict[str, Decimal]  # the lowest price per platform
     authenticity_score: float | None
     authenticity_verdict: str | None
+    platforms: frozenset[str] = frozenset()  # where the creator has accounts
+
+    def price(self, platform: str | None) -> Decimal | None:
+        if platform is not None:
+            return self.prices.get(platform)
+        return min(self.prices.values()) if self.prices else None
 
 
 @dataclass(frozen=True)
@@ -64,104 +70,166 @@ class Ranked:
     match: float
     by_dimension: dict[str, float]
     quality: float
+    price: Decimal | None
     cost_per_engagement: float | None
     cost_score: float
     explanation: str
 
 
-def make_up(
-    rows: Sequence[tuple[str | None, str | None, str | None, Sequence[str]]],
-) -> dict[str, dict[str, float]]:
-    """A segment's shares per dimension from its members' attributes (unknown values left
-    out); a member with several interests counts 1/n towards each."""
-    counts: dict[str, dict[str, float]] = {d: {} for d in DIMENSIONS}
-    for gender, age_band, region, interests in rows:
-        for dimension, value in (("gender", gender), ("age_band", age_band), ("region", region)):
-            if value and value != "unknown":
-                counts[dimension][value] = counts[dimension].get(value, 0.0) + 1.0
-        for interest in interests:
-            bucket = counts["interests"]
-            bucket[interest] = bucket.get(interest, 0.0) + 1.0 / len(interests)
+def make_up(counts: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Shares per dimension from members counted per value ("unknown" left out); a
+    dimension nobody has a value for is left out."""
     shares: dict[str, dict[str, float]] = {}
-    for dimension, values in counts.items():
+    for dimension in DIMENSIONS:
+        values = {k: v for k, v in counts.get(dimension, {}).items() if k != "unknown"}
         total = sum(values.values())
         if total > 0:
             shares[dimension] = {k: round(v / total, 4) for k, v in sorted(values.items())}
     return shares
 
 
-def _similarities(
-    candidates: Sequence[Candidate], target: dict[str, float], dimension: str
-) -> np.ndarray:
-    """1 − JS distance per candidate for one dimension; NaN where the creator has no shares."""
-    labels = {label: i for i, label in enumerate(target)}
-    rows = [c.audience.get(dimension) or {} for c in candidates]
-    for row in rows:
-        for label in row:
-            labels.setdefault(label, len(labels))
-    matrix = np.zeros((len(candidates), len(labels)))
-    for i, row in enumerate(rows):
-        for label, share in row.items():
-            matrix[i, labels[label]] = share
-    q = np.zeros(len(labels))
-    for label, share in target.items():
-        q[labels[label]] = share
-    result = np.full(len(candidates), np.nan)
-    known = matrix.sum(axis=1) > 0
-    if known.any() and q.sum() > 0:
-        distance = jensenshannon(matrix[known], q[None, :], axis=1, base=2)
-        result[known] = 1.0 - np.clip(distance, 0.0, 1.0)
-    return result
+def _share_matrix(rows: list[dict[str, float]]) -> tuple[dict[str, int], np.ndarray]:
+    """One row per creator, one column per label, each row normalised to sum 1 (an empty row
+    stays 0). Flattened first, so the per-cell work is numpy's, not a Python loop's."""
+    lengths = np.fromiter((len(row) for row in rows), dtype=np.int64, count=len(rows))
+    total = int(lengths.sum())
+    keys = [label for row in rows for label in row]
+    values = np.fromiter((v for row in rows for v in row.values()), dtype=float, count=total)
+    names, columns = np.unique(np.array(keys, dtype=str), return_inverse=True)
+    matrix = np.zeros((len(rows), len(names)))
+    matrix[np.repeat(np.arange(len(rows)), lengths), columns] = values
+    sums = matrix.sum(axis=1, keepdims=True)
+    np.divide(matrix, sums, out=matrix, where=sums > 0)
+    return {str(name): i for i, name in enumerate(names)}, matrix
+
+
+def js_similarity(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """1 − the Jensen–Shannon distance (base 2) of each row of `p` to `q`, rows and `q`
+    already summing to 1: scipy's `jensenshannon` without its re-normalisation and checks
+    (the same figures; `tests/creators/test_matching.py` compares them)."""
+    m = (p + q) / 2.0
+    divergence = rel_entr(p, m).sum(axis=1) + rel_entr(q, m).sum(axis=1)
+    return 1.0 - np.sqrt(np.clip(divergence / (2.0 * np.log(2.0)), 0.0, 1.0))
+
+
+class Pool:
+    """The candidates as arrays: one matrix of shares per dimension (a column per label),
+    rates, authenticity factors, prices per platform. Building it walks every creator in
+    Python; ranking against any target afterwards is numpy only, so the service keeps one
+    per workspace until a creator changes."""
+
+    def __init__(self, candidates: Sequence[Candidate]) -> None:
+        self.candidates = list(candidates)
+        n = len(self.candidates)
+        self.labels: dict[str, dict[str, int]] = {}
+        self.matrices: dict[str, np.ndarray] = {}
+        for dimension in DIMENSIONS:
+            self.labels[dimension], self.matrices[dimension] = _share_matrix(
+                [c.audience.get(dimension) or {} for c in self.candidates]
+            )
+        self.known = {d: m.sum(axis=1) > 0 for d, m in self.matrices.items()}
+        self.tiers = np.array([c.tier for c in self.candidates])
+        self.norms = np.array([TIER_NORMS.get(c.tier, DEFAULT_NORM) for c in self.candidates])
+        self.rates = np.array(
+            [np.nan if c.engagement_rate is None else c.engagement_rate for c in self.candidates]
+        )
+        self.per_post = np.array(
+            [c.engagements_per_post or np.nan for c in self.candidates], dtype=float
+        )
+        self.authenticity = np.array(
+            [
+                0.0
+                if c.authenticity_verdict == "suspicious"
+                else UNCHECKED_AUTHENTICITY
+                if c.authenticity_score is None
+                else c.authenticity_score / 100
+                for c in self.candidates
+            ]
+        )
+        platforms = sorted({p for c in self.candidates for p in c.prices})
+        self.prices: dict[str | None, np.ndarray] = {
+            platform: np.array(
+                [
+                    float(c.prices[platform]) if platform in c.prices else np.nan
+                    for c in self.candidates
+                ]
+            )
+            for platform in platforms
+        }
+        self.on_platform = {
+            platform: np.array([platform in c.platforms for c in self.candidates], dtype=bool)
+            for platform in sorted({p for c in self.candidates for p in c.platforms})
+        }
+        self.prices[None] = (
+            np.fmin.reduce(np.vstack(list(self.prices.values())), axis=0)
+            if platforms
+            else np.full(n, np.nan)
+        )
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def similarities(
+        self, dimension: str, target: dict[str, float], rows: np.ndarray
+    ) -> np.ndarray:
+        """1 − JS distance for the given rows; NaN where a creator has no shares there."""
+        labels = self.labels[dimension]
+        extra = [label for label in target if label not in labels]
+        matrix = self.matrices[dimension][rows]
+        if extra:
+            matrix = np.hstack([matrix, np.zeros((len(rows), len(extra)))])
+        q = np.zeros(matrix.shape[1])
+        for label, share in target.items():
+            q[labels[label] if label in labels else len(labels) + extra.index(label)] = share
+        result = np.full(len(rows), np.nan)
+        known = self.known[dimension][rows]
+        if known.any() and q.sum() > 0:
+            result[known] = js_similarity(matrix[known], q[None, :] / q.sum())
+        return result
 
 
 def rank(
-    candidates: Sequence[Candidate],
+    pool: Pool | Sequence[Candidate],
     target: dict[str, dict[str, float]],
     *,
     sort: SortKey = "overall",
     limit: int = 10,
+    platform: str | None = None,
+    tier: str | None = None,
+    rows: np.ndarray | None = None,
 ) -> list[Ranked]:
-    if not candidates:
+    """The best `limit` of the pool (or of `rows` of it) for the target, explained."""
+    if not isinstance(pool, Pool):
+        pool = Pool(pool)
+    if rows is None:
+        rows = np.arange(len(pool))
+    if tier is not None:
+        rows = rows[pool.tiers[rows] == tier]
+    if platform is not None:
+        rows = rows[pool.on_platform.get(platform, np.zeros(len(pool), dtype=bool))[rows]]
+    n = len(rows)
+    if n == 0:
         return []
-    n = len(candidates)
     by_dimension: dict[str, np.ndarray] = {}
     weighted = np.zeros(n)
     weight_sum = np.zeros(n)
     for dimension in DIMENSIONS:
         if not target.get(dimension):
             continue
-        similarity = _similarities(candidates, target[dimension], dimension)
+        similarity = pool.similarities(dimension, target[dimension], rows)
         by_dimension[dimension] = similarity
         present = ~np.isnan(similarity)
         weighted[present] += WEIGHTS[dimension] * similarity[present]
         weight_sum[present] += WEIGHTS[dimension]
     match = np.divide(weighted, weight_sum, out=np.zeros(n), where=weight_sum > 0)
 
-    norms = np.array([TIER_NORMS.get(c.tier, DEFAULT_NORM) for c in candidates])
-    rates = np.array(
-        [np.nan if c.engagement_rate is None else c.engagement_rate for c in candidates]
-    )
+    rates = pool.rates[rows]
+    norms = pool.norms[rows]
     rate_score = np.where(np.isnan(rates), 0.5, np.clip(rates / norms, 0, RATE_CAP) / RATE_CAP)
-    authenticity = np.array(
-        [
-            0.0
-            if c.authenticity_verdict == "suspicious"
-            else UNCHECKED_AUTHENTICITY
-            if c.authenticity_score is None
-            else c.authenticity_score / 100
-            for c in candidates
-        ]
-    )
-    quality = rate_score * authenticity
+    quality = rate_score * pool.authenticity[rows]
 
-    cpe = np.array(
-        [
-            float(c.price) / c.engagements_per_post
-            if c.price is not None and c.engagements_per_post
-            else np.nan
-            for c in candidates
-        ]
-    )
+    prices = pool.prices.get(platform, np.full(len(pool), np.nan))[rows]
+    cpe = prices / pool.per_post[rows]
     cheapest = np.nanmin(cpe) if not np.isnan(cpe).all() else np.nan
     cost_score = np.where(
         np.isnan(cpe), 0.0, np.divide(cheapest, cpe, where=cpe > 0, out=np.ones(n))
@@ -179,24 +247,27 @@ def rank(
     top = top[np.argsort(key[top], kind="stable")]
     ranked = []
     for i in top:
+        candidate = pool.candidates[rows[i]]
         dims = {d: round(float(v[i]), 4) for d, v in by_dimension.items() if not np.isnan(v[i])}
+        per_engagement = None if np.isnan(cpe[i]) else float(cpe[i])
         ranked.append(
             Ranked(
-                candidate=candidates[i],
+                candidate=candidate,
                 score=round(float(overall[i]), 4),
                 match=round(float(match[i]), 4),
                 by_dimension=dims,
                 quality=round(float(quality[i]), 4),
-                cost_per_engagement=None if np.isnan(cpe[i]) else round(float(cpe[i]), 4),
+                price=candidate.price(platform),
+                cost_per_engagement=None if per_engagement is None else round(per_engagement, 4),
                 cost_score=round(float(cost_score[i]), 4),
                 explanation=_explain(
-                    candidates[i],
+                    candidate,
                     dims,
                     float(match[i]),
                     float(quality[i]),
                     float(norms[i]),
-                    float(authenticity[i]),
-                    None if np.isnan(cpe[i]) else float(cpe[i]),
+                    candidate.price(platform),
+                    per_engagement,
                     float(cost_score[i]),
                     float(overall[i]),
                 ),
@@ -211,7 +282,7 @@ def _explain(
     match: float,
     quality: float,
     norm: float,
-    authenticity: float,
+    price: Decimal | None,
     cpe: float | None,
     cost_score: float,
     overall: float,
@@ -230,7 +301,7 @@ def _explain(
     cost = (
         "no price or history for a cost"
         if cpe is None
-        else f"¥{cpe:.2f} per expected engagement (¥{candidate.price} / "
+        else f"¥{cpe:.2f} per expected engagement (¥{price} / "
         f"{candidate.engagements_per_post:.0f} per post; score {cost_score:.2f})"
     )
     return (

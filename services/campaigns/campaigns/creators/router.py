@@ -140,10 +140,10 @@ async def match(
     members, known_attributes, make_up = await service.audience_make_up(
         session, workspace_id=workspace_id, segment_id=body.segment_id, stage=body.lifecycle_stage
     )
-    pool = await service.candidates(
-        session, workspace_id=workspace_id, platform=body.platform, tier=body.tier
+    pool = await service.pool_of(session, workspace_id=workspace_id)
+    ranked = matching.rank(
+        pool, make_up, sort=body.sort, limit=body.limit, platform=body.platform, tier=body.tier
     )
-    ranked = matching.rank(pool, make_up, sort=body.sort, limit=body.limit)
     return MatchOut(
         target=TargetOut(
             segment_id=body.segment_id,

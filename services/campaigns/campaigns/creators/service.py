@@ -3,16 +3,17 @@ segment's make-up."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns.audience.service import traits_of_audience
+from campaigns.audience.service import audience_counts
 from campaigns.clock import utcnow
 from campaigns.creators import matching
 from campaigns.creators.models import Creator
@@ -157,14 +158,48 @@ async def import_items(
     return ImportOut(created=created, updated=updated, rejected=rejected)
 
 
-def _lowest_price(prices: list[dict[str, Any]], platform: str | None) -> Decimal | None:
-    offered = [Decimal(str(p["price"])) for p in prices if platform in (None, p["platform"])]
-    return min(offered) if offered else None
+def _lowest_prices(prices: list[dict[str, Any]]) -> dict[str, Decimal]:
+    lowest: dict[str, Decimal] = {}
+    for price in prices:
+        value = Decimal(str(price["price"]))
+        if price["platform"] not in lowest or value < lowest[price["platform"]]:
+            lowest[price["platform"]] = value
+    return lowest
 
 
-async def candidates(
-    session: AsyncSession, *, workspace_id: UUID, platform: str | None, tier: str | None
-) -> list[matching.Candidate]:
+# One pool per workspace and process, kept while the registry is unchanged: its version is
+# (creator count, latest change) read in the request's transaction, so a write through any
+# replica is seen at once. Bounded, least recently used first out.
+_POOLS: OrderedDict[UUID, tuple[tuple[int, Any], matching.Pool]] = OrderedDict()
+POOL_CACHE_SIZE = 32
+
+
+async def _version(session: AsyncSession, workspace_id: UUID) -> tuple[int, Any]:
+    row = (
+        await session.execute(
+            select(func.count(), func.max(Creator.updated_at)).where(
+                Creator.workspace_id == workspace_id
+            )
+        )
+    ).one()
+    return int(row[0]), row[1]
+
+
+async def pool_of(session: AsyncSession, *, workspace_id: UUID) -> matching.Pool:
+    """The workspace's creators as a ranking pool (from the cache while unchanged)."""
+    version = await _version(session, workspace_id)
+    cached = _POOLS.get(workspace_id)
+    if cached is not None and cached[0] == version:
+        _POOLS.move_to_end(workspace_id)
+        return cached[1]
+    pool = matching.Pool(await candidates(session, workspace_id=workspace_id))
+    _POOLS[workspace_id] = (version, pool)
+    while len(_POOLS) > POOL_CACHE_SIZE:
+        _POOLS.popitem(last=False)
+    return pool
+
+
+async def candidates(session: AsyncSession, *, workspace_id: UUID) -> list[matching.Candidate]:
     query = select(
         Creator.id,
         Creator.name,
@@ -177,33 +212,28 @@ async def candidates(
         Creator.authenticity_score,
         Creator.authenticity_verdict,
     ).where(Creator.workspace_id == workspace_id)
-    if tier:
-        query = query.where(Creator.tier == tier)
-    found = []
-    for row in await session.execute(query):
-        if platform and not any(a.get("platform") == platform for a in row.accounts):
-            continue
-        found.append(
-            matching.Candidate(
-                id=row.id,
-                name=row.name,
-                tier=row.tier,
-                audience=row.audience,
-                engagement_rate=row.engagement_rate,
-                engagements_per_post=row.engagements_per_post,
-                price=_lowest_price(row.prices, platform),
-                authenticity_score=row.authenticity_score,
-                authenticity_verdict=row.authenticity_verdict,
-            )
+    return [
+        matching.Candidate(
+            id=row.id,
+            name=row.name,
+            tier=row.tier,
+            audience=row.audience,
+            engagement_rate=row.engagement_rate,
+            engagements_per_post=row.engagements_per_post,
+            prices=_lowest_prices(row.prices),
+            authenticity_score=row.authenticity_score,
+            authenticity_verdict=row.authenticity_verdict,
+            platforms=frozenset(a["platform"] for a in row.accounts),
         )
-    return found
+        for row in await session.execute(query)
+    ]
 
 
 async def audience_make_up(
     session: AsyncSession, *, workspace_id: UUID, segment_id: str | None, stage: str | None
 ) -> tuple[int, int, dict[str, dict[str, float]]]:
     """(members, members with known attributes, shares per dimension)."""
-    total, rows = await traits_of_audience(
+    counted = await audience_counts(
         session, workspace_id=workspace_id, segment_id=segment_id, stage=stage
     )
-    return total, len(rows), matching.make_up(rows)
+    return counted.members, counted.with_attributes, matching.make_up(counted.counts)

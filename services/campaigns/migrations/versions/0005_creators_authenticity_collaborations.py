@@ -1,4 +1,4 @@
-"""creators, authenticity series and reports, collaborations and creator conversions, user traits (audience make-up)
+"""creators, authenticity series and reports, collaborations and creator conversions, user traits and interests (audience make-up)
 
 Revision ID: 0005
 Revises: 0004
@@ -75,9 +75,18 @@ def upgrade() -> None:
         sa.Column("gender", sa.String(length=16), nullable=True),
         sa.Column("age_band", sa.String(length=16), nullable=True),
         sa.Column("region", sa.String(length=64), nullable=True),
-        sa.Column("interests", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("workspace_id", "user_id", name=op.f("pk_user_traits")),
+    )
+    op.create_table(
+        "user_interests",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.String(length=128), nullable=False),
+        sa.Column("interest", sa.String(length=32), nullable=False),
+        sa.Column("weight", sa.Double(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "workspace_id", "user_id", "interest", name=op.f("pk_user_interests")
+        ),
     )
     op.create_table(
         "collaborations",
@@ -263,6 +272,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_collaborations_campaign")
 
     op.drop_table("collaborations")
+    op.drop_table("user_interests")
     op.drop_table("user_traits")
     with op.batch_alter_table("creators", schema=None) as batch_op:
         batch_op.drop_index("ix_creators_workspace_tier")

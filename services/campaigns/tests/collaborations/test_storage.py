@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from campaigns.audience.service import record_membership, record_traits, traits_of_audience
+from campaigns.audience.service import audience_counts, record_membership, record_traits
 from campaigns.authenticity import service as authenticity
 from campaigns.authenticity.schemas import FollowersIn, PostIn
 from campaigns.campaigns.models import Campaign
@@ -44,11 +44,9 @@ async def test_traits_projection_and_make_up(session, workspace_id):
         await record_membership(
             session, workspace_id=workspace_id, segment_id="s", user_id=user, member=True
         )
-    members, rows = await traits_of_audience(
-        session, workspace_id=workspace_id, segment_id="s", stage=None
-    )
-    assert members == 3 and len(rows) == 2
-    shares = make_up(rows)
+    counted = await audience_counts(session, workspace_id=workspace_id, segment_id="s", stage=None)
+    assert (counted.members, counted.with_attributes) == (3, 2)
+    shares = make_up(counted.counts)
     assert shares["gender"] == {"female": 0.5, "male": 0.5}
     assert shares["interests"] == {"彩妆": 0.25, "护肤": 0.75}
 

@@ -78,6 +78,7 @@ async def submit(
         revision=revision,
         registry=registry,
         now=now,
+        is_ad=item.is_ad,
     )
     counts = dict(Counter(finding["severity"] for finding in findings))
     if is_blocking(findings):

@@ -200,3 +200,21 @@ async def test_an_item_not_approved_by_its_publish_time_expires(service):
     )
     assert reopened.status_code == 200
     assert (reopened.json()["state"], reopened.json()["revision"]) == ("draft", 2)
+
+
+async def test_an_ad_that_does_not_say_it_is_one_is_blocked_at_submission(service):
+    hidden = await service.create(kind="ad", body="五分钟完成底妆，这款粉底液真的好用")
+    response = await service.step(hidden["id"], "submit", service.author)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["state"] == "draft"
+    (finding,) = body["current"]["findings"]
+    assert (finding["rule_id"], finding["severity"]) == ("ad_disclosure_missing", "block")
+    assert "第十四条" in finding["legal_basis"]
+    for disclosed in ("五分钟完成底妆 #ad", "品牌赞助：五分钟完成底妆", "五分钟完成底妆（广告）"):
+        item = await service.create(kind="ad", body=disclosed)
+        scanned = await service.step(item["id"], "submit", service.author)
+        assert scanned.json()["state"] == "scanned", (disclosed, scanned.text)
+    # Value content needs no label.
+    value = await service.create(body="五分钟完成底妆，这款粉底液真的好用")
+    assert (await service.step(value["id"], "submit", service.author)).json()["state"] == "scanned"

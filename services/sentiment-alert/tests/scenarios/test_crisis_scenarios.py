@@ -117,7 +117,7 @@ async def _scheduled_ad(client, workspace_id, app):
             "platform": "xiaohongshu",
             "kind": "ad",
             "title": "早八通勤妆",
-            "body": "五分钟完成底妆，适合通勤。",
+            "body": "五分钟完成底妆，适合通勤。#广告",
             "planned_publish_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
         },
     )
