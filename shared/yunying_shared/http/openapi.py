@@ -219,7 +219,17 @@ def merge(
         groups.append({"name": service, "tags": sorted(_tags_of(document))})
     merged["tags"] = list(tags.values())
     merged["x-tagGroups"] = groups
+    _titled_by_name(schemas)
     return merged
+
+
+def _titled_by_name(schemas: dict[str, Any]) -> None:
+    """Each schema's title becomes its name in the document. Client generators name classes
+    by title: a renamed schema (`SegmentationItemResult`) keeping its model's title
+    (`ItemResult`) would clash with another service's, and the generator drops both."""
+    for name, schema in schemas.items():
+        if isinstance(schema, dict) and "title" in schema:
+            schema["title"] = name
 
 
 def _qualified(
