@@ -4,9 +4,12 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, status
+from sqlalchemy import select
 
 from campaigns.access import Reader, Writer
+from campaigns.campaign_lookup import require_campaign
 from campaigns.collaborations import service
+from campaigns.collaborations.models import Collaboration
 from campaigns.collaborations.schemas import (
     CollaborationIn,
     CollaborationOut,
@@ -17,6 +20,7 @@ from campaigns.collaborations.schemas import (
 from campaigns.config import Settings
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
 router = APIRouter(tags=["collaborations"])
 
@@ -60,16 +64,21 @@ async def create_collaboration(
 
 @router.get(
     "/v1/campaigns/{campaign_id}/collaborations",
-    response_model=list[CollaborationOut],
-    summary="A campaign's collaborations",
+    response_model=Page[CollaborationOut],
+    summary="A campaign's collaborations, oldest first",
+    description="Cursor-paged (`limit`, `cursor`).",
     responses={404: {"description": "No such campaign"}},
 )
 async def list_collaborations(
-    campaign_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
-) -> Any:
-    return await service.list_for_campaign(
-        session, workspace_id=workspace_id, campaign_id=campaign_id
+    campaign_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
+) -> Page[CollaborationOut]:
+    await require_campaign(session, workspace_id=workspace_id, campaign_id=campaign_id)
+    query = select(Collaboration).where(
+        Collaboration.workspace_id == workspace_id, Collaboration.campaign_id == campaign_id
     )
+    keys = (Collaboration.created_at, Collaboration.id)
+    rows = await keyset_page(session, query, page, keys=keys)
+    return rows.to_page(CollaborationOut.model_validate)
 
 
 @router.get(

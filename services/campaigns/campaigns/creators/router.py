@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from sqlalchemy import select
 
 from campaigns.access import Reader, Writer
@@ -11,6 +11,7 @@ from campaigns.audience.models import KnownSegment
 from campaigns.collaborations.models import Collaboration
 from campaigns.creators import matching, service
 from campaigns.creators.csv_rows import CsvProblem, rows_of
+from campaigns.creators.models import Creator
 from campaigns.creators.schemas import (
     CreatorIn,
     CreatorOut,
@@ -18,7 +19,6 @@ from campaigns.creators.schemas import (
     ImportOut,
     MatchIn,
     MatchOut,
-    Platform,
     RankedOut,
     TargetOut,
     Tier,
@@ -27,6 +27,7 @@ from campaigns.errors import naming
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
 from yunying_shared.errors import Conflict, InvalidInput, NotFound
+from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
 router = APIRouter(prefix="/v1/creators", tags=["creators"])
 
@@ -58,19 +59,24 @@ async def create_creator(
     return creator
 
 
-@router.get("", response_model=list[CreatorOut], summary="The workspace's creators")
+@router.get(
+    "",
+    response_model=Page[CreatorOut],
+    summary="The workspace's creators, by external id",
+    description="Cursor-paged (`limit`, `cursor`); `tier` narrows the list.",
+)
 async def list_creators(
     session: SessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
+    page: PageParams,
     tier: Tier | None = None,
-    platform: Platform | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> Any:
-    return await service.list_creators(
-        session, workspace_id=workspace_id, tier=tier, platform=platform, limit=limit, offset=offset
-    )
+) -> Page[CreatorOut]:
+    query = select(Creator).where(Creator.workspace_id == workspace_id)
+    if tier:
+        query = query.where(Creator.tier == tier)
+    rows = await keyset_page(session, query, page, keys=(Creator.external_id, Creator.id))
+    return rows.to_page(CreatorOut.model_validate)
 
 
 @router.post(

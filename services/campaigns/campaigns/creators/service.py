@@ -100,24 +100,6 @@ async def get_creator(session: AsyncSession, *, workspace_id: UUID, creator_id: 
     return creator
 
 
-async def list_creators(
-    session: AsyncSession,
-    *,
-    workspace_id: UUID,
-    tier: str | None,
-    platform: str | None,
-    limit: int,
-    offset: int,
-) -> list[Creator]:
-    query = select(Creator).where(Creator.workspace_id == workspace_id)
-    if tier:
-        query = query.where(Creator.tier == tier)
-    rows = list(await session.scalars(query.order_by(Creator.external_id)))
-    if platform:  # accounts are JSON: filtered here, registries are thousands, not millions
-        rows = [c for c in rows if any(a.get("platform") == platform for a in c.accounts)]
-    return rows[offset : offset + limit]
-
-
 async def delete_creator(session: AsyncSession, *, workspace_id: UUID, creator_id: UUID) -> None:
     creator = await get_creator(session, workspace_id=workspace_id, creator_id=creator_id)
     await session.delete(creator)
