@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from prometheus_client import Counter, Histogram
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yunying_shared.auth.principal import INTERNAL_TOKEN_HEADER, Principal
@@ -34,7 +35,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def send_problem(
-    send: Send, status: int, title: str, detail: str, code: str, **extensions: Any
+    send: Send,
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    *,
+    retry_after: int | None = None,
+    **extensions: Any,
 ) -> None:
     body = json.dumps(
         {
@@ -51,6 +59,8 @@ async def send_problem(
     ]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -192,6 +202,18 @@ class AuthenticationMiddleware:
             principal = await self.authenticate(scope)
         except DomainError as exc:
             await send_problem(send, exc.status_code, exc.title, exc.detail, exc.code)
+            return
+        except PoolTimeout:
+            # The gateway authenticates from its database, outside the app's error handlers:
+            # every connection busy is overload (503, as inside a route), not a 500.
+            await send_problem(
+                send,
+                503,
+                "Service unavailable",
+                "The service is overloaded (no database connection free); retry shortly.",
+                "overloaded",
+                retry_after=1,
+            )
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
