@@ -95,11 +95,14 @@ class PathGuardMiddleware:
             )
             return
         raw: bytes | None = scope.get("raw_path")
-        encoded = raw is not None and b"%" in raw
-        if encoded:
-            assert raw is not None
+        if raw is not None and b"%" in raw:
             scope["path"] = routable_path(raw)
-        routing = _ROUTING_RAW_PATH.set(encoded)
+            routing = _ROUTING_RAW_PATH.set(True)
+        elif _ROUTING_RAW_PATH.get():  # a plain request inside an encoded one's task
+            routing = _ROUTING_RAW_PATH.set(False)
+        else:  # the hot path: nothing to undo
+            await self.app(scope, receive, send)
+            return
         try:
             await self.app(scope, receive, send)
         finally:
