@@ -248,27 +248,20 @@ async def audience_counts(
             UserState.workspace_id == workspace_id, UserState.stage == stage
         )
     total = await session.scalar(select(func.count()).select_from(members.subquery()))
-    known = await session.scalar(
-        select(func.count()).where(
-            UserTraits.workspace_id == workspace_id, UserTraits.user_id.in_(members)
-        )
+    # One pass over the members' traits, grouped by all three attributes together (a few
+    # dozen combinations), summed per attribute here.
+    combinations = await session.execute(
+        select(UserTraits.gender, UserTraits.age_band, UserTraits.region, func.count())
+        .where(UserTraits.workspace_id == workspace_id, UserTraits.user_id.in_(members))
+        .group_by(UserTraits.gender, UserTraits.age_band, UserTraits.region)
     )
-    counts: dict[str, dict[str, float]] = {}
-    for name, column in (
-        ("gender", UserTraits.gender),
-        ("age_band", UserTraits.age_band),
-        ("region", UserTraits.region),
-    ):
-        rows = await session.execute(
-            select(column, func.count())
-            .where(
-                UserTraits.workspace_id == workspace_id,
-                UserTraits.user_id.in_(members),
-                column.is_not(None),
-            )
-            .group_by(column)
-        )
-        counts[name] = {str(value): float(n) for value, n in rows}
+    counts: dict[str, dict[str, float]] = {"gender": {}, "age_band": {}, "region": {}}
+    known = 0
+    for gender, age_band, region, n in combinations:
+        known += n
+        for name, value in (("gender", gender), ("age_band", age_band), ("region", region)):
+            if value is not None:
+                counts[name][value] = counts[name].get(value, 0.0) + n
     rows = await session.execute(
         select(UserInterest.interest, func.sum(UserInterest.weight))
         .where(UserInterest.workspace_id == workspace_id, UserInterest.user_id.in_(members))
