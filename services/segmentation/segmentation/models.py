@@ -3,7 +3,12 @@
 from segmentation.events.history_import import HistoryImport
 from segmentation.lifecycle.models import StageChange
 from segmentation.records.models import Profile, TagRule, UserEvent, UserTag
-from segmentation.segments.models import Segment, SegmentDay, SegmentMembership
+from segmentation.segments.models import (
+    Segment,
+    SegmentDay,
+    SegmentDayChange,
+    SegmentMembership,
+)
 from segmentation.settings.models import SegmentationSettings
 
 __all__ = [
@@ -11,6 +16,7 @@ __all__ = [
     "Profile",
     "Segment",
     "SegmentDay",
+    "SegmentDayChange",
     "SegmentMembership",
     "SegmentationSettings",
     "StageChange",

@@ -1,7 +1,9 @@
 """segment_days: each segment's size and entered/exited counts per day (UTC)
 
-Kept by every membership write (segments/days.py), so dashboards chart sizes and flows without
-counting memberships. Existing segments start with today's row holding their current size.
+Every membership write appends its counts to segment_day_changes (no row shared between
+writers); the sweep loop folds them into segment_days (segments/days.py), so dashboards chart
+sizes and flows without counting memberships. Existing segments start with today's row holding
+their current size.
 
 Revision ID: 0006
 Revises: 0005
@@ -36,6 +38,29 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("segment_id", "day", name=op.f("pk_segment_days")),
     )
+    op.create_table(
+        "segment_day_changes",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("segment_id", sa.Uuid(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("entered", sa.Integer(), nullable=False),
+        sa.Column("exited", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["segment_id"],
+            ["segments.id"],
+            name=op.f("fk_segment_day_changes_segment_id_segments"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_segment_day_changes")),
+    )
+    with op.batch_alter_table("segment_day_changes", schema=None) as batch_op:
+        batch_op.create_index("ix_segment_day_changes_segment", ["segment_id"], unique=False)
     today = (
         "(now() AT TIME ZONE 'UTC')::date"
         if op.get_bind().dialect.name == "postgresql"
@@ -49,4 +74,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("segment_day_changes")
     op.drop_table("segment_days")

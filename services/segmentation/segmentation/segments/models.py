@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from segmentation.db import Base
+from segmentation.db import ROW_ID, Base
 from segmentation.records.models import USER_ID_LENGTH
 
 
@@ -63,3 +63,20 @@ class SegmentDay(Base):
     size: Mapped[int]
     entered: Mapped[int]
     exited: Mapped[int]
+
+
+class SegmentDayChange(Base):
+    """Counts one transaction added, not yet folded into `segment_days`. Writers only append
+    here, so concurrent transactions changing the same segment never wait on one row; the
+    sweep loop folds these rows into `segment_days`, and reads add the rows not yet folded."""
+
+    __tablename__ = "segment_day_changes"
+
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
+    segment_id: Mapped[UUID] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    workspace_id: Mapped[UUID]
+    entered: Mapped[int]
+    exited: Mapped[int]
+
+    __table_args__ = (Index("ix_segment_day_changes_segment", "segment_id"),)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import as_utc, utcnow
 from segmentation.config import SegmentationConfig
+from segmentation.segments.days import fold_all
 from segmentation.segments.edges import users_crossing
 from segmentation.segments.live import LiveSegment
 from segmentation.segments.membership import Changes, evaluate, refresh_segments, rule_of
@@ -113,7 +114,8 @@ async def sweep_segments_forever(app: FastAPI) -> None:
         await asyncio.sleep(config.segment_sweep_interval_seconds)
         try:
             changed = await sweep_all_workspaces(database)
+            folded = await fold_all(database)
         except Exception:  # a failed round must not end the loop; the next one retries
             log.exception("segment sweep failed")
         else:
-            log.info("segment sweep done", changed=changed)
+            log.info("segment sweep done", changed=changed, day_counts_folded=folded)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from segmentation.main import create_app
 from segmentation.segments import service as segment_service
+from segmentation.segments.days import add_counts, fold
 from segmentation.segments.membership import refresh_memberships
 from segmentation.segments.models import SegmentMembership
 from segmentation.segments.rules import parse_rule
@@ -42,20 +43,36 @@ async def test_days_keep_size_and_flows_without_counting_members(session, seed, 
     await session.flush()
     await refresh_memberships(session, workspace_id=workspace_id, user_ids=["u2"], now=later)
 
-    days = await segment_days(
-        session,
-        workspace_id=workspace_id,
-        segment_id=saved.id,
-        first=day0 - timedelta(days=1),
-        last=day0 + timedelta(days=3),
-    )
-    assert [(d.size, d.entered, d.exited) for d in days.days] == [
+    expected = [
         (0, 0, 0),  # before the segment existed
         (2, 2, 0),  # saved: u1, u2
         (2, 0, 0),  # nothing happened: size carried
         (1, 1, 2),  # u3 in, u1 and u2 out
         (1, 0, 0),
     ]
+
+    async def read():
+        days = await segment_days(
+            session,
+            workspace_id=workspace_id,
+            segment_id=saved.id,
+            first=day0 - timedelta(days=1),
+            last=day0 + timedelta(days=3),
+        )
+        return [(d.size, d.entered, d.exited) for d in days.days]
+
+    assert await read() == expected  # nothing folded yet: read from the appended counts
+    assert await fold(session) > 0
+    assert await read() == expected  # folded into segment_days
+    assert await fold(session) == 0
+    # A count for an earlier day arriving after later days were folded moves their sizes.
+    await add_counts(session, workspace_id, day0 + timedelta(days=1), {saved.id: (3, 0)})
+    late = [(0, 0, 0), (2, 2, 0), (5, 3, 0), (4, 1, 2), (4, 0, 0)]
+    assert await read() == late
+    await fold(session)
+    assert await read() == late
+    await add_counts(session, workspace_id, day0 + timedelta(days=1), {saved.id: (0, 3)})
+    await fold(session)
     members = await session.scalar(
         select(func.count()).where(SegmentMembership.segment_id == saved.id)
     )
