@@ -124,7 +124,7 @@ async def _check_outcome(
 ) -> None:
     async def inviter_rewarded() -> Any:
         coupons = _ok(await campaigns.get("/v1/coupons?user_id=inviter", headers=campaigns_headers))
-        return coupons or None
+        return coupons["items"] or None
 
     coupons = await _eventually(inviter_rewarded, "the inviter's reward")
     for friend in FRIENDS:
@@ -140,10 +140,10 @@ async def _check_outcome(
     # Give redelivered events time to land before counting (they would add, never remove).
     await asyncio.sleep(1.0)
     coupons = _ok(await campaigns.get("/v1/coupons?user_id=inviter", headers=campaigns_headers))
-    assert [c["reason"] for c in coupons] == ["referral:invited_3"]
+    assert [c["reason"] for c in coupons["items"]] == ["referral:invited_3"]
     for friend in FRIENDS:
         mine = _ok(await campaigns.get(f"/v1/coupons?user_id={friend}", headers=campaigns_headers))
-        assert [c["reason"] for c in mine] == ["referral:welcome"]
+        assert [c["reason"] for c in mine["items"]] == ["referral:welcome"]
 
 
 async def test_referral_reward_once_and_source_recorded_through_the_gateway(tmp_path, monkeypatch):
@@ -246,5 +246,5 @@ async def test_referral_reward_once_and_source_recorded_in_each_mode(mode, tmp_p
 
 
 async def _campaign_id(campaigns: httpx.AsyncClient, headers: dict) -> str:
-    (campaign,) = _ok(await campaigns.get("/v1/campaigns", headers=headers))
+    (campaign,) = _ok(await campaigns.get("/v1/campaigns", headers=headers))["items"]
     return str(campaign["id"])

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from campaigns.access import Reader, Writer
 from campaigns.campaigns import service
@@ -17,6 +17,7 @@ from campaigns.campaigns.schemas import (
 )
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -34,12 +35,16 @@ async def create_campaign(
     return CampaignOut.model_validate(campaign)
 
 
-@router.get("", response_model=list[CampaignOut])
+@router.get("", response_model=Page[CampaignOut], summary="The workspace's campaigns, oldest first")
 async def list_campaigns(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, state: State | None = None
-) -> list[CampaignOut]:
-    campaigns = await service.list_campaigns(session, workspace_id=workspace_id, state=state)
-    return [CampaignOut.model_validate(c) for c in campaigns]
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reader,
+    page: PageParams,
+    state: Annotated[State | None, Query(description="Only campaigns in this state")] = None,
+) -> Page[CampaignOut]:
+    rows = await service.list_campaigns(session, workspace_id=workspace_id, page=page, state=state)
+    return rows.to_page(CampaignOut.model_validate)
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut, responses=ERRORS)

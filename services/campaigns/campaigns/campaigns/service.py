@@ -21,6 +21,7 @@ from campaigns.clock import as_utc, utcnow
 from campaigns.content.models import ContentItem
 from campaigns.errors import naming
 from yunying_shared.errors import Conflict, InvalidInput, NotFound
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_page
 
 # Which state may follow which, by hand (the clock also moves scheduled → running → finished).
 TRANSITIONS = {
@@ -45,12 +46,13 @@ async def get_campaign(session: AsyncSession, *, workspace_id: UUID, campaign_id
 
 
 async def list_campaigns(
-    session: AsyncSession, *, workspace_id: UUID, state: str | None = None
-) -> list[Campaign]:
+    session: AsyncSession, *, workspace_id: UUID, page: PageRequest, state: str | None = None
+) -> RowsPage[Campaign]:
+    """The workspace's campaigns, oldest first."""
     query = select(Campaign).where(Campaign.workspace_id == workspace_id)
     if state is not None:
         query = query.where(Campaign.state == state)
-    return list(await session.scalars(query.order_by(Campaign.created_at)))
+    return await keyset_page(session, query, page, keys=(Campaign.created_at, Campaign.id))
 
 
 async def create_campaign(

@@ -18,6 +18,7 @@ from campaigns.coupons.schemas import (
 )
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/coupons", tags=["coupons"])
 
@@ -30,12 +31,14 @@ async def create_template(
     return TemplateOut.model_validate(template)
 
 
-@router.get("/templates", response_model=list[TemplateOut])
+@router.get(
+    "/templates", response_model=Page[TemplateOut], summary="Coupon templates, oldest first"
+)
 async def list_templates(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader
-) -> list[TemplateOut]:
-    templates = await service.list_templates(session, workspace_id=workspace_id)
-    return [TemplateOut.model_validate(t) for t in templates]
+    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
+) -> Page[TemplateOut]:
+    rows = await service.list_templates(session, workspace_id=workspace_id, page=page)
+    return rows.to_page(TemplateOut.model_validate)
 
 
 @router.post(
@@ -80,19 +83,19 @@ async def redeem(
     return CouponOut.model_validate(coupon)
 
 
-@router.get("", response_model=list[CouponOut])
+@router.get("", response_model=Page[CouponOut], summary="Issued coupons, newest first")
 async def list_coupons(
     session: SessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
+    page: PageParams,
     user_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
-    campaign_id: UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[CouponOut]:
-    coupons = await service.list_coupons(
-        session, workspace_id=workspace_id, user_id=user_id, campaign_id=campaign_id, limit=limit
+    campaign_id: Annotated[UUID | None, Query(description="Only this campaign's")] = None,
+) -> Page[CouponOut]:
+    rows = await service.list_coupons(
+        session, workspace_id=workspace_id, user_id=user_id, campaign_id=campaign_id, page=page
     )
-    return [CouponOut.model_validate(c) for c in coupons]
+    return rows.to_page(CouponOut.model_validate)
 
 
 @router.post("/{coupon_id}/claw-back", response_model=CouponOut)

@@ -23,6 +23,7 @@ from campaigns.errors import Gone, naming
 from yunying_shared.db import sql_dialect
 from yunying_shared.errors import Conflict, NotFound
 from yunying_shared.events.catalogue import COUPON_ISSUED, COUPON_REDEEMED
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_page
 
 
 class CouponLimitReached(Conflict):
@@ -70,13 +71,13 @@ async def get_template(
     return template
 
 
-async def list_templates(session: AsyncSession, *, workspace_id: UUID) -> list[CouponTemplate]:
-    rows = await session.scalars(
-        select(CouponTemplate)
-        .where(CouponTemplate.workspace_id == workspace_id)
-        .order_by(CouponTemplate.created_at)
-    )
-    return list(rows)
+async def list_templates(
+    session: AsyncSession, *, workspace_id: UUID, page: PageRequest
+) -> RowsPage[CouponTemplate]:
+    """Coupon templates, oldest first."""
+    query = select(CouponTemplate).where(CouponTemplate.workspace_id == workspace_id)
+    keys = (CouponTemplate.created_at, CouponTemplate.id)
+    return await keyset_page(session, query, page, keys=keys)
 
 
 def _campaign_key(campaign_id: UUID | None) -> str:
@@ -287,12 +288,13 @@ async def list_coupons(
     workspace_id: UUID,
     user_id: str | None = None,
     campaign_id: UUID | None = None,
-    limit: int = 100,
-) -> list[Coupon]:
+    page: PageRequest,
+) -> RowsPage[Coupon]:
+    """Issued coupons, newest first."""
     query = select(Coupon).where(Coupon.workspace_id == workspace_id)
     if user_id is not None:
         query = query.where(Coupon.user_id == user_id)
     if campaign_id is not None:
         query = query.where(Coupon.campaign_id == campaign_id)
-    rows = await session.scalars(query.order_by(Coupon.issued_at.desc()).limit(limit))
-    return list(rows)
+    keys = (Coupon.issued_at, Coupon.id)
+    return await keyset_page(session, query, page, keys=keys, descending=True)

@@ -10,6 +10,7 @@ from campaigns.access import Reader
 from campaigns.crisis.models import CrisisCase
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
 # Included before the campaigns router: `/v1/campaigns/{campaign_id}` would claim "crises".
 router = APIRouter(prefix="/v1/campaigns/crises", tags=["crisis pause"])
@@ -27,16 +28,13 @@ class CrisisOut(BaseModel):
 
 @router.get(
     "",
-    response_model=list[CrisisOut],
+    response_model=Page[CrisisOut],
     summary="Crisis cases as sentiment-alert reported them; an open one pauses promotional sends",
 )
 async def list_crises(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader
-) -> list[CrisisOut]:
-    cases = await session.scalars(
-        select(CrisisCase)
-        .where(CrisisCase.workspace_id == workspace_id)
-        .order_by(CrisisCase.opened_at.desc())
-        .limit(100)
-    )
-    return [CrisisOut.model_validate(c) for c in cases]
+    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
+) -> Page[CrisisOut]:
+    query = select(CrisisCase).where(CrisisCase.workspace_id == workspace_id)
+    keys = (CrisisCase.opened_at, CrisisCase.case_id)
+    rows = await keyset_page(session, query, page, keys=keys, descending=True)
+    return rows.to_page(CrisisOut.model_validate)

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 
 from campaigns.access import Reader, Writer
 from campaigns.experiments import service
@@ -18,6 +18,7 @@ from campaigns.experiments.schemas import (
 from campaigns.reporters import Reporter
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 Items = Annotated[
@@ -38,13 +39,23 @@ async def create_experiment(
     return await service.create_experiment(session, workspace_id=workspace_id, data=body)
 
 
-@router.get("", response_model=list[ExperimentOut], summary="The workspace's experiments")
+@router.get(
+    "", response_model=Page[ExperimentOut], summary="The workspace's experiments, oldest first"
+)
 async def list_experiments(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, campaign_id: UUID | None = None
-) -> Any:
-    return await service.list_experiments(
-        session, workspace_id=workspace_id, campaign_id=campaign_id
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reader,
+    page: PageParams,
+    campaign_id: Annotated[UUID | None, Query(description="Only this campaign's")] = None,
+    status: Annotated[
+        Literal["draft", "running", "concluded"] | None, Query(description="Only in this status")
+    ] = None,
+) -> Page[ExperimentOut]:
+    rows = await service.list_experiments(
+        session, workspace_id=workspace_id, page=page, campaign_id=campaign_id, status=status
     )
+    return rows.to_page(ExperimentOut.model_validate)
 
 
 @router.get("/{experiment_id}", response_model=ExperimentOut, summary="One experiment")

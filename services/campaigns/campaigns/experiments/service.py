@@ -35,6 +35,7 @@ from yunying_shared.errors import Conflict
 from yunying_shared.events import make_event
 from yunying_shared.events.catalogue import EXPERIMENT_CONCLUDED
 from yunying_shared.events.payloads.campaigns import ExperimentConcluded
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_page
 
 _EXPOSURE = TypeAdapter(ExposureIn)
 _CONVERSION = TypeAdapter(ConversionIn)
@@ -96,12 +97,20 @@ async def get_experiment(
 
 
 async def list_experiments(
-    session: AsyncSession, *, workspace_id: UUID, campaign_id: UUID | None = None
-) -> list[Experiment]:
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    page: PageRequest,
+    campaign_id: UUID | None = None,
+    status: str | None = None,
+) -> RowsPage[Experiment]:
+    """The workspace's experiments, oldest first."""
     query = select(Experiment).where(Experiment.workspace_id == workspace_id)
     if campaign_id is not None:
         query = query.where(Experiment.campaign_id == campaign_id)
-    return list(await session.scalars(query.order_by(Experiment.created_at)))
+    if status is not None:
+        query = query.where(Experiment.status == status)
+    return await keyset_page(session, query, page, keys=(Experiment.created_at, Experiment.id))
 
 
 async def start_experiment(

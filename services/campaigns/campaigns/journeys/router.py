@@ -10,6 +10,7 @@ from campaigns.journeys import service
 from campaigns.journeys.schemas import EnrollmentOut, JourneyIn, JourneyOut
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/journeys", tags=["journeys"])
 
@@ -22,14 +23,18 @@ async def create_journey(
     return JourneyOut.model_validate(journey)
 
 
-@router.get("", response_model=list[JourneyOut])
+@router.get("", response_model=Page[JourneyOut], summary="The workspace's journeys, oldest first")
 async def list_journeys(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, campaign_id: UUID | None = None
-) -> list[JourneyOut]:
-    journeys = await service.list_journeys(
-        session, workspace_id=workspace_id, campaign_id=campaign_id
+    session: SessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reader,
+    page: PageParams,
+    campaign_id: Annotated[UUID | None, Query(description="Only this campaign's")] = None,
+) -> Page[JourneyOut]:
+    rows = await service.list_journeys(
+        session, workspace_id=workspace_id, page=page, campaign_id=campaign_id
     )
-    return [JourneyOut.model_validate(j) for j in journeys]
+    return rows.to_page(JourneyOut.model_validate)
 
 
 @router.get("/{journey_id}", response_model=JourneyOut)
@@ -50,16 +55,20 @@ async def deactivate(
     return JourneyOut.model_validate(journey)
 
 
-@router.get("/{journey_id}/enrollments", response_model=list[EnrollmentOut])
+@router.get(
+    "/{journey_id}/enrollments",
+    response_model=Page[EnrollmentOut],
+    summary="A journey's enrolments, oldest first",
+)
 async def list_enrollments(
     journey_id: UUID,
     session: SessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
+    page: PageParams,
     user_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[EnrollmentOut]:
-    enrollments = await service.list_enrollments(
-        session, workspace_id=workspace_id, journey_id=journey_id, user_id=user_id, limit=limit
+) -> Page[EnrollmentOut]:
+    rows = await service.list_enrollments(
+        session, workspace_id=workspace_id, journey_id=journey_id, user_id=user_id, page=page
     )
-    return [EnrollmentOut.model_validate(e) for e in enrollments]
+    return rows.to_page(EnrollmentOut.model_validate)

@@ -15,6 +15,7 @@ from campaigns.errors import naming
 from campaigns.journeys.models import Enrollment, Journey
 from campaigns.journeys.schemas import CouponStep, JourneyIn, SegmentTrigger
 from yunying_shared.errors import Conflict, InvalidInput, NotFound
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_page
 
 
 async def create_journey(
@@ -71,12 +72,17 @@ async def get_journey(session: AsyncSession, *, workspace_id: UUID, journey_id: 
 
 
 async def list_journeys(
-    session: AsyncSession, *, workspace_id: UUID, campaign_id: UUID | None = None
-) -> list[Journey]:
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    page: PageRequest,
+    campaign_id: UUID | None = None,
+) -> RowsPage[Journey]:
+    """The workspace's journeys, oldest first."""
     query = select(Journey).where(Journey.workspace_id == workspace_id)
     if campaign_id is not None:
         query = query.where(Journey.campaign_id == campaign_id)
-    return list(await session.scalars(query.order_by(Journey.created_at)))
+    return await keyset_page(session, query, page, keys=(Journey.created_at, Journey.id))
 
 
 async def set_active(
@@ -93,12 +99,13 @@ async def list_enrollments(
     *,
     workspace_id: UUID,
     journey_id: UUID,
+    page: PageRequest,
     user_id: str | None = None,
-    limit: int = 100,
-) -> list[Enrollment]:
+) -> RowsPage[Enrollment]:
+    """A journey's enrolments, oldest first."""
     query = select(Enrollment).where(
         Enrollment.workspace_id == workspace_id, Enrollment.journey_id == journey_id
     )
     if user_id is not None:
         query = query.where(Enrollment.user_id == user_id)
-    return list(await session.scalars(query.order_by(Enrollment.enrolled_at).limit(limit)))
+    return await keyset_page(session, query, page, keys=(Enrollment.enrolled_at, Enrollment.id))

@@ -26,6 +26,7 @@ from campaigns.reporters import Reporter
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
 from yunying_shared.errors import NotFound
+from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
 router = APIRouter(tags=["referrals"])
 
@@ -88,7 +89,7 @@ async def stats(
 
 @router.get(
     "/v1/campaigns/{campaign_id}/referrals/rejections",
-    response_model=list[RejectionOut],
+    response_model=Page[RejectionOut],
     summary="Sign-ups that were not attributed, with the reason (newest first)",
 )
 async def rejections(
@@ -96,18 +97,15 @@ async def rejections(
     session: SessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> Any:
-    rows = await session.scalars(
-        select(RejectedAttribution)
-        .where(
-            RejectedAttribution.workspace_id == workspace_id,
-            RejectedAttribution.campaign_id == campaign_id,
-        )
-        .order_by(RejectedAttribution.id.desc())
-        .limit(limit)
+    page: PageParams,
+) -> Page[RejectionOut]:
+    query = select(RejectedAttribution).where(
+        RejectedAttribution.workspace_id == workspace_id,
+        RejectedAttribution.campaign_id == campaign_id,
     )
-    return list(rows)
+    keys = (RejectedAttribution.id,)
+    rows = await keyset_page(session, query, page, keys=keys, descending=True)
+    return rows.to_page(RejectionOut.model_validate)
 
 
 @router.get(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
@@ -8,12 +9,15 @@ from sqlalchemy import select
 
 from campaigns.access import Reader, Writer
 from campaigns.sending import rules
-from campaigns.sending.models import DeliveryAttempt, Send
+from campaigns.sending.models import SEND_STATES, DeliveryAttempt, Send
 from campaigns.sending.schemas import AttemptOut, RulesIn, RulesOut, SendOut
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
 router = APIRouter(prefix="/v1/sending", tags=["sending"])
+# The states as an enum, so the document lists them and a wrong one is a 422 naming `state`.
+SendState = StrEnum("SendState", {state: state for state in SEND_STATES})  # type: ignore[misc]
 
 
 def _default_cap(request: Request) -> tuple[int, int]:
@@ -39,18 +43,18 @@ async def write_rules(
 
 @router.get(
     "/sends",
-    response_model=list[SendOut],
+    response_model=Page[SendOut],
     summary="Messages with their state: pending, sending, sent, failed, capped, paused",
 )
 async def list_sends(
     session: SessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
+    page: PageParams,
     user_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
     campaign_id: UUID | None = None,
-    state: Annotated[str | None, Query(max_length=16)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[SendOut]:
+    state: Annotated[SendState | None, Query(description="Only sends in this state")] = None,
+) -> Page[SendOut]:
     query = select(Send).where(Send.workspace_id == workspace_id)
     if user_id is not None:
         query = query.where(Send.user_id == user_id)
@@ -58,17 +62,21 @@ async def list_sends(
         query = query.where(Send.campaign_id == campaign_id)
     if state is not None:
         query = query.where(Send.state == state)
-    sends = await session.scalars(query.order_by(Send.created_at.desc()).limit(limit))
-    return [SendOut.model_validate(s) for s in sends]
+    keys = (Send.created_at, Send.id)
+    rows = await keyset_page(session, query, page, keys=keys, descending=True)
+    return rows.to_page(SendOut.model_validate)
 
 
-@router.get("/sends/{send_id}/attempts", response_model=list[AttemptOut], summary="Delivery log")
+@router.get(
+    "/sends/{send_id}/attempts",
+    response_model=Page[AttemptOut],
+    summary="Delivery log, oldest first",
+)
 async def list_attempts(
-    send_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
-) -> list[AttemptOut]:
-    attempts = await session.scalars(
-        select(DeliveryAttempt)
-        .where(DeliveryAttempt.workspace_id == workspace_id, DeliveryAttempt.send_id == send_id)
-        .order_by(DeliveryAttempt.id)
+    send_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
+) -> Page[AttemptOut]:
+    query = select(DeliveryAttempt).where(
+        DeliveryAttempt.workspace_id == workspace_id, DeliveryAttempt.send_id == send_id
     )
-    return [AttemptOut.model_validate(a) for a in attempts]
+    rows = await keyset_page(session, query, page, keys=(DeliveryAttempt.id,))
+    return rows.to_page(AttemptOut.model_validate)

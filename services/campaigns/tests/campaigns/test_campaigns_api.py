@@ -170,7 +170,7 @@ async def test_calendar_and_holiday_window(api):
         json={"key": "brand_day", "name": "品牌日", "day": "2030-05-20"},
     )
     assert own.status_code == 201
-    days = (await client.get("/v1/campaigns/calendar?year=2030", headers=headers)).json()
+    days = (await client.get("/v1/campaigns/calendar?year=2030", headers=headers)).json()["items"]
     assert [(d["key"], d["day"]) for d in days] == [
         ("spring_festival", "2030-02-03"),
         ("valentines_day", "2030-02-14"),
@@ -238,3 +238,30 @@ async def test_api_keys_act_through_their_scopes(api):
     assert refused.status_code == 403
     created = await client.post("/v1/campaigns", headers=key("campaigns:write"), json=body)
     assert created.status_code == 201
+
+
+async def test_campaign_and_template_lists_page_and_filter(api):
+    _, client, headers, _ = api
+    names = []
+    for n in range(3):
+        created = await client.post(
+            "/v1/campaigns", headers=headers, json={"name": f"活动{n}", "type": "content_push"}
+        )
+        assert created.status_code == 201, created.text
+        names.append(created.json()["name"])
+    first = (await client.get("/v1/campaigns", params={"limit": 2}, headers=headers)).json()
+    assert [c["name"] for c in first["items"]] == names[:2] and first["next_cursor"]
+    rest = await client.get(
+        "/v1/campaigns", params={"limit": 2, "cursor": first["next_cursor"]}, headers=headers
+    )
+    assert [c["name"] for c in rest.json()["items"]] == names[2:]
+    assert rest.json()["next_cursor"] is None
+    drafts = await client.get("/v1/campaigns", params={"state": "running"}, headers=headers)
+    assert drafts.json() == {"items": [], "next_cursor": None}
+    wrong = await client.get("/v1/campaigns", params={"state": "lost"}, headers=headers)
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "query.state"
+    stale = await client.get("/v1/campaigns", params={"cursor": "W10"}, headers=headers)
+    assert stale.status_code == 422 and stale.json()["errors"][0]["field"] == "query.cursor"
+    await _template(client, headers)
+    templates = await client.get("/v1/coupons/templates", params={"limit": 1}, headers=headers)
+    assert len(templates.json()["items"]) == 1

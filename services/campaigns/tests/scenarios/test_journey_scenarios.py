@@ -163,8 +163,9 @@ async def test_a_purchase_after_churn_issues_the_coupon_once(mode, settings_for,
                 assert ingested.json()["accepted"] == 1, ingested.text
 
             coupons = await eventually(
-                client, "/v1/coupons?user_id=u1", headers, lambda body: len(body) >= 1
+                client, "/v1/coupons?user_id=u1", headers, lambda body: len(body["items"]) >= 1
             )
+            coupons = coupons["items"]
             assert len(coupons) == 1 and coupons[0]["reason"].startswith(f"journey {journey_id}")
 
             # The stage event delivered twice: the very same event again, and a copy with a new id.
@@ -194,13 +195,16 @@ async def test_a_purchase_after_churn_issues_the_coupon_once(mode, settings_for,
                 workspace_id,
             )
             await eventually(
-                client, "/v1/sending/sends?user_id=u1", headers, lambda body: len(body) == 1
+                client,
+                "/v1/sending/sends?user_id=u1",
+                headers,
+                lambda body: len(body["items"]) == 1,
             )
-            coupons = (await client.get("/v1/coupons?user_id=u1", headers=headers)).json()
+            coupons = (await client.get("/v1/coupons?user_id=u1", headers=headers)).json()["items"]
             assert len(coupons) == 1
             enrollments = (
                 await client.get(f"/v1/journeys/{journey_id}/enrollments", headers=headers)
-            ).json()
+            ).json()["items"]
             assert [(e["user_id"], e["state"]) for e in enrollments] == [("u1", "done")]
 
 
@@ -240,7 +244,9 @@ async def test_c_crisis_pauses_promotional_sends_until_resolved(mode, settings_f
         )
         now = datetime.now(UTC)
         await publish(transport, CRISIS_OPENED, _case(now), workspace_id)
-        await eventually(client, "/v1/campaigns/crises", headers, lambda body: len(body) == 1)
+        await eventually(
+            client, "/v1/campaigns/crises", headers, lambda body: len(body["items"]) == 1
+        )
 
         await publish(
             transport,
@@ -252,9 +258,9 @@ async def test_c_crisis_pauses_promotional_sends_until_resolved(mode, settings_f
             client,
             "/v1/sending/sends?user_id=u9",
             headers,
-            lambda body: len(body) == 1 and body[0]["state"] == "paused",
+            lambda body: len(body["items"]) == 1 and body["items"][0]["state"] == "paused",
         )
-        assert "case-7" in paused[0]["reason"]
+        assert "case-7" in paused["items"][0]["reason"]
         assert channel.delivered == []
 
         await publish(transport, CRISIS_RESOLVED, _case(now), workspace_id)
@@ -262,7 +268,7 @@ async def test_c_crisis_pauses_promotional_sends_until_resolved(mode, settings_f
             client,
             "/v1/sending/sends?user_id=u9",
             headers,
-            lambda body: body[0]["state"] == "sent",
+            lambda body: body["items"][0]["state"] == "sent",
         )
-        assert sent[0]["sent_at"] is not None
+        assert sent["items"][0]["sent_at"] is not None
         assert [m.user_id for m in channel.delivered] == ["u9"]
