@@ -68,3 +68,26 @@ async def test_without_a_request_id_one_is_generated_and_a_correlation_id_is_kep
         # Each request gets its own id.
         other = await gateway.client.get("/v1/segmentation/echo", headers=admin)
         assert other.headers["x-request-id"] != generated
+
+
+def test_the_api_document_declares_the_edge_on_every_operation():
+    from gateway.apidoc import declare_edge
+    from gateway.main import DEFINITION
+    from yunying_shared.kit.app import service_document
+
+    own = service_document(DEFINITION)
+    document = {
+        **own,
+        "paths": {**own["paths"], "/v1/segments": {"get": {"responses": {"200": {}}}}},
+    }
+    declared = declare_edge(document, own_paths=set(own["paths"]))
+    login = declared["paths"]["/v1/auth/login"]["post"]
+    segments = declared["paths"]["/v1/segments"]["get"]
+    for operation in (login, segments):
+        (request_id,) = [p for p in operation["parameters"] if p["name"] == "X-Request-ID"]
+        assert request_id["schema"]["maxLength"] == 128
+        assert "429" in operation["responses"]
+        assert "Retry-After" in operation["responses"]["429"]["headers"]
+        assert "X-RateLimit-Remaining" in operation["responses"]["200"]["headers"]
+    # Only the services' routes can time out upstream.
+    assert "504" in segments["responses"] and "504" not in login["responses"]
