@@ -1,0 +1,421 @@
+"""The gateway's cost: the same requests straight to segmentation and through the gateway.
+
+Started here as uvicorn processes (one worker each), on fresh PostgreSQL databases and the local
+Kafka, like `make up` would: segmentation, and two gateways in front of it, one counting rate
+limits in the local Redis (deploy/redis/redis.sh), one in its own memory. Limits are set far
+above the load so every request is counted and none refused.
+
+Measured in one run, for each path (direct with an internal token, gateway+memory limits,
+gateway+Redis limits):
+- a small GET (`/v1/segmentation/workspace`, one primary-key read): throughput with CLIENTS
+  concurrent connections for DURATION s (closed loop), then latency at a fixed RATE req/s (open
+  loop: each request is timed from when it was due, so a stall counts for every request it
+  delays);
+- an events batch (`POST /v1/events`, BATCH events, new users each time): throughput and latency
+  with CLIENTS concurrent connections.
+Then the ratio gateway/direct of throughput and the latency the gateway adds (p50, p99), and the
+Redis limiter's own cost: `RateLimiter.check` timed in-process against Redis and memory.
+
+CPU per process (from /proc) and the load average are printed with the figures: the machine is
+shared, and the client (this process) competes with the servers for the same cores.
+
+Env: YUNYING_TEST_PG_URL, YUNYING_TEST_KAFKA_BOOTSTRAP, YUNYING_TEST_REDIS_URL (as `make bench`
+sets them), BENCH_DURATION (10), BENCH_RATE (1000), BENCH_CLIENTS (8), BENCH_BATCH (100).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from redis.asyncio import Redis
+
+from gateway.main import DEFINITION as GATEWAY
+from gateway.ratelimit.limiter import RateLimiter
+from gateway.ratelimit.limits import Bucket, Limit, LimitTable
+from segmentation.main import DEFINITION as SEGMENTATION
+from yunying_shared.auth import INTERNAL_TOKEN_HEADER, Principal, issue_internal_token
+from yunying_shared.testing.databases import fresh_postgres_database, kafka_bootstrap
+from yunying_shared.testing.groups import isolated_consumer_group
+from yunying_shared.testing.redis import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results" / "gateway.json"
+ADMIN = {"email": "bench@brand.example", "password": "bench gateway staple 9"}
+DURATION = float(os.environ.get("BENCH_DURATION", "10"))
+RATE = float(os.environ.get("BENCH_RATE", "1000"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+BATCH = int(os.environ.get("BENCH_BATCH", "100"))
+WARMUP = 2.0
+UNLIMITED = "1000000000"
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(_percentile(values, 0.50) * 1000, 2),
+        "p99_ms": round(_percentile(values, 0.99) * 1000, 2),
+    }
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
+
+
+class Process:
+    def __init__(self, name: str, factory: str, env: dict[str, str], logs: Path) -> None:
+        self.name, self.port = name, free_port()
+        self.log = logs / f"{name}.log"
+        with self.log.open("wb") as out:
+            self.popen = subprocess.Popen(
+                [
+                    sys.executable,
+                    *("-m", "uvicorn", "--factory", factory, "--no-access-log"),
+                    *("--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"),
+                    # Longer than any pause between phases: a connection the client reuses is
+                    # never closed under it (the race is the client's, not the server's cost).
+                    *("--timeout-keep-alive", "120"),
+                ],
+                env={**os.environ, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def ready(self) -> None:
+        async with httpx.AsyncClient(base_url=self.url, timeout=5) as client:
+            for _ in range(600):
+                if self.popen.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited:\n{self.log.read_text()[-3000:]}")
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"{self.name} not ready:\n{self.log.read_text()[-3000:]}")
+
+    def cpu(self) -> float:
+        return _cpu_seconds(self.popen.pid)
+
+    def stop(self) -> None:
+        self.popen.terminate()
+        try:
+            self.popen.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+
+
+async def _closed_loop(
+    client: httpx.AsyncClient, send: Any, duration: float
+) -> tuple[float, list[float]]:
+    """Requests/s and latencies of CLIENTS loops each sending as soon as the last answered."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + duration
+
+    async def loop() -> None:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            response = await send(client)
+            assert response.status_code in (200, 201), response.text[:300]
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(CLIENTS)))
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
+async def _open_loop(
+    client: httpx.AsyncClient, send: Any, rate: float, duration: float
+) -> tuple[float, list[float]]:
+    """Latencies at a fixed arrival rate, each timed from when its request was due."""
+    latencies: list[float] = []
+    count = int(rate * duration)
+    start = time.perf_counter() + 0.05
+
+    async def one(due: float) -> None:
+        response = await send(client)
+        assert response.status_code == 200, response.text[:300]
+        latencies.append(time.perf_counter() - due)
+
+    tasks = []
+    for i in range(count):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(due)))
+    await asyncio.gather(*tasks)
+    return count / (time.perf_counter() - start), latencies
+
+
+def _events_template(batch: int) -> bytes:
+    """One batch of page views by 20 users; `@@` becomes a prefix of each request's own, so
+    every batch is new events of new users (no duplicate short-cut, no shared row locks)."""
+    now = datetime.now(UTC).isoformat()
+    return json.dumps(
+        {
+            "events": [
+                {
+                    "event_id": f"@@-{i}",
+                    "user_id": f"bench-@@-{i % 20}",
+                    "type": "page_view",
+                    "occurred_at": now,
+                    "properties": {"page": "/p"},
+                }
+                for i in range(batch)
+            ]
+        }
+    ).encode()
+
+
+async def _limiter_cost(redis_url: str) -> dict[str, dict[str, float]]:
+    """`RateLimiter.check` for one user and one address, 5,000 times in a row, in memory and
+    against Redis: the limiter's own share of a request's latency."""
+    table = LimitTable(
+        api_key=Limit(per_second=1e9, burst=10**9),
+        user=Limit(per_second=1e9, burst=10**9),
+        address=Limit(per_second=1e9, burst=10**9),
+        by_workspace={},
+        by_api_key={},
+    )
+    buckets: list[Bucket] = table.buckets(
+        Principal(f"bench-{uuid.uuid4().hex}", "user"), "127.0.0.1"
+    )
+    figures = {}
+    redis = Redis.from_url(redis_url)
+    for name, limiter in (
+        ("memory", RateLimiter(table)),
+        ("redis", RateLimiter(table, redis=redis)),
+    ):
+        for _ in range(200):
+            await limiter.check(buckets)
+        times = []
+        for _ in range(5000):
+            started = time.perf_counter()
+            decision = await limiter.check(buckets)
+            times.append(time.perf_counter() - started)
+            assert decision.allowed
+        assert name == "memory" or limiter.shared
+        figures[name] = {
+            "p50_ms": round(_percentile(times, 0.5) * 1000, 3),
+            "p99_ms": round(_percentile(times, 0.99) * 1000, 3),
+        }
+    await redis.aclose()
+    return figures
+
+
+async def main() -> None:
+    redis_url = os.environ.get("YUNYING_TEST_REDIS_URL", "")
+    if not redis_url:
+        raise SystemExit("YUNYING_TEST_REDIS_URL is not set: run through `make bench`")
+    secret = os.environ.get("YUNYING_INTERNAL_TOKEN_SECRET") or uuid.uuid4().hex * 2
+    state = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
+    common = {
+        "YUNYING_ENVIRONMENT": "development",
+        "YUNYING_BUS": "kafka",
+        "YUNYING_KAFKA_BOOTSTRAP": kafka_bootstrap(),
+        "YUNYING_INTERNAL_TOKEN_SECRET": secret,
+        "YUNYING_STATE_DIR": str(state),
+        "YUNYING_LOG_LEVEL": "WARNING",
+    }
+    processes: list[Process] = []
+    async with AsyncExitStack() as stack:
+        segmentation_db = await stack.enter_async_context(fresh_postgres_database("benchgw"))
+        gateway_db = await stack.enter_async_context(fresh_postgres_database("benchgw"))
+        try:
+            # Consumer groups of the run's own, committed to the end of their topics: the shared
+            # broker holds other runs' events, which are not this run's work.
+            groups = {
+                name: (await isolated_consumer_group(url, definition))["consumer_group_prefix"]
+                for name, url, definition in (
+                    ("segmentation", segmentation_db, SEGMENTATION),
+                    ("gateway", gateway_db, GATEWAY),
+                )
+            }
+            segmentation = Process(
+                "segmentation",
+                "segmentation.main:create_app",
+                {
+                    **common,
+                    "YUNYING_SEGMENTATION_DATABASE_URL": segmentation_db,
+                    "YUNYING_CONSUMER_GROUP_PREFIX": groups["segmentation"],
+                },
+                state,
+            )
+            processes.append(segmentation)
+            await segmentation.ready()
+            gateway_env = {
+                **common,
+                "YUNYING_GATEWAY_DATABASE_URL": gateway_db,
+                "YUNYING_CONSUMER_GROUP_PREFIX": groups["gateway"],
+                "YUNYING_GATEWAY_UPSTREAMS": json.dumps({"segmentation": segmentation.url}),
+                "YUNYING_GATEWAY_JWT_SECRET": uuid.uuid4().hex * 2,
+                "YUNYING_ADMIN_EMAIL": ADMIN["email"],
+                "YUNYING_ADMIN_PASSWORD": ADMIN["password"],
+                **{
+                    f"YUNYING_GATEWAY_{kind}_{knob}": UNLIMITED
+                    for kind in ("API_KEY", "USER", "ADDRESS")
+                    for knob in ("RATE_PER_SECOND", "BURST")
+                },
+            }
+            memory = Process("gateway-memory", "gateway.main:create_app", gateway_env, state)
+            processes.append(memory)
+            await memory.ready()  # first: it migrates and creates the admin and demo workspace
+            shared = Process(
+                "gateway-redis",
+                "gateway.main:create_app",
+                {**gateway_env, "YUNYING_GATEWAY_RATE_LIMIT_REDIS_URL": redis_url},
+                state,
+            )
+            processes.append(shared)
+            await shared.ready()
+            figures = await _measure(segmentation, memory, shared, secret)
+        finally:
+            for process in processes:
+                process.stop()
+    figures["limiter_check"] = await _limiter_cost(redis_url)
+    figures["machine"] = {
+        "loadavg_before_and_after": figures.pop("loadavg"),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))
+
+
+async def _measure(
+    segmentation: Process, memory: Process, shared: Process, secret: str
+) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    async with httpx.AsyncClient(base_url=memory.url, timeout=30) as gateway:
+        login = await gateway.post("/v1/auth/login", json=ADMIN)
+        login.raise_for_status()
+        user = {"authorization": f"Bearer {login.json()['access_token']}"}
+        listed = (await gateway.get("/v1/workspaces", headers=user)).json()
+        items = listed["items"] if isinstance(listed, dict) else listed
+        demo = next(w["id"] for w in items if w["slug"] == "demo")
+        user["x-workspace-id"] = demo
+        for _ in range(600):  # workspace.created over Kafka to segmentation
+            if (await gateway.get("/v1/segmentation/workspace", headers=user)).status_code == 200:
+                break
+            await asyncio.sleep(0.2)
+        else:
+            raise RuntimeError("segmentation never learnt of the demo workspace")
+        key = await gateway.post(
+            f"/v1/workspaces/{demo}/api-keys",
+            headers=user,
+            json={"name": "bench", "scopes": ["events:write"]},
+        )
+        key.raise_for_status()
+        api_key = {"x-api-key": key.json()["key"]}
+    token = issue_internal_token(
+        Principal("bench", "user", uuid.UUID(demo), frozenset({"admin"})),
+        secret=secret,
+        ttl_seconds=3600,
+    )
+    direct_user = {INTERNAL_TOKEN_HEADER: token}
+    targets = {
+        "direct": (segmentation.url, direct_user, direct_user),
+        "gateway_memory_limits": (memory.url, user, api_key),
+        "gateway_redis_limits": (shared.url, user, api_key),
+    }
+    template = _events_template(BATCH)
+    results: dict[str, Any] = {
+        "settings": {"duration_s": DURATION, "rate": RATE, "clients": CLIENTS, "batch": BATCH}
+    }
+    for name, (url, get_headers, post_headers) in targets.items():
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+
+            async def small_get(c: httpx.AsyncClient, h: dict[str, str] = get_headers) -> Any:
+                return await c.get("/v1/segmentation/workspace", headers=h)
+
+            async def events(c: httpx.AsyncClient, h: dict[str, str] = post_headers) -> Any:
+                return await c.post(
+                    "/v1/events",
+                    content=template.replace(b"@@", uuid.uuid4().hex.encode()),
+                    headers={**h, "content-type": "application/json"},
+                )
+
+            await _closed_loop(client, small_get, WARMUP)
+            cpu_before = {p.name: p.cpu() for p in (segmentation, memory, shared)}
+            throughput, closed = await _closed_loop(client, small_get, DURATION)
+            rate, opened = await _open_loop(client, small_get, RATE, DURATION)
+            batches, batch_latency = await _closed_loop(client, events, DURATION)
+            cpu = {
+                p.name: round(p.cpu() - cpu_before[p.name], 1)
+                for p in (segmentation, memory, shared)
+            }
+            results[name] = {
+                "small_get": {
+                    "throughput_rps": round(throughput, 1),
+                    "closed_loop": _ms(closed),
+                    "at_fixed_rate": {"achieved_rps": round(rate, 1), **_ms(opened)},
+                },
+                "events_batch": {
+                    "batches_per_s": round(batches, 1),
+                    "events_per_s": round(batches * BATCH, 1),
+                    **_ms(batch_latency),
+                },
+                "server_cpu_s": cpu,
+            }
+            print(name, json.dumps(results[name]), flush=True)
+    direct = results["direct"]
+    for name in ("gateway_memory_limits", "gateway_redis_limits"):
+        via = results[name]
+        results[f"{name}_vs_direct"] = {
+            "small_get_throughput_ratio": round(
+                via["small_get"]["throughput_rps"] / direct["small_get"]["throughput_rps"], 2
+            ),
+            "small_get_added_ms_at_fixed_rate": {
+                q: round(
+                    via["small_get"]["at_fixed_rate"][q] - direct["small_get"]["at_fixed_rate"][q],
+                    2,
+                )
+                for q in ("p50_ms", "p99_ms")
+            },
+            "events_batch_throughput_ratio": round(
+                via["events_batch"]["batches_per_s"] / direct["events_batch"]["batches_per_s"], 2
+            ),
+            "events_batch_added_ms": {
+                q: round(via["events_batch"][q] - direct["events_batch"][q], 2)
+                for q in ("p50_ms", "p99_ms")
+            },
+        }
+    results["redis_limits_added_ms_at_fixed_rate"] = {
+        q: round(
+            results["gateway_redis_limits"]["small_get"]["at_fixed_rate"][q]
+            - results["gateway_memory_limits"]["small_get"]["at_fixed_rate"][q],
+            2,
+        )
+        for q in ("p50_ms", "p99_ms")
+    }
+    results["loadavg"] = [load_before, os.getloadavg()]
+    return results
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
