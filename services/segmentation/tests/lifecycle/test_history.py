@@ -3,6 +3,8 @@ new for 30 days, churned after 90 days without a purchase and 30 without any eve
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -145,5 +147,5 @@ def test_the_replay_ends_where_the_live_rules_stand_now(window_days: int | None)
             if STAGES[int(expected[0])] not in ("loyal", "active"):
                 assert _final(derived, user) == STAGES[int(expected[0])], user
         history = _history(derived, user)
-        for (_, _, to), (_, frm, _) in zip(history, history[1:], strict=False):
+        for (_, _, to), (_, frm, _) in pairwise(history):
             assert to == frm  # a chain: every move starts where the previous one ended
