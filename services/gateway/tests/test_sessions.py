@@ -39,7 +39,7 @@ async def test_my_sessions_are_listed_and_one_is_revoked_at_once(gateway):
     )
     listed = await gateway.client.get("/v1/me/sessions", headers=laptop)
     assert listed.status_code == 200, listed.text
-    sessions = listed.json()
+    sessions = listed.json()["items"]
     assert {s["user_agent"] for s in sessions} == {"Laptop/1.0", "Phone/2.0"}
     current = [s for s in sessions if s["current"]]
     assert [s["user_agent"] for s in current] == ["Laptop/1.0"]
@@ -59,7 +59,7 @@ async def test_my_sessions_are_listed_and_one_is_revoked_at_once(gateway):
     again = await gateway.client.post("/v1/auth/refresh", json={"refresh_token": laptop_refresh})
     assert again.status_code == 200, again.text
     renewed = {"Authorization": f"Bearer {again.json()['access_token']}"}
-    remaining = (await gateway.client.get("/v1/me/sessions", headers=renewed)).json()
+    remaining = (await gateway.client.get("/v1/me/sessions", headers=renewed)).json()["items"]
     assert [(s["user_agent"], s["current"]) for s in remaining] == [("Laptop/1.0", True)]
 
     # Someone else's session, or a made-up one, is not found.

@@ -20,6 +20,7 @@ from gateway.workspaces.service import require_member
 from yunying_shared.auth import Principal, Role
 from yunying_shared.db import SessionDep
 from yunying_shared.errors import Forbidden, InvalidInput, NotFound
+from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(tags=["sessions"])
 
@@ -49,17 +50,17 @@ def _actor(request: Request, user: Principal, correlation_id: str | None) -> Act
 
 @router.get(
     "/v1/me/sessions",
-    response_model=list[SessionOut],
+    response_model=Page[SessionOut],
     responses=UNAUTHORIZED,
     summary="My sessions",
     description="The caller's live logins (one per device or browser), most recently used "
     "first; `current` marks the one making this request.",
 )
 async def list_my_sessions(
-    session: SessionDep, user: UserDep, current: CurrentSessionDep
-) -> list[SessionOut]:
-    found = await service.list_active(session, user_id=user_id_of(user))
-    return [SessionOut.of(login, current) for login in found]
+    session: SessionDep, user: UserDep, current: CurrentSessionDep, page: PageParams
+) -> Page[SessionOut]:
+    rows = await service.page_active(session, user_id=user_id_of(user), page=page)
+    return rows.to_page(lambda login: SessionOut.of(login, current))
 
 
 @router.delete(

@@ -18,6 +18,7 @@ from gateway.db import utcnow
 from gateway.identity.models import RefreshToken
 from gateway.sessions.models import LoginSession
 from yunying_shared.errors import Unauthorized
+from yunying_shared.http.pagination import PageRequest, RowsPage, keyset_page
 
 RevokeReason = Literal["logout", "revoked", "admin", "password_changed", "reuse"]
 USER_AGENT_LENGTH = 300
@@ -95,6 +96,19 @@ async def list_active(session: AsyncSession, *, user_id: uuid.UUID) -> list[Logi
         .order_by(LoginSession.last_used_at.desc(), LoginSession.id)
     )
     return list(rows)
+
+
+async def page_active(
+    session: AsyncSession, *, user_id: uuid.UUID, page: PageRequest
+) -> RowsPage[LoginSession]:
+    """The user's live sessions, most recently used first, one page at a time."""
+    statement = select(LoginSession).where(
+        LoginSession.user_id == user_id,
+        LoginSession.revoked_at.is_(None),
+        LoginSession.expires_at > utcnow(),
+    )
+    keys = (LoginSession.last_used_at, LoginSession.id)
+    return await keyset_page(session, statement, page, keys=keys, descending=True)
 
 
 async def find(
