@@ -31,7 +31,14 @@ class LifecycleRules(BaseModel):
     loyal_min_m: int = Field(default=4, ge=1, le=5)
     # Events older than this, when they reach a user, make the stage history derived by event
     # time (a backfill or a late delivery); transitions dated earlier than this are historical.
-    history_after_hours: int = Field(default=24, ge=1, le=720)
+    history_after_hours: int = Field(
+        default=24,
+        ge=1,
+        le=720,
+        description="Events reaching a user this many hours or more after they happened (an "
+        "import, a backfill, a late delivery) make that user's stage history derived by event "
+        "time; moves dated earlier than this are published with `historical: true`",
+    )
 
     def reason(self, stage: int, previous: int | None) -> str:
         text = REASONS[stage].format(**self.model_dump())
