@@ -414,6 +414,15 @@ async def _measure(
         for q in ("p50_ms", "p99_ms")
     }
     results["loadavg"] = [load_before, os.getloadavg()]
+    # Requests the Redis gateway judged in memory because Redis did not answer in time: on a
+    # loaded machine some do, and their share says how much of that run was really "shared".
+    async with httpx.AsyncClient(base_url=shared.url) as client:
+        text = (await client.get("/metrics")).text
+    results["gateway_redis_limits"]["requests_judged_in_memory_redis_late"] = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("yunying_gateway_rate_limit_store_errors_total ")
+    )
     return results
 
 
