@@ -211,7 +211,7 @@ async def record_traits(
     interests = list(dict.fromkeys(i[:32] for i in profile.interests if i))
     if interests:
         await session.execute(
-            insert(UserInterest.__table__),
+            insert(UserInterest),
             [
                 {
                     "workspace_id": workspace_id,

@@ -13,7 +13,7 @@ class FollowerPointIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     day: date = Field(examples=["2026-11-01"])
-    followers: int = Field(ge=0, le=10_000_000_000, examples=[48_000])
+    followers: int = Field(ge=0, le=2_000_000_000, examples=[48_000])
 
 
 class FollowersIn(BaseModel):
@@ -43,12 +43,12 @@ class PostIn(BaseModel):
     platform: Platform
     post_id: Identifier = Field(min_length=1, max_length=128, examples=["64f0c2a1"])
     posted_at: StorableDatetime
-    views: int | None = Field(default=None, ge=0, le=10_000_000_000)
-    likes: int = Field(ge=0, le=10_000_000_000)
-    comments: int = Field(ge=0, le=10_000_000_000, description="The platform's comment count")
-    shares: int = Field(default=0, ge=0, le=10_000_000_000)
+    views: int | None = Field(default=None, ge=0, le=2_000_000_000)
+    likes: int = Field(ge=0, le=2_000_000_000)
+    comments: int = Field(ge=0, le=2_000_000_000, description="The platform's comment count")
+    shares: int = Field(default=0, ge=0, le=2_000_000_000)
     followers: int | None = Field(
-        default=None, ge=0, le=10_000_000_000, description="The account's followers when posted"
+        default=None, ge=0, le=2_000_000_000, description="The account's followers when posted"
     )
     comment_samples: list[CommentIn] = Field(
         default_factory=list,

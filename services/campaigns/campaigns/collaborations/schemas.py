@@ -44,8 +44,8 @@ class MetricsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    exposure: int = Field(ge=0, le=10_000_000_000, description="Impressions or views")
-    engagement: int = Field(ge=0, le=10_000_000_000, description="Likes + comments + shares")
+    exposure: int = Field(ge=0, le=2_000_000_000, description="Impressions or views")
+    engagement: int = Field(ge=0, le=2_000_000_000, description="Likes + comments + shares")
 
 
 class ApprovalOut(BaseModel):

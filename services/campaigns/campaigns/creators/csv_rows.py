@@ -75,6 +75,13 @@ def _shares(cell: str) -> Any:
 
 
 def rows_of(text: str) -> list[dict[str, Any]]:
+    try:
+        return _rows(text)
+    except csv.Error as exc:  # NUL bytes, a field past the parser's limit, a broken quote
+        raise CsvProblem(str(exc)) from exc
+
+
+def _rows(text: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]

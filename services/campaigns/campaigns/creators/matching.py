@@ -34,6 +34,7 @@ WEIGHTS = {"gender": 0.25, "age_band": 0.30, "region": 0.20, "interests": 0.25}
 OVERALL = {"match": 0.5, "quality": 0.3, "cost": 0.2}
 UNCHECKED_AUTHENTICITY = 0.8
 RATE_CAP = 1.5
+LN2 = float(np.log(2.0))
 SortKey = Literal["overall", "match", "quality", "cost"]
 METHOD = (
     "match: weighted mean over shared dimensions of 1 − Jensen–Shannon distance (base 2) "
@@ -103,15 +104,6 @@ def _share_matrix(rows: list[dict[str, float]]) -> tuple[dict[str, int], np.ndar
     return {str(name): i for i, name in enumerate(names)}, matrix
 
 
-def js_similarity(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """1 − the Jensen–Shannon distance (base 2) of each row of `p` to `q`, rows and `q`
-    already summing to 1: scipy's `jensenshannon` without its re-normalisation and checks
-    (the same figures; `tests/creators/test_matching.py` compares them)."""
-    m = (p + q) / 2.0
-    divergence = rel_entr(p, m).sum(axis=1) + rel_entr(q, m).sum(axis=1)
-    return 1.0 - np.sqrt(np.clip(divergence / (2.0 * np.log(2.0)), 0.0, 1.0))
-
-
 class Pool:
     """The candidates as arrays: one matrix of shares per dimension (a column per label),
     rates, authenticity factors, prices per platform. Building it walks every creator in
@@ -172,19 +164,32 @@ class Pool:
     def similarities(
         self, dimension: str, target: dict[str, float], rows: np.ndarray
     ) -> np.ndarray:
-        """1 − JS distance for the given rows; NaN where a creator has no shares there."""
+        """1 − JS distance (base 2) for the given rows; NaN where a creator has no shares.
+
+        Only the target's labels are visited: where the target is 0 the mixture is p/2, so
+        those columns add p·ln 2 each, ln 2 × (1 − the row's mass on the target's labels) in
+        all; a target label no creator has adds q·ln 2. Exactly scipy's figure (a test
+        compares them), at the cost of the target's few columns instead of every label."""
         labels = self.labels[dimension]
-        extra = [label for label in target if label not in labels]
-        matrix = self.matrices[dimension][rows]
-        if extra:
-            matrix = np.hstack([matrix, np.zeros((len(rows), len(extra)))])
-        q = np.zeros(matrix.shape[1])
-        for label, share in target.items():
-            q[labels[label] if label in labels else len(labels) + extra.index(label)] = share
+        total = sum(target.values())
         result = np.full(len(rows), np.nan)
         known = self.known[dimension][rows]
-        if known.any() and q.sum() > 0:
-            result[known] = js_similarity(matrix[known], q[None, :] / q.sum())
+        if total <= 0 or not known.any():
+            return result
+        inside = [(labels[k], v / total) for k, v in target.items() if k in labels and v > 0]
+        outside = sum(v for k, v in target.items() if k not in labels) / total
+        chosen = rows[known]
+        divergence = np.full(len(chosen), LN2 * outside)
+        if inside:
+            columns = np.array([c for c, _ in inside])
+            q = np.array([v for _, v in inside])
+            p = self.matrices[dimension][np.ix_(chosen, columns)]
+            m = (p + q) / 2.0
+            divergence += rel_entr(p, m).sum(axis=1) + rel_entr(q, m).sum(axis=1)
+            divergence += LN2 * (1.0 - p.sum(axis=1))
+        else:
+            divergence += LN2
+        result[known] = 1.0 - np.sqrt(np.clip(divergence / (2.0 * LN2), 0.0, 1.0))
         return result
 
 

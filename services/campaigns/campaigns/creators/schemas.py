@@ -28,7 +28,7 @@ class Account(BaseModel):
     platform: Platform
     account_id: Identifier = Field(min_length=1, max_length=128, examples=["5f1a2b3c"])
     handle: StorableText = Field(default="", max_length=100, examples=["小鹿爱护肤"])
-    followers: int = Field(ge=0, le=10_000_000_000, examples=[48_000])
+    followers: int = Field(ge=0, le=2_000_000_000, examples=[48_000])
 
 
 class Price(BaseModel):
@@ -88,10 +88,10 @@ class PerformanceEntry(BaseModel):
     platform: Platform
     period: date = Field(description="First day of the period (a month)", examples=["2026-10-01"])
     posts: int = Field(ge=1, le=10_000)
-    followers: int = Field(ge=0, le=10_000_000_000)
-    avg_views: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    followers: int = Field(ge=0, le=2_000_000_000)
+    avg_views: int | None = Field(default=None, ge=0, le=2_000_000_000)
     avg_engagements: float = Field(
-        ge=0, le=10_000_000_000, description="Likes + comments + shares per post"
+        ge=0, le=2_000_000_000, description="Likes + comments + shares per post"
     )
 
 

@@ -224,3 +224,18 @@ async def test_an_analyst_reads_but_does_not_write(api):
     assert (await client.get("/v1/creators", headers=analyst)).status_code == 200
     denied = await client.post("/v1/creators", headers=analyst, json=creator())
     assert denied.status_code == 403
+
+
+async def test_numbers_beyond_the_columns_and_nul_in_csv_are_named(api):
+    _, client, headers, _ = api
+    huge = creator(accounts=[{"platform": "douyin", "account_id": "x", "followers": 3 * 10**9}])
+    response = await client.post("/v1/creators", headers=headers, json=huge)
+    assert response.status_code == 422 and "body.accounts.0.followers" in _fields(response)
+    broken = await client.post(
+        "/v1/creators/import/csv",
+        headers={**headers, "content-type": "text/csv"},
+        content=b"external_id,name,tier,accounts\nk\x00,n,koc,douyin:a:1\n",
+    )
+    assert broken.status_code == 200, broken.text
+    (rejected,) = broken.json()["rejected"]
+    assert [e["field"] for e in rejected["errors"]] == ["rows.0.external_id"]

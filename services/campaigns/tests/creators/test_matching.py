@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import jensenshannon
 
-from campaigns.creators.matching import Candidate, Pool, js_similarity, make_up, rank
+from campaigns.creators.matching import Candidate, Pool, make_up, rank
 
 
 def _candidate(name, audience, *, tier="micro", rate=0.05, per_post=2000.0, price="6000", **kw):
@@ -25,14 +25,6 @@ def _candidate(name, audience, *, tier="micro", rate=0.05, per_post=2000.0, pric
         authenticity_verdict=kw.get("verdict"),
         platforms=frozenset(kw.get("platforms", {"xiaohongshu"})),
     )
-
-
-def test_similarity_is_one_minus_scipys_jensen_shannon_distance():
-    rng = np.random.default_rng(7)
-    p = rng.dirichlet(np.ones(6), size=50)
-    q = rng.dirichlet(np.ones(6))
-    expected = 1 - jensenshannon(p, q[None, :], axis=1, base=2)
-    assert js_similarity(p, q[None, :]) == pytest.approx(expected, abs=1e-9)
 
 
 def test_make_up_is_shares_of_known_values():
@@ -94,3 +86,21 @@ def test_platform_and_tier_filters_and_limit():
     assert [r.candidate.name for r in rank(pool, TARGET, tier="head")] == ["head"]
     assert len(rank(pool, TARGET, limit=2)) == 2
     assert rank(pool, TARGET, platform="weibo") == []
+
+
+def test_the_pools_similarity_is_scipys_also_with_labels_only_one_side_has():
+    rng = np.random.default_rng(11)
+    labels = [f"l{i}" for i in range(12)]
+    audiences = []
+    for _ in range(40):
+        chosen = rng.choice(labels[:9], size=int(rng.integers(1, 6)), replace=False)
+        shares = rng.dirichlet(np.ones(len(chosen)))
+        audiences.append(dict(zip(chosen.tolist(), shares.tolist(), strict=True)))
+    pool = Pool([_candidate(f"c{i}", {"region": a}) for i, a in enumerate(audiences)])
+    target = {"l0": 0.3, "l4": 0.2, "l10": 0.4, "l11": 0.1}  # l10, l11: no creator has them
+    got = pool.similarities("region", target, np.arange(len(pool)))
+    everything = sorted(set(labels))
+    q = np.array([target.get(label, 0.0) for label in everything])
+    for audience, similarity in zip(audiences, got, strict=True):
+        p = np.array([audience.get(label, 0.0) for label in everything])
+        assert similarity == pytest.approx(1 - jensenshannon(p, q, base=2), abs=1e-9)
