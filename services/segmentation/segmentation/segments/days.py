@@ -207,8 +207,8 @@ async def history(
     base = folded_before or 0  # folded size at the end of the day before
     moved = sum(e - x for day, (e, x) in pending.items() if day < first)  # pending, cumulated
     days = []
-    day = first
-    while day <= last:
+    for offset in range((last - first).days + 1):  # (no day after `last`: 9999-12-31 is valid)
+        day = first + timedelta(days=offset)
         row = folded.get(day)
         entered, exited = pending.get(day, (0, 0))
         moved += entered - exited
@@ -216,5 +216,4 @@ async def history(
             base = row.size
             entered, exited = entered + row.entered, exited + row.exited
         days.append((day, base + moved, entered, exited))
-        day += timedelta(days=1)
     return days

@@ -169,6 +169,10 @@ async def test_days_route_and_the_limits_in_the_api_document(api):
         f"/v1/segments/{segment_id}/days?from=2026-01-03&to=2026-01-01", headers=headers
     )
     assert reversed_.status_code == 422 and reversed_.json()["errors"][0]["field"] == "query.to"
+    last_days = await client.get(
+        f"/v1/segments/{segment_id}/days?from=9999-12-30&to=9999-12-31", headers=headers
+    )
+    assert last_days.status_code == 200 and len(last_days.json()["days"]) == 2
     too_long = await client.get(
         f"/v1/segments/{segment_id}/days?from=2025-01-01&to=2026-01-03", headers=headers
     )
