@@ -22,7 +22,8 @@ from yunying_shared.testing.apps import running
 from yunying_shared.testing.databases import fresh_database
 from yunying_shared.testing.redis import free_port
 
-OPEN_SECONDS = 0.5
+# Long enough that the checks between opening and probing finish on a loaded machine.
+OPEN_SECONDS = 3.0
 
 
 def fake_service(name: str, secret: str) -> FastAPI:
