@@ -44,6 +44,11 @@ def fake_service(name: str, secret: str) -> FastAPI:
             return JSONResponse({"detail": "overloaded"}, status_code=503)
         return {"service": name, "calls": calls["flaky"]}
 
+    @app.get("/v1/" + name + "/slow")
+    async def slow(principal: PrincipalDep) -> dict[str, str]:
+        await asyncio.sleep(5)
+        return {"service": name}
+
     @app.api_route("/v1/" + name + "/{rest:path}", methods=["GET", "POST"])
     async def anything(request: Request, principal: PrincipalDep) -> dict[str, str]:
         return {"service": name, "path": request.url.path}
@@ -104,6 +109,7 @@ async def two_upstreams(gateway_settings, tmp_path, local_transport):
             upstream_retry_backoff_seconds=0,
             upstream_breaker_failures=3,
             upstream_breaker_open_seconds=OPEN_SECONDS,
+            upstream_policies={"campaigns": {"timeout_seconds": 0.5}},
         )
         app = create_app(settings, transport=local_transport)
         try:
@@ -208,6 +214,31 @@ async def test_only_idempotent_methods_are_retried(two_upstreams):
     assert posted.status_code == 503
     again = await client.post("/v1/campaigns/flaky", headers=headers, json={})
     assert again.status_code == 200 and again.json()["calls"] == 4
+
+
+async def test_a_service_that_does_not_answer_in_time_is_a_504(two_upstreams):
+    client, _, _ = two_upstreams
+    login = await client.post(
+        "/v1/auth/login", json={"email": "admin@yunying.local", "password": "admin-passw0rd"}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    before = metric(
+        (await client.get("/metrics")).text,
+        "yunying_gateway_upstream_failures_total",
+        upstream="campaigns",
+        reason="timeout",
+    )
+    late = await client.get("/v1/campaigns/slow", headers=headers)
+    assert late.status_code == 504
+    assert late.headers["content-type"] == "application/problem+json"
+    assert late.json()["type"].endswith("/upstream_timeout")
+    after = metric(
+        (await client.get("/metrics")).text,
+        "yunying_gateway_upstream_failures_total",
+        upstream="campaigns",
+        reason="timeout",
+    )
+    assert after == before + 2  # the GET and its one retry, each cut at campaigns' 0.5 s
 
 
 def test_the_breaker_opens_after_consecutive_failures_and_probes_one_at_a_time():
