@@ -142,7 +142,7 @@ async def approve(
         422: {"description": "Unknown, not an ad, not approved, or another platform"},
     },
 )
-async def attach_content(
+async def attach_collaboration_content(
     collaboration_id: UUID,
     body: ContentAttachIn,
     session: SessionDep,
