@@ -109,7 +109,7 @@ async def test_bad_filters_answer_422_naming_the_parameter(api, params, field):
 
 
 async def test_the_document_declares_the_filters(api):
-    client, headers, _, _ = api
+    client, _, _, _ = api
     document = (await client.get("/openapi.json")).json()
     operation = document["paths"]["/v1/users"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}
