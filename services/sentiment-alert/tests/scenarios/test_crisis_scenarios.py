@@ -205,7 +205,7 @@ async def test_a_negative_burst_opens_a_crisis_that_pauses_sends_and_holds_ads(
                 campaigns_client,
                 "/v1/campaigns/crises",
                 campaigns_operator,
-                lambda body: len(body) == 1,
+                lambda body: len(body["items"]) == 1,
             )
             await eventually(
                 content_client,
@@ -226,9 +226,9 @@ async def test_a_negative_burst_opens_a_crisis_that_pauses_sends_and_holds_ads(
                 campaigns_client,
                 "/v1/sending/sends?user_id=u9",
                 campaigns_operator,
-                lambda body: len(body) == 1 and body[0]["state"] == "paused",
+                lambda body: len(body["items"]) == 1 and body["items"][0]["state"] == "paused",
             )
-            assert case["id"] in paused[0]["reason"]
+            assert case["id"] in paused["items"][0]["reason"]
             assert channel.delivered == []
 
             resolved = await client.post(
@@ -241,7 +241,7 @@ async def test_a_negative_burst_opens_a_crisis_that_pauses_sends_and_holds_ads(
                 campaigns_client,
                 "/v1/sending/sends?user_id=u9",
                 campaigns_operator,
-                lambda body: body[0]["state"] == "sent",
+                lambda body: body["items"][0]["state"] == "sent",
             )
             await eventually(
                 content_client,
