@@ -25,6 +25,11 @@ def _value(name: str, annotation: Any, index: int) -> Any:
     if get_origin(annotation) is Literal:
         choices = get_args(annotation)
         return choices[index % len(choices)]
+    if get_origin(annotation) is dict:  # before the scalars: its value type names them too
+        value_type = get_args(annotation)[1]
+        if value_type is Any:
+            return {"k": f"值 {index}", "n": [index, None]}
+        return {"k": _value(name, value_type, index)}
     if "datetime" in text:
         return AT - timedelta(days=index, microseconds=index)
     if "bool" in text:
