@@ -5,14 +5,17 @@ A user's stage rows are replaced by the history the rules derive from all their 
 (lifecycle.history), ending in the stage the profile holds now (today's rules, unchanged: if the
 replay ends elsewhere, say a windowed score, a last move dated now joins them). Only moves the
 user did not have before are published, each dated when it happened and marked historical when
-older than the workspace's `history_after_hours`. The work per user is bounded: a user with more
-than MAX_REPLAY_EVENTS events is not replayed by live ingestion (their stage moves as today,
-dated at the write); the import derives everyone it touched once, at its end.
+older than the workspace's `history_after_hours`. A user whose derived history is the one
+already stored (a late page view that moves nothing, the common case) keeps its rows untouched:
+only the users whose history changes are deleted and written again. The work per user is
+bounded: a user with more than MAX_REPLAY_EVENTS events is not replayed by live ingestion
+(their stage moves as today, dated at the write); the import derives everyone it touched
+once, at its end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -51,10 +54,13 @@ _PG_EVENTS = """
     WHERE workspace_id = $1 AND user_id = ANY($2::text[])
     ORDER BY user_id
 """
+_PG_STORED = """
+    SELECT user_id, from_value, to_value, reason, changed_at FROM stage_changes
+    WHERE workspace_id = $1 AND kind = 'stage' AND user_id = ANY($2::text[])
+"""
 _PG_DELETE = """
     DELETE FROM stage_changes
     WHERE workspace_id = $1 AND kind = 'stage' AND user_id = ANY($2::text[])
-    RETURNING user_id, from_value, to_value, changed_at
 """
 _PG_CROWDED = """
     SELECT user_id FROM user_events
@@ -113,32 +119,61 @@ async def _load(session: AsyncSession, workspace_id: UUID, user_ids: Sequence[st
     return rows
 
 
-async def _delete(session: AsyncSession, workspace_id: UUID, user_ids: Sequence[str]) -> set[Any]:
-    """Removes the users' stage rows; returns them as (user, from, to, changed_at) keys."""
+# (user, from, to, reason, changed_at): one stage row as stored and as derived
+Row = tuple[str, str | None, str | None, str, datetime]
+
+
+async def _stored(session: AsyncSession, workspace_id: UUID, user_ids: Sequence[str]) -> list[Row]:
+    """The users' stage rows as they are now."""
     if sql_dialect(session).name == "postgresql":
         connection = await driver_connection(session)
-        rows: list[Any] = list(await connection.fetch(_PG_DELETE, workspace_id, list(user_ids)))
+        rows: list[Any] = list(await connection.fetch(_PG_STORED, workspace_id, list(user_ids)))
     else:
         rows = []
         for part in _chunks(user_ids):
             rows.extend(
                 await session.execute(
-                    delete(StageChange)
-                    .where(
+                    select(
+                        StageChange.user_id,
+                        StageChange.from_value,
+                        StageChange.to_value,
+                        StageChange.reason,
+                        StageChange.changed_at,
+                    ).where(
                         StageChange.workspace_id == workspace_id,
                         StageChange.kind == "stage",
                         StageChange.user_id.in_(part),
                     )
-                    .returning(
-                        StageChange.user_id,
-                        StageChange.from_value,
-                        StageChange.to_value,
-                        StageChange.changed_at,
-                    )
-                    .execution_options(synchronize_session=False)
                 )
             )
-    return {(row[0], row[1], row[2], as_utc(row[3])) for row in rows}
+    return [(row[0], row[1], row[2], row[3], as_utc(row[4])) for row in rows]
+
+
+async def _delete(session: AsyncSession, workspace_id: UUID, user_ids: Sequence[str]) -> None:
+    """Removes the users' stage rows."""
+    if sql_dialect(session).name == "postgresql":
+        connection = await driver_connection(session)
+        await connection.execute(_PG_DELETE, workspace_id, list(user_ids))
+        return
+    for part in _chunks(user_ids):
+        await session.execute(
+            delete(StageChange)
+            .where(
+                StageChange.workspace_id == workspace_id,
+                StageChange.kind == "stage",
+                StageChange.user_id.in_(part),
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _by_user(rows: Iterable[Row]) -> dict[str, list[Row]]:
+    grouped: dict[str, list[Row]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(row)
+    for user_rows in grouped.values():
+        user_rows.sort(key=lambda row: (row[4], row[1] or "", row[2] or "", row[3]))
+    return grouped
 
 
 def _columns(rows: list[Any]) -> tuple[list[str], EventColumns]:
@@ -177,7 +212,6 @@ async def rederive(
         window_days=replay.window_days,
         now=now.timestamp(),
     )
-    before = await _delete(session, workspace_id, user_ids)
     historical_before = (now - timedelta(hours=replay.rules.history_after_hours)).timestamp()
     reason = cache(replay.rules.reason)
     transitions: list[Transition] = []
@@ -214,8 +248,18 @@ async def rederive(
                     at=now,
                 )
             )
-    fresh = [t for t in transitions if (t.user_id, t.from_value, t.to_value, t.at) not in before]
+    stored = _by_user(await _stored(session, workspace_id, user_ids))
+    derived_rows = _by_user(
+        (t.user_id, t.from_value, t.to_value, t.reason, t.at or now) for t in transitions
+    )
+    changed = {user for user in user_ids if stored.get(user, []) != derived_rows.get(user, [])}
+    if not changed:
+        return []
+    await _delete(session, workspace_id, sorted(changed))
+    before = {(row[0], row[1], row[2], row[4]) for user in changed for row in stored.get(user, [])}
+    written = [t for t in transitions if t.user_id in changed]
+    fresh = [t for t in written if (t.user_id, t.from_value, t.to_value, t.at) not in before]
     await record_transitions(
-        session, workspace_id=workspace_id, transitions=transitions, at=now, publish=fresh
+        session, workspace_id=workspace_id, transitions=written, at=now, publish=fresh
     )
     return fresh

@@ -227,3 +227,26 @@ async def test_a_late_event_rewrites_only_that_users_past(
     last = (await _stage_events(session))[-1]["data"]
     assert (last["user_id"], last["from_stage"], last["to_stage"]) == ("a", "churned", "active")
     assert last["historical"] is False
+
+
+async def test_a_late_event_that_moves_nothing_leaves_the_history_as_stored(
+    session: AsyncSession, workspace_id: UUID
+) -> None:
+    await _through_events_api(session, workspace_id)
+    before = [
+        (row.id, row.to_value)
+        for row in await history(session, workspace_id=workspace_id, user_id="a")
+    ]
+    published = len(await _stage_events(session))
+    # a page view of a's on 02-20, while active: the derived history is the same
+    late = await ingest(
+        session, workspace_id=workspace_id, items=[_item("a", "page_view", 2, 20)], now=NOW
+    )
+    assert late.accepted == 1
+    after = [
+        (row.id, row.to_value)
+        for row in await history(session, workspace_id=workspace_id, user_id="a")
+    ]
+    assert after == before  # the same rows, not deleted and written again
+    assert [to for _, to in after] == ["new", "active", "churned"]
+    assert len(await _stage_events(session)) == published
