@@ -60,6 +60,7 @@ TRIGGERS = int(os.environ.get("BENCH_TRIGGERS", "20000"))
 REDEMPTIONS = int(os.environ.get("BENCH_REDEMPTIONS", "2000"))
 IN_FLIGHT = 200
 KAFKA = os.environ.get("YUNYING_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+SETTINGS = DEFINITION.settings()
 
 
 async def _running_campaign(database: Database, workspace_id: uuid.UUID) -> uuid.UUID:
@@ -147,8 +148,12 @@ async def bench_journeys(url: str) -> dict[str, Any]:
         transport=transport,
         handlers=DEFINITION.event_handlers(),
         batch_handlers=DEFINITION.batch_handlers(),
+        idempotent_types=DEFINITION.idempotent_types(),
         topics=[topic],
         group=f"bench.campaigns.{uuid.uuid4().hex[:8]}",
+        # The service's own sizes, as its app passes them (not the runner's platform defaults).
+        fetch_max_records=SETTINGS.consumer_fetch_max_records,
+        transaction_max_events=SETTINGS.consumer_transaction_max_events,
     )
     started, cpu = time.perf_counter(), time.process_time()
     await runner.start()

@@ -7,6 +7,12 @@ class Settings(ServiceSettings):
     """The service's settings: the platform's, plus its own knobs from the environment
     (`YUNYING_CAMPAIGNS_<FIELD>`). One object per app, on `app.state.settings`."""
 
+    # Every high-volume event type has a batch handler whose statements are per transaction,
+    # not per event, so a transaction takes hundreds of events (the platform's 100 paid the
+    # inbox claim, the journey lookup and the commit five times as often). A failing event
+    # costs its transaction's events one transaction each, so not thousands either.
+    consumer_fetch_max_records: int = Field(default=1000, ge=1)
+    consumer_transaction_max_events: int = Field(default=500, ge=1)
     # Journeys
     trigger_freshness_seconds: float = Field(
         default=6 * 3600,

@@ -15,19 +15,19 @@ from campaigns.campaigns.models import Campaign
 from campaigns.campaigns.service import take_reward
 from campaigns.coupons.bulk import issue_many
 from campaigns.coupons.service import issue_coupon
-from campaigns.journeys.models import Enrollment
+from campaigns.journeys.models import Progress
 from campaigns.sending.queue import NewSend, enqueue
 from yunying_shared.errors import DomainError
 
 
-def log_step(enrollment: Enrollment, index: int, what: str) -> None:
+def log_step(enrollment: Progress, index: int, what: str) -> None:
     # A new dict, so the JSON column is seen as changed.
     history = [*enrollment.context.get("history", []), f"{index}: {what}"]
     enrollment.context = {**enrollment.context, "history": history[-20:]}
     enrollment.outcome = what[:300]
 
 
-def coupon_reason(enrollment: Enrollment, index: int) -> str:
+def coupon_reason(enrollment: Progress, index: int) -> str:
     """One coupon per journey step per enrolment period: a redelivered trigger, a re-run step
     or a crash between steps finds the coupon issued under this reason."""
     return f"journey {enrollment.journey_id} step {index} period {enrollment.period}"
@@ -35,14 +35,14 @@ def coupon_reason(enrollment: Enrollment, index: int) -> str:
 
 @dataclass
 class Effects:
-    coupons: dict[tuple[UUID, UUID], list[tuple[Enrollment, int]]] = field(
+    coupons: dict[tuple[UUID, UUID], list[tuple[Progress, int]]] = field(
         default_factory=lambda: defaultdict(list)
     )
     campaigns: dict[UUID, Campaign] = field(default_factory=dict)
     sends: list[NewSend] = field(default_factory=list)
 
     def coupon(
-        self, enrollment: Enrollment, campaign: Campaign, index: int, template: UUID
+        self, enrollment: Progress, campaign: Campaign, index: int, template: UUID
     ) -> None:
         self.campaigns[campaign.id] = campaign
         self.coupons[(template, campaign.id)].append((enrollment, index))
@@ -63,7 +63,7 @@ async def _issue_together(
     session: AsyncSession,
     campaign: Campaign,
     template_id: UUID,
-    grants: list[tuple[Enrollment, int]],
+    grants: list[tuple[Progress, int]],
     now: datetime,
 ) -> bool:
     if not await take_reward(session, campaign_id=campaign.id, count=len(grants)):
@@ -91,7 +91,7 @@ async def _issue_one(
     session: AsyncSession,
     campaign: Campaign,
     template_id: UUID,
-    enrollment: Enrollment,
+    enrollment: Progress,
     index: int,
     now: datetime,
 ) -> None:

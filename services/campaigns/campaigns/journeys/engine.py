@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import String, Uuid, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.audience.service import targeted
@@ -18,9 +18,10 @@ from campaigns.campaigns.models import Campaign
 from campaigns.campaigns.service import target_of
 from campaigns.clock import as_utc
 from campaigns.journeys.effects import Effects
-from campaigns.journeys.models import Enrollment, Journey
+from campaigns.journeys.models import Enrollment, Journey, NewEnrollment
 from campaigns.journeys.steps import advance
-from yunying_shared.db import cast_table, sql_dialect
+from campaigns.journeys.storage import STORAGE
+from yunying_shared.db import sql_dialect
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,23 @@ async def _live_journeys(
     ]
 
 
+async def _taken(
+    session: AsyncSession, keys: set[tuple[UUID, str, int]]
+) -> set[tuple[UUID, str, int]]:
+    """Which (journey, user, period) already have their enrolment: one indexed query."""
+    if not keys:
+        return set()
+    sql = sql_dialect(session)
+    journeys, users = list({k[0] for k in keys}), sorted({k[1] for k in keys})
+    rows = await session.execute(
+        select(Enrollment.journey_id, Enrollment.user_id, Enrollment.period).where(
+            sql.in_list(Enrollment.journey_id, "journeys", Uuid(), journeys),
+            sql.in_list(Enrollment.user_id, "users", String(), users),
+        )
+    )
+    return {(journey, user, period) for journey, user, period in rows} & keys
+
+
 async def enrol(
     session: AsyncSession,
     *,
@@ -74,14 +92,20 @@ async def enrol(
     triggers: Sequence[Trigger],
     now: datetime,
     freshness: timedelta,
-) -> list[Enrollment]:
-    """The enrolments these triggers created (their first steps already run)."""
+) -> list[NewEnrollment]:
+    """The enrolments these triggers created, inserted with their first steps already run.
+
+    Set-wise: the journeys, each target and the enrolments already taken are one query each;
+    the new enrolments' steps run in memory, their coupons and messages are applied together,
+    and the enrolments are inserted once, in their final state. A (journey, user, period)
+    taken by a concurrent transaction since the lookup loses nothing and doubles nothing: its
+    coupon is unique per reason and its message per dedupe key, both derived from that key,
+    and the insert skips it."""
     fresh = [t for t in triggers if as_utc(t.at) >= now - freshness]
     if not fresh:
         return []
     journeys = await _live_journeys(session, workspace_id, {t.event for t in fresh}, now)
-    rows: list[dict[str, Any]] = []
-    owners: dict[UUID, tuple[Journey, Campaign]] = {}
+    wanted: dict[tuple[UUID, str, int], tuple[Trigger, Journey, Campaign]] = {}
     for journey, campaign in journeys:
         candidates = [
             t for t in fresh if t.event == journey.trigger_event and matches(journey.trigger, t)
@@ -94,81 +118,33 @@ async def enrol(
             target=target_of(campaign),
             user_ids=[t.user_id for t in candidates],
         )
-        seen: set[tuple[str, int]] = set()
         for trigger in candidates:
-            key = (trigger.user_id, period_of(journey, trigger.at))
-            if trigger.user_id not in inside or key in seen:
-                continue
-            seen.add(key)
-            enrollment_id = uuid4()
-            owners[enrollment_id] = (journey, campaign)
-            rows.append(
-                {
-                    "id": enrollment_id,
-                    "workspace_id": workspace_id,
-                    "journey_id": journey.id,
-                    "campaign_id": campaign.id,
-                    "user_id": trigger.user_id,
-                    "period": key[1],
-                    "state": "active",
-                    "step_index": 0,
-                    "due_at": None,
-                    "context": {
-                        "trigger": trigger.event,
-                        **{k: v for k, v in trigger.attributes.items() if v is not None},
-                    },
-                    "outcome": None,
-                    "enrolled_at": now,
-                    "updated_at": now,
-                }
-            )
-    if not rows:
-        return []
-    inserted = await session.execute(
-        sql_dialect(session)
-        .insert(Enrollment.__table__)
-        .on_conflict_do_nothing()
-        .returning(Enrollment.__table__.c.id),
-        rows,
-    )
-    created = set(inserted.scalars())
-    # Built from the rows just inserted, not read back: the steps run on these, and their final
-    # state goes back in one executemany UPDATE.
-    enrollments = [Enrollment(**row) for row in rows if row["id"] in created]
+            if trigger.user_id in inside:
+                key = (journey.id, trigger.user_id, period_of(journey, trigger.at))
+                wanted.setdefault(key, (trigger, journey, campaign))
+    taken = await _taken(session, set(wanted))
     effects = Effects()
-    for enrollment in enrollments:
-        journey, campaign = owners[enrollment.id]
+    enrollments: list[NewEnrollment] = []
+    for key, (trigger, journey, campaign) in wanted.items():
+        if key in taken:
+            continue
+        enrollment = NewEnrollment(
+            workspace_id=workspace_id,
+            journey_id=journey.id,
+            campaign_id=campaign.id,
+            user_id=trigger.user_id,
+            period=key[2],
+            context={
+                "trigger": trigger.event,
+                **{k: v for k, v in trigger.attributes.items() if v is not None},
+            },
+            enrolled_at=now,
+            updated_at=now,
+        )
         await advance(session, enrollment, journey, campaign, now=now, effects=effects)
-    await effects.apply(session, now=now)
-    await _store_progress(session, enrollments)
-    return enrollments
-
-
-async def _store_progress(session: AsyncSession, enrollments: Sequence[Enrollment]) -> None:
+        enrollments.append(enrollment)
     if not enrollments:
-        return
-    table = cast_table(Enrollment.__table__)
-    await session.execute(
-        update(table)
-        .where(table.c.id == bindparam("enrollment_id"))
-        .values(
-            state=bindparam("state"),
-            step_index=bindparam("step_index"),
-            due_at=bindparam("due_at"),
-            context=bindparam("context"),
-            outcome=bindparam("outcome"),
-            updated_at=bindparam("updated_at"),
-        ),
-        [
-            {
-                "enrollment_id": e.id,
-                "state": e.state,
-                "step_index": e.step_index,
-                "due_at": e.due_at,
-                "context": e.context,
-                "outcome": e.outcome,
-                "updated_at": e.updated_at,
-            }
-            for e in enrollments
-        ],
-    )
+        return []
+    await effects.apply(session, now=now)
+    created = await STORAGE.of(session).insert(session, enrollments, now)
+    return [e for e in enrollments if e.id in created]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
@@ -52,3 +53,40 @@ class Enrollment(Base):
     outcome: Mapped[str | None] = mapped_column(String(300))
     enrolled_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Progress(Protocol):
+    """What running steps reads and changes of an enrolment: a stored `Enrollment`, or a
+    `NewEnrollment` not inserted yet (the trigger path inserts it once, in its final state)."""
+
+    id: UUID
+    workspace_id: UUID
+    journey_id: UUID
+    user_id: str
+    period: int
+    state: str
+    step_index: int
+    due_at: datetime | None
+    context: dict[str, Any]
+    outcome: str | None
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class NewEnrollment:
+    """An enrolment a trigger creates: a plain object (no ORM instrumentation per attribute),
+    its steps run before its one INSERT."""
+
+    workspace_id: UUID
+    journey_id: UUID
+    campaign_id: UUID
+    user_id: str
+    period: int
+    context: dict[str, Any]
+    enrolled_at: datetime
+    updated_at: datetime
+    id: UUID = field(default_factory=uuid4)
+    state: str = "active"
+    step_index: int = 0
+    due_at: datetime | None = None
+    outcome: str | None = None

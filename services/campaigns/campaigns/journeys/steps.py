@@ -12,7 +12,7 @@ from campaigns.audience.service import did_since
 from campaigns.campaigns.models import Campaign
 from campaigns.clock import as_utc
 from campaigns.journeys.effects import Effects, log_step
-from campaigns.journeys.models import Enrollment, Journey
+from campaigns.journeys.models import Journey, Progress
 from campaigns.sending.models import TAG_CHANNEL
 from campaigns.sending.queue import NewSend
 
@@ -22,7 +22,7 @@ PAUSED_RECHECK = timedelta(minutes=1)
 
 async def advance(
     session: AsyncSession,
-    enrollment: Enrollment,
+    enrollment: Progress,
     journey: Journey,
     campaign: Campaign,
     *,
@@ -74,19 +74,19 @@ async def advance(
     enrollment.state, enrollment.due_at = "done", None
 
 
-def _waited(enrollment: Enrollment, index: int, now: datetime) -> bool:
+def _waited(enrollment: Progress, index: int, now: datetime) -> bool:
     until = enrollment.context.get("waiting", {}).get(str(index))
     return until is not None and datetime.fromisoformat(until) <= now
 
 
-def _wait_until(enrollment: Enrollment, index: int, until: datetime) -> None:
+def _wait_until(enrollment: Progress, index: int, until: datetime) -> None:
     enrollment.state, enrollment.due_at = "waiting", until
     waiting = {**enrollment.context.get("waiting", {}), str(index): as_utc(until).isoformat()}
     enrollment.context = {**enrollment.context, "waiting": waiting}
 
 
 def _act(
-    enrollment: Enrollment,
+    enrollment: Progress,
     campaign: Campaign,
     index: int,
     step: dict[str, Any],
@@ -113,7 +113,7 @@ def _act(
 
 
 def _send(
-    enrollment: Enrollment,
+    enrollment: Progress,
     campaign: Campaign,
     index: int,
     channel: str,
@@ -123,7 +123,11 @@ def _send(
 ) -> NewSend:
     return NewSend(
         workspace_id=enrollment.workspace_id,
-        dedupe_key=f"journey:{enrollment.id}:{index}",
+        # From the enrolment's unique key, not its row id: a trigger handled twice at once
+        # (two transactions racing for one enrolment) still queues one message.
+        dedupe_key=(
+            f"journey:{enrollment.journey_id}:{enrollment.user_id}:{enrollment.period}:{index}"
+        ),
         user_id=enrollment.user_id,
         channel=channel,
         body=body,
