@@ -1,9 +1,11 @@
 """The storage seam of ingestion: a batch's events and profile upserts, on either database.
 
-PostgreSQL sends each statement's rows as one array per column on the driver connection of the
-session's transaction: SQLAlchemy's executemany spent more time building 500 parameter sets per
-batch (and JSON-encoding three empty maps per profile) than PostgreSQL spent running them, while
-asyncpg encodes arrays in C. SQLite keeps SQLAlchemy's executemany. Both write the same rows and
+PostgreSQL sends each statement's rows as one packed text per column (`yunying_shared.db.packed`)
+on the driver connection of the session's transaction: SQLAlchemy's executemany spent more time
+building 500 parameter sets per batch (and JSON-encoding three empty maps per profile) than
+PostgreSQL spent running them, and asyncpg's array parameters still cost about 0.8 µs per
+element. Every packed value is validated text free of control characters, JSON, a number or a
+timestamp. SQLite keeps SQLAlchemy's executemany. Both write the same rows and
 return the same values; `STORAGE.of(session)` picks the path for the session's database.
 """
 
@@ -22,6 +24,7 @@ from segmentation.events.schemas import ValidEvent
 from segmentation.lifecycle.service import ProfileState
 from segmentation.records.models import Profile, UserEvent
 from yunying_shared.db import PerDialect, SqliteDialect, driver_connection
+from yunying_shared.db.packed import packed, packed_numbers, packed_times, unpack
 
 EVENTS = UserEvent.__table__
 PROFILES = Profile.__table__
@@ -46,29 +49,32 @@ class IngestStorage(Protocol):
         ...
 
 
-_PG_INSERT_EVENTS = """
+_PG_INSERT_EVENTS = f"""
     INSERT INTO user_events (workspace_id, event_id, user_id, type, occurred_at, received_at,
                              amount, currency, order_id, properties)
     SELECT $1, e.event_id, e.user_id, e.type, e.occurred_at, $2, e.amount, e.currency,
            e.order_id, e.properties
-    FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::numeric[],
-                $8::text[], $9::text[], $10::json[])
+    FROM unnest({unpack("$3", "text")}, {unpack("$4", "text")}, {unpack("$5", "text")},
+                {unpack("$6", "timestamptz")}, {unpack("$7", "numeric")},
+                {unpack("$8", "text")}, {unpack("$9", "text")}, {unpack("$10", "json")})
          AS e(event_id, user_id, type, occurred_at, amount, currency, order_id, properties)
     ON CONFLICT (workspace_id, event_id) DO NOTHING
     RETURNING event_id
 """
 
 # NULL-ignoring min/max, as SqlDialect.earliest/latest write them for the SQLite path.
-_PG_UPSERT_PROFILES = """
+_PG_UPSERT_PROFILES = f"""
     INSERT INTO profiles AS p (workspace_id, user_id, first_seen_at, last_active_at,
         last_login_at, first_purchase_at, last_purchase_at, order_count, refund_count,
         monetary_total, identities, extra, complaint_reasons, source, stage, created_at,
         updated_at)
     SELECT $1, a.user_id, a.first_seen_at, a.last_active_at, a.last_login_at,
            a.first_purchase_at, a.last_purchase_at, a.order_count, a.refund_count,
-           a.monetary_total, '{}', '{}', '[]', 'organic', 'potential', $2, $2
-    FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
-                $7::timestamptz[], $8::timestamptz[], $9::int[], $10::int[], $11::numeric[])
+           a.monetary_total, '{{}}', '{{}}', '[]', 'organic', 'potential', $2, $2
+    FROM unnest({unpack("$3", "text")}, {unpack("$4", "timestamptz")},
+                {unpack("$5", "timestamptz")}, {unpack("$6", "timestamptz")},
+                {unpack("$7", "timestamptz")}, {unpack("$8", "timestamptz")},
+                {unpack("$9", "int")}, {unpack("$10", "int")}, {unpack("$11", "numeric")})
          WITH ORDINALITY AS a(user_id, first_seen_at, last_active_at, last_login_at,
                               first_purchase_at, last_purchase_at, order_count, refund_count,
                               monetary_total, position)
@@ -103,14 +109,14 @@ class PostgresIngest:
             _PG_INSERT_EVENTS,
             workspace_id,
             now,
-            [e.event_id for e in events],
-            [e.user_id for e in events],
-            [e.type for e in events],
-            [e.occurred_at for e in events],
-            [e.amount for e in events],
-            [e.currency for e in events],
-            [e.order_id for e in events],
-            [e.properties_json or json.dumps(e.properties) for e in events],
+            packed([e.event_id for e in events]),
+            packed([e.user_id for e in events]),
+            packed([e.type for e in events]),
+            packed_times([e.occurred_at for e in events]),
+            packed_numbers([e.amount for e in events]),
+            packed([e.currency for e in events]),
+            packed([e.order_id for e in events]),
+            packed([e.properties_json or json.dumps(e.properties) for e in events]),
         )
         return {row[0] for row in rows}
 
@@ -121,26 +127,22 @@ class PostgresIngest:
         aggregates: Sequence[tuple[str, Aggregate]],
         now: datetime,
     ) -> list[ProfileState]:
-        columns: list[list[Any]] = [[] for _ in range(9)]
-        for user_id, a in aggregates:
-            for column, value in zip(
-                columns,
-                (
-                    user_id,
-                    a.first_seen_at,
-                    a.last_active_at,
-                    a.last_login_at,
-                    a.first_purchase_at,
-                    a.last_purchase_at,
-                    a.order_count,
-                    a.refund_count,
-                    a.monetary,
-                ),
-                strict=True,
-            ):
-                column.append(value)
+        users = [a for _, a in aggregates]
         connection = await driver_connection(session)
-        rows = await connection.fetch(_PG_UPSERT_PROFILES, workspace_id, now, *columns)
+        rows = await connection.fetch(
+            _PG_UPSERT_PROFILES,
+            workspace_id,
+            now,
+            packed([user_id for user_id, _ in aggregates]),
+            packed_times([a.first_seen_at for a in users]),
+            packed_times([a.last_active_at for a in users]),
+            packed_times([a.last_login_at for a in users]),
+            packed_times([a.first_purchase_at for a in users]),
+            packed_times([a.last_purchase_at for a in users]),
+            packed_numbers([a.order_count for a in users]),
+            packed_numbers([a.refund_count for a in users]),
+            packed_numbers([a.monetary for a in users]),
+        )
         return [ProfileState(*row) for row in rows]
 
 
