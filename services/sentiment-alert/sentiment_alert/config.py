@@ -11,6 +11,8 @@ class Settings(ServiceSettings):
     # webhook deliveries. Disabled in tests that drive them by hand.
     jobs_enabled: bool = True
     alert_interval_seconds: float = 60.0
+    # How often increments left pending by concurrent batches are folded (and evaluated).
+    aggregate_interval_seconds: float = 5.0
     reminder_interval_seconds: float = 60.0
     delivery_interval_seconds: float = 5.0
 

@@ -65,6 +65,8 @@ async def on_content_transitioned(
 
 
 HANDLERS = (
-    on_batch(MENTION_RECEIVED, on_mentions),
+    # Idempotent: a redelivered mention is a duplicate of its platform id (stored once per
+    # workspace, platform and id), so the runner writes no inbox row per event.
+    on_batch(MENTION_RECEIVED, on_mentions, idempotent=True),
     on(CONTENT_ITEM_TRANSITIONED, on_content_transitioned),
 )

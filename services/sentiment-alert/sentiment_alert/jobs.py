@@ -1,4 +1,5 @@
-"""The service's periodic jobs: spike evaluation over every keyword with recent buckets or an
+"""The service's periodic jobs: folding the bucket increments that concurrent batches left
+pending (mentions/aggregation.py), spike evaluation over every keyword with recent buckets or an
 open alert (a quiet hour closes alerts and completes buckets even when no batch arrives), the
 crisis statement reminders, webhook deliveries, and FAQ replies due."""
 
@@ -19,6 +20,7 @@ from sentiment_alert.clock import hour_of, utcnow
 from sentiment_alert.config import Settings
 from sentiment_alert.crises.repair import send_reminders
 from sentiment_alert.faq.schemas import REPLY_PLATFORMS
+from sentiment_alert.mentions.aggregation import fold_pending, workspaces_pending
 from sentiment_alert.mentions.models import KeywordBucket
 from sentiment_alert.notifications.service import deliver_due
 from sentiment_alert.replies.platforms import ReplyPlatforms
@@ -50,6 +52,22 @@ async def evaluate_all(database: Database, *, now: datetime | None = None) -> in
                 await evaluate(session, workspace_id=workspace_id, keywords=keywords, now=now)
             )
     return changed
+
+
+async def aggregate_pending(database: Database, *, now: datetime | None = None) -> int:
+    """Folds what batches left pending and evaluates the keywords it touched: a burst that
+    arrived in concurrent batches is evaluated within seconds even if no batch follows."""
+    now = now or utcnow()
+    async with database.session() as session:
+        workspaces = await workspaces_pending(session)
+    folded = 0
+    for workspace_id in workspaces:
+        async with database.session() as session, session.begin():
+            keywords = await fold_pending(session, workspace_id, now)
+            if keywords:
+                await evaluate(session, workspace_id=workspace_id, keywords=keywords, now=now)
+                folded += 1
+    return folded
 
 
 async def remind(database: Database, *, now: datetime | None = None) -> int:
@@ -104,6 +122,17 @@ async def evaluate_alerts_forever(app: FastAPI) -> None:
         database: Database = app.state.database
         await _forever(
             "alert evaluation", settings.alert_interval_seconds, lambda: evaluate_all(database)
+        )
+
+
+async def aggregate_pending_forever(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    if settings.jobs_enabled:
+        database: Database = app.state.database
+        await _forever(
+            "pending aggregation",
+            settings.aggregate_interval_seconds,
+            lambda: aggregate_pending(database),
         )
 
 

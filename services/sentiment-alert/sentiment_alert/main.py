@@ -17,6 +17,7 @@ from sentiment_alert.faq.router import router as faq_router
 from sentiment_alert.faq.tokens import warm_up
 from sentiment_alert.feedback.router import router as feedback_router
 from sentiment_alert.jobs import (
+    aggregate_pending_forever,
     deliver_forever,
     evaluate_alerts_forever,
     remind_forever,
@@ -70,7 +71,13 @@ DEFINITION = ServiceDefinition(
         "/v1/replies",
     ),
     handlers=HANDLERS,
-    background=(evaluate_alerts_forever, remind_forever, deliver_forever, send_replies_forever),
+    background=(
+        aggregate_pending_forever,
+        evaluate_alerts_forever,
+        remind_forever,
+        deliver_forever,
+        send_replies_forever,
+    ),
     lifespan=warm_up_matching,
     scopes=(
         ApiScope(MENTIONS_WRITE, "Send mentions and survey answers (listening crawlers)"),

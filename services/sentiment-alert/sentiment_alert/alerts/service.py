@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sentiment_alert.alerts.detection import Ongoing, ongoing_spike, stored_buckets
 from sentiment_alert.alerts.models import SpikeAlert
 from sentiment_alert.crises.service import crisis_for_alert
+from sentiment_alert.mentions.aggregation import lock_name
 from sentiment_alert.mentions.models import Mention
 from sentiment_alert.notifications.service import notify
 from sentiment_alert.spikes import AlertLevel, DetectorSettings
@@ -43,14 +44,11 @@ async def evaluate(
     settings = settings or DetectorSettings()
     changed: list[SpikeAlert] = []
     dialect = sql_dialect(session)
-    # Concurrent batches (and the periodic job) must not open two alerts for one spike:
-    # whoever holds the keyword's lock evaluates it; the others skip it this time.
-    mine = [
-        keyword
-        for keyword in sorted(set(keywords))
-        if await dialect.try_transaction_lock(session, f"sentiment.alert.{workspace_id}.{keyword}")
-    ]
-    if not mine:
+    # Concurrent batches (and the periodic job) must not open two alerts for one spike: whoever
+    # holds the workspace's aggregation lock evaluates (a batch that folded its buckets holds it
+    # already: the lock is re-entrant); the others skip it this time.
+    mine = sorted(set(keywords))
+    if not mine or not await dialect.try_transaction_lock(session, lock_name(workspace_id)):
         return changed
     buckets = await stored_buckets(
         session, workspace_id=workspace_id, keywords=mine, now=now, settings=settings

@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy import Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sentiment_alert.db import Base
+from sentiment_alert.db import ROW_ID, Base
 
 
 class Mention(Base):
@@ -66,3 +66,19 @@ class BucketAuthor(Base):
     bucket_start: Mapped[datetime] = mapped_column(primary_key=True)
     negative: Mapped[bool] = mapped_column(primary_key=True)
     author: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class PendingIncrement(Base):
+    """A batch's bucket counts waiting to be folded: written by a batch that found another
+    transaction folding the workspace's buckets (it does not wait for it); deleted by whoever
+    folds it, in the same transaction as the fold, so each is counted exactly once."""
+
+    __tablename__ = "pending_increments"
+    __table_args__ = (Index("ix_pending_increments_workspace", "workspace_id", "id"),)
+
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
+    workspace_id: Mapped[UUID]
+    # {"counts": [[keyword, bucket start, mentions, negative]], "authors": [[keyword, bucket
+    # start, negative, author]]}, bucket starts in ISO 8601.
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]

@@ -1,13 +1,16 @@
-"""Ingestion: validate each item, score, match, store, aggregate, publish — in bulk.
+"""Ingestion: validate each item, score, match, store, publish, aggregate — in bulk.
 
 One batch is a handful of statements whatever its size: one INSERT … ON CONFLICT DO NOTHING
 RETURNING for the mentions (the unique (workspace, platform, platform id) makes a crawler's
-retry a no-op), one for the bucket authors (a returned row is a new distinct author), one
-upsert of the hourly keyword buckets, the outbox rows; then the keywords it touched are
-evaluated by the spike detector so a burst is noticed within minutes."""
+retry a no-op), the outbox rows, and last the aggregation (aggregation.py): one insert of the
+bucket authors (a returned row is a new distinct author) and one upsert of the hourly keyword
+buckets, after which the keywords it touched are evaluated by the spike detector so a burst is
+noticed within minutes — or, when another batch of the workspace is folding its buckets, one
+pending row that the next fold takes. The texts are scored together (sentiment.batch)."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sentiment_alert.alerts.service import evaluate
-from sentiment_alert.clock import hour_of, utcnow
+from sentiment_alert.clock import utcnow
 from sentiment_alert.db import BUS, SOURCE
 from sentiment_alert.feedback.service import classify_feedback
+from sentiment_alert.mentions.aggregation import Increments, aggregate
 from sentiment_alert.mentions.models import Mention
 from sentiment_alert.mentions.schemas import (
     BatchResult,
@@ -29,10 +33,12 @@ from sentiment_alert.mentions.schemas import (
     ValidMention,
     validate_item,
 )
-from sentiment_alert.mentions.storage import STORAGE, AuthorKey, MentionRow, fold_buckets
+from sentiment_alert.mentions.storage import STORAGE, MentionRow
+from sentiment_alert.monitoring.matcher import RuleMatcher
 from sentiment_alert.monitoring.service import matcher_for
 from sentiment_alert.replies.service import Incoming, Received, receive
-from sentiment_alert.sentiment import detect_language, score
+from sentiment_alert.sentiment import detect_language
+from sentiment_alert.sentiment.batch import score_many
 from yunying_shared.bus import publish_encoded
 from yunying_shared.events.bulk import BulkEncoder
 from yunying_shared.events.catalogue import MENTION_SCORED
@@ -50,26 +56,40 @@ _SCORED = BulkEncoder(MENTION_SCORED, source=SOURCE)
 ReplyStatus = Literal["queued", "proposed", "replying"]
 
 
-def _scored(mention: ValidMention, keywords: list[str], terms: list[str]) -> MentionRow:
-    sentiment = score(mention.text)
-    return MentionRow(
-        id=uuid.uuid4(),
-        platform=mention.platform,
-        platform_id=mention.platform_id,
-        author=mention.author,
-        text=mention.text,
-        url=mention.url,
-        posted_at=mention.posted_at,
-        likes=mention.likes,
-        comments=mention.comments,
-        shares=mention.shares,
-        user_id=mention.user_id,
-        language=detect_language(mention.text),
-        label=sentiment.label,
-        score=round(sentiment.score, 4),
-        keywords=keywords,
-        terms=terms,
-    )
+def _new_ids(count: int) -> list[uuid.UUID]:
+    """Random (version 4) ids from one urandom call: uuid4() per row reads urandom each time."""
+    random = os.urandom(16 * count)
+    return [uuid.UUID(bytes=random[16 * i : 16 * i + 16], version=4) for i in range(count)]
+
+
+def _scored(mentions: Sequence[ValidMention], matcher: RuleMatcher) -> list[MentionRow]:
+    """Language, sentiment (the batch scorer) and matched rules of each mention."""
+    texts = [mention.text for mention in mentions]
+    sentiments = score_many(texts)
+    rows: list[MentionRow] = []
+    for mention, sentiment, row_id in zip(mentions, sentiments, _new_ids(len(texts)), strict=True):
+        found = matcher.match(mention.text)
+        rows.append(
+            MentionRow(
+                id=row_id,
+                platform=mention.platform,
+                platform_id=mention.platform_id,
+                author=mention.author,
+                text=mention.text,
+                url=mention.url,
+                posted_at=mention.posted_at,
+                likes=mention.likes,
+                comments=mention.comments,
+                shares=mention.shares,
+                user_id=mention.user_id,
+                language=detect_language(mention.text),
+                label=sentiment.label,
+                score=round(sentiment.score, 4),
+                keywords=list(found.keywords),
+                terms=list(found.terms),
+            )
+        )
+    return rows
 
 
 def _incoming(mention: ValidMention, row: MentionRow | None) -> Incoming:
@@ -94,11 +114,6 @@ def _reply_status(reply: Received | None) -> ReplyStatus | None:
     if reply is None or reply.status not in ("queued", "proposed", "replying"):
         return None
     return cast(ReplyStatus, reply.status)
-
-
-def _author_key(row: MentionRow) -> str:
-    # Anonymous posts of one platform count as one author: an anonymous flood stays guarded.
-    return f"{row.platform}:{row.author}"
 
 
 async def ingest(
@@ -136,10 +151,7 @@ async def ingest(
     public = [(i, m) for i, m in valid if m.kind != "direct_message"]
     private = [(i, m) for i, m in valid if m.kind == "direct_message"]
     matcher = await matcher_for(session, workspace_id=workspace_id)
-    rows: list[MentionRow] = []
-    for _, mention in public:
-        found = matcher.match(mention.text)
-        rows.append(_scored(mention, list(found.keywords), list(found.terms)))
+    rows = _scored([mention for _, mention in public], matcher)
     storage = STORAGE.of(session)
     stored = await storage.insert_mentions(session, workspace_id, rows, now) if rows else set()
     accepted = [row for row in rows if row.id in stored]
@@ -188,7 +200,6 @@ async def ingest(
             )
         )
     if accepted:
-        touched = await _aggregate(session, workspace_id, accepted, now)
         await _publish_scored(session, workspace_id, accepted)
         for row in accepted:
             if row.user_id is not None:
@@ -201,6 +212,10 @@ async def ingest(
                     now=now,
                     label=row.label,
                 )
+        # Last: the aggregation lock is held from here until the commit.
+        increments = Increments()
+        increments.add_rows(accepted)
+        touched = await aggregate(session, workspace_id, increments, now)
         if evaluate_alerts and touched:
             await evaluate(session, workspace_id=workspace_id, keywords=touched, now=now)
     results.sort(key=lambda r: r.index)
@@ -211,34 +226,6 @@ async def ingest(
         rejected=counts["rejected"],
         results=results,
     )
-
-
-async def _aggregate(
-    session: AsyncSession, workspace_id: UUID, accepted: list[MentionRow], now: datetime
-) -> set[str]:
-    """Folds the batch into per (keyword, hour) counts; returns the keywords touched."""
-    increments: dict[tuple[str, datetime], list[int]] = {}
-    authors: set[AuthorKey] = set()
-    for row in accepted:
-        if not row.keywords:
-            continue
-        hour = hour_of(row.posted_at)
-        negative = row.label == "neg"
-        author = _author_key(row)
-        for keyword in row.keywords:
-            counts = increments.setdefault((keyword, hour), [0, 0, 0, 0])
-            counts[0] += 1
-            authors.add((keyword, hour, False, author))
-            if negative:
-                counts[1] += 1
-                authors.add((keyword, hour, True, author))
-    if not increments:
-        return set()
-    new_authors = await STORAGE.of(session).insert_authors(session, workspace_id, sorted(authors))
-    for keyword, bucket, negative in new_authors:
-        increments[(keyword, hour_of(bucket))][3 if negative else 2] += 1
-    await fold_buckets(session, workspace_id, increments, now)
-    return {keyword for keyword, _ in increments}
 
 
 async def _publish_scored(

@@ -27,10 +27,17 @@ class LinearModel:
     negative_weight: float
 
     def logit(self, features: set[str], lexicon_positive: float, lexicon_negative: float) -> float:
+        feature_sum = sum(map(self.weights.get, features, repeat(0.0)))
+        return self.logit_of(feature_sum, lexicon_positive, lexicon_negative)
+
+    def logit_of(
+        self, feature_sum: float, lexicon_positive: float, lexicon_negative: float
+    ) -> float:
+        """The logit from the summed weights of the text's features (batch.py sums them)."""
         total = self.bias
         total += self.positive_weight * lexicon_positive
         total += self.negative_weight * lexicon_negative
-        return total + sum(map(self.weights.get, features, repeat(0.0)))
+        return total + feature_sum
 
 
 def parse_model(text: str) -> LinearModel:

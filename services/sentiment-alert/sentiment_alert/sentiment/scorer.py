@@ -35,7 +35,11 @@ def score(raw_text: str) -> Sentiment:
     if not features and not evidence.hits:
         return Sentiment("neu", 0.0)
     positive, negative = evidence_features(evidence)
-    logit = shipped_model().logit(features, positive, negative)
+    return verdict(shipped_model().logit(features, positive, negative), evidence)
+
+
+def verdict(logit: float, evidence: rules.Evidence) -> Sentiment:
+    """The label and score of a logit; the neutral band depends on the lexicon evidence."""
     value = 2.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit)))) - 1.0
     band = NEUTRAL_BAND if evidence.hits else NEUTRAL_BAND_WITHOUT_EVIDENCE
     if value >= band:
