@@ -19,6 +19,7 @@ from campaigns.audience.models import (
     UserState,
     UserTraits,
 )
+from campaigns.audience.storage import STORAGE
 from campaigns.campaigns.schemas import Target
 from campaigns.clock import as_utc
 from yunying_shared.db import sql_dialect
@@ -46,7 +47,6 @@ async def record_states(
         row = latest.setdefault(
             change.user_id,
             {
-                "workspace_id": workspace_id,
                 "user_id": change.user_id,
                 "stage": None,
                 "tier": None,
@@ -57,21 +57,7 @@ async def record_states(
             if getattr(change, field) is not None:
                 row[field] = getattr(change, field)
         row["updated_at"] = change.at
-    insert = sql_dialect(session).insert(UserState.__table__)
-    excluded = insert.excluded
-    table = UserState.__table__.c
-    await session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["workspace_id", "user_id"],
-            set_={
-                "stage": func.coalesce(excluded.stage, table.stage),
-                "tier": func.coalesce(excluded.tier, table.tier),
-                "churn_reason": func.coalesce(excluded.churn_reason, table.churn_reason),
-                "updated_at": excluded.updated_at,
-            },
-        ),
-        list(latest.values()),
-    )
+    await STORAGE.of(session).upsert_states(session, workspace_id, list(latest.values()))
 
 
 async def record_segment(
@@ -95,23 +81,26 @@ async def forget_segment(session: AsyncSession, *, workspace_id: UUID, segment_i
         )
 
 
+async def record_memberships(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    pairs: Sequence[tuple[str, str]],
+    member: bool,
+) -> None:
+    """A batch's (segment, user) entries or exits, one statement for all of them."""
+    storage = STORAGE.of(session)
+    if member:
+        await storage.add_members(session, workspace_id, pairs)
+    else:
+        await storage.remove_members(session, workspace_id, pairs)
+
+
 async def record_membership(
     session: AsyncSession, *, workspace_id: UUID, segment_id: str, user_id: str, member: bool
 ) -> None:
-    if member:
-        insert = sql_dialect(session).insert(SegmentMember.__table__)
-        await session.execute(
-            insert.values(
-                workspace_id=workspace_id, segment_id=segment_id, user_id=user_id
-            ).on_conflict_do_nothing()
-        )
-        return
-    await session.execute(
-        delete(SegmentMember).where(
-            SegmentMember.workspace_id == workspace_id,
-            SegmentMember.segment_id == segment_id,
-            SegmentMember.user_id == user_id,
-        )
+    await record_memberships(
+        session, workspace_id=workspace_id, pairs=[(segment_id, user_id)], member=member
     )
 
 

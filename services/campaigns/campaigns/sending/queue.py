@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns.sending.models import Send
-from yunying_shared.db import sql_dialect
+from campaigns.sending.storage import STORAGE
 
 
 @dataclass(frozen=True)
@@ -30,20 +29,4 @@ async def enqueue(session: AsyncSession, sends: Sequence[NewSend], *, now: datet
     """Adds the sends; one already queued under its dedupe key is left as it is."""
     if not sends:
         return
-    rows = [
-        {
-            "id": uuid4(),
-            **send.__dict__,
-            "state": "pending",
-            "reason": None,
-            "due_at": now,
-            "claimed_at": None,
-            "sent_at": None,
-            "attempts": 0,
-            "created_at": now,
-        }
-        for send in sends
-    ]
-    await session.execute(
-        sql_dialect(session).insert(Send.__table__).on_conflict_do_nothing(), rows
-    )
+    await STORAGE.of(session).insert(session, sends, now)
