@@ -9,6 +9,10 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# How an envelope's JSON is written (as `Envelope.to_bytes()` writes it): one encoder for every
+# call, since `json.dumps` with options builds a new one each time.
+ENVELOPE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
 
 class Envelope(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -66,4 +70,4 @@ def encode_envelope(
     if causationid is not None:
         body["causationid"] = causationid
     body["data"] = data
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return ENVELOPE_JSON(body).encode()
