@@ -535,7 +535,7 @@ def _spawn(
 ) -> tuple[subprocess.Popen, subprocess.Popen]:
     service = subprocess.Popen(
         [
-            str(REPO / ".venv/bin/uvicorn"),
+            str(Path(sys.executable).parent / "uvicorn"),  # the running environment's
             "--factory",
             "segmentation.main:create_app",
             "--host",

@@ -3,10 +3,11 @@
 PostgreSQL answers it in one statement for any number of segments: each user's verdicts are an
 array (one boolean per segment), its stored memberships another (one probe of the
 (workspace, user) index, not one per segment), and `unnest` pairs the verdicts with the
-segment ids so that only the differing pairs leave the server. A batch of users is one array
-parameter, so every batch reuses one prepared statement; without users the statement covers
-the whole workspace. The statement is built once per set of segment versions ("now" and the
-windows are parameters).
+segment ids so that only the differing pairs are kept: they go into the transaction's
+`segment_changes` table, which segments/applied.py writes, counts and publishes without the
+pairs ever leaving the server. A batch of users is one array parameter, so every batch reuses
+one prepared statement; without users the statement covers the whole workspace. The statement
+is built once per set of segment versions ("now" and the windows are parameters).
 
 SQLite (embedded mode) has no arrays: membership.py reads verdicts and stored rows and compares
 them itself (`set_wise = False`).
@@ -19,31 +20,31 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import Boolean, Uuid, any_, bindparam, column, false, func, select, true
+from sqlalchemy import Boolean, Uuid, any_, bindparam, column, false, func, insert, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.records.models import Profile
+from segmentation.segments.applied import CHANGES
 from segmentation.segments.compiler import ClockParams, compile_rule
 from segmentation.segments.live import LiveSegment, rule_of
 from segmentation.segments.models import SegmentMembership
 from yunying_shared.db import PerDialect
 
-Change = tuple[UUID, str, bool]  # (segment id, user id, matches now)
-
 
 class VerdictDiff(Protocol):
     set_wise: bool
 
-    async def changes(
+    async def stage(
         self,
         session: AsyncSession,
         workspace_id: UUID,
         segments: list[LiveSegment],
         user_ids: Sequence[str] | None,
         now: datetime,
-    ) -> list[Change]:
-        """The pairs whose verdict differs from the stored membership (None: every user)."""
+    ) -> None:
+        """Put the pairs whose verdict differs from the stored membership into
+        `segment_changes` (None: every user)."""
         ...
 
 
@@ -93,12 +94,13 @@ def _statement(segments: list[LiveSegment], whole_workspace: bool) -> tuple[Any,
         .render_derived("pairs")
     )
     member = func.coalesce(pairs.c.segment_id == any_(verdicts.c.stored), false())
-    statement = (
+    changed = (
         select(pairs.c.segment_id, verdicts.c.user_id, pairs.c.matches)
         .select_from(verdicts)
         .join(pairs, true())
         .where(pairs.c.matches != member)
     )
+    statement = insert(CHANGES).from_select(["segment_id", "user_id", "matches"], changed)
     cached = _statements[key] = (statement, clock)
     return cached
 
@@ -106,14 +108,14 @@ def _statement(segments: list[LiveSegment], whole_workspace: bool) -> tuple[Any,
 class PostgresDiff:
     set_wise = True
 
-    async def changes(
+    async def stage(
         self,
         session: AsyncSession,
         workspace_id: UUID,
         segments: list[LiveSegment],
         user_ids: Sequence[str] | None,
         now: datetime,
-    ) -> list[Change]:
+    ) -> None:
         statement, clock = _statement(segments, whole_workspace=user_ids is None)
         parameters: dict[str, Any] = {
             "workspace_id": workspace_id,
@@ -122,21 +124,20 @@ class PostgresDiff:
         }
         if user_ids is not None:
             parameters["user_ids"] = list(user_ids)
-        rows = await session.execute(statement, parameters)
-        return [(row[0], row[1], row[2]) for row in rows]
+        await session.execute(statement, parameters)
 
 
 class InPython:
     set_wise = False
 
-    async def changes(
+    async def stage(
         self,
         session: AsyncSession,
         workspace_id: UUID,
         segments: list[LiveSegment],
         user_ids: Sequence[str] | None,
         now: datetime,
-    ) -> list[Change]:
+    ) -> None:
         raise NotImplementedError("membership.py compares SQLite's verdicts itself")
 
 

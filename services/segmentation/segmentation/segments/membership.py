@@ -20,11 +20,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, bindparam, select, true
+from sqlalchemy import ColumnElement, Uuid, and_, bindparam, insert, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import utcnow
 from segmentation.records.models import Profile
+from segmentation.segments.applied import CHANGES, apply_changes, create_changes_table
 from segmentation.segments.compiler import ClockParams, compile_rule
 from segmentation.segments.diff import DIFFS
 from segmentation.segments.live import LiveSegment, is_parsed, rule_of
@@ -121,13 +122,12 @@ async def refresh_segments(
         else (user_ids[u : u + batch] for u in range(0, len(user_ids), batch))
     )
     if diff.set_wise:
-        by_id = {s.id: s for s in segments}
+        await create_changes_table(session)
         for users in batches:
-            for segment_id, user_id, matches in await diff.changes(
-                session, workspace_id, list(segments), users, now
-            ):
-                (entering if matches else leaving).append((by_id[segment_id], user_id))
-        await write(session, entering, leaving, now, reason, changes)
+            await diff.stage(session, workspace_id, list(segments), users, now)
+        await apply_changes(
+            session, workspace_id=workspace_id, now=now, reason=reason, changes=changes
+        )
         return changes
     for users in batches:
         for s in range(0, len(segments), SEGMENTS_PER_STATEMENT):
@@ -221,12 +221,23 @@ async def evaluate(
         .where(Profile.workspace_id == segment.workspace_id, scope if scope is not None else true())
         .subquery()
     )
-    rows = (
+    differing = verdicts.c.matches != verdicts.c.was_member
+    if DIFFS.of(session).set_wise:
+        await create_changes_table(session)
         await session.execute(
-            select(verdicts.c.user_id, verdicts.c.matches).where(
-                verdicts.c.matches != verdicts.c.was_member
+            insert(CHANGES).from_select(
+                ["segment_id", "user_id", "matches"],
+                select(literal(segment.id, Uuid()), verdicts.c.user_id, verdicts.c.matches).where(
+                    differing
+                ),
             )
         )
+        await apply_changes(
+            session, workspace_id=segment.workspace_id, now=now, reason=reason, changes=changes
+        )
+        return changes
+    rows = (
+        await session.execute(select(verdicts.c.user_id, verdicts.c.matches).where(differing))
     ).all()
     entering = [(segment, row.user_id) for row in rows if row.matches]
     leaving = [(segment, row.user_id) for row in rows if not row.matches]

@@ -63,4 +63,6 @@ async def refresh_after_rescore(
         user_ids=sorted(user_ids),
         now=now,
         reason="rescore",
+        # A first scoring moves millions: counted, the user ids stay in the database.
+        changes=Changes(keep_users=False),
     )

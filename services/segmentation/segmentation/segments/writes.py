@@ -47,11 +47,26 @@ Pair = tuple[SegmentRef, str]
 
 @dataclass
 class Changes:
+    """The membership changes made, per segment; with `keep_users` False (a re-score moving
+    millions) only how many."""
+
     entered: dict[UUID, list[str]] = field(default_factory=dict)
     exited: dict[UUID, list[str]] = field(default_factory=dict)
+    keep_users: bool = True
+    uncounted_users: int = 0  # changes recorded without their user ids
 
     def count(self) -> int:
-        return sum(map(len, self.entered.values())) + sum(map(len, self.exited.values()))
+        return (
+            self.uncounted_users
+            + sum(map(len, self.entered.values()))
+            + sum(map(len, self.exited.values()))
+        )
+
+    def add(self, segment_id: UUID, entered: bool, count: int, users: Sequence[str] | None) -> None:
+        if not self.keep_users or users is None:
+            self.uncounted_users += count
+            return
+        (self.entered if entered else self.exited).setdefault(segment_id, []).extend(users)
 
 
 async def write(
@@ -77,9 +92,9 @@ async def write(
     )
     exited = await storage.delete(session, [(s.id, u) for s, u in leaving]) if leaving else []
     for segment_id, user_id in entered:
-        changes.entered.setdefault(segment_id, []).append(user_id)
+        changes.add(segment_id, True, 1, [user_id])
     for segment_id, user_id, _ in exited:
-        changes.exited.setdefault(segment_id, []).append(user_id)
+        changes.add(segment_id, False, 1, [user_id])
     came = Counter(segment_id for segment_id, _ in entered)
     went = Counter(segment_id for segment_id, _, _ in exited)
     counts = {segment_id: (came[segment_id], went[segment_id]) for segment_id in came | went}

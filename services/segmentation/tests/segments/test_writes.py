@@ -3,8 +3,12 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from typing import Any
 
+from sqlalchemy import delete, select, update
+
+from segmentation.db import BUS
+from segmentation.records.models import Profile
 from segmentation.segments.membership import refresh_memberships
 from segmentation.segments.models import SegmentMembership
 from segmentation.segments.rules import parse_rule
@@ -177,3 +181,71 @@ async def test_batch_verdicts_agree_with_the_whole_workspace_pass(session, seed,
         session, workspace_id=workspace_id, user_ids=["u1", "u2", "u3", "u4"], now=now
     )
     assert [set(changes.entered.get(s.id, [])) for s in saved] == expected
+
+
+async def test_stored_events_are_the_bytes_make_event_gives(session, seed, workspace_id, now):
+    """On PostgreSQL the events are built in SQL (segments/applied.py), on SQLite in Python:
+    both must store make_event's bytes, with names and ids that need escaping, an entry time
+    with microseconds and one without."""
+    name = '高价值 "VIP"\t\\ /'
+    await seed.profile('用户 "2"\\', order_count=3)
+    await seed.profile("u\u00e9", order_count=3)
+    saved = await create_segment(
+        session,
+        workspace_id=workspace_id,
+        actor="t",
+        now=now,
+        data=SegmentIn(
+            name=name,
+            rule=parse_rule(
+                {"type": "field", "field": "order_count", "operator": "gte", "value": 2}
+            ),
+        ),
+    )
+    later = now + timedelta(hours=1, microseconds=250)
+    await session.execute(delete(SegmentMembership).where(SegmentMembership.user_id == "u\u00e9"))
+    await session.execute(
+        update(Profile)
+        .where(Profile.workspace_id == workspace_id, Profile.user_id == '用户 "2"\\')
+        .values(order_count=0)
+    )
+    await refresh_memberships(
+        session, workspace_id=workspace_id, user_ids=['用户 "2"\\', "u\u00e9"], now=later
+    )
+    rows = (
+        await session.execute(
+            select(BUS.outbox.c.event_id, BUS.outbox.c.key, BUS.outbox.c.value, BUS.outbox.c.topic)
+            .where(BUS.outbox.c.topic == USER_SEGMENT_ENTERED.topic)
+            .order_by(BUS.outbox.c.seq)
+        )
+    ).all()
+    by_type: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+    for event_id, key, value, topic in rows:
+        got = Envelope.from_bytes(value)
+        assert (got.id, got.subject, topic) == (event_id, key, USER_SEGMENT_ENTERED.topic)
+        by_type[(got.type, key, got.data["reason"])] = (got, value)
+    assert set(by_type) == {
+        (USER_SEGMENT_ENTERED.type, '用户 "2"\\', "segment_saved"),
+        (USER_SEGMENT_ENTERED.type, "u\u00e9", "segment_saved"),
+        (USER_SEGMENT_EXITED.type, '用户 "2"\\', "events"),
+        (USER_SEGMENT_ENTERED.type, "u\u00e9", "events"),
+    }
+    entered = UserSegmentEntered(
+        user_id="u\u00e9",
+        segment_id=str(saved.id),
+        segment_name=name,
+        entered_at=later,
+        reason="events",
+    )
+    exited = UserSegmentExited(
+        user_id='用户 "2"\\',
+        segment_id=str(saved.id),
+        segment_name=name,
+        entered_at=now,
+        exited_at=later,
+        reason="events",
+    )
+    for spec, payload in ((USER_SEGMENT_ENTERED, entered), (USER_SEGMENT_EXITED, exited)):
+        got, value = by_type[(spec.type, payload.user_id, "events")]
+        want = make_event(spec, payload, source=SOURCE, workspace=workspace_id)
+        assert value == want.model_copy(update={"id": got.id, "time": got.time}).to_bytes()

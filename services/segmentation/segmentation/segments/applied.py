@@ -1,0 +1,167 @@
+"""PostgreSQL: membership changes applied, counted and published inside the database.
+
+The evaluation (segments/diff.py, or a saved segment's whole-workspace pass) puts the
+(segment, user, matches now) pairs whose verdict differs from the stored membership into a
+temporary table of this transaction. One statement then does everything else set-wise:
+
+- inserts the entering pairs (`ON CONFLICT DO NOTHING RETURNING`) and deletes the leaving ones
+  (`DELETE … RETURNING`), so only rows this statement actually changed count: a concurrent
+  evaluator that raced us to the same change publishes it, we do not;
+- writes one outbox row per real change, the envelope built by string concatenation in SQL with
+  the same bytes `make_event(...).to_bytes()` gives (constants encoded here by `json.dumps`,
+  per-row strings by `to_json`, which escapes as Python's json does; a test compares them);
+- appends the day's entered/exited counts per segment (segments/days.py);
+- answers per (entered?, segment) the count, and the user ids when the caller wants them.
+
+No pair, event or count crosses into Python: at a first scoring's millions of changes the
+Python side (tuples, sorting, encoding) was most of the time; here the cost is the rows.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Boolean, Column, MetaData, Table, Text, Uuid
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from segmentation.segments.writes import SOURCE, Changes
+from yunying_shared.bus.outbox import PENDING_FLAG
+from yunying_shared.db import driver_connection
+from yunying_shared.events.catalogue import USER_SEGMENT_ENTERED, USER_SEGMENT_EXITED, causation
+
+# Not in the service's metadata: created per connection, never migrated.
+CHANGES = Table(
+    "segment_changes",
+    MetaData(),
+    Column("segment_id", Uuid, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("matches", Boolean, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+# Rows never outlive a transaction: the apply statement deletes what it read, a rollback
+# discards the rest.
+_CREATE = (
+    "CREATE TEMP TABLE IF NOT EXISTS segment_changes "
+    "(segment_id uuid NOT NULL, user_id text NOT NULL, matches boolean NOT NULL) "
+    "ON COMMIT DELETE ROWS"
+)
+
+# A timestamp as pydantic writes it in JSON: UTC, 'Z', microseconds only when not zero.
+_ISO = """(to_char(m.entered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+    || CASE WHEN date_part('microseconds', m.entered_at)::int % 1000000 = 0 THEN ''
+            ELSE to_char(m.entered_at AT TIME ZONE 'UTC', '.US') END || 'Z')"""
+
+_APPLY = f"""
+WITH ins AS (
+    INSERT INTO segment_memberships (segment_id, user_id, workspace_id, entered_at)
+    SELECT segment_id, user_id, $1, $2 FROM segment_changes WHERE matches
+    ORDER BY segment_id, user_id
+    ON CONFLICT (segment_id, user_id) DO NOTHING
+    RETURNING segment_id, user_id, entered_at
+), del AS (
+    DELETE FROM segment_memberships AS s USING segment_changes AS c
+    WHERE NOT c.matches AND s.segment_id = c.segment_id AND s.user_id = c.user_id
+    RETURNING s.segment_id, s.user_id, s.entered_at
+), cleared AS (
+    DELETE FROM segment_changes
+), moved AS (
+    SELECT gen_random_uuid() AS event_id, true AS entered, * FROM ins
+    UNION ALL
+    SELECT gen_random_uuid(), false, * FROM del
+), events AS (
+    INSERT INTO outbox (event_id, topic, key, value, headers, created_at)
+    SELECT m.event_id, $3, m.user_id, convert_to(
+        '{{"id":"' || m.event_id::text
+        || CASE WHEN m.entered THEN $4 ELSE $5 END
+        || to_json(m.user_id)::text || $6 || to_json(m.user_id)::text
+        || ',"segment_id":"' || m.segment_id::text
+        || '","segment_name":' || to_json(s.name)::text
+        || CASE WHEN m.entered THEN $7 ELSE ',"entered_at":"' || {_ISO} || $8 END,
+        'UTF8'), CASE WHEN m.entered THEN $9 ELSE $10 END::json, $11
+    FROM moved AS m JOIN segments AS s ON s.id = m.segment_id
+), counts AS (
+    INSERT INTO segment_day_changes (segment_id, day, workspace_id, entered, exited)
+    SELECT segment_id, $12, $1, count(*) FILTER (WHERE entered), count(*) FILTER (WHERE NOT entered)
+    FROM moved GROUP BY segment_id
+)
+SELECT entered, segment_id, count(*), {{users}} FROM moved GROUP BY entered, segment_id
+"""
+_APPLY_KEEPING_USERS = _APPLY.replace("{users}", 'array_agg(user_id ORDER BY user_id COLLATE "C")')
+_APPLY_COUNTING = _APPLY.replace("{users}", "NULL::text[]")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _timestamp(value: datetime) -> str:
+    """As pydantic's JSON mode writes an aware datetime in UTC."""
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return f"{text}Z"
+
+
+def _envelope_parts(workspace_id: UUID, now: datetime, reason: str) -> list[str]:
+    """The constant stretches of both events' bytes, around the per-row strings."""
+    sent = _timestamp(datetime.now(UTC))  # the envelope's `time`, as make_event stamps it
+    correlationid, causationid = causation()
+    traced = "".join(
+        f',"{name}":{_json(value)}'
+        for name, value in (("correlationid", correlationid), ("causationid", causationid))
+        if value is not None
+    )
+
+    def head(event_type: str) -> str:  # from after the id to the subject
+        return (
+            f'","source":{_json(SOURCE)},"type":{_json(event_type)},'
+            f'"specversion":"1.0","time":"{sent}","subject":'
+        )
+
+    at = _timestamp(now)
+    return [
+        head(USER_SEGMENT_ENTERED.type),
+        head(USER_SEGMENT_EXITED.type),
+        f',"datacontenttype":"application/json","workspace":"{workspace_id}"{traced},'
+        '"data":{"user_id":',
+        f',"entered_at":"{at}","reason":{_json(reason)}}}}}',
+        f'","exited_at":"{at}","reason":{_json(reason)}}}}}',
+    ]
+
+
+async def create_changes_table(session: AsyncSession) -> None:
+    """The transaction's table of changed pairs (kept by the connection once created)."""
+    await (await session.connection()).exec_driver_sql(_CREATE)
+
+
+async def apply_changes(
+    session: AsyncSession,
+    *,
+    workspace_id: UUID,
+    now: datetime,
+    reason: str,
+    changes: Changes,
+) -> None:
+    """Write, count and publish the staged pairs; records them in `changes`."""
+    entered, exited, between, entered_tail, exited_tail = _envelope_parts(workspace_id, now, reason)
+    connection = await driver_connection(session)
+    rows = await connection.fetch(
+        _APPLY_KEEPING_USERS if changes.keep_users else _APPLY_COUNTING,
+        workspace_id,
+        now,
+        USER_SEGMENT_ENTERED.topic,
+        entered,
+        exited,
+        between,
+        entered_tail,
+        exited_tail,
+        json.dumps({"ce_type": USER_SEGMENT_ENTERED.type}),
+        json.dumps({"ce_type": USER_SEGMENT_EXITED.type}),
+        datetime.now(UTC),
+        now.astimezone(UTC).date(),
+    )
+    for came, segment_id, count, users in rows:
+        changes.add(segment_id, came, count, users)
+    if rows:
+        session.info[PENDING_FLAG] = True  # the relay's after-commit hook wakes at once
