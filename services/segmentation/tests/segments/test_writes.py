@@ -2,7 +2,6 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
-
 from typing import Any
 
 from sqlalchemy import delete, select, update
