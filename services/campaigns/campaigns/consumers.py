@@ -21,10 +21,10 @@ from campaigns.audience.service import (
     StateChange,
     forget_segment,
     record_activity,
-    record_membership,
+    record_memberships,
     record_segment,
     record_states,
-    record_traits,
+    record_traits_many,
 )
 from campaigns.clock import utcnow
 from campaigns.collaborations.service import collaboration_codes
@@ -142,16 +142,16 @@ async def on_tier_changed(
     )
 
 
+def _memberships(items: Sequence[tuple[Envelope, Any]]) -> list[tuple[str, str]]:
+    return [(p.segment_id, p.user_id) for _, p in items]
+
+
 async def on_segment_entered(
     session: AsyncSession, events: Sequence[tuple[Envelope, UserSegmentEntered]]
 ) -> None:
-    for envelope, payload in events:
-        await record_membership(
-            session,
-            workspace_id=_workspace(envelope),
-            segment_id=payload.segment_id,
-            user_id=payload.user_id,
-            member=True,
+    for workspace_id, items in _by_workspace(events).items():
+        await record_memberships(
+            session, workspace_id=workspace_id, pairs=_memberships(items), member=True
         )
     await _trigger(
         session,
@@ -161,15 +161,12 @@ async def on_segment_entered(
 
 
 async def on_segment_exited(
-    session: AsyncSession, envelope: Envelope, payload: UserSegmentExited
+    session: AsyncSession, events: Sequence[tuple[Envelope, UserSegmentExited]]
 ) -> None:
-    await record_membership(
-        session,
-        workspace_id=_workspace(envelope),
-        segment_id=payload.segment_id,
-        user_id=payload.user_id,
-        member=False,
-    )
+    for workspace_id, items in _by_workspace(events).items():
+        await record_memberships(
+            session, workspace_id=workspace_id, pairs=_memberships(items), member=False
+        )
 
 
 async def on_segment_saved(
@@ -243,9 +240,10 @@ async def _redeem_from_purchase(
 
 
 async def on_profile_updated(
-    session: AsyncSession, envelope: Envelope, payload: UserProfileUpdated
+    session: AsyncSession, events: Sequence[tuple[Envelope, UserProfileUpdated]]
 ) -> None:
-    await record_traits(session, workspace_id=_workspace(envelope), profile=payload)
+    for workspace_id, items in _by_workspace(events).items():
+        await record_traits_many(session, workspace_id=workspace_id, profiles=[p for _, p in items])
 
 
 async def on_content(
@@ -268,8 +266,8 @@ HANDLERS: tuple[Any, ...] = (
     on_batch(USER_LIFECYCLE_STAGE_CHANGED, on_stage_changed),
     on_batch(USER_TIER_CHANGED, on_tier_changed),
     on_batch(USER_SEGMENT_ENTERED, on_segment_entered),
-    on(USER_SEGMENT_EXITED, on_segment_exited),
-    on(USER_PROFILE_UPDATED, on_profile_updated),
+    on_batch(USER_SEGMENT_EXITED, on_segment_exited),
+    on_batch(USER_PROFILE_UPDATED, on_profile_updated),
     on(SEGMENT_CREATED, on_segment_saved),
     on(SEGMENT_UPDATED, on_segment_saved),
     on(SEGMENT_DELETED, on_segment_deleted),

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import String, delete, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.audience.models import (
@@ -177,41 +177,86 @@ async def churn_reason_of(session: AsyncSession, *, workspace_id: UUID, user_id:
 async def record_traits(
     session: AsyncSession, *, workspace_id: UUID, profile: UserProfileUpdated
 ) -> None:
-    """Keeps the latest attributes; an update older than the one stored changes nothing."""
-    stored = await session.get(UserTraits, (workspace_id, profile.user_id), with_for_update=True)
-    if stored is not None and as_utc(stored.updated_at) > as_utc(profile.updated_at):
+    await record_traits_many(session, workspace_id=workspace_id, profiles=[profile])
+
+
+async def record_traits_many(
+    session: AsyncSession, *, workspace_id: UUID, profiles: Sequence[UserProfileUpdated]
+) -> None:
+    """Keeps each user's latest attributes; an update older than the one stored (or than a
+    later one in the batch) changes nothing. A batch is four statements, whatever its size."""
+    latest: dict[str, UserProfileUpdated] = {}
+    for profile in profiles:  # in order: an equal time replaces, as one by one it would
+        kept = latest.get(profile.user_id)
+        if kept is None or as_utc(profile.updated_at) >= as_utc(kept.updated_at):
+            latest[profile.user_id] = profile
+    if not latest:
         return
-    values = {
-        "gender": profile.gender,
-        "age_band": profile.age_band,
-        "region": profile.region,
-        "updated_at": profile.updated_at,
-    }
-    if stored is None:
-        session.add(UserTraits(workspace_id=workspace_id, user_id=profile.user_id, **values))
-    else:
-        for name, value in values.items():
-            setattr(stored, name, value)
+    sql = sql_dialect(session)
+    users = sorted(latest)
+    stored: dict[str, datetime] = dict(
+        (
+            await session.execute(
+                select(UserTraits.user_id, UserTraits.updated_at)
+                .where(
+                    UserTraits.workspace_id == workspace_id,
+                    sql.in_list(UserTraits.user_id, "users", String(), users),
+                )
+                .with_for_update()
+            )
+        ).all()
+    )
+    fresh = [
+        p
+        for user_id, p in latest.items()
+        if user_id not in stored or as_utc(stored[user_id]) <= as_utc(p.updated_at)
+    ]
+    if not fresh:
+        return
+    insert_traits = sql.insert(UserTraits.__table__)
+    excluded = insert_traits.excluded
+    await session.execute(
+        insert_traits.on_conflict_do_update(
+            index_elements=["workspace_id", "user_id"],
+            set_={
+                "gender": excluded.gender,
+                "age_band": excluded.age_band,
+                "region": excluded.region,
+                "updated_at": excluded.updated_at,
+            },
+        ),
+        [
+            {
+                "workspace_id": workspace_id,
+                "user_id": p.user_id,
+                "gender": p.gender,
+                "age_band": p.age_band,
+                "region": p.region,
+                "updated_at": p.updated_at,
+            }
+            for p in fresh
+        ],
+    )
     await session.execute(
         delete(UserInterest).where(
-            UserInterest.workspace_id == workspace_id, UserInterest.user_id == profile.user_id
+            UserInterest.workspace_id == workspace_id,
+            sql.in_list(UserInterest.user_id, "users", String(), [p.user_id for p in fresh]),
         )
     )
-    interests = list(dict.fromkeys(i[:32] for i in profile.interests if i))
-    if interests:
-        await session.execute(
-            insert(UserInterest),
-            [
-                {
-                    "workspace_id": workspace_id,
-                    "user_id": profile.user_id,
-                    "interest": interest,
-                    "weight": 1.0 / len(interests),
-                }
-                for interest in interests
-            ],
-        )
-    await session.flush()
+    rows = []
+    for p in fresh:
+        interests = list(dict.fromkeys(i[:32] for i in p.interests if i))
+        rows += [
+            {
+                "workspace_id": workspace_id,
+                "user_id": p.user_id,
+                "interest": interest,
+                "weight": 1.0 / len(interests),
+            }
+            for interest in interests
+        ]
+    if rows:
+        await session.execute(insert(UserInterest), rows)
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,7 @@ class Effects:
     campaigns: dict[UUID, Campaign] = field(default_factory=dict)
     sends: list[NewSend] = field(default_factory=list)
 
-    def coupon(
-        self, enrollment: Progress, campaign: Campaign, index: int, template: UUID
-    ) -> None:
+    def coupon(self, enrollment: Progress, campaign: Campaign, index: int, template: UUID) -> None:
         self.campaigns[campaign.id] = campaign
         self.coupons[(template, campaign.id)].append((enrollment, index))
 
