@@ -18,7 +18,8 @@ from segmentation.lifecycle.models import StageChange
 from segmentation.lifecycle.rules import STAGES, LifecycleRules, evaluate_stages
 from segmentation.records.models import Profile
 from yunying_shared.bus import publish_encoded
-from yunying_shared.db import cast_table, sql_dialect
+from yunying_shared.db import cast_table, driver_connection, sql_dialect
+from yunying_shared.db.packed import packed, packed_numbers, unpack
 from yunying_shared.events.bulk import BulkEncoder, Encoded
 from yunying_shared.events.catalogue import USER_LIFECYCLE_STAGE_CHANGED, USER_TIER_CHANGED
 
@@ -142,6 +143,35 @@ async def record_transitions(
         await publish_encoded(session, BUS, _encoded(workspace_id, announced, at))
 
 
+_PG_STORE_STAGES = f"""
+    UPDATE profiles AS p SET stage = s.stage, updated_at = $1
+    FROM unnest({unpack("$2", "bigint")}, {unpack("$3", "text")}) AS s(id, stage)
+    WHERE p.id = s.id
+"""
+
+
+async def _store_stages(
+    session: AsyncSession, changed: list[tuple[int, str]], now: datetime
+) -> None:
+    """The new stages by profile id: on PostgreSQL one statement of packed columns (SQLAlchemy's
+    executemany built a parameter set per row, more client CPU than the update itself)."""
+    if sql_dialect(session).name == "postgresql":
+        await (await driver_connection(session)).execute(
+            _PG_STORE_STAGES,
+            now,
+            packed_numbers([profile_id for profile_id, _ in changed]),
+            packed([stage for _, stage in changed]),
+        )
+        return
+    await session.execute(
+        update(PROFILES)
+        .where(PROFILES.c.id == bindparam("pid"))
+        .values(stage=bindparam("new_stage"), updated_at=now)
+        .execution_options(synchronize_session=False),
+        [{"pid": profile_id, "new_stage": stage} for profile_id, stage in changed],
+    )
+
+
 async def history(session: AsyncSession, *, workspace_id: UUID, user_id: str) -> list[StageChange]:
     rows = await session.scalars(
         select(StageChange)
@@ -175,7 +205,7 @@ async def restage(
         m_score=np.array([np.nan if p.m_score is None else p.m_score for p in profiles]),
     )
     transitions: list[Transition] = []
-    changed: list[dict[str, Any]] = []
+    changed: list[tuple[int, str]] = []  # profile id, new stage
     for profile, code in zip(profiles, stages.tolist(), strict=True):
         stage = STAGES[code]
         if stage == profile.stage:
@@ -191,15 +221,9 @@ async def restage(
                 detail={"churn_reason": profile.churn_reason},
             )
         )
-        changed.append({"pid": profile.id, "new_stage": stage})
+        changed.append((profile.id, stage))
     if changed:
-        await session.execute(
-            update(PROFILES)
-            .where(PROFILES.c.id == bindparam("pid"))
-            .values(stage=bindparam("new_stage"), updated_at=now)
-            .execution_options(synchronize_session=False),
-            changed,
-        )
+        await _store_stages(session, changed, now)
         await record_transitions(
             session,
             workspace_id=workspace_id,
