@@ -26,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.records.models import Profile
 from segmentation.segments.applied import CHANGES
-from segmentation.segments.compiler import ClockParams, compile_rule
+from segmentation.segments.compiler import ClockParams, EventMeasures, compile_rule
 from segmentation.segments.live import LiveSegment, rule_of
 from segmentation.segments.models import SegmentMembership
+from segmentation.segments.rules import EventCondition, leaves
 from yunying_shared.db import PerDialect
 
 
@@ -73,14 +74,36 @@ def _statement(segments: list[LiveSegment], whole_workspace: bool) -> tuple[Any,
         else Profile.user_id
         == any_(bindparam("user_ids", type_=postgresql.ARRAY(Profile.user_id.type)))
     )
+    rules = [rule_of(s) for s in segments]
+    # A batch's users: each one's events read once for every event-window leaf. The whole
+    # workspace keeps a subquery per leaf (a re-score's followers rarely have event leaves).
+    measures = (
+        None
+        if whole_workspace
+        else EventMeasures(
+            [
+                leaf
+                for rule in rules
+                for _, leaf in leaves(rule)
+                if isinstance(leaf, EventCondition)
+            ],
+            clock,
+        )
+    )
+    profiles: Any = Profile.__table__
+    if measures is not None and measures.lateral is not None:
+        profiles = profiles.join(measures.lateral, true())
+    else:
+        measures = None
     verdicts = (
         select(
             Profile.user_id.label("user_id"),
-            postgresql.array([compile_rule(rule_of(s), now=clock) for s in segments]).label(
+            postgresql.array([compile_rule(r, now=clock, measures=measures) for r in rules]).label(
                 "verdicts"
             ),
             stored.label("stored"),
         )
+        .select_from(profiles)
         .where(Profile.workspace_id == bindparam("workspace_id"), users)
         # OFFSET 0 keeps PostgreSQL from pulling the subquery up into the join: pulled up, the
         # stored-memberships subquery ran once per (segment, user) pair instead of once per

@@ -182,6 +182,62 @@ async def test_batch_verdicts_agree_with_the_whole_workspace_pass(session, seed,
     assert [set(changes.entered.get(s.id, [])) for s in saved] == expected
 
 
+async def test_batch_event_measures_agree_with_the_whole_workspace_pass(
+    session, seed, workspace_id, now
+):
+    """On PostgreSQL a batch reads every event-window leaf from one aggregate per user
+    (compiler.EventMeasures); a whole-workspace pass keeps a subquery per leaf. Windows that
+    share a type, two measures, and a user without events must come out the same."""
+    for user in ("u1", "u2", "u3", "u4"):
+        await seed.profile(user)
+    await seed.event("u1", "product_view", days_ago=1)
+    await seed.event("u1", "product_view", days_ago=5)
+    await seed.event("u1", "purchase", days_ago=2, amount=80)
+    await seed.event("u2", "product_view", days_ago=0.5)
+    await seed.event("u2", "purchase", days_ago=20, amount=150)
+    await seed.event("u2", "purchase", days_ago=40, amount=500)
+    await seed.event("u3", "product_view", days_ago=10)
+
+    def leaf(kind: str, days: int, value: float, measure: str = "count") -> dict[str, Any]:
+        return {
+            "type": "event",
+            "event_type": kind,
+            "measure": measure,
+            "within_days": days,
+            "operator": "gte",
+            "value": value,
+        }
+
+    rules = [
+        leaf("product_view", 7, 2),
+        leaf("product_view", 3, 1),
+        leaf("product_view", 30, 1),
+        leaf("purchase", 30, 100, "sum_amount"),
+        {"type": "not", "rule": leaf("purchase", 60, 1)},
+        {
+            "type": "or",
+            "rules": [leaf("product_view", 1, 1), leaf("purchase", 7, 50, "sum_amount")],
+        },
+    ]
+    expected = [{"u1"}, {"u1", "u2"}, {"u1", "u2", "u3"}, {"u2"}, {"u3", "u4"}, {"u1", "u2"}]
+    saved = [
+        await create_segment(
+            session,
+            workspace_id=workspace_id,
+            now=now,
+            actor="t",
+            data=SegmentIn(name=f"s{i}", rule=parse_rule(rule)),
+        )
+        for i, rule in enumerate(rules)
+    ]
+    assert [s.member_count for s in saved] == [len(e) for e in expected]
+    await session.execute(delete(SegmentMembership))
+    changes = await refresh_memberships(
+        session, workspace_id=workspace_id, user_ids=["u1", "u2", "u3", "u4"], now=now
+    )
+    assert [set(changes.entered.get(s.id, [])) for s in saved] == expected
+
+
 async def test_stored_events_are_the_bytes_make_event_gives(session, seed, workspace_id, now):
     """On PostgreSQL the events are built in SQL (segments/applied.py), on SQLite in Python:
     both must store make_event's bytes, with names and ids that need escaping, an entry time
