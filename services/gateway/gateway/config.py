@@ -67,6 +67,9 @@ class GatewaySettings(ServiceSettings):
     # A Redis slower than this counts as down for the request (judged per replica instead).
     rate_limit_redis_timeout_seconds: float = Field(default=0.25, gt=0)
     rate_limit_redis_retry_seconds: float = Field(default=2.0, gt=0)
+    # How long a replica reuses a verified credential (access token or API key) before reading
+    # the database again; writes through the gateway empty its cache at once (0: never reuse).
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # argon2 hashes running at once per process, and how many more may wait (the rest get 429).
     password_hash_concurrency: int = Field(default=2, ge=1)
     password_hash_queue: int = Field(default=16, ge=0)

@@ -13,6 +13,7 @@ from gateway.config import GatewaySettings
 from gateway.dashboard.router import router as dashboard_router
 from gateway.db import BUS, metadata
 from gateway.identity.authenticator import gateway_authenticator
+from gateway.identity.principal_cache import ForgetPrincipalsOnWrites
 from gateway.identity.router import router as identity_router
 from gateway.members.router import router as members_router
 from gateway.proxy.router import router as proxy_router
@@ -52,7 +53,7 @@ DEFINITION = ServiceDefinition(
     api_document=api_document,
     authenticator=gateway_authenticator,
     public_paths=("/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout"),
-    middleware=(RateLimitMiddleware,),
+    middleware=(RateLimitMiddleware, ForgetPrincipalsOnWrites),
     openapi_tags=(
         {"name": "auth", "description": "Log in, refresh and log out; who am I"},
         {"name": "workspaces", "description": "Tenants: one brand or business unit each"},

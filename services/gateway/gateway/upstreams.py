@@ -11,7 +11,9 @@ from redis.asyncio import Redis
 
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewaySettings
+from gateway.identity.principal_cache import PrincipalCache
 from gateway.proxy.clients import build_clients, build_upstreams
+from gateway.proxy.internal_tokens import InternalTokens
 from gateway.proxy.resilience import UPSTREAM_UP, Upstream
 from gateway.ratelimit.limiter import RateLimiter
 from yunying_shared.kit import ReadinessCheck, ServiceDefinition, installed, route_table
@@ -74,6 +76,10 @@ async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
     definitions = upstream_definitions()
     app.state.route_table = route_table(definitions)
     app.state.rate_limiter = _rate_limiter(settings)
+    app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
+    app.state.internal_tokens = InternalTokens(
+        settings.internal_token_secret.get_secret_value(), settings.internal_token_ttl_seconds
+    )
     app.state.readiness.append(ReadinessCheck("rate_limits", _rate_limit_status, critical=False))
     app.state.upstream_clients = build_clients(settings, app.state.upstream_transports)
     app.state.upstreams = build_upstreams(settings, app.state.upstream_clients)

@@ -12,6 +12,7 @@ from starlette.types import Scope
 
 from gateway.apikeys.service import principal_for_key
 from gateway.config import GatewaySettings
+from gateway.identity.principal_cache import PrincipalCache, Verified
 from gateway.identity.service import get_active_user
 from gateway.identity.tokens import read_access_claims
 from gateway.sessions.service import ensure_active
@@ -36,25 +37,48 @@ def gateway_authenticator(settings: ServiceSettings) -> Authenticator:
 
     async def authenticate(scope: Scope) -> Principal:
         headers = Headers(scope=scope)
-        database: Database = scope["app"].state.database
         api_key = headers.get("x-api-key")
         bearer = _bearer(headers.get("authorization"))
         if api_key is None and bearer is None:
             raise Unauthorized(
                 "Authentication required: send `Authorization: Bearer <token>` or `X-API-Key`."
             )
+        credential = api_key if api_key is not None else bearer
+        assert credential is not None
+        workspace = None if api_key is not None else headers.get(WORKSPACE_HEADER)
+        cache: PrincipalCache | None = getattr(scope["app"].state, "principal_cache", None)
+        cached = cache.get(credential, workspace) if cache is not None else None
+        if cached is None:
+            generation = cache.generation if cache is not None else 0
+            cached = await _verify(scope, api_key=api_key, bearer=bearer, workspace=workspace)
+            if cache is not None:
+                cache.put(
+                    credential,
+                    workspace,
+                    cached.principal,
+                    session_id=cached.session_id,
+                    read_at_generation=generation,
+                    expires_at=cached.valid_until or None,
+                )
+        if cached.session_id is not None:
+            # The session routes tell "this device" from the others by it.
+            scope.setdefault("state", {})[SESSION_STATE] = cached.session_id
+        return cached.principal
+
+    async def _verify(
+        scope: Scope, *, api_key: str | None, bearer: str | None, workspace: str | None
+    ) -> Verified:
+        """From the database; `valid_until` is the access token's expiry (0 for a key)."""
+        database: Database = scope["app"].state.database
         async with database.session() as session:
             if api_key is not None:
-                return await principal_for_key(session, presented=api_key)
+                return Verified(await principal_for_key(session, presented=api_key), None, 0)
             assert bearer is not None
             claims = read_access_claims(bearer, secrets=secrets)
             if claims.session_id is not None:
                 await ensure_active(session, session_id=claims.session_id, user_id=claims.user_id)
-                # The session routes tell "this device" from the others by it.
-                scope.setdefault("state", {})[SESSION_STATE] = claims.session_id
-            return await _user_principal(
-                session, user_id=claims.user_id, workspace=headers.get(WORKSPACE_HEADER)
-            )
+            principal = await _user_principal(session, user_id=claims.user_id, workspace=workspace)
+            return Verified(principal, claims.session_id, claims.expires_at)
 
     return authenticate
 

@@ -56,6 +56,7 @@ class AccessClaims:
     user_id: UUID
     # None in tokens issued before login sessions existed (they expire within minutes).
     session_id: UUID | None
+    expires_at: int = 0  # Unix time
 
 
 def read_access_token(token: str, *, secrets: Iterable[str]) -> UUID:
@@ -87,7 +88,9 @@ def read_access_claims(token: str, *, secrets: Iterable[str]) -> AccessClaims:
     try:
         sid = claims.get("sid")
         return AccessClaims(
-            user_id=UUID(claims["sub"]), session_id=UUID(sid) if sid is not None else None
+            user_id=UUID(claims["sub"]),
+            session_id=UUID(sid) if sid is not None else None,
+            expires_at=int(claims["exp"]),
         )
     except (TypeError, ValueError, AttributeError) as exc:
         raise Unauthorized("Invalid access token.") from exc

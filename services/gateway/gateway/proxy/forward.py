@@ -45,6 +45,8 @@ NOT_FORWARDED = HOP_BY_HOP | {
 }
 # Set again by the gateway itself (its middleware, its HTTP server) on the way out.
 NOT_RETURNED = HOP_BY_HOP | {"x-request-id", "x-correlation-id", "date", "server"}
+# Upstream answers up to this size (by their Content-Length) are read whole before replying.
+BUFFERED_MAX_BYTES = 64 * 1024
 CONTROL_CHARACTERS = frozenset(chr(code) for code in [*range(0x20), 0x7F])
 DOT_SEGMENTS = frozenset({".", ".."})
 
@@ -105,29 +107,50 @@ async def forward(request: Request, *, service: Upstream, token: str) -> Respons
     except CircuitOpen as exc:
         return unavailable(request, service.name, exc.retry_after, circuit="open")
     except UpstreamFailed as exc:
-        if exc.timed_out:
-            return problem(
-                504,
-                "Gateway timeout",
-                f"The {service.name} service did not answer in time.",
-                code="upstream_timeout",
-                instance=request.url.path,
-                service=service.name,
-            )
-        return unavailable(request, service.name, 1)
+        return _no_answer(request, service.name, exc)
     dropped = NOT_RETURNED | _connection_listed(upstream.headers)
-    # Streamed as it arrives, so large exports never sit whole in the gateway's memory.
-    response = StreamingResponse(
-        upstream.aiter_raw(),
-        status_code=upstream.status_code,
-        background=BackgroundTask(upstream.aclose),
-    )
+    response: Response
+    if _small(upstream):
+        # Read whole and sent in one message: streaming costs a task group and a disconnect
+        # watcher per response, more than a small body's copy.
+        try:
+            body = b"".join([chunk async for chunk in upstream.aiter_raw()])
+        except httpx.TransportError as exc:
+            return _no_answer(request, service.name, UpstreamFailed(service.name, exc))
+        finally:
+            await upstream.aclose()
+        response = Response(body, status_code=upstream.status_code)
+    else:
+        # Streamed as it arrives, so large exports never sit whole in the gateway's memory.
+        response = StreamingResponse(
+            upstream.aiter_raw(),
+            status_code=upstream.status_code,
+            background=BackgroundTask(upstream.aclose),
+        )
     response.raw_headers = [
         (k.encode("latin-1"), v.encode("latin-1"))
         for k, v in upstream.headers.multi_items()
         if k.lower() not in dropped
     ]
     return response
+
+
+def _small(upstream: httpx.Response) -> bool:
+    length = upstream.headers.get("content-length")
+    return length is not None and length.isdigit() and int(length) <= BUFFERED_MAX_BYTES
+
+
+def _no_answer(request: Request, service: str, exc: UpstreamFailed) -> Response:
+    if exc.timed_out:
+        return problem(
+            504,
+            "Gateway timeout",
+            f"The {service} service did not answer in time.",
+            code="upstream_timeout",
+            instance=request.url.path,
+            service=service,
+        )
+    return unavailable(request, service, 1)
 
 
 def unavailable(request: Request, service: str, retry_after: int, **extensions: str) -> Response:

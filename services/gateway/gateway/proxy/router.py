@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from gateway.identity.deps import SettingsDep
 from gateway.proxy.forward import forward
+from gateway.proxy.internal_tokens import InternalTokens
 from gateway.proxy.routes import own_methods, owner_of
-from yunying_shared.auth import Principal, issue_internal_token
+from yunying_shared.auth import Principal
 from yunying_shared.auth.access import judged_upstream
 from yunying_shared.errors import MethodNotAllowed, NotFound, ServiceUnavailable
 
@@ -32,7 +32,6 @@ async def proxy(
     request: Request,
     _: Annotated[None, Depends(_own_path_with_another_method)],
     principal: Annotated[Principal, Depends(judged_upstream())],
-    settings: SettingsDep,
 ) -> Response:
     service = owner_of(request.app.state.route_table, request.url.path)
     if service is None:
@@ -40,9 +39,5 @@ async def proxy(
     upstream = request.app.state.upstreams.get(service)
     if upstream is None:
         raise ServiceUnavailable(f"The {service} service is not configured.", service=service)
-    token = issue_internal_token(
-        principal,
-        secret=settings.internal_token_secret.get_secret_value(),
-        ttl_seconds=settings.internal_token_ttl_seconds,
-    )
-    return await forward(request, service=upstream, token=token)
+    tokens: InternalTokens = request.app.state.internal_tokens
+    return await forward(request, service=upstream, token=tokens.for_principal(principal))
