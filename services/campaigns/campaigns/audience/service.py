@@ -8,7 +8,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, delete, exists, func, insert, select
+from sqlalchemy import (
+    Float,
+    String,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.audience.models import (
@@ -272,34 +284,62 @@ class AudienceCounts:
 async def audience_counts(
     session: AsyncSession, *, workspace_id: UUID, segment_id: str | None, stage: str | None
 ) -> AudienceCounts:
-    """Counted in the database (a GROUP BY per dimension), not row by row here."""
+    """Counted in the database in one statement: the members are read once (a CTE), grouped
+    with their traits by all three attributes together (a few dozen combinations, summed per
+    attribute here) and with their interests, plus their number; one round trip."""
     if segment_id is not None:
-        members = select(SegmentMember.user_id).where(
+        members = select(SegmentMember.user_id.label("user_id")).where(
             SegmentMember.workspace_id == workspace_id, SegmentMember.segment_id == segment_id
         )
     else:
-        members = select(UserState.user_id).where(
+        members = select(UserState.user_id.label("user_id")).where(
             UserState.workspace_id == workspace_id, UserState.stage == stage
         )
-    total = await session.scalar(select(func.count()).select_from(members.subquery()))
-    # One pass over the members' traits, grouped by all three attributes together (a few
-    # dozen combinations), summed per attribute here.
-    combinations = await session.execute(
-        select(UserTraits.gender, UserTraits.age_band, UserTraits.region, func.count())
-        .where(UserTraits.workspace_id == workspace_id, UserTraits.user_id.in_(members))
+    chosen = members.cte("members")
+    traits = (
+        select(
+            literal("traits").label("part"),
+            UserTraits.gender,
+            UserTraits.age_band,
+            UserTraits.region,
+            cast(func.count(), Float).label("amount"),
+        )
+        .join(chosen, chosen.c.user_id == UserTraits.user_id)
+        .where(UserTraits.workspace_id == workspace_id)
         .group_by(UserTraits.gender, UserTraits.age_band, UserTraits.region)
     )
-    counts: dict[str, dict[str, float]] = {"gender": {}, "age_band": {}, "region": {}}
-    known = 0
-    for gender, age_band, region, n in combinations:
-        known += n
-        for name, value in (("gender", gender), ("age_band", age_band), ("region", region)):
-            if value is not None:
-                counts[name][value] = counts[name].get(value, 0.0) + n
-    rows = await session.execute(
-        select(UserInterest.interest, func.sum(UserInterest.weight))
-        .where(UserInterest.workspace_id == workspace_id, UserInterest.user_id.in_(members))
+    interests = (
+        select(
+            literal("interests"),
+            UserInterest.interest,
+            null(),
+            null(),
+            cast(func.sum(UserInterest.weight), Float),
+        )
+        .join(chosen, chosen.c.user_id == UserInterest.user_id)
+        .where(UserInterest.workspace_id == workspace_id)
         .group_by(UserInterest.interest)
     )
-    counts["interests"] = {str(value): float(weight) for value, weight in rows}
-    return AudienceCounts(members=int(total or 0), with_attributes=int(known or 0), counts=counts)
+    total = select(
+        literal("members"), null(), null(), null(), cast(func.count(), Float)
+    ).select_from(chosen)
+    counts: dict[str, dict[str, float]] = {
+        "gender": {},
+        "age_band": {},
+        "region": {},
+        "interests": {},
+    }
+    members_count = known = 0
+    for part, first, age_band, region, amount in await session.execute(
+        union_all(traits, interests, total)
+    ):
+        if part == "members":
+            members_count = int(amount or 0)
+        elif part == "interests":
+            counts["interests"][str(first)] = float(amount)
+        else:
+            known += int(amount)
+            for name, value in (("gender", first), ("age_band", age_band), ("region", region)):
+                if value is not None:
+                    counts[name][value] = counts[name].get(value, 0.0) + amount
+    return AudienceCounts(members=members_count, with_attributes=known, counts=counts)
