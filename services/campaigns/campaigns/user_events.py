@@ -19,13 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.clock import as_utc
 from campaigns.collaborations.service import attribute as attribute_to_creators
-from campaigns.experiments.service import convert_from_event, running_conversion_kinds
-from campaigns.funnels.service import (
-    Purchase,
-    attribute_outcome,
-    count_purchases,
-    touched_users,
-)
+from campaigns.experiments.service import ConversionEvent, convert_from_events
+from campaigns.funnels.service import Outcome, Purchase, attribute_outcomes, count_purchases
 from campaigns.referrals.fraud import SignUp
 from campaigns.referrals.service import attribute_signup, record_shares, revoke_on_refund
 from yunying_shared.events.payloads.segmentation import UserEventAccepted
@@ -73,8 +68,8 @@ async def measure(
     session: AsyncSession, workspace_id: UUID, events: Sequence[UserEventAccepted]
 ) -> None:
     """Funnel outcomes (purchases, shares) and experiment conversions for a run of events.
-    Two queries decide what a batch needs (which users a campaign touched, which kinds running
-    experiments count), so events nobody measures cost no more than that."""
+    A handful of statements per batch, whatever its size: the purchase counts, the batch's
+    users' touches and one outcome insert, their exposures and one conversion insert."""
     outcomes = [e for e in events if e.kind in ("purchase", "share")]
     first_orders = await count_purchases(
         session,
@@ -85,33 +80,29 @@ async def measure(
             if e.kind == "purchase"
         ],
     )
-    touched = await touched_users(
-        session, workspace_id=workspace_id, user_ids={e.user_id for e in outcomes}
+    await attribute_outcomes(
+        session,
+        workspace_id=workspace_id,
+        outcomes=[
+            Outcome(
+                e.user_id,
+                e.kind,
+                e.event_id,
+                _amount(e),
+                as_utc(e.occurred_at),
+                first_order=e.event_id in first_orders,
+            )
+            for e in outcomes
+        ],
     )
-    for event in outcomes:
-        if event.user_id in touched:
-            await attribute_outcome(
-                session,
-                workspace_id=workspace_id,
-                user_id=event.user_id,
-                kind=event.kind,
-                event_id=event.event_id,
-                amount=_amount(event),
-                at=as_utc(event.occurred_at),
-                first_order=event.event_id in first_orders,
-            )
-    kinds = await running_conversion_kinds(session, workspace_id=workspace_id)
-    for event in events:
-        if event.kind in kinds:
-            await convert_from_event(
-                session,
-                workspace_id=workspace_id,
-                user_id=event.user_id,
-                kind=event.kind,
-                event_id=event.event_id,
-                value=_amount(event),
-                at=as_utc(event.occurred_at),
-            )
+    await convert_from_events(
+        session,
+        workspace_id=workspace_id,
+        events=[
+            ConversionEvent(e.user_id, e.kind, e.event_id, _amount(e), as_utc(e.occurred_at))
+            for e in events
+        ],
+    )
 
 
 async def apply_user_events(

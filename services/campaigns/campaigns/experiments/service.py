@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign_lookup import require_campaign
-from campaigns.clock import utcnow
+from campaigns.clock import as_utc, utcnow
 from campaigns.db import BUS, SOURCE
 from campaigns.errors import naming
 from campaigns.experiments.assignment import Allocation, allocation, assign, bucket
@@ -294,45 +296,70 @@ async def record_conversions(
     return _tally(results)
 
 
-async def running_conversion_kinds(session: AsyncSession, *, workspace_id: UUID) -> set[str]:
-    """The event kinds some running experiment of the workspace counts as a conversion."""
-    kinds = await session.scalars(
-        select(Experiment.conversion_kind)
-        .where(Experiment.workspace_id == workspace_id, Experiment.status == "running")
-        .distinct()
-    )
-    return set(kinds)
+@dataclass(frozen=True)
+class ConversionEvent:
+    user_id: str
+    kind: str
+    event_id: str
+    value: Decimal | None
+    at: datetime
 
 
-async def convert_from_event(
-    session: AsyncSession,
-    *,
-    workspace_id: UUID,
-    user_id: str,
-    kind: str,
-    event_id: str,
-    value: Decimal | None,
-    at: datetime,
+async def convert_from_events(
+    session: AsyncSession, *, workspace_id: UUID, events: Sequence[ConversionEvent]
 ) -> int:
-    """A CRM event (purchase, ...) converts the user in every running experiment of the
-    workspace that counts that kind and exposed them before it; returns how many."""
-    experiments = await session.scalars(
-        select(Experiment)
+    """A batch of CRM events, each converting its user in every running experiment of the
+    workspace that counts its kind and exposed them before it (the first such event per user
+    and experiment; one converted before stays as it was). Two statements per batch: the
+    exposures of the batch's users in experiments counting its kinds, one insert. Returns how
+    many conversions are new."""
+    if not events:
+        return 0
+    sql = sql_dialect(session)
+    exposures = await session.execute(
+        select(
+            Experiment.id,
+            Experiment.conversion_kind,
+            ExperimentExposure.user_id,
+            ExperimentExposure.arm,
+            ExperimentExposure.exposed_at,
+        )
         .join(ExperimentExposure, ExperimentExposure.experiment_id == Experiment.id)
         .where(
             Experiment.workspace_id == workspace_id,
             Experiment.status == "running",
-            Experiment.conversion_kind == kind,
-            ExperimentExposure.user_id == user_id,
+            Experiment.conversion_kind.in_(sorted({e.kind for e in events})),
+            sql.in_list(
+                ExperimentExposure.user_id, "users", String(), sorted({e.user_id for e in events})
+            ),
         )
     )
-    converted = 0
-    for experiment in experiments:
-        arm = await record_conversion(
-            session, experiment, user_id=user_id, event_id=event_id, value=value, at=at
-        )
-        converted += arm is not None
-    return converted
+    exposed: dict[tuple[str, str], list[tuple[UUID, str, datetime]]] = defaultdict(list)
+    for experiment_id, kind, user_id, arm, exposed_at in exposures:
+        exposed[(user_id, kind)].append((experiment_id, arm, as_utc(exposed_at)))
+    rows: dict[tuple[UUID, str], dict[str, Any]] = {}
+    for event in events:
+        for experiment_id, arm, exposed_at in exposed.get((event.user_id, event.kind), ()):
+            if exposed_at <= as_utc(event.at) and (experiment_id, event.user_id) not in rows:
+                rows[(experiment_id, event.user_id)] = {
+                    "workspace_id": workspace_id,
+                    "experiment_id": experiment_id,
+                    "user_id": event.user_id,
+                    "arm": arm,
+                    "event_id": event.event_id,
+                    "value": event.value,
+                    "converted_at": event.at,
+                }
+    if not rows:
+        return 0
+    table = ExperimentConversion.__table__
+    inserted = await session.execute(
+        sql.insert(table)
+        .on_conflict_do_nothing(index_elements=["experiment_id", "user_id"])
+        .returning(table.c.id),
+        list(rows.values()),
+    )
+    return len(inserted.all())
 
 
 async def _counts(session: AsyncSession, table: Any, experiment_id: UUID) -> dict[str, int]:

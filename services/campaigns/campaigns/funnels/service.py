@@ -7,17 +7,17 @@ shares of one order), with the variant and platform of that campaign's latest to
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
+from sqlalchemy import String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns.clock import utcnow
+from campaigns.clock import as_utc, utcnow
 from campaigns.experiments.models import Experiment
 from campaigns.experiments.service import arm_for, record_exposure
 from campaigns.funnels.models import CustomerOrders, FunnelOutcome, FunnelTouch
@@ -153,63 +153,70 @@ async def count_purchases(
     }
 
 
-async def touched_users(
-    session: AsyncSession, *, workspace_id: UUID, user_ids: Collection[str]
-) -> set[str]:
-    """Which of these users any campaign has touched (one query for a whole batch of events,
-    so that events of untouched users cost nothing more)."""
-    if not user_ids:
-        return set()
-    rows = await session.scalars(
-        select(FunnelTouch.user_id)
-        .where(FunnelTouch.workspace_id == workspace_id, FunnelTouch.user_id.in_(list(user_ids)))
-        .distinct()
-    )
-    return set(rows)
+class Outcome(NamedTuple):
+    user_id: str
+    kind: str  # purchase, share
+    event_id: str
+    amount: Decimal | None
+    at: datetime
+    first_order: bool = False
 
 
-async def attribute_outcome(
-    session: AsyncSession,
-    *,
-    workspace_id: UUID,
-    user_id: str,
-    kind: str,
-    event_id: str,
-    amount: Decimal | None,
-    at: datetime,
-    first_order: bool = False,
+async def attribute_outcomes(
+    session: AsyncSession, *, workspace_id: UUID, outcomes: Sequence[Outcome]
 ) -> int:
-    """A purchase or share, attributed to every campaign that touched the user within the
-    window before it; returns how many campaigns it counted for."""
-    touches = await session.scalars(
-        select(FunnelTouch)
+    """A batch's purchases and shares, each attributed to every campaign that touched its user
+    within the window before it, with the variant and platform of that campaign's latest
+    touch. Two statements per batch (the users' touches over the batch's whole window, one
+    insert); an outcome recorded before stays as it was. Returns how many rows it added."""
+    if not outcomes:
+        return 0
+    sql = sql_dialect(session)
+    earliest = min(o.at for o in outcomes) - ATTRIBUTION_WINDOW
+    latest = max(o.at for o in outcomes)
+    touches = await session.execute(
+        select(
+            FunnelTouch.user_id,
+            FunnelTouch.campaign_id,
+            FunnelTouch.variant,
+            FunnelTouch.platform,
+            FunnelTouch.occurred_at,
+        )
         .where(
             FunnelTouch.workspace_id == workspace_id,
-            FunnelTouch.user_id == user_id,
-            FunnelTouch.occurred_at <= at,
-            FunnelTouch.occurred_at > at - ATTRIBUTION_WINDOW,
+            sql.in_list(
+                FunnelTouch.user_id, "users", String(), sorted({o.user_id for o in outcomes})
+            ),
+            FunnelTouch.occurred_at <= latest,
+            FunnelTouch.occurred_at > earliest,
         )
         .order_by(FunnelTouch.occurred_at.desc())
     )
-    latest: dict[UUID, FunnelTouch] = {}
-    for touch in touches:
-        latest.setdefault(touch.campaign_id, touch)
-    for campaign_id, touch in latest.items():
-        await session.execute(
-            sql_dialect(session)
-            .insert(FunnelOutcome.__table__)
-            .values(
-                workspace_id=workspace_id,
-                campaign_id=campaign_id,
-                user_id=user_id,
-                kind=kind,
-                variant=touch.variant,
-                platform=touch.platform,
-                event_id=event_id,
-                first_order=first_order,
-                amount=amount,
-                occurred_at=at,
-            )
-            .on_conflict_do_nothing()
-        )
-    return len(latest)
+    by_user: dict[str, list[Any]] = {}
+    for touch in touches:  # newest first
+        by_user.setdefault(touch.user_id, []).append(touch)
+    rows: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        latest_touch: dict[UUID, Any] = {}
+        for touch in by_user.get(outcome.user_id, ()):
+            at = as_utc(touch.occurred_at)
+            if outcome.at - ATTRIBUTION_WINDOW < at <= outcome.at:
+                latest_touch.setdefault(touch.campaign_id, touch)
+        rows += [
+            {
+                "workspace_id": workspace_id,
+                "campaign_id": campaign_id,
+                "user_id": outcome.user_id,
+                "kind": outcome.kind,
+                "variant": touch.variant,
+                "platform": touch.platform,
+                "event_id": outcome.event_id,
+                "first_order": outcome.first_order,
+                "amount": outcome.amount,
+                "occurred_at": outcome.at,
+            }
+            for campaign_id, touch in latest_touch.items()
+        ]
+    if rows:
+        await session.execute(sql.insert(FunnelOutcome.__table__).on_conflict_do_nothing(), rows)
+    return len(rows)
