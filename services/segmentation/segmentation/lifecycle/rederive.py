@@ -146,7 +146,12 @@ async def _stored(session: AsyncSession, workspace_id: UUID, user_ids: Sequence[
                     )
                 )
             )
-    return [(row[0], row[1], row[2], row[3], as_utc(row[4])) for row in rows]
+    stored: list[Row] = []
+    for user_id, from_value, to_value, reason, changed_at in rows:
+        at = as_utc(changed_at)
+        assert at is not None, "changed_at is NOT NULL"
+        stored.append((user_id, from_value, to_value, reason, at))
+    return stored
 
 
 async def _delete(session: AsyncSession, workspace_id: UUID, user_ids: Sequence[str]) -> None:
