@@ -13,14 +13,14 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.crisis.service import open_cases
 from campaigns.sending.channels import Channels, Delivery, OutboundMessage
 from campaigns.sending.models import TAG_CHANNEL, DeliveryAttempt, Send
 from campaigns.sending.rules import Rules, rules_for
-from yunying_shared.db import Database
+from yunying_shared.db import Database, sql_dialect
 
 
 async def claim_due(
@@ -71,8 +71,9 @@ async def claim_due(
             send.reason = f"deferred: quiet hours until {quiet_until.isoformat()}"
             continue
         contenders[(send.workspace_id, send.user_id)].append(send)
+    used = await _used_caps(session, rules, contenders, now)
     for (workspace_id, user_id), sends in contenders.items():
-        claimed += await _apply_cap(session, rules[workspace_id], workspace_id, user_id, sends, now)
+        claimed += _apply_cap(rules[workspace_id], sends, used.get((workspace_id, user_id), 0))
     for send in claimed:
         send.state = "sending"
         send.claimed_at = now
@@ -80,30 +81,43 @@ async def claim_due(
     return claimed
 
 
-async def _apply_cap(
+async def _used_caps(
     session: AsyncSession,
-    rules: Rules,
-    workspace_id: UUID,
-    user_id: str,
-    sends: list[Send],
+    rules: dict[UUID, Rules],
+    contenders: dict[tuple[UUID, str], list[Send]],
     now: datetime,
-) -> list[Send]:
+) -> dict[tuple[UUID, str], int]:
+    """Per contending user, the messages already sent (or being sent) in their workspace's cap
+    window, the contenders themselves left out: one grouped count per workspace for the whole
+    claim, not a query per user."""
+    contending = [send.id for sends in contenders.values() for send in sends]
+    users: dict[UUID, list[str]] = defaultdict(list)
+    for workspace_id, user_id in contenders:
+        users[workspace_id].append(user_id)
+    sql = sql_dialect(session)
+    used: dict[tuple[UUID, str], int] = {}
+    for workspace_id, user_ids in users.items():
+        window = timedelta(hours=rules[workspace_id].cap_window_hours)
+        counts = await session.execute(
+            select(Send.user_id, func.count())
+            .where(
+                Send.workspace_id == workspace_id,
+                sql.in_list(Send.user_id, "users", String(), sorted(user_ids)),
+                Send.state.in_(("sent", "sending")),
+                Send.channel != TAG_CHANNEL,
+                func.coalesce(Send.sent_at, Send.claimed_at) > now - window,
+                Send.id.not_in(contending),
+            )
+            .group_by(Send.user_id)
+        )
+        used.update({(workspace_id, user_id): int(n) for user_id, n in counts})
+    return used
+
+
+def _apply_cap(rules: Rules, sends: list[Send], used: int) -> list[Send]:
     """One cap per user across all campaigns: the highest priorities take what is left of it;
     the others are recorded as capped, naming who won."""
-    window = timedelta(hours=rules.cap_window_hours)
-    used = await session.scalar(
-        select(func.count())
-        .select_from(Send)
-        .where(
-            Send.workspace_id == workspace_id,
-            Send.user_id == user_id,
-            Send.state.in_(("sent", "sending")),
-            Send.channel != TAG_CHANNEL,
-            func.coalesce(Send.sent_at, Send.claimed_at) > now - window,
-            Send.id.not_in([s.id for s in sends]),
-        )
-    )
-    room = max(0, rules.cap_count - (used or 0))
+    room = max(0, rules.cap_count - used)
     ranked = sorted(sends, key=lambda s: (-s.priority, s.created_at, str(s.id)))
     winners, losers = ranked[:room], ranked[room:]
     cap = f"frequency cap {rules.cap_count} per {rules.cap_window_hours}h"
