@@ -9,10 +9,7 @@
    coupon and queue a message; the other half match nothing. Figure: events per second from the
    runner's start to the moment every event's inbox row and effects are committed (coupons,
    coupon.issued outbox rows, sends, enrolments), checked by counting them.
-2. Coupon redemption: BENCH_REDEMPTIONS (default 2,000) issued coupons redeemed over HTTP
-   (`POST /v1/coupons/redeem` through the service app in process, ASGI, an API key with
-   `coupons:redeem`, PostgreSQL, the local log as its bus) with 200 in flight at a time;
-   p50/p95/p99 of the request latency.
+Coupon redemption is measured by `bench_redemption.py` (a campaigns server of its own).
 """
 
 from __future__ import annotations
@@ -21,7 +18,6 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -35,30 +31,24 @@ from campaigns.campaigns.schemas import CampaignIn
 from campaigns.campaigns.service import create_campaign, transition
 from campaigns.coupons.models import Coupon
 from campaigns.coupons.schemas import TemplateIn
-from campaigns.coupons.service import create_template, issue_coupon
+from campaigns.coupons.service import create_template
 from campaigns.journeys.models import Enrollment
 from campaigns.journeys.schemas import JourneyIn
 from campaigns.journeys.service import create_journey
 from campaigns.main import DEFINITION
 from campaigns.sending.models import Send
-from yunying_shared.auth import Principal
 from yunying_shared.bus import ConsumerRunner, Message
 from yunying_shared.bus.kafka import KafkaTransport
-from yunying_shared.bus.local import LocalTransport
 from yunying_shared.db import Database
 from yunying_shared.db.migrate import upgrade
 from yunying_shared.events import make_event
 from yunying_shared.events.catalogue import USER_LIFECYCLE_STAGE_CHANGED
 from yunying_shared.events.payloads.segmentation import UserLifecycleStageChanged
-from yunying_shared.settings import Environment
-from yunying_shared.testing.apps import internal_headers, running
 from yunying_shared.testing.databases import fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(os.environ.get("BENCH_RESULTS", REPO / "bench/results/campaigns.json"))
 TRIGGERS = int(os.environ.get("BENCH_TRIGGERS", "20000"))
-REDEMPTIONS = int(os.environ.get("BENCH_REDEMPTIONS", "2000"))
-IN_FLIGHT = 200
 KAFKA = os.environ.get("YUNYING_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 SETTINGS = DEFINITION.settings()
 
@@ -193,94 +183,6 @@ async def bench_journeys(url: str) -> dict[str, Any]:
     }
 
 
-async def bench_redemption(url: str) -> dict[str, Any]:
-    settings = DEFINITION.settings.for_service(
-        "campaigns",
-        environment=Environment.TEST,
-        state_dir=REPO / ".yunying" / "bench-campaigns",
-        database_url=url,
-        database_pool_size=50,
-    )
-    # The local log as the bus: redemption's latency is HTTP and PostgreSQL (coupon.redeemed
-    # goes to the outbox in the same transaction either way), and a consumer here must not join
-    # the shared broker's `yunying.campaigns` group that other runs use.
-    transport = LocalTransport(
-        REPO / ".yunying" / "bench-campaigns" / f"bus-{uuid.uuid4().hex}.sqlite3"
-    )
-    transport.path.parent.mkdir(parents=True, exist_ok=True)
-    await transport.start()
-    app = DEFINITION.create_app(settings, transport=transport)
-    workspace_id = uuid.uuid4()
-    async with running(app) as client:
-        async with app.state.database.session() as session, session.begin():
-            template = await create_template(
-                session,
-                workspace_id=workspace_id,
-                data=TemplateIn(name="到店券", kind="amount_off", amount_off=Decimal("5")),
-            )
-            codes = [
-                (
-                    await issue_coupon(
-                        session,
-                        workspace_id=workspace_id,
-                        template_id=template.id,
-                        user_id=f"u{i}",
-                        campaign_id=None,
-                        reason="bench",
-                    )
-                ).coupon.code
-                for i in range(REDEMPTIONS)
-            ]
-        pos = Principal(
-            subject="pos",
-            kind="api_key",
-            workspace_id=workspace_id,
-            scopes=frozenset({"coupons:redeem"}),
-        )
-        headers = internal_headers(app, pos)
-        gate = asyncio.Semaphore(IN_FLIGHT)
-        latencies: list[float] = []
-
-        async def redeem(code: str) -> int:
-            async with gate:
-                started = time.perf_counter()
-                response = await client.post(
-                    "/v1/coupons/redeem", headers=headers, json={"code": code, "order_id": code}
-                )
-                latencies.append((time.perf_counter() - started) * 1000)
-                if response.status_code != 200:
-                    print(response.status_code, response.text[:300])
-                return response.status_code
-
-        wall = time.perf_counter()
-        statuses = await asyncio.gather(*(redeem(code) for code in codes))
-        wall = time.perf_counter() - wall
-    await transport.stop()
-    assert statuses.count(200) == REDEMPTIONS, statuses
-    cuts = statistics.quantiles(latencies, n=100)
-    return {
-        "redemptions": REDEMPTIONS,
-        "in_flight": IN_FLIGHT,
-        "p50_ms": round(cuts[49], 2),
-        "p95_ms": round(cuts[94], 2),
-        "p99_ms": round(cuts[98], 2),
-        "per_second": round(REDEMPTIONS / wall),
-    }
-
-
-async def database_round_trip_ms(url: str) -> float:
-    """The median of 50 `SELECT 1`: how busy the shared PostgreSQL was during the run."""
-    database = Database(url, pool_size=1)
-    timings = []
-    async with database.session() as session:
-        for _ in range(50):
-            started = time.perf_counter()
-            await session.execute(select(1))
-            timings.append((time.perf_counter() - started) * 1000)
-    await database.dispose()
-    return round(statistics.median(timings), 3)
-
-
 async def main() -> dict[str, Any]:
     result: dict[str, Any] = {
         "benchmark": "campaigns",
@@ -291,10 +193,6 @@ async def main() -> dict[str, Any]:
         async with fresh_postgres_database("bench") as url:
             result["journeys"] = await bench_journeys(url)
             print(json.dumps(result["journeys"], indent=2), flush=True)
-    if os.environ.get("BENCH_SKIP_REDEMPTION") != "1":
-        async with fresh_postgres_database("bench") as url:
-            result["select_1_ms"] = await database_round_trip_ms(url)
-            result["redemption"] = await bench_redemption(url)
     return result
 
 
