@@ -41,9 +41,9 @@ class SegmentMembership(Base):
     # The primary key (segment, user) serves the diff join and the export's keyset pages.
     __table_args__ = (Index("ix_segment_memberships_workspace_user", "workspace_id", "user_id"),)
 
-    segment_id: Mapped[UUID] = mapped_column(
-        ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key on PostgreSQL (migration 0007: its check per inserted row was a sixth of
+    # a million-row fill); deleting a segment deletes its memberships itself.
+    segment_id: Mapped[UUID] = mapped_column(primary_key=True)
     user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH), primary_key=True)
     workspace_id: Mapped[UUID]
     entered_at: Mapped[datetime]
@@ -73,7 +73,7 @@ class SegmentDayChange(Base):
     __tablename__ = "segment_day_changes"
 
     id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
-    segment_id: Mapped[UUID] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    segment_id: Mapped[UUID]  # no foreign key on PostgreSQL, as memberships (migration 0007)
     day: Mapped[date]
     workspace_id: Mapped[UUID]
     entered: Mapped[int]

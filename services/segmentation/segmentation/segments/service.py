@@ -15,7 +15,7 @@ from segmentation.records.models import Profile
 from segmentation.segments import days
 from segmentation.segments.compiler import compile_rule, is_time_dependent
 from segmentation.segments.membership import SOURCE, evaluate
-from segmentation.segments.models import Segment, SegmentMembership
+from segmentation.segments.models import Segment, SegmentDayChange, SegmentMembership
 from segmentation.segments.rules import RuleNode, parse_rule
 from segmentation.segments.schemas import (
     MAX_HISTORY_DAYS,
@@ -122,9 +122,11 @@ async def delete_segment(
     session: AsyncSession, *, workspace_id: UUID, segment_id: UUID, now: datetime | None = None
 ) -> None:
     segment = await _get(session, workspace_id, segment_id)
+    # Memberships and pending day counts have no foreign key to cascade (migration 0007).
     await session.execute(
         delete(SegmentMembership).where(SegmentMembership.segment_id == segment.id)
     )
+    await session.execute(delete(SegmentDayChange).where(SegmentDayChange.segment_id == segment.id))
     await session.delete(segment)
     await session.flush()
     payload = SegmentDeleted(

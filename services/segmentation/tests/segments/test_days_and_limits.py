@@ -11,7 +11,7 @@ from segmentation.main import create_app
 from segmentation.segments import service as segment_service
 from segmentation.segments.days import add_counts, fold
 from segmentation.segments.membership import refresh_memberships
-from segmentation.segments.models import SegmentMembership
+from segmentation.segments.models import SegmentDayChange, SegmentMembership
 from segmentation.segments.rules import parse_rule
 from segmentation.segments.schemas import SegmentIn
 from segmentation.segments.service import create_segment, get_segment, segment_days
@@ -184,3 +184,24 @@ async def test_days_route_and_the_limits_in_the_api_document(api):
     assert f"At most {MAX_LIVE_SEGMENTS} live segments" in schema["live"]["description"]
     assert f"{MAX_CONDITIONS} conditions" in schema["rule"]["description"]
     assert "/v1/segments/{segment_id}/days" in document["paths"]
+
+
+async def test_deleting_a_segment_deletes_its_memberships_and_pending_counts(
+    session, seed, workspace_id, now
+):
+    """No foreign key cascades them on PostgreSQL (migration 0007): the delete does it."""
+    await seed.profile("u1", stage="loyal")
+    kept, dropped = [
+        await create_segment(
+            session,
+            workspace_id=workspace_id,
+            now=now,
+            actor="tester",
+            data=SegmentIn(name=name, rule=parse_rule(LOYAL)),
+        )
+        for name in ("kept", "dropped")
+    ]
+    await segment_service.delete_segment(session, workspace_id=workspace_id, segment_id=dropped.id)
+    members = (await session.execute(select(SegmentMembership.segment_id))).scalars().all()
+    pending = (await session.execute(select(SegmentDayChange.segment_id))).scalars().all()
+    assert members == [kept.id] and pending == [kept.id]
