@@ -360,15 +360,15 @@ async def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {RESULTS}")
-    for run in runs:
-        gateway = run["through_gateway"]
+    for measured in runs:
+        gateway = measured["through_gateway"]
         figure = gateway["events_per_second"]
         verdict = "met" if figure >= 10_000 else "missed"
         cpu = gateway["cpu_us_per_event"].get("segmentation", "?")
         print(
-            f"TARGET >= 10,000 events/s through the gateway, {run['workers_per_service']}"
+            f"TARGET >= 10,000 events/s through the gateway, {measured['workers_per_service']}"
             f" worker(s): {figure:,} ({verdict}); segmentation CPU {cpu} µs/event;"
-            f" load {run['load_before']:.2f} at the start"
+            f" load {measured['load_before']:.2f} at the start"
         )
 
 
