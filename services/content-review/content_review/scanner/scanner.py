@@ -1,71 +1,49 @@
-"""The compliance scanner: dictionaries matched over normalised text, exceptions applied."""
+"""The compliance scanner: dictionaries matched over normalised text, exceptions applied.
+
+A scan finds every match at once (two automata per dictionary set), then decides as array
+operations over all of them (``hits``): platform, word boundaries, SAMR's exception phrases, the
+workspace's allow list, phonetic matches across a sentence break, one finding per place and
+category. Only the survivors become ``Finding`` objects, in one loop that also applies the
+context rules of absolute terms.
+"""
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from threading import Lock
 
-from content_review.scanner.automaton import AllowPhrase, CompiledTerms, compile_terms
-from content_review.scanner.dictionaries import ContextRule, Rule, ScannerData, ShieldPhrase
-from content_review.scanner.findings import Category, Finding, MatchKind, Severity
-from content_review.scanner.workspace_lists import ALLOWABLE_CATEGORIES, WorkspaceLists
+import numpy as np
+
+from content_review.scanner import hits as h
+from content_review.scanner.automaton import (
+    NO_PLATFORM_BIT,
+    PLATFORM_BIT,
+    AllowPhrase,
+    CompiledTerms,
+    compile_terms,
+)
+from content_review.scanner.dictionaries import ContextRule, Rule, ScannerData
+from content_review.scanner.findings import Finding, MatchKind, Severity
+from content_review.scanner.workspace_lists import WorkspaceLists
 from yunying_shared.text import NormalizedText, normalize
 
 # Workspaces scanned recently keep their compiled lists; building one takes milliseconds.
 _WORKSPACE_CACHE_SIZE = 256
 _HOMOPHONE_NOTE = "同音字变体：请确认是否为规避写法"
 _PINYIN_NOTE = "拼音变体：请确认是否为规避写法"
-_SENTENCE_BREAKS = frozenset("\n\r\u2028\u2029。！？!?；;…")
-
-
-@dataclass(slots=True)
-class _Hit:
-    rule: Rule
-    start: int  # normalised offsets
-    end: int
-    match: MatchKind
-    severity: Severity
-    note: str = ""
-
-
-class _Cover:
-    """Spans (shield or allow phrases) by start, to ask whether one covers a hit. A text can
-    hold hundreds of them (every 最近, 第一次), so each question looks only at the starts
-    from which a covering span could begin."""
-
-    def __init__(self) -> None:
-        self._end_by_start: dict[int, int] = {}
-        self._longest = 0
-
-    def add(self, start: int, end: int) -> None:
-        if end > self._end_by_start.get(start, -1):
-            self._end_by_start[start] = end
-        self._longest = max(self._longest, end - start)
-
-    def covers(self, start: int, end: int) -> bool:
-        if not self._end_by_start:
-            return False
-        ends = self._end_by_start
-        return any(
-            ends.get(outer_start, -1) >= end
-            for outer_start in range(max(0, end - self._longest), start + 1)
-        )
-
-
-@dataclass(slots=True)
-class _Matches:
-    hits: list[_Hit] = field(default_factory=list)
-    shields: _Cover = field(default_factory=_Cover)
-    allows: _Cover = field(default_factory=_Cover)
+_SEVERITY_BY_RANK = sorted(Severity, key=lambda severity: severity.rank)
+_MATCH_KINDS = (MatchKind.LITERAL, MatchKind.PINYIN, MatchKind.HOMOPHONE)
+_MATCH_NOTES = ("", _PINYIN_NOTE, _HOMOPHONE_NOTE)
 
 
 class Scanner:
     def __init__(self, data: ScannerData) -> None:
         self.data = data
-        self._compiled = compile_terms(data.rules, data.shields)
         self._contexts_by_term: dict[str, list[ContextRule]] = {}
         for context in data.contexts:
             for term in context.terms:
                 self._contexts_by_term.setdefault(term, []).append(context)
+        self._compiled = compile_terms(
+            data.rules, data.shields, context_terms=frozenset(self._contexts_by_term)
+        )
         self._workspaces: OrderedDict[WorkspaceLists, CompiledTerms] = OrderedDict()
         self._workspaces_lock = Lock()
 
@@ -77,100 +55,92 @@ class Scanner:
         self, text: str, *, platform: str | None = None, lists: WorkspaceLists | None = None
     ) -> list[Finding]:
         normalised = normalize(text)
-        matches = _Matches()
-        self._collect(self._compiled, normalised, matches)
+        sets = [self._compiled]
         if lists is not None and (lists.allow or lists.deny):
-            self._collect(self._workspace_terms(lists), normalised, matches)
-        hits = [hit for hit in matches.hits if self._applies(hit, normalised, platform, matches)]
+            sets.append(self._workspace_terms(lists))
+        found = _find(sets, normalised)
+        if not len(found):
+            return []
+        hits, shields, allows = _split_phrases(found, sets)
+        if not len(hits):
+            return []
+        offsets = h.Offsets(normalised)
+        starts, ends = offsets.spans(hits)
+        applies = _applicable(hits, platform, offsets, starts, ends, shields, allows)
+        rows = np.flatnonzero(applies)
+        if not len(rows):
+            return []
         # Nesting first: the longer term decides what the place means, so 最 inside a 最好 that
         # turns out to be a consumer tip ("最好在睡前使用") goes with it.
-        hits = _without_nested(hits)
-        hits = [adjusted for hit in hits if (adjusted := self._in_context(hit, normalised))]
-        return [self._finding(hit, normalised) for hit in hits]
-
-    def _collect(
-        self, compiled: CompiledTerms, normalised: NormalizedText, matches: _Matches
-    ) -> None:
-        for payloads, start, end in compiled.literal.find(normalised.text):
-            for payload in payloads:
-                if isinstance(payload, Rule):
-                    matches.hits.append(
-                        _Hit(payload, start, end, MatchKind.LITERAL, payload.severity)
-                    )
-                elif isinstance(payload, ShieldPhrase):
-                    matches.shields.add(start, end)
-                else:
-                    matches.allows.add(start, end)
-        if not compiled.phonetic.patterns:
-            return
-        for payloads, start, end in compiled.phonetic.find(normalised.phonetic):
-            written = normalised.text[start:end]
-            if _crosses_a_sentence(normalised, start, end):
-                continue
-            for payload in payloads:
-                assert isinstance(payload, Rule)
-                if written == compiled.normalised_terms[payload.rule_id]:
-                    continue  # the term itself: already a literal hit
-                if any(ch.isascii() and ch.isalpha() for ch in written):
-                    hit = _Hit(payload, start, end, MatchKind.PINYIN, payload.severity)
-                    hit.note = _PINYIN_NOTE
-                else:
-                    # A homophone may be an innocent word (威信 is "prestige"): a person decides.
-                    severity = min(payload.severity, Severity.NEEDS_REVIEW, key=_rank)
-                    hit = _Hit(payload, start, end, MatchKind.HOMOPHONE, severity)
-                    hit.note = _HOMOPHONE_NOTE
-                matches.hits.append(hit)
-
-    def _applies(
-        self, hit: _Hit, normalised: NormalizedText, platform: str | None, matches: _Matches
-    ) -> bool:
-        rule = hit.rule
-        if rule.platforms and platform not in rule.platforms:
-            return False
-        text = normalised.text
-        if (text[hit.start].isascii() or text[hit.end - 1].isascii()) and not (
-            normalised.latin_word_bounded(hit.start, hit.end)
-        ):
-            return False
-        if rule.category is Category.ABSOLUTE_TERM and matches.shields.covers(hit.start, hit.end):
-            return False
-        return not (
-            rule.category in ALLOWABLE_CATEGORIES and matches.allows.covers(hit.start, hit.end)
+        rows = rows[h.outermost(hits[rows], len(normalised.text))]
+        kept = hits[rows]
+        return self._findings(
+            normalised,
+            sets,
+            kept[:, [h.RULE, h.START, h.END, h.MATCH, h.SEVERITY, h.CONTEXT]].tolist(),
+            starts[rows].tolist(),
+            ends[rows].tolist(),
         )
 
-    def _in_context(self, hit: _Hit, normalised: NormalizedText) -> _Hit | None:
-        if hit.rule.category is not Category.ABSOLUTE_TERM:
-            return hit
-        for context in self._contexts_by_term.get(hit.rule.term, ()):
-            before = normalised.text[max(0, hit.start - context.window) : hit.start]
-            after = normalised.text[hit.end : hit.end + context.window]
+    def _findings(
+        self,
+        normalised: NormalizedText,
+        sets: list[CompiledTerms],
+        rows: list[list[int]],
+        starts: list[int],
+        ends: list[int],
+    ) -> list[Finding]:
+        shipped, workspace = sets[0].rules, sets[-1].rules
+        original = normalised.original
+        findings = []
+        for (index, start, end, match, rank, context), original_start, original_end in zip(
+            rows, starts, ends, strict=True
+        ):
+            rule = shipped[index] if index < len(shipped) else workspace[index - len(shipped)]
+            severity = _SEVERITY_BY_RANK[rank]
+            note = _MATCH_NOTES[match]
+            if context:
+                decided = self._in_context(rule, start, end, severity, normalised)
+                if decided is None:
+                    continue
+                severity, note = decided[0], decided[1] or note
+            findings.append(
+                Finding(
+                    original_start,
+                    original_end,
+                    original[original_start:original_end],
+                    rule.term,
+                    rule.category,
+                    severity,
+                    rule.rule_id,
+                    rule.legal_basis,
+                    rule.suggestion,
+                    _MATCH_KINDS[match],
+                    note,
+                )
+            )
+        return findings
+
+    def _in_context(
+        self, rule: Rule, start: int, end: int, severity: Severity, normalised: NormalizedText
+    ) -> tuple[Severity, str] | None:
+        """The context rules of an absolute term (SAMR's exceptions that depend on the words
+        around it): None when one suppresses the finding, else its severity and note."""
+        note = ""
+        text = normalised.text
+        for context in self._contexts_by_term[rule.term]:
+            before = text[max(0, start - context.window) : start]
+            after = text[end : end + context.window]
             if context.before is not None and not context.before.search(before):
                 continue
             if context.after is not None and not context.after.search(after):
                 continue
             if context.effect is None:
                 return None
-            if _rank(context.effect) < _rank(hit.severity):
-                hit.severity = context.effect
-                hit.note = f"{context.note}（{context.clause}）" if context.note else context.clause
-        return hit
-
-    def _finding(self, hit: _Hit, normalised: NormalizedText) -> Finding:
-        start, end = normalised.original_span(hit.start, hit.end)
-        rule = hit.rule
-        return Finding(
-            start=start,
-            end=end,
-            text=normalised.original[start:end],
-            term=rule.term,
-            category=rule.category,
-            severity=hit.severity,
-            rule_id=rule.rule_id,
-            legal_basis=rule.legal_basis,
-            suggestion=rule.suggestion,
-            match=hit.match,
-            note=hit.note,
-        )
+            if context.effect.rank < severity.rank:
+                severity = context.effect
+                note = f"{context.note}（{context.clause}）" if context.note else context.clause
+        return severity, note
 
     def _workspace_terms(self, lists: WorkspaceLists) -> CompiledTerms:
         with self._workspaces_lock:
@@ -179,7 +149,9 @@ class Scanner:
                 self._workspaces.move_to_end(lists)
                 return compiled
         compiled = compile_terms(
-            lists.deny_rules(), allows=[AllowPhrase(text) for text in lists.allow if text.strip()]
+            lists.deny_rules(),
+            allows=[AllowPhrase(text) for text in lists.allow if text.strip()],
+            first_rule=len(self._compiled.rules),
         )
         with self._workspaces_lock:
             self._workspaces[lists] = compiled
@@ -188,31 +160,57 @@ class Scanner:
         return compiled
 
 
-def _crosses_a_sentence(normalised: NormalizedText, start: int, end: int) -> bool:
-    """Sounds that happen to line up across a line or sentence break (服\n周 -> 符咒) are not
-    a spelling of anything. Literal matches may cross one (vertical writing is an evasion);
-    phonetic ones may not."""
-    original_start, original_end = normalised.original_span(start, end)
-    return not _SENTENCE_BREAKS.isdisjoint(normalised.original[original_start:original_end])
+def _find(sets: list[CompiledTerms], normalised: NormalizedText) -> h.Matrix:
+    """Every hit of every set, in the order the sets list them: each set's literal hits, then
+    its phonetic ones. A phonetic hit whose text is the term itself duplicates a literal hit
+    of the same rule and span, and goes with the nesting (a literal hit sorts first)."""
+    blocks = []
+    for compiled in sets:
+        blocks.append(compiled.literal.find(normalised.text))
+        if compiled.phonetic.patterns:
+            blocks.append(compiled.phonetic.find(normalised.phonetic))
+    return np.concatenate(blocks)
 
 
-def _rank(severity: Severity) -> int:
-    return severity.rank
+def _split_phrases(
+    found: h.Matrix, sets: list[CompiledTerms]
+) -> tuple[h.Matrix, h.Matrix, h.Matrix]:
+    """The rule hits, and the spans of the exception and allowed phrases found."""
+    none = found[:0, h.START : h.END + 1]
+    if not any(compiled.has_phrases for compiled in sets):
+        return found, none, none
+    kinds = found[:, h.KIND]
+    terms = kinds == h.TERM
+    if terms.all():
+        return found, none, none
+    return found[terms], h.spans_of(found, h.SHIELD), h.spans_of(found, h.ALLOW)
 
 
-def _without_nested(hits: list[_Hit]) -> list[_Hit]:
-    """One finding per place and category: a hit inside a longer hit of its category goes (最
-    inside 最佳), and of hits on one span a literal one wins over a phonetic one."""
-    ordered = sorted(
-        hits, key=lambda hit: (hit.start, -hit.end, hit.match is not MatchKind.LITERAL)
-    )
-    kept: list[_Hit] = []
-    # Every kept hit starts at or before the current one, so it is nested exactly when a kept
-    # hit of its category reaches at least as far.
-    furthest_end: dict[Category, int] = {}
-    for hit in ordered:
-        if furthest_end.get(hit.rule.category, -1) >= hit.end:
-            continue
-        furthest_end[hit.rule.category] = hit.end
-        kept.append(hit)
-    return kept
+def _applicable(
+    hits: h.Matrix,
+    platform: str | None,
+    offsets: h.Offsets,
+    original_starts: h.Indexes,
+    original_ends: h.Indexes,
+    shields: h.Matrix,
+    allows: h.Matrix,
+) -> h.Flags:
+    """Per hit: does it stand, before nesting?"""
+    bit = PLATFORM_BIT.get(platform or "", NO_PLATFORM_BIT)
+    applies: h.Flags = (hits[:, h.PLATFORMS] & bit) != 0
+    if len(shields):
+        # SAMR's exception phrases (最近, 最佳饮用期) around an absolute term.
+        applies &= ~(hits[:, h.ABSOLUTE].astype(bool) & h.covered(hits, shields))
+    if len(allows):
+        applies &= ~(hits[:, h.ALLOWABLE].astype(bool) & h.covered(hits, allows))
+    # Sounds that happen to line up across a line or sentence break (服\n周 -> 符咒) are not
+    # a spelling of anything. Literal matches may cross one (vertical writing is an evasion);
+    # phonetic ones may not.
+    phonetic = hits[:, h.MATCH] != h.LITERAL
+    if phonetic.any():
+        applies &= ~(phonetic & offsets.crosses_a_sentence(original_starts, original_ends))
+    # Latin matches must sit on word boundaries of the original.
+    glued = offsets.glued()
+    if glued is not None:
+        applies &= ~(glued[hits[:, h.START]] | glued[hits[:, h.END]])
+    return applies
