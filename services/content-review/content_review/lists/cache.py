@@ -8,10 +8,9 @@ from __future__ import annotations
 import time
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from content_review.lists.service import workspace_lists
 from content_review.scanner import WorkspaceLists
+from yunying_shared.db import Database
 
 MAX_WORKSPACES = 10_000
 
@@ -21,12 +20,14 @@ class ListsCache:
         self.ttl_seconds = ttl_seconds
         self._entries: dict[UUID, tuple[float, WorkspaceLists]] = {}
 
-    async def lists(self, session: AsyncSession, *, workspace_id: UUID) -> WorkspaceLists:
+    async def lists(self, database: Database, *, workspace_id: UUID) -> WorkspaceLists:
+        """A session is opened only on a miss: most scans never touch the database."""
         now = time.monotonic()
         cached = self._entries.get(workspace_id)
         if cached is not None and now - cached[0] < self.ttl_seconds:
             return cached[1]
-        lists = await workspace_lists(session, workspace_id=workspace_id)
+        async with database.session() as session:
+            lists = await workspace_lists(session, workspace_id=workspace_id)
         if self.ttl_seconds > 0:
             if len(self._entries) >= MAX_WORKSPACES:
                 self._entries.clear()  # rare: simpler than LRU bookkeeping on every hit
