@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,21 @@ from yunying_shared.events.payloads.gateway import WorkspaceCreated
 
 
 class KnownWorkspace(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5c1d9a4e-3b7f-4e21-9a6d-0f2e8b1c7a34",
+                    "name": "Brand A – Tmall store",
+                    "slug": "brand-a",
+                    "created_at": "2026-06-01T09:00:00+08:00",
+                    "recorded_at": "2026-06-01T09:00:01+08:00",
+                    "service": "segmentation",
+                }
+            ]
+        }
+    )
+
     id: UUID
     name: str
     slug: str

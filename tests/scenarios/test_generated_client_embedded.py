@@ -5,6 +5,7 @@ back as typed `Problem`s."""
 
 import asyncio
 import importlib
+import io
 import json
 import subprocess
 import sys
@@ -13,12 +14,21 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image, ImageDraw
 
+from campaigns.creators.router import CSV_EXAMPLE
 from yunying_shared.runtime.embedded import EmbeddedApp
 
 ADMIN = {"email": "ops@brand.example", "password": "correct horse battery staple"}
 PACKAGE = "yunying_generated_client"
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
+# The uploads take a file as their body (CSV, images): the generator knows bodies it sends as
+# bytes by the media type application/octet-stream only, so those media types are mapped to it
+# (the client still sends the documented Content-Type). docs/ARCHITECTURE.md names this setting.
+GENERATOR_CONFIG = """content_type_overrides:
+  text/csv: application/octet-stream
+  image/*: application/octet-stream
+"""
 
 
 @pytest.fixture
@@ -43,6 +53,7 @@ async def api(embedded, tmp_path):
     ) as plain:
         document = (await plain.get("/openapi.json")).json()
     (tmp_path / "openapi.json").write_text(json.dumps(document), encoding="utf-8")
+    (tmp_path / "generator.yml").write_text(GENERATOR_CONFIG, encoding="utf-8")
     generated = await asyncio.to_thread(
         subprocess.run,
         [
@@ -54,20 +65,21 @@ async def api(embedded, tmp_path):
             str(tmp_path / PACKAGE),
             "--meta",
             "none",
+            "--config",
+            str(tmp_path / "generator.yml"),
         ],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert generated.returncode == 0, generated.stdout + generated.stderr
-    # Anything the generator had to leave out is a lie or a gap in the document; only the two
-    # upload endpoints whose bodies are not JSON (CSV, images) are expected to be skipped.
+    # Anything the generator had to leave out is a lie or a gap in the document.
     skipped = [
-        line for line in generated.stdout.splitlines() if "will not be generated" in line
-    ] + [line for line in generated.stdout.splitlines() if "Unable to" in line]
-    assert all("/import/csv" in line or "/v1/content/images" in line for line in skipped), (
-        generated.stdout
-    )
+        line
+        for line in generated.stdout.splitlines()
+        if "will not be generated" in line or "Unable to" in line or "Unsupported" in line
+    ]
+    assert skipped == [], generated.stdout
     assert "Cannot parse response" not in generated.stdout, generated.stdout
     sys.path.insert(0, str(tmp_path))
     try:
@@ -135,7 +147,7 @@ async def test_a_generated_client_drives_the_api_with_typed_problems(api, embedd
     ingest = _module(api, "api.events.segmentation_ingest_events")
     result = await ingest.asyncio(client=client, body=batch)
     assert (result.accepted, result.rejected) == (3, 1), result
-    assert result.results[-1].errors[0]["field"] == "amount"
+    assert result.results[-1].errors[0].field == "amount"
 
     read_profile = _module(api, "api.profiles.segmentation_read_profile")
     profile = await read_profile.asyncio("用户/甲 1", client=client)
@@ -181,3 +193,31 @@ async def test_a_generated_client_drives_the_api_with_typed_problems(api, embedd
         client=client, limit=1
     )
     assert [s.name for s in listed.items] == ["买过的人"] and listed.next_cursor is None
+
+    imported = await _module(api, "api.creators.campaigns_import_csv").asyncio(
+        client=client, body=_file(api, CSV_EXAMPLE.encode())
+    )
+    assert isinstance(imported, models.ImportOut), imported
+    assert (imported.created, imported.rejected) == (1, [])
+
+    uploaded = await _module(api, "api.images.content_review_upload_image").asyncio(
+        client=client,
+        body=_file(api, _png()),
+        ref="img/cover.png",
+    )
+    assert isinstance(uploaded, models.ImageOut), uploaded
+    assert uploaded.ref == "img/cover.png" and len(uploaded.phash) == 16
+
+
+def _file(package: Any, data: bytes) -> Any:
+    """The generated `File` sends its payload as the request content; the async client needs
+    bytes there (a file object is read synchronously, which an AsyncClient refuses)."""
+    return _module(package, "types").File(payload=data)
+
+
+def _png() -> bytes:
+    image = Image.new("RGB", (64, 48), (230, 40, 60))
+    ImageDraw.Draw(image).rectangle((8, 8, 40, 30), fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

@@ -48,15 +48,29 @@ CURSOR_FIELD = "query.cursor"
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 
 
+CURSOR_EXAMPLE = "WyJkIiwiMjAyNi0xMS0zMFQwODowMDowMCswMDowMCJd"
+
+
+def _page_example(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """A page's example is its item model's first example (a page of one, with a cursor), so
+    the list and the item never show different shapes."""
+    arguments = model.__pydantic_generic_metadata__["args"]
+    item = arguments[0] if arguments else None
+    extra = getattr(item, "model_config", {}).get("json_schema_extra")
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    if isinstance(examples, list) and examples:
+        schema["examples"] = [{"items": examples[:1], "next_cursor": CURSOR_EXAMPLE}]
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a list, in the list's documented order."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_page_example)
 
     items: list[T] = Field(description="At most `limit` items")
     next_cursor: str | None = Field(
         description="Pass as `cursor` to read the next page; null on the last page",
-        examples=["WyJkIiwiMjAyNi0xMS0zMFQwODowMDowMCswMDowMCJd"],
+        examples=[CURSOR_EXAMPLE],
     )
 
 

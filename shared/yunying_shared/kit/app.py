@@ -32,6 +32,7 @@ from yunying_shared.http.edge import (
     SecurityHeadersMiddleware,
     cors_options,
 )
+from yunying_shared.http.examples import restore_examples
 from yunying_shared.http.health import router as health_router
 from yunying_shared.http.middleware import (
     AuthenticationMiddleware,
@@ -208,4 +209,5 @@ def service_document(definition: ServiceDefinition) -> dict[str, Any]:
         if (found := access_of(route)) is not None
         for method in route.methods or ()
     }
-    return normalise(app.openapi(), public_paths=definition.public_paths, access=access)
+    document = restore_examples(app.openapi(), app.routes)
+    return normalise(document, public_paths=definition.public_paths, access=access)

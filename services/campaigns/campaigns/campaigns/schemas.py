@@ -41,7 +41,29 @@ class HolidayWindow(BaseModel):
 
 
 class CampaignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "双11 老客召回 · 满299减50",
+                    "type": "churn_recall",
+                    "platforms": ["wechat", "sms"],
+                    "target": {"kind": "lifecycle_stage", "values": ["churned"]},
+                    "holiday": {
+                        "key": "double_11",
+                        "year": 2030,
+                        "days_before": 7,
+                        "days_after": 1,
+                    },
+                    "budget": "50000.00",
+                    "reward_limit": 5000,
+                    "priority": 10,
+                    "promotional": True,
+                }
+            ]
+        },
+    )
 
     name: str = Field(min_length=1, max_length=100)
     type: CampaignType
@@ -60,7 +82,10 @@ class CampaignIn(BaseModel):
 
 
 class CampaignPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"budget": "80000.00", "reward_limit": 8000}]},
+    )
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     platforms: list[Platform] | None = Field(default=None, max_length=10)
@@ -74,20 +99,53 @@ class CampaignPatch(BaseModel):
 
 
 class TransitionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"to_state": "scheduled", "reason": "预算与券模板已确认"}]},
+    )
 
     to_state: State
     reason: str | None = Field(default=None, max_length=200)
 
 
 class ContentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"content_id": "3d4e5f6a-7b8c-4d9e-9f0a-1b2c3d4e5f6a"}]},
+    )
 
     content_id: str = Field(min_length=1, max_length=64)
 
 
 class CampaignOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
+                    "name": "双11 老客召回 · 满299减50",
+                    "type": "churn_recall",
+                    "platforms": ["wechat", "sms"],
+                    "target": {"kind": "lifecycle_stage", "values": ["churned"]},
+                    "holiday": "double_11",
+                    "starts_at": "2026-11-04T00:00:00+08:00",
+                    "ends_at": "2026-11-12T00:00:00+08:00",
+                    "budget": "50000.00",
+                    "reward_limit": 5000,
+                    "rewards_issued": 1288,
+                    "coupon_template_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+                    "priority": 10,
+                    "promotional": True,
+                    "content_ids": ["3d4e5f6a-7b8c-4d9e-9f0a-1b2c3d4e5f6a"],
+                    "state": "running",
+                    "state_reason": None,
+                    "created_at": "2026-10-20T09:12:00+08:00",
+                    "updated_at": "2026-11-04T00:00:05+08:00",
+                }
+            ]
+        },
+    )
 
     id: UUID
     name: str

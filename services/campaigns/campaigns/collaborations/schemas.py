@@ -14,7 +14,21 @@ State = Literal["proposed", "approved", "published", "cancelled"]
 
 
 class CollaborationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "creator_id": "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+                    "platform": "xiaohongshu",
+                    "deliverable": "image_post",
+                    "brief": "双11 限定礼盒开箱种草：突出温和不刺激，附使用前后对比",
+                    "fee": "18000.00",
+                    "publish_at": "2030-11-08T20:00:00+08:00",
+                }
+            ]
+        },
+    )
 
     creator_id: UUID
     platform: Platform = Field(description="The creator must have an account there")
@@ -34,7 +48,10 @@ class CollaborationIn(BaseModel):
 
 
 class ContentAttachIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"content_id": "3d4e5f6a-7b8c-4d9e-9f0a-1b2c3d4e5f6a"}]},
+    )
 
     content_id: Identifier = Field(min_length=1, max_length=64)
 
@@ -42,7 +59,9 @@ class ContentAttachIn(BaseModel):
 class MetricsIn(BaseModel):
     """What the platform reports for the collaboration's post (the latest totals)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"exposure": 61000, "engagement": 3201}]}
+    )
 
     exposure: int = Field(ge=0, le=2_000_000_000, description="Impressions or views")
     engagement: int = Field(ge=0, le=2_000_000_000, description="Likes + comments + shares")
@@ -56,7 +75,37 @@ class ApprovalOut(BaseModel):
 
 
 class CollaborationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "2c3d4e5f-6a7b-4c8d-8e9f-0a1b2c3d4e5f",
+                    "campaign_id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
+                    "creator_id": "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+                    "platform": "xiaohongshu",
+                    "deliverable": "image_post",
+                    "brief": "双11 限定礼盒开箱种草：突出温和不刺激，附使用前后对比",
+                    "fee": "18000.00",
+                    "publish_at": "2030-11-08T20:00:00+08:00",
+                    "state": "approved",
+                    "code": "XL1111",
+                    "tracking_link": "https://brand.example/r/XL1111",
+                    "content_id": None,
+                    "approval": {
+                        "score": 0.92,
+                        "verdict": "clean",
+                        "report_id": 311,
+                        "checked_at": "2026-10-28T11:00:00+08:00",
+                    },
+                    "exposure": 0,
+                    "engagement": 0,
+                    "created_at": "2026-10-28T10:00:00+08:00",
+                    "updated_at": "2026-10-28T11:00:02+08:00",
+                }
+            ]
+        },
+    )
 
     id: UUID
     campaign_id: UUID
@@ -97,6 +146,36 @@ class CreatorResult(BaseModel):
 
 
 class ResultsOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "campaign_id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
+                    "creators": [
+                        {
+                            "collaboration_id": "2c3d4e5f-6a7b-4c8d-8e9f-0a1b2c3d4e5f",
+                            "creator_id": "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+                            "creator_name": "小鹿",
+                            "platform": "xiaohongshu",
+                            "state": "published",
+                            "exposure": 61000,
+                            "engagement": 3201,
+                            "conversions": 318,
+                            "signups": 96,
+                            "revenue": "95082.00",
+                            "cost": "18000.00",
+                            "roi": 5.28,
+                            "cost_per_conversion": "56.60",
+                        }
+                    ],
+                    "total_cost": "18000.00",
+                    "total_revenue": "95082.00",
+                    "roi": 5.28,
+                }
+            ]
+        }
+    )
+
     campaign_id: UUID
     creators: list[CreatorResult]
     total_cost: Decimal

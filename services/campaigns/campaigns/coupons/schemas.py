@@ -11,7 +11,22 @@ CouponKind = Literal["amount_off", "discount", "threshold", "free_item"]
 
 
 class TemplateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "双11 满299减50",
+                    "kind": "threshold",
+                    "amount_off": "50.00",
+                    "threshold_amount": "299.00",
+                    "validity_days": 7,
+                    "per_user_limit": 1,
+                    "total_limit": 10000,
+                }
+            ]
+        },
+    )
 
     name: str = Field(min_length=1, max_length=100)
     kind: CouponKind
@@ -54,7 +69,29 @@ class TemplateIn(BaseModel):
 
 
 class TemplateOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+                    "name": "双11 满299减50",
+                    "kind": "threshold",
+                    "amount_off": "50.00",
+                    "discount_percent": None,
+                    "threshold_amount": "299.00",
+                    "free_item": None,
+                    "unit_cost": "50.00",
+                    "validity_days": 7,
+                    "valid_until": "2026-11-12T00:00:00+08:00",
+                    "per_user_limit": 1,
+                    "total_limit": 10000,
+                    "issued_count": 1288,
+                    "created_at": "2026-10-20T09:00:00+08:00",
+                }
+            ]
+        },
+    )
 
     id: UUID
     name: str
@@ -73,7 +110,19 @@ class TemplateOut(BaseModel):
 
 
 class IssueIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "template_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+                    "user_id": "wx_o6a8s1Kq",
+                    "campaign_id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
+                    "reason": "service recovery",
+                }
+            ]
+        },
+    )
 
     template_id: UUID
     user_id: str = Field(min_length=1, max_length=128)
@@ -82,7 +131,27 @@ class IssueIn(BaseModel):
 
 
 class CouponOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f",
+                    "template_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+                    "campaign_id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
+                    "user_id": "wx_o6a8s1Kq",
+                    "reason": "campaign",
+                    "code": "D11-7KQ2-M9XA",
+                    "issued_at": "2026-11-04T10:02:11+08:00",
+                    "expires_at": "2026-11-11T10:02:11+08:00",
+                    "redeemed_at": None,
+                    "redeemed_order_id": None,
+                    "clawed_back_at": None,
+                    "claw_back_reason": None,
+                }
+            ]
+        },
+    )
 
     id: UUID
     template_id: UUID
@@ -99,12 +168,43 @@ class CouponOut(BaseModel):
 
 
 class IssuedOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "coupon": {
+                        "id": "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f",
+                        "template_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+                        "campaign_id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
+                        "user_id": "wx_o6a8s1Kq",
+                        "reason": "campaign",
+                        "code": "D11-7KQ2-M9XA",
+                        "issued_at": "2026-11-04T10:02:11+08:00",
+                        "expires_at": "2026-11-11T10:02:11+08:00",
+                        "redeemed_at": None,
+                        "redeemed_order_id": None,
+                        "clawed_back_at": None,
+                        "claw_back_reason": None,
+                    },
+                    "created": True,
+                }
+            ]
+        }
+    )
+
     coupon: CouponOut
     created: bool = Field(description="False when this (campaign, user, reason) had its coupon")
 
 
 class RedeemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"code": "D11-7KQ2-M9XA", "order_id": "TB20261111000123", "user_id": "wx_o6a8s1Kq"}
+            ]
+        },
+    )
 
     code: str = Field(min_length=4, max_length=32)
     order_id: str | None = Field(default=None, min_length=1, max_length=128)
@@ -114,6 +214,8 @@ class RedeemIn(BaseModel):
 
 
 class ClawBackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "订单全额退款"}]}
+    )
 
     reason: str = Field(min_length=1, max_length=200)

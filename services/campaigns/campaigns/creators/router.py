@@ -30,6 +30,7 @@ from yunying_shared.errors import Conflict, InvalidInput, NotFound
 from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
 router = APIRouter(prefix="/v1/creators", tags=["creators"])
+BINARY = {"type": "string", "format": "binary"}
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such creator here"}}
 CSV_EXAMPLE = (
@@ -105,7 +106,8 @@ async def import_creators(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE}},
+            # A file: generators give clients a bytes parameter for it.
+            "content": {"text/csv": {"schema": BINARY, "example": CSV_EXAMPLE}},
         }
     },
     responses={422: {"description": "The file cannot be read (header, encoding, row count)"}},

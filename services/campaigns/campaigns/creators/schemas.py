@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from yunying_shared.http.batch import FieldError as FieldError
 from yunying_shared.storable import Identifier, StorableText
 
 PLATFORMS = ("xiaohongshu", "douyin", "weibo", "bilibili", "wechat_channels")
@@ -96,7 +97,50 @@ class PerformanceEntry(BaseModel):
 
 
 class CreatorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "external_id": "kol-xhs-0042",
+                    "name": "小鹿",
+                    "tier": "mid",
+                    "categories": ["护肤", "彩妆"],
+                    "accounts": [
+                        {
+                            "platform": "xiaohongshu",
+                            "account_id": "5f1a2b3c000000000100a1b2",
+                            "handle": "小鹿爱护肤",
+                            "followers": 486000,
+                        }
+                    ],
+                    "prices": [
+                        {
+                            "platform": "xiaohongshu",
+                            "deliverable": "image_post",
+                            "price": "18000.00",
+                        }
+                    ],
+                    "audience": {
+                        "gender": {"female": 0.86, "male": 0.14},
+                        "age_band": {"18-24": 0.38, "25-34": 0.49, "35-44": 0.13},
+                        "region": {"上海": 0.22, "广东": 0.31, "浙江": 0.47},
+                        "interests": {"护肤": 0.62, "彩妆": 0.38},
+                    },
+                    "performance": [
+                        {
+                            "platform": "xiaohongshu",
+                            "period": "2026-10-01",
+                            "posts": 12,
+                            "followers": 486000,
+                            "avg_views": 52000,
+                            "avg_engagements": 3150.5,
+                        }
+                    ],
+                }
+            ]
+        },
+    )
 
     external_id: Identifier = Field(
         min_length=1,
@@ -123,7 +167,58 @@ class CreatorIn(BaseModel):
 
 
 class CreatorOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "external_id": "kol-xhs-0042",
+                    "name": "小鹿",
+                    "tier": "mid",
+                    "categories": ["护肤", "彩妆"],
+                    "accounts": [
+                        {
+                            "platform": "xiaohongshu",
+                            "account_id": "5f1a2b3c000000000100a1b2",
+                            "handle": "小鹿爱护肤",
+                            "followers": 486000,
+                        }
+                    ],
+                    "prices": [
+                        {
+                            "platform": "xiaohongshu",
+                            "deliverable": "image_post",
+                            "price": "18000.00",
+                        }
+                    ],
+                    "audience": {
+                        "gender": {"female": 0.86, "male": 0.14},
+                        "age_band": {"18-24": 0.38, "25-34": 0.49, "35-44": 0.13},
+                        "region": {"上海": 0.22, "广东": 0.31, "浙江": 0.47},
+                        "interests": {"护肤": 0.62, "彩妆": 0.38},
+                    },
+                    "performance": [
+                        {
+                            "platform": "xiaohongshu",
+                            "period": "2026-10-01",
+                            "posts": 12,
+                            "followers": 486000,
+                            "avg_views": 52000,
+                            "avg_engagements": 3150.5,
+                        }
+                    ],
+                    "id": "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+                    "engagement_rate": 0.0065,
+                    "engagements_per_post": 3150.5,
+                    "authenticity_score": 0.92,
+                    "authenticity_verdict": "clean",
+                    "authenticity_checked_at": "2026-10-28T11:00:00+08:00",
+                    "created_at": "2026-10-15T14:20:00+08:00",
+                    "updated_at": "2026-10-28T11:00:00+08:00",
+                }
+            ]
+        },
+    )
 
     id: UUID
     external_id: str
@@ -146,16 +241,59 @@ class CreatorOut(BaseModel):
 
 
 class ImportIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "external_id": "kol-xhs-0042",
+                            "name": "小鹿",
+                            "tier": "mid",
+                            "categories": ["护肤", "彩妆"],
+                            "accounts": [
+                                {
+                                    "platform": "xiaohongshu",
+                                    "account_id": "5f1a2b3c000000000100a1b2",
+                                    "handle": "小鹿爱护肤",
+                                    "followers": 486000,
+                                }
+                            ],
+                            "prices": [
+                                {
+                                    "platform": "xiaohongshu",
+                                    "deliverable": "image_post",
+                                    "price": "18000.00",
+                                }
+                            ],
+                            "audience": {
+                                "gender": {"female": 0.86, "male": 0.14},
+                                "age_band": {"18-24": 0.38, "25-34": 0.49, "35-44": 0.13},
+                                "region": {"上海": 0.22, "广东": 0.31, "浙江": 0.47},
+                                "interests": {"护肤": 0.62, "彩妆": 0.38},
+                            },
+                            "performance": [
+                                {
+                                    "platform": "xiaohongshu",
+                                    "period": "2026-10-01",
+                                    "posts": 12,
+                                    "followers": 486000,
+                                    "avg_views": 52000,
+                                    "avg_engagements": 3150.5,
+                                }
+                            ],
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     items: list[Any] = Field(
         min_length=1,
         max_length=1000,
         description="Creators in the shape of `CreatorIn`; each is validated on its own",
     )
-
-
-class FieldError(BaseModel):
-    field: str = Field(examples=["items.3.audience.gender"])
-    message: str
 
 
 class ImportRejection(BaseModel):
@@ -165,6 +303,29 @@ class ImportRejection(BaseModel):
 
 
 class ImportOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "created": 1,
+                    "updated": 0,
+                    "rejected": [
+                        {
+                            "index": 1,
+                            "external_id": "kol-dy-0107",
+                            "errors": [
+                                {
+                                    "field": "items.1.audience.gender",
+                                    "message": "shares must add up to 1",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     created: int
     updated: int
     rejected: list[ImportRejection]
@@ -176,7 +337,20 @@ LIFECYCLE_STAGES = ("potential", "new", "active", "loyal", "churned")
 class MatchIn(BaseModel):
     """The target: a segment or a lifecycle stage from segmentation (exactly one)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "segment_id": "4e5f6a7b-8c9d-4e0f-8a1b-2c3d4e5f6a7b",
+                    "platform": "xiaohongshu",
+                    "tier": "mid",
+                    "sort": "overall",
+                    "limit": 10,
+                }
+            ]
+        },
+    )
 
     segment_id: Identifier | None = Field(default=None, max_length=64, examples=["seg-young-moms"])
     lifecycle_stage: Literal["potential", "new", "active", "loyal", "churned"] | None = None
@@ -215,6 +389,42 @@ class RankedOut(BaseModel):
 
 
 class MatchOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "target": {
+                        "segment_id": "4e5f6a7b-8c9d-4e0f-8a1b-2c3d4e5f6a7b",
+                        "lifecycle_stage": None,
+                        "members": 18230,
+                        "with_attributes": 15102,
+                        "make_up": {
+                            "gender": {"female": 0.81, "male": 0.19},
+                            "age_band": {"18-24": 0.3, "25-34": 0.55, "35-44": 0.15},
+                        },
+                    },
+                    "method": "audience overlap x quality x cost",
+                    "ranked": [
+                        {
+                            "creator_id": "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+                            "name": "小鹿",
+                            "tier": "mid",
+                            "score": 0.83,
+                            "match": 0.88,
+                            "match_by_dimension": {"gender": 0.95, "age_band": 0.9, "region": 0.71},
+                            "quality": 0.79,
+                            "cost_per_engagement": 5.71,
+                            "cost_score": 0.74,
+                            "authenticity_verdict": "clean",
+                            "explanation": "受众 25-34 岁女性占比高，与人群重合度 88%；互动真实",
+                        }
+                    ],
+                    "candidates": 42,
+                }
+            ]
+        }
+    )
+
     target: TargetOut
     method: str
     ranked: list[RankedOut]

@@ -17,7 +17,20 @@ router = APIRouter(prefix="/v1/campaigns/crises", tags=["crisis pause"])
 
 
 class CrisisOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "crisis-20261111-01",
+                    "title": "双11 礼盒过敏投诉发酵",
+                    "level": "orange",
+                    "opened_at": "2026-11-11T22:40:00+08:00",
+                    "resolved_at": None,
+                }
+            ]
+        },
+    )
 
     case_id: str
     title: str

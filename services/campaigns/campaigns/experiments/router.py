@@ -3,17 +3,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
 
 from campaigns.access import Reader, Writer
 from campaigns.experiments import service
 from campaigns.experiments.schemas import (
-    MAX_BATCH,
     Assignment,
     BatchResult,
+    ConversionBatchIn,
     ExperimentIn,
     ExperimentOut,
     ExperimentResults,
+    ExposureBatchIn,
 )
 from campaigns.reporters import Reporter
 from yunying_shared.auth import WorkspaceDep
@@ -21,15 +22,9 @@ from yunying_shared.db import SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
-Items = Annotated[
-    list[Any],
-    Body(
-        embed=True,
-        max_length=MAX_BATCH,
-        description=f"Up to {MAX_BATCH} items, each judged alone: a bad one is rejected naming "
-        "its field, the rest are recorded.",
-    ),
-]
+NOT_RUNNING: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The experiment is not running"}
+}
 
 
 @router.post("", response_model=ExperimentOut, status_code=201, summary="Define an experiment")
@@ -98,16 +93,17 @@ async def read_assignment(
     "/{experiment_id}/exposures",
     response_model=BatchResult,
     summary="Record exposures (first one per user counts); answers each user's arm",
+    responses=NOT_RUNNING,
 )
 async def record_exposures(
     experiment_id: UUID,
     session: SessionDep,
     workspace_id: WorkspaceDep,
     _: Reporter,
-    items: Items,
+    body: ExposureBatchIn,
 ) -> BatchResult:
     return await service.record_exposures(
-        session, workspace_id=workspace_id, experiment_id=experiment_id, items=items
+        session, workspace_id=workspace_id, experiment_id=experiment_id, items=body.items
     )
 
 
@@ -115,16 +111,17 @@ async def record_exposures(
     "/{experiment_id}/conversions",
     response_model=BatchResult,
     summary="Record conversions of exposed users (first one per user counts)",
+    responses=NOT_RUNNING,
 )
 async def record_conversions(
     experiment_id: UUID,
     session: SessionDep,
     workspace_id: WorkspaceDep,
     _: Reporter,
-    items: Items,
+    body: ConversionBatchIn,
 ) -> BatchResult:
     return await service.record_conversions(
-        session, workspace_id=workspace_id, experiment_id=experiment_id, items=items
+        session, workspace_id=workspace_id, experiment_id=experiment_id, items=body.items
     )
 
 

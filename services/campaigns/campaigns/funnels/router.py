@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 
 from campaigns.access import Reader
 from campaigns.campaign_lookup import require_campaign
 from campaigns.funnels import service
 from campaigns.funnels.read import read_funnel
-from campaigns.funnels.schemas import MAX_BATCH, Funnel, TouchBatchResult
+from campaigns.funnels.schemas import Funnel, TouchBatchIn, TouchBatchResult
 from campaigns.reporters import Reporter
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
@@ -29,11 +28,11 @@ async def record_touches(
     session: SessionDep,
     workspace_id: WorkspaceDep,
     _: Reporter,
-    items: Annotated[list[Any], Body(embed=True, max_length=MAX_BATCH)],
+    body: TouchBatchIn,
 ) -> TouchBatchResult:
     await require_campaign(session, workspace_id=workspace_id, campaign_id=campaign_id)
     return await service.record_touches(
-        session, workspace_id=workspace_id, campaign_id=campaign_id, items=items
+        session, workspace_id=workspace_id, campaign_id=campaign_id, items=body.items
     )
 
 

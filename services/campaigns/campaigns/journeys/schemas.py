@@ -87,6 +87,46 @@ Step = Annotated[
 
 
 class JourneyIn(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "campaign_id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
+                    "name": "流失老客 · 双11 召回旅程",
+                    "trigger": {
+                        "event": "lifecycle_stage_changed",
+                        "from_stage": "active",
+                        "to_stage": "churned",
+                    },
+                    "steps": [
+                        {
+                            "type": "send_message",
+                            "channel": "wechat_template",
+                            "body": "好久不见！双11 专属满299减50券已到账，点击领取～",
+                            "by_churn_reason": {
+                                "price": "双11 全年最低价，满299再减50，给你留好了～"
+                            },
+                        },
+                        {"type": "wait", "seconds": 259200},
+                        {
+                            "type": "condition",
+                            "kind": "purchase",
+                            "within_seconds": 259200,
+                            "if_did": "exit",
+                            "if_not": "continue",
+                        },
+                        {
+                            "type": "issue_coupon",
+                            "template_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+                        },
+                        {"type": "tag_user", "tag": "双11召回"},
+                    ],
+                    "reentry_days": 30,
+                }
+            ]
+        }
+    )
+
     campaign_id: UUID
     name: str = Field(min_length=1, max_length=100)
     trigger: Trigger
@@ -113,7 +153,49 @@ class JourneyIn(_Strict):
 
 
 class JourneyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "d4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f70",
+                    "campaign_id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
+                    "name": "流失老客 · 双11 召回旅程",
+                    "trigger": {
+                        "event": "lifecycle_stage_changed",
+                        "from_stage": "active",
+                        "to_stage": "churned",
+                    },
+                    "steps": [
+                        {
+                            "type": "send_message",
+                            "channel": "wechat_template",
+                            "body": "好久不见！双11 专属满299减50券已到账，点击领取～",
+                            "by_churn_reason": {
+                                "price": "双11 全年最低价，满299再减50，给你留好了～"
+                            },
+                        },
+                        {"type": "wait", "seconds": 259200},
+                        {
+                            "type": "condition",
+                            "kind": "purchase",
+                            "within_seconds": 259200,
+                            "if_did": "exit",
+                            "if_not": "continue",
+                        },
+                        {
+                            "type": "issue_coupon",
+                            "template_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+                        },
+                        {"type": "tag_user", "tag": "双11召回"},
+                    ],
+                    "reentry_days": 30,
+                    "active": True,
+                    "created_at": "2026-10-30T16:00:00+08:00",
+                }
+            ]
+        },
+    )
 
     id: UUID
     campaign_id: UUID
@@ -126,7 +208,26 @@ class JourneyOut(BaseModel):
 
 
 class EnrollmentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7081",
+                    "journey_id": "d4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f70",
+                    "campaign_id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
+                    "user_id": "wx_o6a8s1Kq",
+                    "state": "waiting",
+                    "step_index": 1,
+                    "due_at": "2026-11-07T10:02:11+08:00",
+                    "outcome": None,
+                    "context": {"churn_reason": "price"},
+                    "enrolled_at": "2026-11-04T10:02:10+08:00",
+                    "updated_at": "2026-11-04T10:02:11+08:00",
+                }
+            ]
+        },
+    )
 
     id: UUID
     journey_id: UUID

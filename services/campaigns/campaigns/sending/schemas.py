@@ -12,7 +12,20 @@ ChannelKind = Literal["wechat_template", "sms", "email", "app_push"]
 
 
 class RulesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "timezone": "Asia/Shanghai",
+                    "quiet_start": "22:00:00",
+                    "quiet_end": "08:00:00",
+                    "cap_count": 3,
+                    "cap_window_hours": 24,
+                }
+            ]
+        },
+    )
 
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     quiet_start: time | None = Field(default=None, description="Local time sends stop, 22:00")
@@ -34,11 +47,47 @@ class RulesIn(BaseModel):
 
 
 class RulesOut(RulesIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "timezone": "Asia/Shanghai",
+                    "quiet_start": "22:00:00",
+                    "quiet_end": "08:00:00",
+                    "cap_count": 3,
+                    "cap_window_hours": 24,
+                }
+            ]
+        }
+    )
+
     pass
 
 
 class SendOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "f6a7b8c9-d0e1-4f2a-9b3c-4d5e6f708192",
+                    "campaign_id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
+                    "enrollment_id": "e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7081",
+                    "user_id": "wx_o6a8s1Kq",
+                    "channel": "wechat_template",
+                    "body": "好久不见！双11 专属满299减50券已到账，点击领取～",
+                    "priority": 10,
+                    "promotional": True,
+                    "state": "sent",
+                    "reason": None,
+                    "due_at": "2026-11-04T10:02:11+08:00",
+                    "sent_at": "2026-11-04T10:02:12+08:00",
+                    "attempts": 1,
+                    "created_at": "2026-11-04T10:02:11+08:00",
+                }
+            ]
+        },
+    )
 
     id: UUID
     campaign_id: UUID | None
@@ -57,7 +106,22 @@ class SendOut(BaseModel):
 
 
 class AttemptOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "attempt": 1,
+                    "channel": "wechat_template",
+                    "status_code": 200,
+                    "outcome": "delivered",
+                    "error": None,
+                    "duration_ms": 182.4,
+                    "at": "2026-11-04T10:02:12+08:00",
+                }
+            ]
+        },
+    )
 
     attempt: int
     channel: str

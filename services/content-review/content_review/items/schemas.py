@@ -32,7 +32,32 @@ class ContentIn(BaseModel):
     """One revision's copy and media. HTML in the body is kept as text: it is stored as
     written and only ever returned inside JSON strings, never rendered."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "双11 限定礼盒开箱｜敏感肌也能放心用",
+                    "body": "精华 30ml + 面霜 50g，双11 到手价 299，前 1000 名加赠小样。",
+                    "tags": ["双11", "护肤", "开箱", "广告"],
+                    "images": [
+                        {"ref": "img/1111-giftbox-cover.jpg", "licence": {"kind": "owned"}},
+                        {
+                            "ref": "img/ugc-lily-review.jpg",
+                            "licence": {
+                                "kind": "user_generated",
+                                "author": "小红书用户 @Lily在上海",
+                                "consent": True,
+                                "consent_reference": "私信授权截图 2026-10-30",
+                            },
+                        },
+                    ],
+                    "videos": [],
+                    "planned_publish_at": "2030-11-08T20:00:00+08:00",
+                }
+            ]
+        },
+    )
 
     title: StorableText = Field(min_length=1, max_length=200, examples=["早八通勤妆｜5分钟搞定"])
     body: StorableText = Field(max_length=MAX_BODY_CHARS, examples=["底妆先用妆前乳……"])
@@ -50,6 +75,35 @@ class ContentIn(BaseModel):
 
 
 class ItemCreate(ContentIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "双11 限定礼盒开箱｜敏感肌也能放心用",
+                    "body": "精华 30ml + 面霜 50g，双11 到手价 299，前 1000 名加赠小样。",
+                    "tags": ["双11", "护肤", "开箱", "广告"],
+                    "images": [
+                        {"ref": "img/1111-giftbox-cover.jpg", "licence": {"kind": "owned"}},
+                        {
+                            "ref": "img/ugc-lily-review.jpg",
+                            "licence": {
+                                "kind": "user_generated",
+                                "author": "小红书用户 @Lily在上海",
+                                "consent": True,
+                                "consent_reference": "私信授权截图 2026-10-30",
+                            },
+                        },
+                    ],
+                    "videos": [],
+                    "planned_publish_at": "2030-11-08T20:00:00+08:00",
+                    "platform": "xiaohongshu",
+                    "account": "brand-official",
+                    "kind": "ad",
+                }
+            ]
+        }
+    )
+
     platform: Platform
     account: Annotated[Identifier, StringConstraints(min_length=1, max_length=64)] = Field(
         default="main", description="The brand's account on the platform (ratio and cadence)"
@@ -76,7 +130,37 @@ class FindingOut(BaseModel):
 
 
 class RevisionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": 2,
+                    "title": "双11 限定礼盒开箱｜敏感肌也能放心用",
+                    "body": "精华 30ml + 面霜 50g，双11 到手价 299，前 1000 名加赠小样。",
+                    "tags": ["双11", "护肤", "开箱", "广告"],
+                    "images": [
+                        {"ref": "img/1111-giftbox-cover.jpg", "licence": {"kind": "owned"}},
+                        {
+                            "ref": "img/ugc-lily-review.jpg",
+                            "licence": {
+                                "kind": "user_generated",
+                                "author": "小红书用户 @Lily在上海",
+                                "consent": True,
+                                "consent_reference": "私信授权截图 2026-10-30",
+                            },
+                        },
+                    ],
+                    "videos": [],
+                    "planned_publish_at": "2030-11-08T20:00:00+08:00",
+                    "author_id": "writer@brand.example",
+                    "created_at": "2026-11-02T15:20:00+08:00",
+                    "findings": [],
+                    "scanned_at": "2026-11-02T15:20:01+08:00",
+                }
+            ]
+        },
+    )
 
     number: int
     title: str
@@ -92,6 +176,53 @@ class RevisionOut(BaseModel):
 
 
 class ItemOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3d4e5f6a-7b8c-4d9e-9f0a-1b2c3d4e5f6a",
+                    "platform": "xiaohongshu",
+                    "account": "brand-official",
+                    "kind": "ad",
+                    "state": "in_review",
+                    "revision": 2,
+                    "author_id": "writer@brand.example",
+                    "operator_checked_by": "ops@brand.example",
+                    "approved_by": None,
+                    "planned_publish_at": "2030-11-08T20:00:00+08:00",
+                    "published_at": None,
+                    "created_at": "2026-11-01T11:00:00+08:00",
+                    "updated_at": "2026-11-02T16:05:00+08:00",
+                    "current": {
+                        "number": 2,
+                        "title": "双11 限定礼盒开箱｜敏感肌也能放心用",
+                        "body": "精华 30ml + 面霜 50g，双11 到手价 299，前 1000 名加赠小样。",
+                        "tags": ["双11", "护肤", "开箱", "广告"],
+                        "images": [
+                            {"ref": "img/1111-giftbox-cover.jpg", "licence": {"kind": "owned"}},
+                            {
+                                "ref": "img/ugc-lily-review.jpg",
+                                "licence": {
+                                    "kind": "user_generated",
+                                    "author": "小红书用户 @Lily在上海",
+                                    "consent": True,
+                                    "consent_reference": "私信授权截图 2026-10-30",
+                                },
+                            },
+                        ],
+                        "videos": [],
+                        "planned_publish_at": "2030-11-08T20:00:00+08:00",
+                        "author_id": "writer@brand.example",
+                        "created_at": "2026-11-02T15:20:00+08:00",
+                        "findings": [],
+                        "scanned_at": "2026-11-02T15:20:01+08:00",
+                    },
+                    "warnings": [],
+                }
+            ]
+        }
+    )
+
     id: UUID
     platform: str
     account: str
@@ -112,6 +243,25 @@ class ItemOut(BaseModel):
 
 
 class RevisionDiff(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_id": "3d4e5f6a-7b8c-4d9e-9f0a-1b2c3d4e5f6a",
+                    "from_revision": 1,
+                    "to_revision": 2,
+                    "changed": ["body"],
+                    "diff": [
+                        "--- revision 1 body",
+                        "+++ revision 2 body",
+                        "-礼盒里有精华 30ml + 面霜 50g，全网最低价 299。",
+                        "+精华 30ml + 面霜 50g，双11 到手价 299，前 1000 名加赠小样。",
+                    ],
+                }
+            ]
+        }
+    )
+
     item_id: UUID
     from_revision: int
     to_revision: int

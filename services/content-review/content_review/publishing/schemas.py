@@ -8,7 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class CadenceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"period": "week", "minimum": 3, "maximum": 7}]},
+    )
 
     period: Literal["day", "week"]
     minimum: int = Field(ge=0, le=1000)
@@ -22,6 +25,20 @@ class CadenceIn(BaseModel):
 
 
 class CadenceOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "platform": "xiaohongshu",
+                    "period": "week",
+                    "minimum": 3,
+                    "maximum": 7,
+                    "source": "workspace",
+                }
+            ]
+        }
+    )
+
     platform: str
     period: Literal["day", "week"]
     minimum: int
@@ -60,4 +77,39 @@ class CalendarOut(BaseModel):
     items: list[CalendarEntry]
     periods: list[CalendarPeriod]
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": "2026-11-02T00:00:00+08:00",
+                    "to": "2026-11-09T00:00:00+08:00",
+                    "timezone": "Asia/Shanghai",
+                    "items": [
+                        {
+                            "id": "3d4e5f6a-7b8c-4d9e-9f0a-1b2c3d4e5f6a",
+                            "platform": "xiaohongshu",
+                            "account": "brand-official",
+                            "kind": "ad",
+                            "state": "scheduled",
+                            "title": "双11 限定礼盒开箱｜敏感肌也能放心用",
+                            "planned_publish_at": "2026-11-08T20:00:00+08:00",
+                        }
+                    ],
+                    "periods": [
+                        {
+                            "platform": "xiaohongshu",
+                            "account": "brand-official",
+                            "period": "week",
+                            "start": "2026-11-02",
+                            "end": "2026-11-08",
+                            "count": 1,
+                            "minimum": 3,
+                            "maximum": 7,
+                            "status": "under",
+                        }
+                    ],
+                }
+            ]
+        },
+    )

@@ -143,4 +143,6 @@ class ThrottleClearIn(BaseModel):
 
 
 class ThrottleClearOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"cleared": 2}]})
+
     cleared: int = Field(description="Locks and failure counts removed")

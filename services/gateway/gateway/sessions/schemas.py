@@ -48,6 +48,8 @@ class SessionOut(BaseModel):
 
 
 class RevokedOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"revoked": 3}]})
+
     revoked: int = Field(description="Sessions that were still live and are now ended")
 
 

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from segmentation.clock import as_utc
+from yunying_shared.http.batch import FieldError
 from yunying_shared.storable import checked_json, datetime_problem, echoable, text_problem
 
 MAX_BATCH = 1000
@@ -88,6 +89,35 @@ class EventIn(BaseModel):
 
 
 class EventBatchIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "events": [
+                        {
+                            "event_id": "crm-20261111-000123",
+                            "user_id": "wx_o6a8s1Kq",
+                            "type": "purchase",
+                            "occurred_at": "2026-11-11T20:03:00+08:00",
+                            "amount": "299.00",
+                            "currency": "CNY",
+                            "order_id": "TB20261111000123",
+                            "coupon_code": "D11-7KQ2-M9XA",
+                            "properties": {"channel": "tmall", "sku": "GIFTBOX-1111"},
+                        },
+                        {
+                            "event_id": "crm-20261111-000124",
+                            "user_id": "dy_71203384",
+                            "type": "product_view",
+                            "occurred_at": "2026-11-11T20:04:10+08:00",
+                            "properties": {"category": "精华", "source": "douyin_live"},
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+
     events: list[dict[str, Any]] = Field(
         max_length=MAX_BATCH, description=f"Up to {MAX_BATCH} items shaped like EventIn"
     )
@@ -97,7 +127,7 @@ class ItemResult(BaseModel):
     index: int
     event_id: str | None
     status: Literal["accepted", "duplicate", "rejected"]
-    errors: list[dict[str, str]] = Field(default_factory=list)
+    errors: list[FieldError] = Field(default_factory=list)
     extra_truncated: bool = False
 
     @field_validator("event_id")
@@ -107,6 +137,43 @@ class ItemResult(BaseModel):
 
 
 class BatchResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "accepted": 2,
+                    "duplicates": 0,
+                    "rejected": 1,
+                    "results": [
+                        {
+                            "index": 0,
+                            "event_id": "crm-20261111-000123",
+                            "status": "accepted",
+                            "errors": [],
+                            "extra_truncated": False,
+                        },
+                        {
+                            "index": 1,
+                            "event_id": "crm-20261111-000124",
+                            "status": "accepted",
+                            "errors": [],
+                            "extra_truncated": False,
+                        },
+                        {
+                            "index": 2,
+                            "event_id": "crm-20261111-000125",
+                            "status": "rejected",
+                            "errors": [
+                                {"field": "amount", "message": "must be a finite number >= 0"}
+                            ],
+                            "extra_truncated": False,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     accepted: int
     duplicates: int
     rejected: int

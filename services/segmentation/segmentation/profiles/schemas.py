@@ -26,7 +26,19 @@ IDENTITY_KEYS = (
 class ProfilePatch(BaseModel):
     """Attributes a CRM or operator may set; omitted fields stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "gender": "female",
+                    "age_band": "25-34",
+                    "region": "上海",
+                    "extra": {"interests": ["护肤", "香氛"]},
+                }
+            ]
+        },
+    )
 
     gender: Literal["female", "male", "other", "unknown"] | None = None
     age_band: StorableText | None = Field(default=None, max_length=16, examples=["25-34"])
@@ -67,7 +79,45 @@ class StageChangeOut(BaseModel):
 
 
 class ProfileOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "wx_o6a8s1Kq",
+                    "gender": "female",
+                    "age_band": "25-34",
+                    "region": "上海",
+                    "identities": {
+                        "wechat_unionid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+                        "taobao": "tb_8848_lily",
+                    },
+                    "extra": {"interests": ["护肤", "香氛"]},
+                    "first_seen_at": "2024-06-18T09:12:00+08:00",
+                    "last_active_at": "2026-11-11T20:03:00+08:00",
+                    "last_login_at": "2026-11-11T20:01:00+08:00",
+                    "first_purchase_at": "2024-06-18T09:40:00+08:00",
+                    "last_purchase_at": "2026-11-11T20:03:00+08:00",
+                    "order_count": 9,
+                    "refund_count": 1,
+                    "monetary_total": "3280.50",
+                    "source": "xiaohongshu",
+                    "referred_by": None,
+                    "source_campaign": "618-种草",
+                    "stage": "loyal",
+                    "tier": "high_value",
+                    "r_score": 5,
+                    "f_score": 4,
+                    "m_score": 5,
+                    "rfm_class": "重要价值",
+                    "rfm_segment": "Champions",
+                    "churn_reason": None,
+                    "complaint_reasons": [],
+                    "updated_at": "2026-11-11T20:03:02+08:00",
+                }
+            ]
+        },
+    )
 
     user_id: str
     gender: str | None
@@ -99,6 +149,91 @@ class ProfileOut(BaseModel):
 
 
 class ProfileDetail(ProfileOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "wx_o6a8s1Kq",
+                    "gender": "female",
+                    "age_band": "25-34",
+                    "region": "上海",
+                    "identities": {
+                        "wechat_unionid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+                        "taobao": "tb_8848_lily",
+                    },
+                    "extra": {"interests": ["护肤", "香氛"]},
+                    "first_seen_at": "2024-06-18T09:12:00+08:00",
+                    "last_active_at": "2026-11-11T20:03:00+08:00",
+                    "last_login_at": "2026-11-11T20:01:00+08:00",
+                    "first_purchase_at": "2024-06-18T09:40:00+08:00",
+                    "last_purchase_at": "2026-11-11T20:03:00+08:00",
+                    "order_count": 9,
+                    "refund_count": 1,
+                    "monetary_total": "3280.50",
+                    "source": "xiaohongshu",
+                    "referred_by": None,
+                    "source_campaign": "618-种草",
+                    "stage": "loyal",
+                    "tier": "high_value",
+                    "r_score": 5,
+                    "f_score": 4,
+                    "m_score": 5,
+                    "rfm_class": "重要价值",
+                    "rfm_segment": "Champions",
+                    "churn_reason": None,
+                    "complaint_reasons": [],
+                    "updated_at": "2026-11-11T20:03:02+08:00",
+                    "rfm": {
+                        "user_id": "wx_o6a8s1Kq",
+                        "scored_at": "2026-11-12T03:00:00+08:00",
+                        "window_days": 365,
+                        "recency": {
+                            "raw": 1.0,
+                            "score": 5,
+                            "edges": [7.0, 30.0, 90.0, 180.0],
+                            "rule": "days since last purchase; fewer scores higher",
+                        },
+                        "frequency": {
+                            "raw": 9.0,
+                            "score": 4,
+                            "edges": [1.0, 2.0, 4.0, 10.0],
+                            "rule": "orders in the window",
+                        },
+                        "monetary": {
+                            "raw": 3280.5,
+                            "score": 5,
+                            "edges": [199.0, 599.0, 1299.0, 2999.0],
+                            "rule": "amount in the window, refunds deducted",
+                        },
+                        "rfm_class": "重要价值",
+                        "rfm_segment": "Champions",
+                        "tier": "high_value",
+                        "note": "",
+                    },
+                    "tags": [
+                        {
+                            "tag": "敏感肌",
+                            "kind": "attribute",
+                            "source": "manual",
+                            "confidence": 1.0,
+                            "expires_at": None,
+                            "updated_at": "2026-11-02T14:00:00+08:00",
+                        }
+                    ],
+                    "history": [
+                        {
+                            "kind": "stage",
+                            "from_value": "active",
+                            "to_value": "loyal",
+                            "reason": "F>=4 and M>=4",
+                            "changed_at": "2026-10-02T03:00:00+08:00",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     rfm: RfmExplanation
     tags: list[TagOut]
     history: list[StageChangeOut]

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from segmentation.segments.rules import RuleNode
 from segmentation.segments.validation import MAX_CONDITIONS, MAX_DEPTH, MAX_LIVE_SEGMENTS
@@ -41,6 +41,37 @@ LIVE_LIMIT = (
 
 
 class SegmentIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "双11 精华意向 · 活跃非敏感肌",
+                    "description": "近 7 天浏览 3 次以上、非敏感肌的活跃与忠诚客户",
+                    "rule": {
+                        "type": "and",
+                        "rules": [
+                            {
+                                "type": "field",
+                                "field": "stage",
+                                "operator": "in",
+                                "value": ["active", "loyal"],
+                            },
+                            {
+                                "type": "event",
+                                "event_type": "product_view",
+                                "operator": "gte",
+                                "value": 3,
+                                "within_days": 7,
+                            },
+                            {"type": "not", "rule": {"type": "tag", "tag": "敏感肌"}},
+                        ],
+                    },
+                    "live": True,
+                }
+            ]
+        }
+    )
+
     name: StorableText = Field(min_length=1, max_length=100)
     description: StorableText = Field(default="", max_length=500)
     rule: RuleNode = Field(examples=[RULE_EXAMPLE], description=RULE_LIMITS)
@@ -48,6 +79,14 @@ class SegmentIn(BaseModel):
 
 
 class SegmentPatch(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"description": "近 7 天浏览精华 3 次以上、非敏感肌；双11 后停用", "live": False}
+            ]
+        }
+    )
+
     name: StorableText | None = Field(default=None, min_length=1, max_length=100)
     description: StorableText | None = Field(default=None, max_length=500)
     rule: RuleNode | None = Field(default=None, description=RULE_LIMITS)
@@ -55,16 +94,95 @@ class SegmentPatch(BaseModel):
 
 
 class PreviewIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rule": {
+                        "type": "and",
+                        "rules": [
+                            {
+                                "type": "field",
+                                "field": "stage",
+                                "operator": "in",
+                                "value": ["active", "loyal"],
+                            },
+                            {
+                                "type": "event",
+                                "event_type": "product_view",
+                                "operator": "gte",
+                                "value": 3,
+                                "within_days": 7,
+                            },
+                            {"type": "not", "rule": {"type": "tag", "tag": "敏感肌"}},
+                        ],
+                    }
+                }
+            ]
+        }
+    )
+
     rule: RuleNode = Field(examples=[RULE_EXAMPLE], description=RULE_LIMITS)
 
 
 class PreviewOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "size": 18230,
+                    "sample": ["wx_o6a8s1Kq", "dy_71203384", "xhs_5f1a2b3c"],
+                    "evaluated_at": "2026-11-11T20:05:00+08:00",
+                }
+            ]
+        }
+    )
+
     size: int = Field(description="Profiles matching the rule right now")
     sample: list[str] = Field(description="Up to 10 matching user ids")
     evaluated_at: datetime
 
 
 class SegmentOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "4e5f6a7b-8c9d-4e0f-8a1b-2c3d4e5f6a7b",
+                    "name": "双11 精华意向 · 活跃非敏感肌",
+                    "description": "近 7 天浏览 3 次以上、非敏感肌的活跃与忠诚客户",
+                    "rule": {
+                        "type": "and",
+                        "rules": [
+                            {
+                                "type": "field",
+                                "field": "stage",
+                                "operator": "in",
+                                "value": ["active", "loyal"],
+                            },
+                            {
+                                "type": "event",
+                                "event_type": "product_view",
+                                "operator": "gte",
+                                "value": 3,
+                                "within_days": 7,
+                            },
+                            {"type": "not", "rule": {"type": "tag", "tag": "敏感肌"}},
+                        ],
+                    },
+                    "live": True,
+                    "time_dependent": True,
+                    "version": 2,
+                    "member_count": 18230,
+                    "created_by": "ops@brand.example",
+                    "created_at": "2026-10-28T10:00:00+08:00",
+                    "updated_at": "2026-11-01T09:30:00+08:00",
+                    "last_evaluated_at": "2026-11-11T20:05:00+08:00",
+                }
+            ]
+        }
+    )
+
     id: UUID
     name: str
     description: str
@@ -87,6 +205,20 @@ class SegmentDayOut(BaseModel):
 
 
 class SegmentDaysOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "segment_id": "4e5f6a7b-8c9d-4e0f-8a1b-2c3d4e5f6a7b",
+                    "days": [
+                        {"day": "2026-11-10", "size": 17604, "entered": 1320, "exited": 211},
+                        {"day": "2026-11-11", "size": 18230, "entered": 985, "exited": 359},
+                    ],
+                }
+            ]
+        }
+    )
+
     segment_id: UUID
     days: list[SegmentDayOut] = Field(
         description="Every day of the range in order; a day without changes carries the "
@@ -106,6 +238,52 @@ class LeafExplanation(BaseModel):
 
 
 class WhyOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "segment_id": "4e5f6a7b-8c9d-4e0f-8a1b-2c3d4e5f6a7b",
+                    "user_id": "wx_o6a8s1Kq",
+                    "matches": True,
+                    "member": True,
+                    "entered_at": "2026-11-09T21:10:00+08:00",
+                    "conditions": [
+                        {
+                            "path": "rules.0",
+                            "condition": {
+                                "type": "field",
+                                "field": "stage",
+                                "operator": "in",
+                                "value": ["active", "loyal"],
+                            },
+                            "actual": "loyal",
+                            "holds": True,
+                        },
+                        {
+                            "path": "rules.1",
+                            "condition": {
+                                "type": "event",
+                                "event_type": "product_view",
+                                "operator": "gte",
+                                "value": 3,
+                                "within_days": 7,
+                            },
+                            "actual": 5,
+                            "holds": True,
+                        },
+                        {
+                            "path": "rules.2.rule",
+                            "condition": {"type": "tag", "tag": "敏感肌"},
+                            "actual": False,
+                            "holds": False,
+                        },
+                    ],
+                    "evaluated_at": "2026-11-11T20:05:00+08:00",
+                }
+            ]
+        }
+    )
+
     segment_id: UUID
     user_id: str
     matches: bool = Field(description="The rule's verdict now")

@@ -23,7 +23,29 @@ class CustomEdges(BaseModel):
 
 
 class SettingsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "rfm_window_days": 365,
+                    "custom_edges": {
+                        "recency": [7.0, 30.0, 90.0, 180.0],
+                        "frequency": [1.0, 2.0, 4.0, 10.0],
+                        "monetary": [199.0, 599.0, 1299.0, 2999.0],
+                    },
+                    "lifecycle_rules": {
+                        "new_days": 30,
+                        "churn_purchase_days": 180,
+                        "churn_active_days": 60,
+                        "loyal_min_f": 4,
+                        "loyal_min_m": 4,
+                        "history_after_hours": 24,
+                    },
+                }
+            ]
+        },
+    )
 
     rfm_window_days: int | None = Field(
         default=None, ge=1, le=3650, description="None: lifetime; else F and M use this window"
@@ -33,4 +55,32 @@ class SettingsIn(BaseModel):
 
 
 class SettingsOut(SettingsIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rfm_window_days": 365,
+                    "custom_edges": {
+                        "recency": [7.0, 30.0, 90.0, 180.0],
+                        "frequency": [1.0, 2.0, 4.0, 10.0],
+                        "monetary": [199.0, 599.0, 1299.0, 2999.0],
+                    },
+                    "lifecycle_rules": {
+                        "new_days": 30,
+                        "churn_purchase_days": 180,
+                        "churn_active_days": 60,
+                        "loyal_min_f": 4,
+                        "loyal_min_m": 4,
+                        "history_after_hours": 24,
+                    },
+                    "last_edges": {
+                        "recency": [7.0, 30.0, 90.0, 180.0],
+                        "frequency": [1.0, 2.0, 4.0, 10.0],
+                        "monetary": [199.0, 599.0, 1299.0, 2999.0],
+                    },
+                }
+            ]
+        }
+    )
+
     last_edges: dict[str, list[float]] = Field(default_factory=dict)

@@ -10,6 +10,7 @@ from segmentation.access import Operator, ProfileReader
 from segmentation.tags import service
 from segmentation.tags.exceptions import InvalidTagImport
 from segmentation.tags.schemas import (
+    ImportedTag,
     ImportResult,
     TagIn,
     TagKind,
@@ -80,8 +81,10 @@ async def delete_tag(
     openapi_extra={
         "requestBody": {
             "content": {
-                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {
+                    "schema": {"type": "array", "items": ImportedTag.model_json_schema()}
+                },
+                "text/csv": {"schema": {"type": "string", "format": "binary"}},
             }
         }
     },

@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from yunying_shared.http.batch import FieldError
 from yunying_shared.storable import Identifier, StorableDatetime, StorableText, json_problem
 
 TagKind = Literal["attribute", "behaviour", "need"]
@@ -13,7 +14,15 @@ MAX_IMPORT = 10_000
 
 
 class TagIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {"tag": "敏感肌", "kind": "attribute", "source": "manual", "confidence": 1.0}
+            ]
+        },
+    )
 
     tag: Identifier = Field(min_length=1, max_length=64, examples=["敏感肌", "职场妈妈"])
     kind: TagKind = "attribute"
@@ -25,7 +34,21 @@ class TagIn(BaseModel):
 
 
 class TagOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "tag": "敏感肌",
+                    "kind": "attribute",
+                    "source": "manual",
+                    "confidence": 1.0,
+                    "expires_at": None,
+                    "updated_at": "2026-11-02T14:00:00+08:00",
+                }
+            ]
+        },
+    )
 
     tag: str
     kind: str
@@ -36,17 +59,67 @@ class TagOut(BaseModel):
 
 
 class ImportedTag(TagIn):
+    """One row of a bulk tag import (JSON list items, or CSV columns of the same names)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"user_id": "wx_o6a8s1Kq", "tag": "敏感肌", "kind": "attribute", "confidence": 0.9},
+                {"user_id": "dy_71203384", "tag": "精华意向", "kind": "need", "confidence": 0.7},
+            ]
+        }
+    )
+
     user_id: Identifier = Field(min_length=1, max_length=128)
     source: TagSource = "import"
 
 
+class RowRejection(BaseModel):
+    index: int = Field(description="The row's position in the import, from 0")
+    errors: list[FieldError]
+
+
 class ImportResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "imported": 2,
+                    "rejected": [
+                        {
+                            "index": 2,
+                            "errors": [
+                                {"field": "confidence", "message": "must be between 0 and 1"}
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     imported: int
-    rejected: list[dict[str, Any]] = Field(default_factory=list)
+    rejected: list[RowRejection] = Field(default_factory=list)
 
 
 class TagRuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "双11 浏览精华 3 次以上",
+                    "event_type": "product_view",
+                    "match_properties": {"category": "精华"},
+                    "tag": "精华意向",
+                    "kind": "need",
+                    "confidence": 0.8,
+                    "ttl_days": 30,
+                }
+            ]
+        },
+    )
 
     name: StorableText = Field(min_length=1, max_length=100)
     event_type: Identifier = Field(min_length=1, max_length=64, examples=["product_view"])
@@ -72,6 +145,22 @@ class TagRuleIn(BaseModel):
 
 
 class TagRuleOut(TagRuleIn):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "双11 浏览精华 3 次以上",
+                    "event_type": "product_view",
+                    "match_properties": {"category": "精华"},
+                    "tag": "精华意向",
+                    "kind": "need",
+                    "confidence": 0.8,
+                    "ttl_days": 30,
+                    "id": 7,
+                }
+            ]
+        },
+    )
 
     id: int

@@ -17,6 +17,7 @@ from sentiment_alert.crises.schemas import (
     CrisisOut,
     CrisisReportIn,
     Level,
+    Postmortem,
     RepairOut,
     RolesIn,
     State,
@@ -196,6 +197,7 @@ async def check(
     response_model=CrisisOut,
     summary="Record the published statement (must pass the check; publishes "
     "crisis.statement_published and moves the case to repairing)",
+    responses={409: {"description": "The statement fails the check: `missing` names the parts"}},
 )
 async def publish_statement(
     session: SessionDep,
@@ -215,7 +217,17 @@ async def publish_statement(
     return await _out(session, case)
 
 
-@router.get("/{case_id}/postmortem", summary="Post-mortem: timeline, volumes, actions")
+@router.get(
+    "/{case_id}/postmortem",
+    summary="Post-mortem: timeline, volumes, actions",
+    responses={
+        200: {
+            "model": Postmortem,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "JSON, or with `format=csv` one CSV table",
+        }
+    },
+)
 async def postmortem(
     session: SessionDep,
     workspace_id: WorkspaceDep,

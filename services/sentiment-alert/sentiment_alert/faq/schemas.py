@@ -78,7 +78,21 @@ class EntryIn(BaseModel):
 
 
 class EntryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 5,
+                    "questions": ["几天发货？", "什么时候发货", "多久能到"],
+                    "answer": "双11 订单将在 48 小时内陆续发出，预售款按页面时间发货哦～",
+                    "platforms": ["xiaohongshu", "douyin"],
+                    "created_at": "2026-10-20T10:00:00+08:00",
+                    "updated_at": "2026-11-01T09:00:00+08:00",
+                }
+            ]
+        },
+    )
 
     id: int
     questions: list[str]
@@ -107,6 +121,19 @@ class SettingsIn(BaseModel):
 
 
 class SettingsOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "threshold": 0.6,
+                    "mode": "propose",
+                    "entries": 48,
+                    "updated_at": "2026-11-01T09:00:00+08:00",
+                }
+            ]
+        }
+    )
+
     threshold: float
     mode: Mode
     entries: int = Field(description="FAQ entries in the workspace")
@@ -126,6 +153,20 @@ class MatchIn(BaseModel):
 
 
 class CandidateOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "entry_id": 5,
+                    "question": "几天发货？",
+                    "answer": "双11 订单将在 48 小时内陆续发出，预售款按页面时间发货哦～",
+                    "score": 7.82,
+                    "confidence": 0.91,
+                }
+            ]
+        }
+    )
+
     entry_id: int
     question: str = Field(description="The entry's question variant that matched best")
     answer: str
@@ -134,6 +175,26 @@ class CandidateOut(BaseModel):
 
 
 class MatchOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "candidates": [
+                        {
+                            "entry_id": 5,
+                            "question": "几天发货？",
+                            "answer": "双11 订单将在 48 小时内陆续发出，预售款按页面时间发货哦～",
+                            "score": 7.82,
+                            "confidence": 0.91,
+                        }
+                    ],
+                    "threshold": 0.6,
+                    "answers": True,
+                }
+            ]
+        }
+    )
+
     candidates: list[CandidateOut] = Field(description="Best first, at most three")
     threshold: float
     answers: bool = Field(description="The best candidate reaches the workspace's threshold")

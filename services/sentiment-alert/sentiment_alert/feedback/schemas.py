@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from yunying_shared.storable import text_problem
 
@@ -27,10 +27,42 @@ class FeedbackIn(BaseModel):
 
 
 class FeedbackBatchIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "user_id": "wx_o6a8s1Kq",
+                            "text": "快递太慢了，双11 下单一周才到",
+                            "source": "survey",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     items: list[FeedbackIn] = Field(min_length=1, max_length=MAX_FEEDBACK)
 
 
 class FeedbackOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "wx_o6a8s1Kq",
+                    "aspect": "delivery",
+                    "cues": ["快递太慢"],
+                    "label": "neg",
+                    "churn_related": False,
+                    "published": True,
+                    "classified_at": "2026-11-18T10:00:00+08:00",
+                }
+            ]
+        }
+    )
+
     user_id: str
     aspect: Literal["product", "service", "delivery", "price", "other"]
     cues: list[str]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from sentiment_alert.access import MentionsWriter, Reader
 from sentiment_alert.mentions import service
@@ -32,6 +32,27 @@ async def ingest_mentions(
 
 
 class MentionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "m-4962134170108571",
+                    "platform": "weibo",
+                    "platform_id": "4962134170108571",
+                    "author": "敏感肌小王",
+                    "text": "用了双11 礼盒里的精华，脸上泛红刺痛，有人一样吗？",
+                    "url": "https://weibo.com/1234567890/4962134170108571",
+                    "posted_at": "2026-11-11T22:31:00+08:00",
+                    "language": "zh",
+                    "label": "neg",
+                    "score": 0.06,
+                    "keywords": ["过敏"],
+                    "user_id": None,
+                }
+            ]
+        }
+    )
+
     id: str
     platform: str
     platform_id: str

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from yunying_shared.events.payloads.listening import MENTION_KINDS, MENTION_PLATFORMS
+from yunying_shared.http.batch import FieldError
 from yunying_shared.storable import datetime_problem, echoable, int64_problem, text_problem
 
 MAX_BATCH = 1000
@@ -70,6 +71,37 @@ class MentionIn(BaseModel):
 
 
 class MentionBatchIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "mentions": [
+                        {
+                            "platform": "weibo",
+                            "platform_id": "4962134170108571",
+                            "author": "敏感肌小王",
+                            "text": "用了双11 礼盒里的精华，脸上泛红刺痛，有人一样吗？",
+                            "url": "https://weibo.com/1234567890/4962134170108571",
+                            "posted_at": "2026-11-11T22:31:00+08:00",
+                            "likes": 128,
+                            "comments": 46,
+                            "shares": 12,
+                        },
+                        {
+                            "platform": "xiaohongshu",
+                            "platform_id": "c-6560a1b2-0042",
+                            "author": "小鹿爱护肤",
+                            "text": "礼盒什么时候发货呀？",
+                            "posted_at": "2026-11-11T20:12:00+08:00",
+                            "kind": "comment",
+                            "reply_to": "6560a1b2000000001f03c2d4",
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+
     mentions: list[dict[str, Any]] = Field(
         max_length=MAX_BATCH, description=f"Up to {MAX_BATCH} items shaped like MentionIn"
     )
@@ -82,7 +114,7 @@ class ItemResult(BaseModel):
     mention_id: str | None = None
     label: str | None = None
     keywords: list[str] = Field(default_factory=list)
-    errors: list[dict[str, str]] = Field(default_factory=list)
+    errors: list[FieldError] = Field(default_factory=list)
     message_id: str | None = Field(
         default=None, description="Comments and direct messages the FAQ replies handled"
     )
@@ -92,6 +124,53 @@ class ItemResult(BaseModel):
 
 
 class BatchResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "accepted": 2,
+                    "duplicates": 0,
+                    "rejected": 1,
+                    "results": [
+                        {
+                            "index": 0,
+                            "platform_id": "4962134170108571",
+                            "status": "accepted",
+                            "mention_id": "m-4962134170108571",
+                            "label": "neg",
+                            "keywords": ["过敏"],
+                            "errors": [],
+                            "message_id": None,
+                            "reply_status": None,
+                        },
+                        {
+                            "index": 1,
+                            "platform_id": "c-6560a1b2-0042",
+                            "status": "accepted",
+                            "mention_id": "m-c-6560a1b2-0042",
+                            "label": "neu",
+                            "keywords": [],
+                            "errors": [],
+                            "message_id": "msg-20261111-8841",
+                            "reply_status": "proposed",
+                        },
+                        {
+                            "index": 2,
+                            "platform_id": None,
+                            "status": "rejected",
+                            "mention_id": None,
+                            "label": None,
+                            "keywords": [],
+                            "errors": [{"field": "posted_at", "message": "is required"}],
+                            "message_id": None,
+                            "reply_status": None,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     accepted: int
     duplicates: int
     rejected: int

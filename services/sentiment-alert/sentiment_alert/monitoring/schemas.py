@@ -22,6 +22,14 @@ def _clean(value: str) -> str:
 
 
 class RuleIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "risk", "keyword": "过敏", "terms": ["过敏", "泛红", "刺痛", "烂脸"]}
+            ]
+        }
+    )
+
     kind: RuleKind = Field(description="brand, risk or competitor")
     keyword: str = Field(min_length=1, max_length=64, description="What alerts are counted by")
     terms: list[str] = Field(
@@ -47,7 +55,21 @@ class RuleIn(BaseModel):
 
 
 class RuleOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "risk",
+                    "keyword": "过敏",
+                    "terms": ["过敏", "泛红", "刺痛", "烂脸"],
+                    "id": 3,
+                    "created_at": "2026-10-01T10:00:00+08:00",
+                    "updated_at": "2026-11-01T10:00:00+08:00",
+                }
+            ]
+        },
+    )
 
     id: int
     kind: RuleKind

@@ -9,6 +9,19 @@ from yunying_shared.storable import text_problem
 
 
 class ChannelIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "wecom",
+                    "name": "舆情值班群",
+                    "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa",
+                    "enabled": True,
+                }
+            ]
+        }
+    )
+
     kind: Literal["wecom", "dingtalk", "slack"]
     name: str = Field(min_length=1, max_length=64)
     url: str = Field(min_length=1, max_length=2048, description="The robot's webhook URL")
@@ -37,7 +50,21 @@ class ChannelIn(BaseModel):
 
 
 class ChannelOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 2,
+                    "kind": "wecom",
+                    "name": "舆情值班群",
+                    "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a…aaa",
+                    "enabled": True,
+                    "created_at": "2026-10-01T10:00:00+08:00",
+                }
+            ]
+        },
+    )
 
     id: int
     kind: str
@@ -48,7 +75,25 @@ class ChannelOut(BaseModel):
 
 
 class DeliveryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 901,
+                    "channel_id": 2,
+                    "subject": "alert",
+                    "title": "【橙色预警】过敏：1 小时提及 342 条，负面 73%",
+                    "status": "delivered",
+                    "attempts": 1,
+                    "last_error": None,
+                    "response_status": 200,
+                    "created_at": "2026-11-11T22:35:01+08:00",
+                    "delivered_at": "2026-11-11T22:35:02+08:00",
+                }
+            ]
+        },
+    )
 
     id: int
     channel_id: int

@@ -28,7 +28,41 @@ class CandidateOut(BaseModel):
 
 
 class MessageOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "msg-20261111-8841",
+                    "platform": "xiaohongshu",
+                    "platform_id": "c-6560a1b2-0042",
+                    "kind": "comment",
+                    "reply_to": "6560a1b2000000001f03c2d4",
+                    "author": "小鹿爱护肤",
+                    "text": "礼盒什么时候发货呀？",
+                    "user_id": None,
+                    "posted_at": "2026-11-11T20:12:00+08:00",
+                    "received_at": "2026-11-11T20:12:03+08:00",
+                    "language": "zh",
+                    "label": "neu",
+                    "sentiment_score": 0.52,
+                    "status": "proposed",
+                    "reason": "low_confidence",
+                    "faq_entry_id": 5,
+                    "confidence": 0.54,
+                    "suggestion": "双11 订单将在 48 小时内陆续发出，预售款按页面时间发货哦～",
+                    "candidates": [{"entry_id": 5, "question": "几天发货？", "confidence": 0.54}],
+                    "reply_text": None,
+                    "replied_by": None,
+                    "reply_attempts": 0,
+                    "reply_error": None,
+                    "reply_platform_id": None,
+                    "replied_at": None,
+                    "handled_by": None,
+                }
+            ]
+        },
+    )
 
     id: str
     platform: str

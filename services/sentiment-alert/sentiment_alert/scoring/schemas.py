@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from yunying_shared.storable import text_problem
 
@@ -21,6 +21,12 @@ def _check(value: str) -> str:
 
 class ScoreIn(BaseModel):
     """Either `text` (one) or `texts` (up to 1,000)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"texts": ["包装很精致，送人很有面子", "用了脸上泛红刺痛，再也不买了"]}]
+        }
+    )
 
     text: str | None = Field(default=None, max_length=MAX_TEXT)
     texts: list[str] | None = Field(default=None, min_length=1, max_length=MAX_TEXTS)
@@ -49,10 +55,27 @@ class ScoreIn(BaseModel):
 
 
 class ScoreOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"label": "neg", "score": 0.08, "language": "zh"}]}
+    )
+
     label: Literal["pos", "neu", "neg"]
     score: float = Field(description="-1 (negative) to 1 (positive)")
     language: str = Field(description="zh, en or other")
 
 
 class ScoreBatchOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "results": [
+                        {"label": "pos", "score": 0.93, "language": "zh"},
+                        {"label": "neg", "score": 0.08, "language": "zh"},
+                    ]
+                }
+            ]
+        }
+    )
+
     results: list[ScoreOut]
