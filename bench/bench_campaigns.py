@@ -6,8 +6,9 @@
    by a `ConsumerRunner` with the service's own handlers and its settings' batch sizes (1,000
    per fetch, 500 per transaction): the batch handler groups each run per workspace and calls
    the journey engine once. Half the events are churned → active and match a running campaign's
-   journey whose steps issue a coupon and queue a message; the other half match nothing. Figure: events per second from the
-   runner's start to the moment every event's inbox row and effects are committed (coupons,
+   journey whose steps issue a coupon and queue a message; the other half match nothing.
+   Figure: events per second from the runner's start to the moment every event's inbox row and
+   effects are committed (coupons,
    coupon.issued outbox rows, sends, enrolments), checked by counting them; and CPU-µs per
    event of this process (the consumer; its own polling subtracted), with the load average.
 Coupon redemption is measured by `bench_redemption.py` (a campaigns server of its own).
