@@ -16,6 +16,7 @@ from uuid import UUID
 from sqlalchemy import delete, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns.arrays import columns_of_dicts
 from campaigns.audience.models import SegmentMember, UserState
 from yunying_shared.db import PerDialect, SqliteDialect, driver_connection
 
@@ -67,8 +68,8 @@ _PG_REMOVE_MEMBERS = """
 """
 
 
-def _columns(pairs: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    return [segment for segment, _ in pairs], [user for _, user in pairs]
+def _columns(pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
+    return [[segment for segment, _ in pairs], [user for _, user in pairs]]
 
 
 class PostgresAudience:
@@ -80,7 +81,7 @@ class PostgresAudience:
         await (await driver_connection(session)).execute(
             _PG_UPSERT_STATES,
             workspace_id,
-            *([row[name] for row in rows] for name in _STATE_FIELDS),
+            *columns_of_dicts(rows, _STATE_FIELDS),
         )
 
     async def add_members(

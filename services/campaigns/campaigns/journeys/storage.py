@@ -18,6 +18,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns.arrays import columns_of
 from campaigns.journeys.models import Enrollment, NewEnrollment
 from yunying_shared.db import PerDialect, SqliteDialect, driver_connection
 
@@ -46,6 +47,20 @@ _PG_INSERT = """
 """
 
 
+# The array parameters' order, `context` and `outcome` last (context is sent as JSON text).
+_COLUMNS = (
+    "id",
+    "workspace_id",
+    "journey_id",
+    "campaign_id",
+    "user_id",
+    "period",
+    "state",
+    "step_index",
+    "due_at",
+)
+
+
 class PostgresEnrollments:
     async def insert(
         self, session: AsyncSession, enrollments: Sequence[NewEnrollment], now: datetime
@@ -55,15 +70,7 @@ class PostgresEnrollments:
         rows = await (await driver_connection(session)).fetch(
             _PG_INSERT,
             now,
-            [e.id for e in enrollments],
-            [e.workspace_id for e in enrollments],
-            [e.journey_id for e in enrollments],
-            [e.campaign_id for e in enrollments],
-            [e.user_id for e in enrollments],
-            [e.period for e in enrollments],
-            [e.state for e in enrollments],
-            [e.step_index for e in enrollments],
-            [e.due_at for e in enrollments],
+            *columns_of(enrollments, _COLUMNS[:9]),
             [json.dumps(e.context, ensure_ascii=False) for e in enrollments],
             [e.outcome for e in enrollments],
         )

@@ -15,6 +15,7 @@ from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns.arrays import columns_of
 from campaigns.sending.models import Send
 from yunying_shared.db import PerDialect, SqliteDialect, driver_connection
 
@@ -48,15 +49,20 @@ class PostgresSends:
             _PG_INSERT,
             now,
             [uuid4() for _ in sends],
-            [s.workspace_id for s in sends],
-            [s.dedupe_key for s in sends],
-            [s.user_id for s in sends],
-            [s.channel for s in sends],
-            [s.body for s in sends],
-            [s.campaign_id for s in sends],
-            [s.enrollment_id for s in sends],
-            [s.priority for s in sends],
-            [s.promotional for s in sends],
+            *columns_of(
+                sends,
+                (
+                    "workspace_id",
+                    "dedupe_key",
+                    "user_id",
+                    "channel",
+                    "body",
+                    "campaign_id",
+                    "enrollment_id",
+                    "priority",
+                    "promotional",
+                ),
+            ),
         )
 
 
