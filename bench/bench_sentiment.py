@@ -42,11 +42,13 @@ from sklearn.metrics import accuracy_score, f1_score
 from snownlp import SnowNLP
 from sqlalchemy import text as sql
 
+from sentiment_alert.jobs import aggregate_pending
 from sentiment_alert.main import DEFINITION
 from sentiment_alert.mentions.service import ingest as ingest_mentions
 from sentiment_alert.monitoring.schemas import RuleIn
 from sentiment_alert.monitoring.service import create_rule
 from sentiment_alert.sentiment import score
+from sentiment_alert.sentiment.batch import score_many
 from sentiment_alert.sentiment.corpus import held_out_split
 from sentiment_alert.spikes.nab import evaluate_directory, totals
 from sentiment_alert.spikes.settings import DetectorSettings
@@ -63,10 +65,10 @@ SNOWNLP_NEUTRAL = (0.4, 0.6)
 INGEST_MENTIONS = int(os.environ.get("BENCH_INGEST_MENTIONS", "50000"))
 INGEST_BATCH = 1000
 # Batches in flight at once, each its own transaction (as concurrent POST /v1/mentions requests
-# in one worker). Concurrent batches of one workspace wait on each other's uncommitted bucket
-# and bucket-author rows, so more than one gains little (measured: 1,724/s with 2 against
-# 1,535/s with 1; two processes: 404/s), and the default is one.
-INGEST_CONCURRENCY = int(os.environ.get("BENCH_INGEST_CONCURRENCY", "1"))
+# in one worker). A batch no longer waits for another's bucket rows (one transaction at a time
+# folds a workspace's buckets; the others leave their increments pending), so while one batch
+# is in PostgreSQL the next is scored: two keep both cores busy.
+INGEST_CONCURRENCY = int(os.environ.get("BENCH_INGEST_CONCURRENCY", "2"))
 # Worker processes (as uvicorn workers or consumer replicas): each ingests its share.
 INGEST_PROCESSES = int(os.environ.get("BENCH_INGEST_PROCESSES", "1"))
 RULES = [
@@ -135,6 +137,10 @@ def speed() -> dict[str, Any]:
     for text in mentions:
         score(text)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    batch_cpu = time.process_time()
+    for start in range(0, len(mentions), INGEST_BATCH):
+        score_many(mentions[start : start + INGEST_BATCH])
+    batch_cpu = time.process_time() - batch_cpu
     reviews = [i.text for i in held_out_split()]
     review_cpu = time.process_time()
     for text in reviews:
@@ -145,6 +151,7 @@ def speed() -> dict[str, Any]:
         "mean_characters": round(sum(map(len, mentions)) / len(mentions), 1),
         "mentions_per_second_wall": round(len(mentions) / wall),
         "mentions_per_second_cpu": round(len(mentions) / cpu),
+        "batches_of_1000_mentions_per_second_cpu": round(len(mentions) / batch_cpu),
         "held_out_reviews_per_second_cpu": round(len(reviews) / review_cpu),
         "held_out_reviews_mean_characters": round(sum(map(len, reviews)) / len(reviews), 1),
     }
@@ -195,12 +202,60 @@ def _mention_items(count: int, now: datetime) -> list[dict[str, Any]]:
     return items
 
 
-async def _ingest_share(url: str, workspace_id: UUID, items: list[dict[str, Any]]) -> int:
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (a PostgreSQL backend on this machine)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _processes_cpu(pids: list[int]) -> float:
+    return sum(_cpu_seconds(pid) for pid in pids if Path(f"/proc/{pid}/stat").exists())
+
+
+async def _backends_cpu(database: Database) -> float:
+    """CPU seconds used so far by the server processes of the benchmark's database: what
+    PostgreSQL spent on the ingest (it runs on this machine; WAL writer and checkpointer not
+    included)."""
+    async with database.session() as session:
+        pids = (
+            await session.execute(
+                sql("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            )
+        ).scalars()
+        return _processes_cpu(list(pids))
+
+
+def _reference_seconds() -> float:
+    """CPU seconds of a fixed pure-Python loop: on a shared machine, how slow a CPU second is
+    right now, to set figures taken under different loads side by side."""
+    started = time.process_time()
+    for _ in range(1000):
+        sum(range(1000))
+    return round(time.process_time() - started, 4)
+
+
+def _warm_up(text: str) -> None:
+    """Loads the model and the batch scorer's table: start-up is not part of the rate."""
+    score(text)
+    score_many([text])
+
+
+async def _ingest_share(
+    url: str, workspace_id: UUID, items: list[dict[str, Any]], server_cpu: list[float]
+) -> int:
     database = Database(url, pool_size=INGEST_CONCURRENCY + 1)
     batches = [items[i : i + INGEST_BATCH] for i in range(0, len(items), INGEST_BATCH)]
     accepted = 0
     now = datetime.now(UTC)
-    score(items[0]["text"])  # loads the model: start-up is not part of the rate
+    _warm_up(items[0]["text"])
+    # Every connection of the pool opened before the clock starts, so all are counted.
+    async with asyncio.TaskGroup() as group:
+        for _ in range(INGEST_CONCURRENCY):
+            group.create_task(_touch(database))
+    server_cpu.append(-await _backends_cpu(database))
 
     async def worker() -> None:
         nonlocal accepted
@@ -213,14 +268,30 @@ async def _ingest_share(url: str, workspace_id: UUID, items: list[dict[str, Any]
             accepted += result.accepted
 
     await asyncio.gather(*(worker() for _ in range(INGEST_CONCURRENCY)))
+    # What the last concurrent batches left pending, as the service's job folds it.
+    await aggregate_pending(database, now=now)
+    server_cpu.append(await _backends_cpu(database))
     await database.dispose()
     return accepted
 
 
-def _process_share(url: str, workspace_id: UUID, items: list[dict[str, Any]], start: Any) -> int:
-    score(items[0]["text"])
-    start.wait()
-    return asyncio.run(_ingest_share(url, workspace_id, items))
+async def _touch(database: Database) -> None:
+    async with database.session() as session:
+        await session.execute(sql("SELECT pg_sleep(0.2)"))
+
+
+def _process_share(
+    url: str, workspace_id: UUID, items: list[dict[str, Any]], start: Any
+) -> tuple[int, float, float]:
+    """One worker process's share: accepted, its CPU seconds, its backends' CPU seconds."""
+    ready, go = start
+    _warm_up(items[0]["text"])
+    ready.put(True)
+    go.wait()
+    server_cpu: list[float] = []
+    cpu = time.process_time()
+    accepted = asyncio.run(_ingest_share(url, workspace_id, items, server_cpu))
+    return accepted, time.process_time() - cpu, sum(server_cpu)
 
 
 async def ingest_speed() -> dict[str, Any]:
@@ -233,27 +304,37 @@ async def ingest_speed() -> dict[str, Any]:
                 await create_rule(session, workspace_id=workspace_id, data=rule)
         items = _mention_items(INGEST_MENTIONS, datetime.now(UTC))
         shares = [items[i::INGEST_PROCESSES] for i in range(INGEST_PROCESSES)]
+        server_cpu: list[float] = []
         if INGEST_PROCESSES == 1:
-            score(items[0]["text"])
+            _warm_up(items[0]["text"])
             wall, cpu = time.perf_counter(), time.process_time()
-            accepted = await _ingest_share(url, workspace_id, items)
+            accepted = await _ingest_share(url, workspace_id, items, server_cpu)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         else:
             context = multiprocessing.get_context("spawn")
-            start = context.Manager().Event()
+            manager = context.Manager()
+            start, ready = manager.Event(), manager.Queue()
             with ProcessPoolExecutor(INGEST_PROCESSES, mp_context=context) as pool:
                 futures = [
-                    pool.submit(_process_share, url, workspace_id, share, start) for share in shares
+                    pool.submit(_process_share, url, workspace_id, share, (ready, start))
+                    for share in shares
                 ]
-                await asyncio.sleep(5)  # every worker has loaded the model and waits
-                wall, cpu = time.perf_counter(), float("nan")
+                for _ in shares:  # every worker has imported everything and loaded the model
+                    await asyncio.to_thread(ready.get)
+                wall = time.perf_counter()
                 start.set()
-                accepted = sum(f.result() for f in futures)
+                shares_done = [f.result() for f in futures]
                 wall = time.perf_counter() - wall
+                accepted = sum(done[0] for done in shares_done)
+                cpu = sum(done[1] for done in shares_done)
+                server_cpu = [done[2] for done in shares_done]
         async with database.session() as session:
             buckets = (await session.execute(sql("SELECT count(*) FROM keyword_buckets"))).one()
             outbox = (await session.execute(sql("SELECT count(*) FROM outbox"))).one()
+            pending = (await session.execute(sql("SELECT count(*) FROM pending_increments"))).one()
         await database.dispose()
+    server = sum(server_cpu) if server_cpu else float("nan")
+    per_mention = (cpu + server) / len(items)
     return {
         "mentions": len(items),
         "accepted": accepted,
@@ -263,9 +344,19 @@ async def ingest_speed() -> dict[str, Any]:
         "rules": len(RULES),
         "keyword_buckets": buckets[0],
         "outbox_events": outbox[0],
+        "increments_left_pending": pending[0],
         "seconds": round(wall, 2),
         "mentions_per_second_wall": round(len(items) / wall),
         "client_cpu_seconds": None if cpu != cpu else round(cpu, 2),
+        "server_cpu_seconds": None if server != server else round(server, 2),
+        "client_cpu_us_per_mention": None if cpu != cpu else round(cpu / len(items) * 1e6),
+        "server_cpu_us_per_mention": None if server != server else round(server / len(items) * 1e6),
+        # What the two cores could do if both did nothing else: 2 CPU seconds per second over
+        # the client's and the server's CPU per mention.
+        "cpu_bound_mentions_per_second_2_cores": (
+            None if per_mention != per_mention else round(2 / per_mention)
+        ),
+        "reference_loop_cpu_seconds": _reference_seconds(),
         "load_average_1min_at_end": os.getloadavg()[0],
     }
 
@@ -285,6 +376,15 @@ def main() -> None:
     print(json.dumps(report, indent=2, ensure_ascii=False))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    ingest = report["ingest_postgresql"]
+    print(
+        f"ingest: {ingest['mentions_per_second_wall']:,} mentions/s wall (target 5,000); CPU per "
+        f"mention: client {ingest['client_cpu_us_per_mention']} µs + PostgreSQL "
+        f"{ingest['server_cpu_us_per_mention']} µs, i.e. "
+        f"{ingest['cpu_bound_mentions_per_second_2_cores']:,}/s if 2 cores did only this; "
+        f"load average {ingest['load_average_1min_at_end']:.1f}; reference loop "
+        f"{ingest['reference_loop_cpu_seconds']} s"
+    )
 
 
 if __name__ == "__main__":

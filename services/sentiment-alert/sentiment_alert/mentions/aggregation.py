@@ -1,15 +1,17 @@
 """Folding a batch's mentions into the hourly keyword buckets, without batches waiting on
 each other.
 
-Two transactions that upsert the same bucket rows (or insert the same bucket authors) wait for
-each other's commit, so concurrent batches of one workspace used to run one after the other.
-Now one transaction at a time folds a workspace's buckets: the one holding the workspace's
-aggregation lock (a transaction-scoped advisory lock on PostgreSQL; SQLite has one writer
-anyway). A batch that finds the lock taken does not wait: it stores its increments as one
-`pending_increments` row and commits. Whoever holds the lock next — the next batch, or the
-`aggregate_pending` job every few seconds — deletes the pending rows it folds in the same
-transaction as the fold, so every increment is counted exactly once (a rollback keeps both).
-Alone, a batch always gets the lock and folds its own increments at once, as before."""
+Two transactions that upsert the same bucket rows wait for each other's commit, so concurrent
+batches of one workspace used to run one after the other. Now one transaction at a time folds
+a workspace's bucket counts: the one holding the workspace's aggregation lock (a
+transaction-scoped advisory lock on PostgreSQL; SQLite has one writer anyway). Every batch
+records its bucket authors itself (a returned row is a new distinct author; two batches wait
+on each other only for the same author in the same bucket). A batch that finds the lock taken
+does not wait: it stores its counts as one small `pending_increments` row and commits. Whoever
+holds the lock next — the next batch, or the `aggregate_pending` job every few seconds —
+deletes the pending rows it folds in the same transaction as the fold, so every increment is
+counted exactly once (a rollback keeps both). Alone, a batch always gets the lock and folds its
+own counts at once, as before."""
 
 from __future__ import annotations
 
@@ -35,8 +37,8 @@ def lock_name(workspace_id: UUID) -> str:
 
 @dataclass(slots=True)
 class Increments:
-    """Per (keyword, hour): mentions and negative mentions to add, and who wrote there (a
-    distinct author counts only if the bucket has not seen them)."""
+    """Per (keyword, hour): [mentions, negative mentions, new authors, new negative authors] to
+    add, and who wrote there (recorded by `record_authors`, which counts the new ones)."""
 
     counts: dict[BucketKey, list[int]] = field(default_factory=dict)
     authors: set[AuthorKey] = field(default_factory=set)
@@ -57,7 +59,7 @@ class Increments:
             # guarded.
             author = f"{row.platform}:{row.author}"
             for keyword in row.keywords:
-                counts = self.counts.setdefault((keyword, hour), [0, 0])
+                counts = self.counts.setdefault((keyword, hour), [0, 0, 0, 0])
                 counts[0] += 1
                 self.authors.add((keyword, hour, False, author))
                 if negative:
@@ -65,31 +67,37 @@ class Increments:
                     self.authors.add((keyword, hour, True, author))
 
     def add_payload(self, payload: dict[str, list[list[object]]]) -> None:
-        for keyword, start, mentions, negative in payload["counts"]:
+        for keyword, start, *added in payload["counts"]:
             counts = self.counts.setdefault(
-                (str(keyword), datetime.fromisoformat(str(start))), [0, 0]
+                (str(keyword), datetime.fromisoformat(str(start))), [0, 0, 0, 0]
             )
-            counts[0] += int(str(mentions))
-            counts[1] += int(str(negative))
-        for keyword, start, is_negative, author in payload["authors"]:
-            self.authors.add(
-                (str(keyword), datetime.fromisoformat(str(start)), bool(is_negative), str(author))
-            )
+            for position, value in enumerate(added):
+                counts[position] += int(str(value))
 
     def payload(self) -> dict[str, list[list[object]]]:
-        return {
-            "counts": [[k, start.isoformat(), *c] for (k, start), c in self.counts.items()],
-            "authors": [[k, start.isoformat(), n, a] for k, start, n, a in sorted(self.authors)],
-        }
+        return {"counts": [[k, start.isoformat(), *c] for (k, start), c in self.counts.items()]}
+
+
+async def record_authors(session: AsyncSession, workspace_id: UUID, increments: Increments) -> None:
+    """Inserts the bucket authors (sorted, so two batches never wait on each other in a cycle)
+    and counts the new ones into the increments."""
+    new_authors = await STORAGE.of(session).insert_authors(
+        session, workspace_id, sorted(increments.authors)
+    )
+    for keyword, bucket, negative in new_authors:
+        increments.counts[(keyword, hour_of(bucket))][3 if negative else 2] += 1
+    increments.authors.clear()
 
 
 async def aggregate(
     session: AsyncSession, workspace_id: UUID, increments: Increments, now: datetime
 ) -> set[str]:
-    """Folds the increments (and any pending ones) into the buckets when this transaction may;
-    else leaves them pending. Returns the keywords folded (to evaluate), empty when deferred."""
+    """Records the authors, then folds the counts (and any pending ones) into the buckets when
+    this transaction may, else leaves them pending. Returns the keywords folded (to evaluate),
+    empty when deferred."""
     if not increments:
         return set()
+    await record_authors(session, workspace_id, increments)
     if not await sql_dialect(session).try_transaction_lock(session, lock_name(workspace_id)):
         pending = PendingIncrement(
             workspace_id=workspace_id, payload=increments.payload(), created_at=now
@@ -98,7 +106,7 @@ async def aggregate(
         await session.flush()
         return set()
     await take_pending(session, workspace_id, into=increments)
-    await fold(session, workspace_id, increments, now)
+    await fold_buckets(session, workspace_id, increments.counts, now)
     return increments.keywords()
 
 
@@ -117,20 +125,6 @@ async def take_pending(session: AsyncSession, workspace_id: UUID, *, into: Incre
     return count
 
 
-async def fold(
-    session: AsyncSession, workspace_id: UUID, increments: Increments, now: datetime
-) -> None:
-    """Adds the increments to the buckets: a new (keyword, hour, negative, author) row is a
-    new distinct author."""
-    totals = {key: [*counts, 0, 0] for key, counts in increments.counts.items()}
-    new_authors = await STORAGE.of(session).insert_authors(
-        session, workspace_id, sorted(increments.authors)
-    )
-    for keyword, bucket, negative in new_authors:
-        totals[(keyword, hour_of(bucket))][3 if negative else 2] += 1
-    await fold_buckets(session, workspace_id, totals, now)
-
-
 async def workspaces_pending(session: AsyncSession) -> list[UUID]:
     found = await session.scalars(select(PendingIncrement.workspace_id).distinct())
     return list(found)
@@ -144,5 +138,5 @@ async def fold_pending(session: AsyncSession, workspace_id: UUID, now: datetime)
     increments = Increments()
     await take_pending(session, workspace_id, into=increments)
     if increments:
-        await fold(session, workspace_id, increments, now)
+        await fold_buckets(session, workspace_id, increments.counts, now)
     return increments.keywords()

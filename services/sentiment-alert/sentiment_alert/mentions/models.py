@@ -78,7 +78,7 @@ class PendingIncrement(Base):
 
     id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
     workspace_id: Mapped[UUID]
-    # {"counts": [[keyword, bucket start, mentions, negative]], "authors": [[keyword, bucket
-    # start, negative, author]]}, bucket starts in ISO 8601.
+    # {"counts": [[keyword, bucket start (ISO 8601), mentions, negative, new authors, new
+    # negative authors]]}: the batch recorded its authors itself.
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
