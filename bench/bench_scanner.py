@@ -259,6 +259,12 @@ def main() -> None:
             f" {figures['findings']:,} findings; 2,000-char post CPU p50 {cpu['p50']} ms,"
             f" p99 {cpu['p99']} ms (wall p50 {wall['p50']}, p99 {wall['p99']} ms)"
         )
+    for name in corpora:
+        figures = results[f"{name}_corpus"]
+        assert isinstance(figures, dict)
+        rate = int(figures["chars_per_s_cpu"])
+        verdict = "met" if rate >= TARGET_CHARS_PER_S else "NOT met"
+        print(f"target {TARGET_CHARS_PER_S:,} chars/s of one core ({name}): {verdict}")
     print("breakdown (mixed, chars/s):", results["breakdown_mixed"])
     print(f"evaluation ({report['lines']} lines):")
     categories = report["categories"]
@@ -289,7 +295,9 @@ def _report_api(corpora: dict[str, list[str]]) -> dict[str, object]:
         print(
             f"POST /v1/scan ({name}, {API_REQUESTS} requests of {POST_CHARS} chars, in-process "
             f"ASGI): wall p50 {wall['p50']} ms, p99 {wall['p99']} ms, max {wall['max']} ms; "
-            f"CPU p50 {cpu['p50']} ms, p99 {cpu['p99']} ms"
+            f"CPU p50 {cpu['p50']} ms, p99 {cpu['p99']} ms; target p99 < {TARGET_API_P99_MS} ms"
+            f" wall: {'met' if wall['p99'] < TARGET_API_P99_MS else 'NOT met'}"
+            f" (1-minute load average now {os.getloadavg()[0]:.2f})"
         )
     return figures
 
