@@ -15,9 +15,11 @@ Phases, each after a warm-up of 200 sequential redemptions:
 4. open loop: Poisson arrivals at 40% and 70% of the closed loop's throughput (BENCH_OPEN,
    default 600 each): latency at an arrival rate the machine can serve.
 
-CPU per redemption: the server process's CPU (/proc/<pid>/stat) plus that of its PostgreSQL
-backends (their pids from pg_stat_activity, /proc when PostgreSQL runs on this machine), per
-200 answer; the client's own CPU (this process) is reported apart. Little's law: 200 in flight
+CPU per redemption: the server process's CPU (/proc/<pid>/stat) less what it spends idle
+over the same time (its relay, consumer and jobs poll; measured for 5 s before the phases),
+plus that of its PostgreSQL backends (their pids from pg_stat_activity, /proc when PostgreSQL
+runs on this machine); the client's own CPU (this process) is reported apart. CPU time, unlike
+latency, stays meaningful on a machine shared with other work. Little's law: 200 in flight
 at p99 < 20 ms needs 200 / 0.020 = 10,000 redemptions/s, i.e. at most 2 / 10,000 s = 200 µs of
 CPU per redemption on 2 cores; `littles_law` sets that against the measured CPU.
 
@@ -101,32 +103,43 @@ class CpuMeter:
             )
             return [int(pid) for (pid,) in rows]
 
-    async def read(self) -> dict[str, float | None]:
-        backends = [_cpu_seconds(pid) for pid in await self._backends()]
-        visible = [cpu for cpu in backends if cpu is not None]
+    async def read(self) -> dict[str, Any]:
+        backends = {pid: _cpu_seconds(pid) for pid in await self._backends()}
         return {
             "server": _cpu_seconds(self.server_pid),
-            # A backend that ended between readings is lost; the pool keeps them open.
-            "postgres": sum(visible) if visible else None,
+            "postgres": {pid: cpu for pid, cpu in backends.items() if cpu is not None},
             "client": time.process_time(),
+            "wall": time.perf_counter(),
         }
 
 
-def _per_request(
-    before: dict[str, float | None], after: dict[str, float | None], count: int
-) -> dict[str, float | None]:
-    def spent(key: str) -> float | None:
-        a, b = after[key], before[key]
-        return None if a is None or b is None else (a - b) * 1000 / count
+def _postgres_spent(before: dict[int, float], after: dict[int, float]) -> float | None:
+    """Backends' CPU between two readings: a backend opened in between counts whole (it
+    worked only in between); one closed in between is lost (the pool keeps most open)."""
+    if not after:
+        return None
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
-    server, postgres = spent("server"), spent("postgres")
+
+def _per_request(
+    before: dict[str, Any], after: dict[str, Any], count: int, idle_per_second: float | None
+) -> dict[str, float | None]:
+    """CPU ms per redemption: the server's, the server's less what it spends idle over the
+    same time (its polling jobs), its PostgreSQL backends', and this client's."""
+    server = None
+    if after["server"] is not None and before["server"] is not None:
+        server = (after["server"] - before["server"]) * 1000 / count
+    busy = None
+    if server is not None and idle_per_second is not None:
+        busy = server - idle_per_second * (after["wall"] - before["wall"]) / count
+    spent = _postgres_spent(before["postgres"], after["postgres"])
+    postgres = None if spent is None else spent * 1000 / count
     return {
         "server_cpu_ms": None if server is None else round(server, 3),
+        "server_cpu_ms_less_idle": None if busy is None else round(busy, 3),
         "postgres_cpu_ms": None if postgres is None else round(postgres, 3),
-        "service_cpu_ms": None
-        if server is None or postgres is None
-        else round(server + postgres, 3),
-        "client_cpu_ms": round(spent("client") or 0.0, 3),
+        "service_cpu_ms": None if busy is None or postgres is None else round(busy + postgres, 3),
+        "client_cpu_ms": round((after["client"] - before["client"]) * 1000 / count, 3),
     }
 
 
@@ -380,17 +393,17 @@ async def _phases(
         idle = _cpu_seconds(pid)
         await asyncio.sleep(IDLE_SECONDS)
         idle_after = _cpu_seconds(pid)
+        idle_per_second = None
         if idle is not None and idle_after is not None:
-            result["server_idle_cpu_ms_per_second"] = round(
-                (idle_after - idle) * 1000 / IDLE_SECONDS, 1
-            )
+            idle_per_second = (idle_after - idle) * 1000 / IDLE_SECONDS
+            result["server_idle_cpu_ms_per_second"] = round(idle_per_second, 1)
 
         before = await meter.read()
         alone = await _alone(redeemer, take(ALONE))
         result["alone"] = {
             "redemptions": ALONE,
             **_latencies(alone),
-            **_per_request(before, await meter.read(), ALONE),
+            **_per_request(before, await meter.read(), ALONE, idle_per_second),
         }
         print("alone", json.dumps(result["alone"]), flush=True)
 
@@ -401,7 +414,7 @@ async def _phases(
             "redemptions": CLOSED,
             **_latencies(closed),
             "per_second": round(CLOSED / seconds),
-            **_per_request(before, await meter.read(), CLOSED),
+            **_per_request(before, await meter.read(), CLOSED, idle_per_second),
         }
         print("closed loop", json.dumps(result["closed_loop"]), flush=True)
 
@@ -412,7 +425,7 @@ async def _phases(
             "size": IN_FLIGHT,
             **_latencies(burst),
             "drain_ms": round(statistics.median(drains), 1),
-            **_per_request(before, await meter.read(), BURSTS * IN_FLIGHT),
+            **_per_request(before, await meter.read(), BURSTS * IN_FLIGHT, idle_per_second),
         }
         print("bursts", json.dumps(result["bursts"]), flush=True)
 
@@ -428,7 +441,7 @@ async def _phases(
                     "redemptions": OPEN,
                     **_latencies(opened),
                     "per_second": round(OPEN / seconds),
-                    **_per_request(before, await meter.read(), OPEN),
+                    **_per_request(before, await meter.read(), OPEN, idle_per_second),
                 }
             )
             print("open loop", json.dumps(result["open_loop"][-1]), flush=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.clock import as_utc, utcnow
@@ -218,7 +218,7 @@ async def redeem(
     The returned row has the coupon's columns as attributes."""
     now = now or utcnow()
     code = normalised(code)
-    table = Coupon.__table__
+    table = cast(Table, Coupon.__table__)  # declared as a FromClause; it is the Table
     conditions = [
         table.c.workspace_id == workspace_id,
         table.c.code == code,
