@@ -53,9 +53,7 @@ def test_many_rules_match_as_the_term_by_term_check_would():
     matcher = RuleMatcher(rules)
     text = "产品7号和BRAND42X都不如品牌299，品牌2也一般"
     normalised = normalised_text(text)
-    expected = [
-        rule.keyword for rule in matcher.rules if any(t in normalised for t in rule.terms)
-    ]
+    expected = [rule.keyword for rule in matcher.rules if any(t in normalised for t in rule.terms)]
     assert list(matcher.match(text).keywords) == expected
     assert expected == ["品牌2", "品牌7", "品牌29", "品牌42", "品牌299"]
     assert RuleMatcher([]).match(text).keywords == ()
