@@ -242,7 +242,7 @@ async def _start_server(
     server, port = _spawn_server(url, state_dir, secret)
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base) as probe:
-        for _ in range(600):
+        for _ in range(1800):  # a loaded machine takes its time to import and migrate
             if server.poll() is not None:
                 raise RuntimeError(f"the campaigns server exited with {server.returncode}")
             try:
@@ -252,7 +252,7 @@ async def _start_server(
                 pass
             await asyncio.sleep(0.1)
     server.terminate()
-    raise RuntimeError("the campaigns server did not become ready within 60 s")
+    raise RuntimeError("the campaigns server did not become ready within 180 s")
 
 
 async def _alone(redeemer: Redeemer, codes: list[str]) -> list[float]:
