@@ -9,4 +9,6 @@ if ! command -v uv >/dev/null 2>&1; then
   echo "==> installing uv from PyPI"
   python3 -m pip install --quiet --disable-pip-version-check uv
 fi
-uv sync --locked --all-packages --quiet --python "$(command -v python3)"
+# The interpreter's real path, not a launcher's (a pyenv shim): uv compares it with the one the
+# environment was made from, and a launcher path made it replace .venv on every run.
+uv sync --locked --all-packages --quiet --python "$(python3 -c 'import sys; print(sys.executable)')"
