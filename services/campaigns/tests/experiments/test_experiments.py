@@ -77,7 +77,7 @@ async def test_exposures_are_judged_item_by_item_and_sticky(
         now=now,
     )
     assert [r.status for r in result.results] == ["recorded", "rejected", "duplicate", "rejected"]
-    assert result.results[1].errors[0]["field"] == "user_id"
+    assert result.results[1].errors[0].field == "user_id"
     assert result.results[0].arm == result.results[2].arm
     assert result.results[0].arm == service.assignment_of(experiment, "u1").arm
     stored = await session.scalars(select(ExperimentExposure))
@@ -169,7 +169,7 @@ async def test_conversions_before_exposure_or_without_one_do_not_count(
         "duplicate",
         "rejected",
     ]
-    assert result.results[4].errors[0]["field"] == "value"
+    assert result.results[4].errors[0].field == "value"
 
 
 async def test_a_fixed_horizon_experiment_waits_for_its_planned_size(

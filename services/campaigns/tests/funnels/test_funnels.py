@@ -41,8 +41,8 @@ async def test_touches_are_judged_alone_and_counted_once_per_touch_id(
         now=now,
     )
     assert [r.status for r in result.results] == ["recorded", "duplicate", "rejected", "rejected"]
-    assert result.results[2].errors[0]["field"] == "kind"
-    assert result.results[3].errors[0]["field"] == "occurred_at"
+    assert result.results[2].errors[0].field == "kind"
+    assert result.results[3].errors[0].field == "occurred_at"
 
 
 async def test_funnel_by_variant_and_platform(session, workspace_id, campaign_id, now):

@@ -35,10 +35,10 @@ async def test_mixed_batch_accepts_good_items_and_names_bad_fields(
         "accepted",
         "rejected",
     ]
-    fields = [[e["field"] for e in r.errors] for r in result.results]
-    assert fields[1] == ["amount"] and "non-negative" in result.results[1].errors[0]["message"]
-    assert fields[2] == ["amount"] and "finite" in result.results[2].errors[0]["message"]
-    assert fields[3] == ["occurred_at"] and "future" in result.results[3].errors[0]["message"]
+    fields = [[e.field for e in r.errors] for r in result.results]
+    assert fields[1] == ["amount"] and "non-negative" in result.results[1].errors[0].message
+    assert fields[2] == ["amount"] and "finite" in result.results[2].errors[0].message
+    assert fields[3] == ["occurred_at"] and "future" in result.results[3].errors[0].message
     assert fields[4] == ["type"]
     assert fields[5] == ["occurred_at"]
     assert fields[6] == ["<item>"]

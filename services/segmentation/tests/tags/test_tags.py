@@ -71,7 +71,7 @@ async def test_bulk_import_from_csv_reports_bad_rows(session, workspace_id, now)
     result = await import_tags(session, workspace_id=workspace_id, rows=rows)
 
     assert result.imported == 1
-    assert [r["index"] for r in result.rejected] == [1, 2]
-    assert {e["field"] for e in result.rejected[1]["errors"]} == {"confidence"}
+    assert [r.index for r in result.rejected] == [1, 2]
+    assert {e.field for e in result.rejected[1].errors} == {"confidence"}
     tags = await list_tags(session, workspace_id=workspace_id, user_id="u1", now=now)
     assert [(t.tag, t.source, t.confidence) for t in tags] == [("敏感肌", "import", 0.8)]

@@ -35,9 +35,9 @@ async def test_bad_items_are_rejected_alone_naming_the_field(session, workspace_
     ]
     result = await ingest(session, workspace_id=workspace_id, items=items, now=now)
     assert (result.accepted, result.rejected) == (1, 7)
-    fields = [r.errors[0]["field"] if r.errors else None for r in result.results]
+    fields = [r.errors[0].field if r.errors else None for r in result.results]
     assert fields == ["text", "text", "platform", "posted_at", "posted_at", "likes", "item", None]
-    assert "future" in result.results[3].errors[0]["message"]
+    assert "future" in result.results[3].errors[0].message
 
 
 async def test_duplicates_count_once_within_and_across_batches(session, workspace_id, now, mention):
