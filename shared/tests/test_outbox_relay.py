@@ -86,3 +86,33 @@ async def test_unacknowledged_publish_keeps_rows_pending(database, local_transpo
     local_transport.publish = original
     assert await relay.publish_pending() == 2
     assert await _pending(database) == 0
+
+
+async def test_relay_publishes_while_requests_hold_every_pooled_connection(
+    dialect, tmp_path, local_transport
+):
+    """The relay's connections are its own: requests that exhaust their pool do not hold back
+    what their transactions committed. (SQLite has one engine for both: see
+    make_background_engine.)"""
+    if dialect != "postgresql":
+        pytest.skip("one engine on SQLite: a single writer whatever the pool")
+    async with fresh_database(dialect, tmp_path) as url:
+        database = Database(url, pool_size=1, background_pool_size=2)
+        try:
+            async with database.engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+            async with database.session() as session, session.begin():
+                await publish(session, BUS, _event(), _event(), _event())
+            # pool_size 1 with as much overflow: two connections, both held as by busy requests
+            held = [await database.engine.connect() for _ in range(2)]
+            assert database.engine.pool.checkedout() == 2  # type: ignore[attr-defined]
+            relay = Relay(service="t", database=database, tables=BUS, transport=local_transport)
+            assert await relay._hold_leadership()
+            assert await relay.publish_pending() == 3
+            assert await relay.refresh_backlog() == 0
+            await relay.stop()
+            assert len(await local_transport.read_all(WORKSPACE_CREATED.topic)) == 3
+            for conn in held:
+                await conn.close()
+        finally:
+            await database.dispose()

@@ -44,6 +44,9 @@ class ServiceSettings(BaseSettings):
     state_dir: Path = Path(".yunying")
     database_url: str = ""
     database_pool_size: int = Field(default=10, ge=1)
+    # PostgreSQL: connections kept apart for the outbox relay, so request load cannot starve
+    # publication (not taken from database_pool_size; unused on SQLite).
+    database_background_pool_size: int = Field(default=2, ge=1)
     bus: BusKind = BusKind.LOCAL
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_partitions: int = Field(default=4, ge=1)

@@ -4,6 +4,10 @@ No transaction is held while waiting for the broker, so a broker outage never bl
 the rows simply wait. A row published but not yet marked (crash in between) is published again,
 and consumers' inboxes drop the duplicate. On PostgreSQL one relay per service database is
 active at a time (an advisory lock), so per-key order holds with several replicas.
+
+Its connections come from the database's background pool (`Database.background_engine`), not
+the requests' pool: requests holding every pooled connection would otherwise hold back every
+event their own transactions committed.
 """
 
 from __future__ import annotations
@@ -106,9 +110,9 @@ class Relay:
                 failures += 1
                 PUBLISH_FAILURES.labels(self.service).inc()
                 log.warning("relay publish failed", service=self.service, error=repr(exc))
+                await self._release_leadership()
                 with contextlib.suppress(Exception):  # the backlog is what operators watch now
                     await self.refresh_backlog()
-                await self._release_leadership()
                 await asyncio.sleep(min(0.1 * 2**failures, 5.0))
                 continue
             if published < self._batch_size:
@@ -125,7 +129,7 @@ class Relay:
             # the leader's own connection: no pool checkout, and a statement that fails on it
             # means the lock's session died, which ends the leadership (see `_run`)
             return await self._publish_batch(self._lock_conn)
-        async with self._database.engine.connect() as conn:
+        async with self._database.background_engine.connect() as conn:
             return await self._publish_batch(conn)
 
     async def _publish_batch(self, conn: AsyncConnection) -> int:
@@ -196,10 +200,13 @@ class Relay:
             await conn.commit()
 
     async def refresh_backlog(self) -> int:
-        async with self._database.session() as session:
-            backlog = await session.scalar(
-                select(func.count()).where(self._outbox.c.published_at.is_(None))
-            )
+        count = select(func.count()).where(self._outbox.c.published_at.is_(None))
+        if self._lock_conn is not None:
+            backlog = await self._lock_conn.scalar(count)
+            await self._lock_conn.commit()
+        else:
+            async with self._database.background_engine.connect() as conn:
+                backlog = await conn.scalar(count)
         self._backlog_counted = time.monotonic()
         BACKLOG.labels(self.service).set(backlog or 0)
         return int(backlog or 0)
@@ -211,7 +218,7 @@ class Relay:
             return True  # the relay's statements run on it: they fail if its session died
         # Autocommit: each of the relay's statements stands alone (the read, the mark), so
         # none needs BEGIN/COMMIT round trips; the advisory lock belongs to the session.
-        conn = await self._database.engine.connect()
+        conn = await self._database.background_engine.connect()
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         acquired = await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._lock_key})
         await conn.commit()

@@ -48,12 +48,33 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     )
 
 
-class Database:
-    """One service's engine and session factory."""
+def make_background_engine(url: str, engine: AsyncEngine, *, pool_size: int) -> AsyncEngine:
+    """The connections of the kit's background machinery (the outbox relay), apart from the
+    requests' pool, so requests that hold every pooled connection cannot stop publication.
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    SQLite keeps the one engine: a single writer at a time holds the file's lock whatever pool
+    its connection came from, so a second pool would only queue on that lock (busy_timeout),
+    never get ahead of the requests, and an in-memory database would be a different database.
+    """
+    if make_url(url).get_backend_name() == "sqlite":
+        return engine
+    # Fixed size, no overflow: the relay's leader holds one connection (its advisory lock's
+    # session), the other covers a reconnect while the old one is being closed.
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, pool_timeout=10
+    )
+
+
+class Database:
+    """One service's engines and session factory."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, background_pool_size: int = 2) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
+        # The relay's own pool (the same engine on SQLite): see make_background_engine.
+        self.background_engine = make_background_engine(
+            url, self.engine, pool_size=background_pool_size
+        )
         # What differs between PostgreSQL and SQLite, chosen once for this database.
         self.sql: SqlDialect = dialect_named(self.engine.dialect.name)
         # A Session class of its own, so session events (the relay's wake-up) stay per service.
@@ -75,3 +96,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.background_engine is not self.engine:
+            await self.background_engine.dispose()

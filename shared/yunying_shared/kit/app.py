@@ -73,7 +73,11 @@ def build_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logging.configure(level=settings.log_level, json=settings.json_logs)
-        database = Database(settings.resolved_database_url, pool_size=settings.database_pool_size)
+        database = Database(
+            settings.resolved_database_url,
+            pool_size=settings.database_pool_size,
+            background_pool_size=settings.database_background_pool_size,
+        )
         await upgrade(database, definition.migrations)
         if owns_transport:
             await bus.start()
