@@ -29,6 +29,12 @@ from segmentation.afterwrite.tag_rules import apply_tag_rules
 from segmentation.clock import utcnow
 from segmentation.db import Base
 from segmentation.events.aggregate import Aggregate, per_user
+from segmentation.events.import_packing import (
+    PackedChunk,
+    insert_packed_events,
+    pack_chunk,
+    upsert_packed_profiles,
+)
 from segmentation.events.schemas import ItemResult, ValidEvent
 from segmentation.events.service import validate_batch
 from segmentation.events.storage import STORAGE
@@ -37,6 +43,7 @@ from segmentation.lifecycle.rules import LifecycleRules
 from segmentation.records.models import Profile, UserEvent
 from segmentation.rfm.service import rescore
 from segmentation.settings.service import get_settings
+from yunying_shared.db import sql_dialect
 
 NAME_LENGTH = 200
 
@@ -96,12 +103,17 @@ class Prepared:
     rejected: list[ItemResult]  # rejected items, and repeats within the chunk
     valid: list[ValidEvent]
     aggregates: list[tuple[str, Aggregate]]  # of every valid event
+    packed: PackedChunk | None = None  # the same, as PostgreSQL's packed columns
 
 
-def prepare(items: Sequence[Any], now: datetime) -> Prepared:
+def prepare(items: Sequence[Any], now: datetime, *, pack: bool = False) -> Prepared:
+    """`pack`: also join the columns PostgreSQL reads (done where the chunk is prepared, in the
+    import's worker process, rather than by the process holding the connection)."""
     results, valid = validate_batch(items, now)
     events = [event for _, event in valid]
-    return Prepared(len(items), results, events, per_user(events))
+    aggregates = per_user(events)
+    columns = pack_chunk(events, aggregates) if pack and events else None
+    return Prepared(len(items), results, events, aggregates, columns)
 
 
 async def import_chunk(
@@ -118,11 +130,15 @@ async def import_chunk(
     now = now or utcnow()
     chunk = items if isinstance(items, Prepared) else prepare(items, now)
     storage = STORAGE.of(session)
-    inserted = (
-        await storage.insert_events(session, run.workspace_id, chunk.valid, run.started_at)
-        if chunk.valid
-        else set()
-    )
+    packed = chunk.packed if sql_dialect(session).name == "postgresql" else None
+    if packed is not None:
+        inserted = await insert_packed_events(session, run.workspace_id, packed, run.started_at)
+    elif chunk.valid:
+        inserted = await storage.insert_events(
+            session, run.workspace_id, chunk.valid, run.started_at
+        )
+    else:
+        inserted = set()
     if inserted:
         # Usually every valid event is new: the aggregates prepared beforehand hold.
         accepted = chunk.valid
@@ -130,7 +146,11 @@ async def import_chunk(
         if len(inserted) < len(chunk.valid):
             accepted = [event for event in chunk.valid if event.event_id in inserted]
             aggregates = per_user(accepted)
-        await storage.upsert_profiles(session, run.workspace_id, aggregates, now)
+            packed = None
+        if packed is not None:
+            await upsert_packed_profiles(session, run.workspace_id, packed, now)
+        else:
+            await storage.upsert_profiles(session, run.workspace_id, aggregates, now)
         await apply_tag_rules(session, workspace_id=run.workspace_id, events=accepted, now=now)
     rejected = sum(r.status == "rejected" for r in chunk.rejected)
     run.accepted += len(inserted)

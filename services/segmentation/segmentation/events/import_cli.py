@@ -19,8 +19,12 @@ import asyncio
 import csv
 import json
 import sys
+import multiprocessing
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
@@ -58,19 +62,49 @@ def _csv_item(row: dict[str, str]) -> dict[str, Any]:
     return item
 
 
+def parse_line(line: str) -> Any:
+    """One JSON line as an item; a line that is not JSON becomes an item validation rejects."""
+    if not line.strip():
+        return {"_blank": True}
+    try:
+        return json.loads(line)
+    except ValueError as error:
+        return {"_unreadable": str(error)}
+
+
 def read_items(source: TextIO, kind: str) -> Iterator[Any]:
-    """Items in file order; a line that is not JSON becomes an item validation rejects."""
+    """Items in file order."""
     if kind == "csv":
         yield from (_csv_item(row) for row in csv.DictReader(source))
         return
-    for line in source:
-        if not line.strip():
-            yield {"_blank": True}
-            continue
-        try:
-            yield json.loads(line)
-        except ValueError as error:
-            yield {"_unreadable": str(error)}
+    yield from (parse_line(line) for line in source)
+
+
+def _raw_items(source: TextIO, kind: str) -> Iterator[Any]:
+    """Items as the worker takes them: JSON lines unparsed (parsing is the worker's job), CSV
+    rows as items (the reader needs the header, read once here)."""
+    if kind == "csv":
+        yield from read_items(source, kind)
+        return
+    yield from source
+
+
+def prepare_raw(raw: list[Any], kind: str, now: datetime) -> Prepared:
+    """A chunk parsed, validated and packed: runs in the worker process."""
+    items = raw if kind == "csv" else [parse_line(line) for line in raw]
+    return prepare(items, now, pack=True)
+
+
+@contextmanager
+def _worker() -> Iterator[ProcessPoolExecutor]:
+    """One process preparing the next chunk on the other core. Forked: it needs nothing of the
+    parent but the code, and a fork starts in milliseconds where a fresh interpreter re-imports
+    the service."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _kind(path: Path, given: str | None) -> str:
@@ -99,19 +133,24 @@ async def run_import(
         return run, 0.0
     if skip:
         print(f"resuming {name!r} after line {skip:,}", file=progress)
-    with path.open(encoding="utf-8", newline="") as source:
-        items = islice(read_items(source, kind), skip, None)
+    loop = asyncio.get_running_loop()
+    with path.open(encoding="utf-8", newline="") as source, _worker() as worker:
+        items = islice(_raw_items(source, kind), skip, None)
         line = skip
 
-        def next_chunk() -> Prepared | None:
-            # Reading, parsing and validating the next chunk runs in a thread while the
-            # database stores the current one (the event loop waits on the socket meanwhile).
+        def next_chunk() -> asyncio.Future[Prepared | None]:
+            # The worker parses, validates and packs the next chunk while the database stores
+            # the current one; this process only reads the lines and sends the packed columns.
             batch = list(islice(items, chunk))
-            return prepare(batch, utcnow()) if batch else None
+            if not batch:
+                done: asyncio.Future[Prepared | None] = loop.create_future()
+                done.set_result(None)
+                return done
+            return loop.run_in_executor(worker, prepare_raw, batch, kind, utcnow())
 
-        pending = asyncio.create_task(asyncio.to_thread(next_chunk))
+        pending = next_chunk()
         while (prepared := await pending) is not None:
-            pending = asyncio.create_task(asyncio.to_thread(next_chunk))
+            pending = next_chunk()
             try:
                 async with database.session() as session, session.begin():
                     run = await open_import(session, workspace_id=workspace_id, name=name)
@@ -123,7 +162,10 @@ async def run_import(
             if rejects is not None:
                 for result in rejected:
                     if result.status == "rejected":
-                        record = {"line": line + result.index + 1, "errors": result.errors}
+                        record = {
+                            "line": line + result.index + 1,
+                            "errors": [error.model_dump() for error in result.errors],
+                        }
                         rejects.write(json.dumps(record, ensure_ascii=False) + "\n")
             line += prepared.items
             rate = (line - skip) / max(time.perf_counter() - started, 1e-9)
