@@ -103,9 +103,11 @@ async def refresh_segments(
     now: datetime | None = None,
     reason: str,
     changes: Changes | None = None,
+    stage_only: bool = False,
 ) -> Changes:
     """Bring these segments in line with their rules for these users (None: the whole
-    workspace), all segments in one pass per batch of users."""
+    workspace), all segments in one pass per batch of users. `stage_only` (PostgreSQL): leave
+    the changes staged for the caller's one `apply_changes` (see `applied.py` on lock order)."""
     changes = changes if changes is not None else Changes()
     if not segments or (user_ids is not None and not user_ids):
         return changes
@@ -125,9 +127,10 @@ async def refresh_segments(
         await create_changes_table(session)
         for users in batches:
             await diff.stage(session, workspace_id, list(segments), users, now)
-        await apply_changes(
-            session, workspace_id=workspace_id, now=now, reason=reason, changes=changes
-        )
+        if not stage_only:
+            await apply_changes(
+                session, workspace_id=workspace_id, now=now, reason=reason, changes=changes
+            )
         return changes
     for users in batches:
         for s in range(0, len(segments), SEGMENTS_PER_STATEMENT):
@@ -204,8 +207,10 @@ async def evaluate(
     reason: str,
     scope: ColumnElement[bool] | None = None,
     changes: Changes | None = None,
+    stage_only: bool = False,
 ) -> Changes:
-    """Bring one segment's memberships in line with its rule, for `scope` (default: everyone)."""
+    """Bring one segment's memberships in line with its rule, for `scope` (default: everyone);
+    `stage_only` as in `refresh_segments`."""
     changes = changes if changes is not None else Changes()
     matches = compile_rule(rule, now=now).label("matches")
     member = SegmentMembership.user_id.is_not(None).label("was_member")
@@ -232,9 +237,10 @@ async def evaluate(
                 ),
             )
         )
-        await apply_changes(
-            session, workspace_id=segment.workspace_id, now=now, reason=reason, changes=changes
-        )
+        if not stage_only:
+            await apply_changes(
+                session, workspace_id=segment.workspace_id, now=now, reason=reason, changes=changes
+            )
         return changes
     rows = (
         await session.execute(select(verdicts.c.user_id, verdicts.c.matches).where(differing))

@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import as_utc, utcnow
 from segmentation.config import SegmentationConfig
+from segmentation.segments.applied import apply_changes, create_changes_table
 from segmentation.segments.days import fold_all
+from segmentation.segments.diff import DIFFS
 from segmentation.segments.edges import users_crossing
 from segmentation.segments.live import LiveSegment
 from segmentation.segments.membership import Changes, evaluate, refresh_segments, rule_of
@@ -46,13 +48,23 @@ async def sweep_time_windows(
             .order_by(Segment.id)
         )
     ).all()
+    # PostgreSQL: every segment's changes are staged, then applied by one statement, so the
+    # sweep's row locks go in one (segment, user) order like an ingest batch's (applied.py):
+    # two statements would each start over from the lowest key, and could deadlock with it.
+    set_wise = DIFFS.of(session).set_wise
     swept: list[LiveSegment] = []
     spans = []
     for segment in rows:
         since = as_utc(segment.last_evaluated_at)
         if since is None:
             await evaluate(
-                session, segment, rule_of(segment), now=now, reason="sweep", changes=changes
+                session,
+                segment,
+                rule_of(segment),
+                now=now,
+                reason="sweep",
+                changes=changes,
+                stage_only=set_wise,
             )
             continue
         if since >= now:
@@ -69,7 +81,13 @@ async def sweep_time_windows(
         now=now,
         reason="sweep",
         changes=changes,
+        stage_only=set_wise,
     )
+    if set_wise:
+        await create_changes_table(session)  # (when neither call above had one to stage into)
+        await apply_changes(
+            session, workspace_id=workspace_id, now=now, reason="sweep", changes=changes
+        )
     if rows:
         await session.execute(
             update(Segment)
