@@ -26,7 +26,12 @@ class RebalancingConsumer:
     def __init__(self, subscription: KafkaSubscription) -> None:
         self._subscription = subscription
 
-    async def getmany(self, *, timeout_ms: int, max_records: int):
+    def assignment(self) -> set[KafkaTopicPartition]:
+        return {KafkaTopicPartition(TOPIC, 0)}
+
+    async def getmany(self, *partitions: KafkaTopicPartition, timeout_ms: int, max_records: int):
+        if partitions:  # the fetch's second look, at what is buffered: nothing more
+            return {}
         await self._subscription.handle_revoked({TopicPartition(TOPIC, 0)})
         return {KafkaTopicPartition(TOPIC, 0): [_record(0, 7), _record(0, 8)]}
 

@@ -1,5 +1,6 @@
 """The consumer runner's guarantees, on both transports: effects once, failures dead-lettered."""
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 
@@ -7,10 +8,13 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from yunying_shared.bus import ConsumerRunner, define_bus_tables, dlq_topic
+from yunying_shared.bus.kafka import _key_hash
+from yunying_shared.bus.local import partition_for
 from yunying_shared.bus.transport import Message
 from yunying_shared.db import Database
 from yunying_shared.events import Envelope
 from yunying_shared.testing.bus import wait_until
+from yunying_shared.testing.databases import fresh_postgres_database
 
 metadata = MetaData()
 BUS = define_bus_tables(metadata)
@@ -278,3 +282,84 @@ async def test_an_idempotent_batch_handler_skips_the_inbox_and_sees_each_event_o
 
 async def _count(seen, seq, times):
     return seen.count(seq) == times
+
+
+def _keys_of_one_partition(count):
+    """Keys that land in one partition of 4 on both transports (crc32 and murmur2)."""
+
+    def partitions(key):
+        return partition_for(key.encode(), 4, 0), _key_hash(key.encode()) % 4
+
+    keys = [f"k{i}" for i in range(2000)]
+    return [key for key in keys if partitions(key) == partitions(keys[0])][:count]
+
+
+@pytest.fixture
+async def pg_database():
+    async with fresh_postgres_database("lanes") as url:
+        db = Database(url)
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        yield db
+        await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_lanes_by_key_overlap_keep_each_keys_order_and_commit_everything(
+    pg_database, transport, topic
+):
+    """With lanes, one key's transaction waiting does not hold the other keys of its partition
+    back (the slow key's batch waits until another key's events were handled: one lane per
+    partition would never get there), each key's events apply in order, once, and every offset
+    is committed."""
+    keys = _keys_of_one_partition(17)
+    others_handled = asyncio.Event()
+
+    async def handler(session, events):
+        if any(envelope.subject == keys[0] for envelope, _ in events):
+            await asyncio.wait_for(others_handled.wait(), 30)
+        else:
+            others_handled.set()
+        await session.execute(
+            insert(effects),
+            [{"key": envelope.subject, "seq": envelope.data["seq"]} for envelope, _ in events],
+        )
+
+    events = [_event(seq, keys[seq % len(keys)]) for seq in range(170)]
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    runner = ConsumerRunner(
+        service="contract",
+        database=pg_database,
+        tables=BUS,
+        transport=transport,
+        handlers={},
+        batch_handlers={APPLY: handler},
+        topics=[topic],
+        group=group,
+        lanes=4,
+        fetch_max_records=500,
+        transaction_max_events=5,
+    )
+    await runner.start()
+
+    async def done():
+        return len(await _applied(pg_database)) == len(events)
+
+    try:
+        await transport.publish([_message(topic, e) for e in events])
+        assert await wait_until(done, timeout=40)
+    finally:
+        await runner.stop()
+    async with pg_database.session() as session:
+        rows = (
+            await session.execute(select(effects.c.key, effects.c.seq).order_by(effects.c.id))
+        ).all()
+    for key in keys:
+        applied = [seq for row_key, seq in rows if row_key == key]
+        assert applied == [seq for seq in range(170) if keys[seq % len(keys)] == key]
+    subscription = transport.subscribe(group, [topic])
+    await subscription.start()
+    try:
+        assert (await subscription.lag()).total == 0
+    finally:
+        await subscription.stop()

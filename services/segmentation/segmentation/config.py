@@ -15,6 +15,9 @@ class SegmentationConfig(ServiceSettings):
     # dead-lettered alone), so not thousands either.
     consumer_fetch_max_records: int = Field(default=1000, ge=1)
     consumer_transaction_max_events: int = Field(default=500, ge=1)
+    # Four transactions in flight (events of one user stay in one): one waits on PostgreSQL
+    # while another works, as four HTTP clients do.
+    consumer_lanes: int = Field(default=4, ge=1)
     sweep_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often every workspace is re-scored"
     )

@@ -4,15 +4,17 @@ For each message: parse the envelope (an invalid one goes to `<topic>.dlq` at on
 the handler inside one transaction that also records the event id in the inbox, so the effects
 and the "seen" mark commit together. A fetched batch is first tried in one such transaction (one
 commit for many events); if any event in it is invalid or fails, nothing of it is kept and its
-events go one at a time, each in its own transaction. Offsets are committed only after that
-transaction. A handler that keeps failing is retried with backoff `max_attempts` times, then
-dead-lettered, and the partition moves on. An outage of the database is not the event's fault:
-it is retried until the database is back, never dead-lettered.
+events go one at a time, each in its own transaction. Offsets are committed after every such
+transaction, each partition's at its lowest offset not yet handled. A handler that keeps failing
+is retried with backoff `max_attempts` times, then dead-lettered, and the partition moves on. An
+outage of the database is not the event's fault: it is retried until the database is back,
+never dead-lettered.
 
 A type may have a batch handler instead: in the fast path it gets each run of consecutive
 events of its type at once (order across types kept), one at a time a batch of one. Fetched
-partitions are spread over `lanes` handled concurrently. A type whose handler is idempotent by
-itself (it dedupes by the events' own ids) skips the inbox.
+events are spread over `lanes` handled concurrently, by key: one key's events stay in order in
+one lane. A type whose handler is idempotent by itself (it dedupes by the events' own ids)
+skips the inbox.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yunying_shared.bus import inbox
+from yunying_shared.bus.progress import FetchProgress
 from yunying_shared.bus.tables import BusTables
 from yunying_shared.bus.transport import Message, Received, Subscription, TopicPartition, Transport
 from yunying_shared.db.engine import Database
@@ -105,13 +108,18 @@ class ConsumerRunner:
         self._fetch_max = fetch_max_records
         self._lag_interval = lag_interval_seconds
         self._transaction_max = transaction_max_events
-        self._lanes = max(lanes, 1)
+        # SQLite has one writer at a time: a second lane would only wait on its lock (and a
+        # long wait fails the batch), so the embedded mode keeps one.
+        self._lanes = 1 if database.dialect == "sqlite" else max(lanes, 1)
         # Types whose handler makes a redelivery a no-op by itself (e.g. by the events' own
         # unique ids): no inbox row is written for them, which saves a row per event.
         self._idempotent = idempotent_types
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        # per partition, the newest position finished but not yet committed
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._commit_lock = asyncio.Lock()
 
     async def start(self) -> None:
         await self._transport.ensure_topics(self.topics + [dlq_topic(t) for t in self.topics])
@@ -145,42 +153,38 @@ class ConsumerRunner:
                 await asyncio.sleep(self._backoff_max)
 
     async def _process_batch(self, subscription: Subscription, batch: list[Received]) -> None:
-        # Partitions are independent streams (a key lives in one), spread over `lanes` that run
-        # concurrently, each in its own transactions: one lane's database round trips overlap
-        # another's. Within a lane, one transaction takes up to `transaction_max_events` of
-        # its partitions' events (fewer commits: the better use of a busy CPU).
+        # Events of one key stay in order in one lane; lanes run concurrently, each in its own
+        # transactions, so one lane's waits on the database overlap another's work even when
+        # the whole fetch came from one partition. Within a lane, one transaction takes up to
+        # `transaction_max_events` events (fewer commits: the better use of a busy CPU).
         lanes: dict[int, list[Received]] = {}
-        lane_of: dict[tuple[str, int], int] = {}
         for message in batch:
-            lane = lane_of.setdefault(
-                (message.topic, message.partition), len(lane_of) % self._lanes
-            )
-            lanes.setdefault(lane, []).append(message)
-        positions: dict[TopicPartition, int] = {}
-        for finished in await asyncio.gather(
-            *(self._process_lane(subscription, messages) for messages in lanes.values())
-        ):
-            positions.update(finished)
-        if positions:
-            try:
-                await subscription.commit(positions)
-            except Exception as exc:  # e.g. a rebalance; the inbox drops the redelivery
-                log.warning("offset commit failed", service=self.service, error=repr(exc))
+            lanes.setdefault(self._lane_of(message), []).append(message)
+        progress = FetchProgress(batch)
+        await asyncio.gather(
+            *(self._process_lane(subscription, progress, messages) for messages in lanes.values())
+        )
+
+    def _lane_of(self, message: Received) -> int:
+        if self._lanes == 1:
+            return 0
+        # Python's hash of bytes differs between processes but not within one, and a key's
+        # events of the next fetch wait for this fetch's lanes to finish: the order holds.
+        return hash((message.topic, message.partition, message.key)) % self._lanes
 
     async def _process_lane(
-        self, subscription: Subscription, messages: list[Received]
-    ) -> dict[TopicPartition, int]:
-        """Handle messages in order; per partition, the offset to commit."""
-        positions: dict[TopicPartition, int] = {}
+        self, subscription: Subscription, progress: FetchProgress, messages: list[Received]
+    ) -> None:
+        """Handle messages in order, committing after each transaction what may be committed."""
 
-        def done(handled: list[Received]) -> None:
+        async def done(handled: list[Received]) -> None:
             # another member owns a revoked partition now and resumes from the last commit
             revoked = subscription.revoked_since_fetch()
-            finished = {TopicPartition(m.topic, m.partition): m.offset + 1 for m in handled}
-            for tp, next_offset in finished.items():
+            for tp, position in progress.finish(handled).items():
                 if tp not in revoked:
-                    positions[tp] = next_offset
-                    subscription.processed(tp, next_offset)
+                    self._uncommitted[tp] = position
+                    subscription.processed(tp, position)
+            await self._commit(subscription)
 
         for start in range(0, len(messages), self._transaction_max):
             if self._stopping.is_set():
@@ -192,7 +196,7 @@ class ConsumerRunner:
                 if TopicPartition(m.topic, m.partition) not in revoked
             ]
             if await self._handle_together(chunk):
-                done(chunk)
+                await done(chunk)
                 continue
             for message in chunk:  # one at a time: retries, backoff, dead letters
                 if TopicPartition(message.topic, message.partition) in (
@@ -200,9 +204,20 @@ class ConsumerRunner:
                 ):
                     continue
                 if self._stopping.is_set() or not await self.process(message):
-                    return positions
-                done([message])
-        return positions
+                    return
+                await done([message])
+
+    async def _commit(self, subscription: Subscription) -> None:
+        """Commit the newest safe position of every partition that moved. Positions are taken
+        under the lock, so a lane's older position never overwrites a newer one."""
+        async with self._commit_lock:
+            positions, self._uncommitted = self._uncommitted, {}
+            if not positions:
+                return
+            try:
+                await subscription.commit(positions)
+            except Exception as exc:  # e.g. a rebalance; the inbox drops the redelivery
+                log.warning("offset commit failed", service=self.service, error=repr(exc))
 
     async def _handle_together(self, messages: list[Received]) -> bool:
         """The fast path: many events in one transaction (one commit, one fsync). False, with

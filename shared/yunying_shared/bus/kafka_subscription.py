@@ -93,10 +93,23 @@ class KafkaSubscription(Subscription):
 
     async def fetch(self, *, timeout: float, max_records: int) -> list[Received]:
         consumer = await self._ready()
+        # A fair share per assigned partition first, then the rest from any: filled from one
+        # partition's backlog, a fetch would keep a partition just taken over waiting a whole
+        # fetch for its first commit. After the first call, only what is buffered (no wait).
+        assigned = sorted(consumer.assignment(), key=lambda t: (t.topic, t.partition))
+        share = -(-max_records // max(len(assigned), 1))
         try:
-            batches = await consumer.getmany(
-                timeout_ms=int(timeout * 1000), max_records=max_records
-            )
+            batches = await consumer.getmany(timeout_ms=int(timeout * 1000), max_records=share)
+            taken = sum(len(records) for records in batches.values())
+            for cap in (share, max_records):
+                for tp in assigned:
+                    room = min(cap - len(batches.get(tp, ())), max_records - taken)
+                    if room <= 0:
+                        continue
+                    more = await consumer.getmany(tp, timeout_ms=0, max_records=room)
+                    if records := more.get(tp):
+                        batches.setdefault(tp, []).extend(records)
+                        taken += len(records)
         except KafkaError as exc:
             raise TransportUnavailable(f"kafka fetch failed: {exc!r}") from exc
         # Only revocations after this point concern these records: aiokafka returns records of
