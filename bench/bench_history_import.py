@@ -6,7 +6,8 @@ history by event time, moves published to the outbox).
 
 Prints and records: events/s through the chunks, the finishing step, the time until the
 dashboards show the past (file start to a finished import, then the stage distribution and churn
-for a past month answered from the derived history), and the number of stage moves published.
+for a past month answered from the derived history), the number of stage moves published, and
+CPU per event of the importer, its worker process and the database's PostgreSQL backends.
 
 Env: YUNYING_TEST_PG_URL (admin URL; a fresh database is created and dropped),
 BENCH_HISTORY_EVENTS, BENCH_HISTORY_USERS, BENCH_HISTORY_CHUNK (default 5000).
@@ -19,13 +20,16 @@ import io
 import json
 import os
 import platform
+import resource
 import time
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import Any
 
 import numpy as np
+from sqlalchemy import make_url, text
 
 from segmentation.events.import_cli import run_import
 from segmentation.main import DEFINITION
@@ -39,6 +43,7 @@ from yunying_shared.testing.databases import fresh_postgres_database
 EVENTS = int(os.environ.get("BENCH_HISTORY_EVENTS", "1000000"))
 USERS = int(os.environ.get("BENCH_HISTORY_USERS", "200000"))
 CHUNK = int(os.environ.get("BENCH_HISTORY_CHUNK", "5000"))
+TICK = os.sysconf("SC_CLK_TCK")
 RESULTS = Path(__file__).parent / "results" / "history_import.json"
 START = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 SPAN = 2 * 365 * 86_400
@@ -58,7 +63,7 @@ def write_history(path: Path) -> None:
     with path.open("w", encoding="utf-8") as out:
         for i in range(EVENTS):
             kind = str(kinds[i])
-            item = {
+            item: dict[str, Any] = {
                 "event_id": f"h{i}",
                 "user_id": f"crm-{users[i]}",
                 "type": kind,
@@ -68,6 +73,34 @@ def write_history(path: Path) -> None:
                 item["amount"] = float(amounts[i] if kind == "purchase" else amounts[i] / 4)
                 item["currency"] = "CNY"
             out.write(json.dumps(item) + "\n")
+
+
+async def backend_cpu_seconds(database: Database, name: str) -> float:
+    """CPU (user + system) of this database's PostgreSQL backends so far, from /proc: the pool's
+    connections live through the whole import, so this is the server's work for it."""
+    async with database.session() as session:
+        pids = (
+            await session.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": name}
+            )
+        ).scalars()
+        pid_list = list(pids)
+    return sum(map(_process_ticks, pid_list)) / TICK
+
+
+def _process_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:  # PostgreSQL in another PID namespace: not measurable here
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def own_cpu_seconds() -> tuple[float, float]:
+    """This process's CPU, and that of its finished children (the import's worker process)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time(), children.ru_utime + children.ru_stime
 
 
 async def main() -> None:
@@ -83,6 +116,8 @@ async def main() -> None:
             workspace_id = uuid.uuid4()
             progress = io.StringIO()
             try:
+                database_name = make_url(url).database or ""
+                cpu_before, children_before = own_cpu_seconds()
                 started = time.perf_counter()
                 run, _ = await run_import(
                     database,
@@ -95,6 +130,8 @@ async def main() -> None:
                     progress=progress,
                 )
                 finished = time.perf_counter()
+                cpu_after, children_after = own_cpu_seconds()
+                postgres_cpu = await backend_cpu_seconds(database, database_name)
                 lines = progress.getvalue().splitlines()
                 derived_line = next(line for line in lines if line.startswith("derived:"))
                 finishing = float(derived_line.rsplit("(", 1)[1].split(" s")[0])
@@ -108,7 +145,7 @@ async def main() -> None:
                 shown = time.perf_counter()
             finally:
                 await database.dispose()
-    figures = {
+    figures: dict[str, Any] = {
         "events": EVENTS,
         "users": USERS,
         "chunk": CHUNK,
@@ -120,6 +157,14 @@ async def main() -> None:
         "events_per_second_overall": round(EVENTS / (finished - started)),
         "seconds_until_dashboards_show_the_past": round(shown - started, 1),
         "finish_line": derived_line,
+        "cpu_seconds_importer": round(cpu_after - cpu_before, 1),
+        "cpu_seconds_worker": round(children_after - children_before, 1),
+        "cpu_seconds_postgres_backends": round(postgres_cpu, 1),
+        "cpu_us_per_event_importer_worker_postgres": [
+            round((cpu_after - cpu_before) * 1e6 / EVENTS, 1),
+            round((children_after - children_before) * 1e6 / EVENTS, 1),
+            round(postgres_cpu * 1e6 / EVENTS, 1),
+        ],
         "stages_2025_03_31": distribution.days[-1].counts,
         "churn_2025_03": churn.model_dump(mode="json"),
         "load_average_before": [round(x, 2) for x in load],
@@ -128,6 +173,13 @@ async def main() -> None:
         "python": platform.python_version(),
     }
     print(json.dumps(figures, indent=2, ensure_ascii=False))
+    print(
+        f"TARGET >= 20,000 events/s: chunks {figures['events_per_second_chunks']:,} events/s, "
+        f"overall {figures['events_per_second_overall']:,} events/s, dashboards after "
+        f"{figures['seconds_until_dashboards_show_the_past']} s; CPU us/event importer "
+        f"{figures['cpu_us_per_event_importer_worker_postgres']} (importer, worker, PostgreSQL); "
+        f"load {figures['load_average_before'][0]} -> {figures['load_average_after'][0]}"
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
