@@ -18,8 +18,8 @@ import argparse
 import asyncio
 import csv
 import json
-import sys
 import multiprocessing
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
