@@ -46,13 +46,21 @@ class Replay:
     now: datetime
 
 
+# Per user id, a LATERAL read of that user's events: probes of ix_user_events_user_type_time.
+# `OFFSET 0` keeps the subquery from being flattened into a join, which the planner turned into
+# a sequential scan of the whole table (`user_id = ANY(...)` and a join on unnest alike).
 _PG_EVENTS = """
-    SELECT user_id,
-           CASE type WHEN 'purchase' THEN 1 WHEN 'refund' THEN 2 ELSE 0 END::int2,
-           date_part('epoch', occurred_at), coalesce(amount::float8, 0)
-    FROM user_events
-    WHERE workspace_id = $1 AND user_id = ANY($2::text[])
-    ORDER BY user_id
+    SELECT u.user_id, e.kind, e.epoch, e.amount
+    FROM unnest($2::text[]) AS u(user_id)
+    CROSS JOIN LATERAL (
+        SELECT CASE type WHEN 'purchase' THEN 1 WHEN 'refund' THEN 2 ELSE 0 END::int2 AS kind,
+               date_part('epoch', occurred_at) AS epoch,
+               coalesce(amount::float8, 0) AS amount
+        FROM user_events
+        WHERE workspace_id = $1 AND user_id = u.user_id
+        OFFSET 0
+    ) AS e
+    ORDER BY u.user_id
 """
 _PG_STORED = """
     SELECT user_id, from_value, to_value, reason, changed_at FROM stage_changes
@@ -62,10 +70,16 @@ _PG_DELETE = """
     DELETE FROM stage_changes
     WHERE workspace_id = $1 AND kind = 'stage' AND user_id = ANY($2::text[])
 """
+# Counted per user by an index probe that stops one past the limit (not a scan of the table).
 _PG_CROWDED = """
-    SELECT user_id FROM user_events
-    WHERE workspace_id = $1 AND user_id = ANY($2::text[])
-    GROUP BY user_id HAVING count(*) > $3
+    SELECT u.user_id FROM unnest($2::text[]) AS u(user_id)
+    WHERE (
+        SELECT count(*) FROM (
+            SELECT 1 FROM user_events
+            WHERE workspace_id = $1 AND user_id = u.user_id
+            LIMIT $3 + 1
+        ) AS capped
+    ) > $3
 """
 
 
