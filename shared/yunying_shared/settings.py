@@ -86,7 +86,8 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_max_seconds: float = Field(default=2.0, ge=0)
     # How many events one fetch takes and one transaction handles (a batch handler's bulk path
     # pays its fixed cost per transaction), and how many transactions run at once (fetched
-    # partitions are spread over the lanes; a key stays in one partition, so in one lane).
+    # events are spread over the lanes by key, so a key's events stay in order in one lane;
+    # SQLite keeps one lane, having one writer).
     consumer_fetch_max_records: int = Field(default=200, ge=1)
     consumer_transaction_max_events: int = Field(default=100, ge=1)
     consumer_lanes: int = Field(default=1, ge=1)
