@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -73,3 +74,18 @@ class DeliveryAttempt(Base):
     error: Mapped[str | None] = mapped_column(String(300))
     duration_ms: Mapped[float]
     at: Mapped[datetime]
+
+
+@dataclass(frozen=True)
+class NewSend:
+    """A message to put in line (not yet a row): what `enqueue` stores as a pending send."""
+
+    workspace_id: UUID
+    dedupe_key: str
+    user_id: str
+    channel: str
+    body: str
+    campaign_id: UUID | None = None
+    enrollment_id: UUID | None = None
+    priority: int = 0
+    promotional: bool = True

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns.sending.models import NewSend
 from campaigns.sending.storage import STORAGE
 
-
-@dataclass(frozen=True)
-class NewSend:
-    workspace_id: UUID
-    dedupe_key: str
-    user_id: str
-    channel: str
-    body: str
-    campaign_id: UUID | None = None
-    enrollment_id: UUID | None = None
-    priority: int = 0
-    promotional: bool = True
+__all__ = ["NewSend", "enqueue"]
 
 
 async def enqueue(session: AsyncSession, sends: Sequence[NewSend], *, now: datetime) -> None:

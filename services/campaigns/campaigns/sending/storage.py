@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.arrays import columns_of
-from campaigns.sending.models import Send
+from campaigns.sending.models import NewSend, Send
 from yunying_shared.db import PerDialect, SqliteDialect, driver_connection
-
-if TYPE_CHECKING:
-    from campaigns.sending.queue import NewSend
 
 
 class SendStorage(Protocol):
