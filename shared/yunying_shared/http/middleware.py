@@ -220,15 +220,16 @@ class AuthenticationMiddleware:
 
 
 def internal_token_authenticator(secret: str) -> Authenticator:
-    from yunying_shared.auth.tokens import read_internal_token
+    from yunying_shared.auth.tokens import InternalTokenReader
     from yunying_shared.errors import Unauthorized
 
     header = INTERNAL_TOKEN_HEADER.lower().encode()
+    reader = InternalTokenReader(secret)
 
     async def authenticate(scope: Scope) -> Principal:
         token = _header(scope, header)
         if not token:
             raise Unauthorized("Missing internal token: call this service through the gateway.")
-        return read_internal_token(token, secret=secret)
+        return reader.read(token)
 
     return authenticate
