@@ -23,7 +23,12 @@ from yunying_shared.http.pagination import Page, PageParams
 router = APIRouter(prefix="/v1/coupons", tags=["coupons"])
 
 
-@router.post("/templates", response_model=TemplateOut, status_code=201)
+@router.post(
+    "/templates",
+    response_model=TemplateOut,
+    status_code=201,
+    responses={409: {"description": "A template with this name exists in the workspace"}},
+)
 async def create_template(
     body: TemplateIn, session: SessionDep, workspace_id: WorkspaceDep, _: Writer
 ) -> TemplateOut:

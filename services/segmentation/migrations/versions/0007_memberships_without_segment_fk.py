@@ -6,8 +6,8 @@ spent 16.0 of 90 s in that trigger (load 16), and a first scoring inserts millio
 only ever insert memberships of a segment they have just read in the same transaction, and
 deleting a segment deletes its memberships and pending day counts itself
 (segments/service.py), so the check guarded nothing the service does not. `segment_days`
-keeps its foreign key (one row per segment and day). SQLite (embedded mode, small workspaces)
-keeps both: the check costs nothing there and its batch table rebuild is not worth it.
+keeps its foreign key (one row per segment and day). SQLite drops them too (a batch rebuild of
+the two tables), so both databases match the models.
 
 Revision ID: 0007
 Revises: 0006
@@ -30,8 +30,11 @@ _FOREIGN_KEYS = (
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for table, name in _FOREIGN_KEYS:
+    for table, name in _FOREIGN_KEYS:
+        if op.get_bind().dialect.name == "sqlite":
+            with op.batch_alter_table(table, recreate="always") as batch:
+                batch.drop_constraint(name, type_="foreignkey")
+        else:
             op.drop_constraint(name, table, type_="foreignkey")
 
 
