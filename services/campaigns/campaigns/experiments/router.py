@@ -27,7 +27,13 @@ NOT_RUNNING: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("", response_model=ExperimentOut, status_code=201, summary="Define an experiment")
+@router.post(
+    "",
+    response_model=ExperimentOut,
+    status_code=201,
+    summary="Define an experiment",
+    responses={409: {"description": "An experiment with this name exists in the workspace"}},
+)
 async def create_experiment(
     body: ExperimentIn, session: SessionDep, workspace_id: WorkspaceDep, _: Writer
 ) -> Any:
