@@ -9,6 +9,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from yunying_shared.http.batch import FieldError as FieldError
 from yunying_shared.storable import Identifier, StorableText
@@ -96,50 +97,50 @@ class PerformanceEntry(BaseModel):
     )
 
 
+# One creator as a frontend sends it; the answer's example adds what the service derives.
+_CREATOR_EXAMPLE: JsonDict = {
+    "external_id": "kol-xhs-0042",
+    "name": "小鹿",
+    "tier": "mid",
+    "categories": ["护肤", "彩妆"],
+    "accounts": [
+        {
+            "platform": "xiaohongshu",
+            "account_id": "5f1a2b3c000000000100a1b2",
+            "handle": "小鹿爱护肤",
+            "followers": 486000,
+        }
+    ],
+    "prices": [
+        {
+            "platform": "xiaohongshu",
+            "deliverable": "image_post",
+            "price": "18000.00",
+        }
+    ],
+    "audience": {
+        "gender": {"female": 0.86, "male": 0.14},
+        "age_band": {"18-24": 0.38, "25-34": 0.49, "35-44": 0.13},
+        "region": {"上海": 0.22, "广东": 0.31, "浙江": 0.47},
+        "interests": {"护肤": 0.62, "彩妆": 0.38},
+    },
+    "performance": [
+        {
+            "platform": "xiaohongshu",
+            "period": "2026-10-01",
+            "posts": 12,
+            "followers": 486000,
+            "avg_views": 52000,
+            "avg_engagements": 3150.5,
+        }
+    ],
+}
+
+
 class CreatorIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "external_id": "kol-xhs-0042",
-                    "name": "小鹿",
-                    "tier": "mid",
-                    "categories": ["护肤", "彩妆"],
-                    "accounts": [
-                        {
-                            "platform": "xiaohongshu",
-                            "account_id": "5f1a2b3c000000000100a1b2",
-                            "handle": "小鹿爱护肤",
-                            "followers": 486000,
-                        }
-                    ],
-                    "prices": [
-                        {
-                            "platform": "xiaohongshu",
-                            "deliverable": "image_post",
-                            "price": "18000.00",
-                        }
-                    ],
-                    "audience": {
-                        "gender": {"female": 0.86, "male": 0.14},
-                        "age_band": {"18-24": 0.38, "25-34": 0.49, "35-44": 0.13},
-                        "region": {"上海": 0.22, "广东": 0.31, "浙江": 0.47},
-                        "interests": {"护肤": 0.62, "彩妆": 0.38},
-                    },
-                    "performance": [
-                        {
-                            "platform": "xiaohongshu",
-                            "period": "2026-10-01",
-                            "posts": 12,
-                            "followers": 486000,
-                            "avg_views": 52000,
-                            "avg_engagements": 3150.5,
-                        }
-                    ],
-                }
-            ]
-        },
+        json_schema_extra={"examples": [_CREATOR_EXAMPLE]},
     )
 
     external_id: Identifier = Field(
@@ -172,41 +173,7 @@ class CreatorOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "external_id": "kol-xhs-0042",
-                    "name": "小鹿",
-                    "tier": "mid",
-                    "categories": ["护肤", "彩妆"],
-                    "accounts": [
-                        {
-                            "platform": "xiaohongshu",
-                            "account_id": "5f1a2b3c000000000100a1b2",
-                            "handle": "小鹿爱护肤",
-                            "followers": 486000,
-                        }
-                    ],
-                    "prices": [
-                        {
-                            "platform": "xiaohongshu",
-                            "deliverable": "image_post",
-                            "price": "18000.00",
-                        }
-                    ],
-                    "audience": {
-                        "gender": {"female": 0.86, "male": 0.14},
-                        "age_band": {"18-24": 0.38, "25-34": 0.49, "35-44": 0.13},
-                        "region": {"上海": 0.22, "广东": 0.31, "浙江": 0.47},
-                        "interests": {"护肤": 0.62, "彩妆": 0.38},
-                    },
-                    "performance": [
-                        {
-                            "platform": "xiaohongshu",
-                            "period": "2026-10-01",
-                            "posts": 12,
-                            "followers": 486000,
-                            "avg_views": 52000,
-                            "avg_engagements": 3150.5,
-                        }
-                    ],
+                    **_CREATOR_EXAMPLE,
                     "id": "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
                     "engagement_rate": 0.0065,
                     "engagements_per_post": 3150.5,
