@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
 from content_review.licences import ImageReference
 from yunying_shared.events.payloads.content import PLATFORMS
@@ -129,37 +130,37 @@ class FindingOut(BaseModel):
     note: str = ""
 
 
+# One revision; an item's example shows it as the current one.
+_REVISION_EXAMPLE: JsonDict = {
+    "number": 2,
+    "title": "双11 限定礼盒开箱｜敏感肌也能放心用",
+    "body": "精华 30ml + 面霜 50g，双11 到手价 299，前 1000 名加赠小样。",
+    "tags": ["双11", "护肤", "开箱", "广告"],
+    "images": [
+        {"ref": "img/1111-giftbox-cover.jpg", "licence": {"kind": "owned"}},
+        {
+            "ref": "img/ugc-lily-review.jpg",
+            "licence": {
+                "kind": "user_generated",
+                "author": "小红书用户 @Lily在上海",
+                "consent": True,
+                "consent_reference": "私信授权截图 2026-10-30",
+            },
+        },
+    ],
+    "videos": [],
+    "planned_publish_at": "2030-11-08T20:00:00+08:00",
+    "author_id": "writer@brand.example",
+    "created_at": "2026-11-02T15:20:00+08:00",
+    "findings": [],
+    "scanned_at": "2026-11-02T15:20:01+08:00",
+}
+
+
 class RevisionOut(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "number": 2,
-                    "title": "双11 限定礼盒开箱｜敏感肌也能放心用",
-                    "body": "精华 30ml + 面霜 50g，双11 到手价 299，前 1000 名加赠小样。",
-                    "tags": ["双11", "护肤", "开箱", "广告"],
-                    "images": [
-                        {"ref": "img/1111-giftbox-cover.jpg", "licence": {"kind": "owned"}},
-                        {
-                            "ref": "img/ugc-lily-review.jpg",
-                            "licence": {
-                                "kind": "user_generated",
-                                "author": "小红书用户 @Lily在上海",
-                                "consent": True,
-                                "consent_reference": "私信授权截图 2026-10-30",
-                            },
-                        },
-                    ],
-                    "videos": [],
-                    "planned_publish_at": "2030-11-08T20:00:00+08:00",
-                    "author_id": "writer@brand.example",
-                    "created_at": "2026-11-02T15:20:00+08:00",
-                    "findings": [],
-                    "scanned_at": "2026-11-02T15:20:01+08:00",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [_REVISION_EXAMPLE]},
     )
 
     number: int
@@ -193,30 +194,7 @@ class ItemOut(BaseModel):
                     "published_at": None,
                     "created_at": "2026-11-01T11:00:00+08:00",
                     "updated_at": "2026-11-02T16:05:00+08:00",
-                    "current": {
-                        "number": 2,
-                        "title": "双11 限定礼盒开箱｜敏感肌也能放心用",
-                        "body": "精华 30ml + 面霜 50g，双11 到手价 299，前 1000 名加赠小样。",
-                        "tags": ["双11", "护肤", "开箱", "广告"],
-                        "images": [
-                            {"ref": "img/1111-giftbox-cover.jpg", "licence": {"kind": "owned"}},
-                            {
-                                "ref": "img/ugc-lily-review.jpg",
-                                "licence": {
-                                    "kind": "user_generated",
-                                    "author": "小红书用户 @Lily在上海",
-                                    "consent": True,
-                                    "consent_reference": "私信授权截图 2026-10-30",
-                                },
-                            },
-                        ],
-                        "videos": [],
-                        "planned_publish_at": "2030-11-08T20:00:00+08:00",
-                        "author_id": "writer@brand.example",
-                        "created_at": "2026-11-02T15:20:00+08:00",
-                        "findings": [],
-                        "scanned_at": "2026-11-02T15:20:01+08:00",
-                    },
+                    "current": _REVISION_EXAMPLE,
                     "warnings": [],
                 }
             ]
