@@ -4,6 +4,7 @@ final count of lost events, duplicated effects and per-key inversions."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -31,6 +32,7 @@ from sqlalchemy import (
 )
 
 from yunying_shared.bus.kafka import KafkaTransport
+from yunying_shared.bus.packed import pack
 from yunying_shared.db import Database
 from yunying_shared.events import Envelope
 from yunying_shared.testing.bus import wait_until
@@ -53,6 +55,7 @@ outbox = Table(
     Column("headers", JSON),
     Column("created_at", DateTime(timezone=True)),
     Column("published_at", DateTime(timezone=True)),
+    Column("packed", Integer),
 )
 effects = Table(
     "effects",
@@ -136,8 +139,10 @@ class CrashRig:
         *,
         per_transaction: int = 100,
         fail_times: dict[int, int] | None = None,
+        packed: bool = False,
     ) -> None:
-        """`count` events round-robin over `keys` keys, each with its key's next sequence."""
+        """`count` events round-robin over `keys` keys, each with its key's next sequence;
+        `packed`: each transaction's events as one packed outbox row (the bulk paths' form)."""
         for start in range(0, count, per_transaction):
             rows = []
             for i in range(start, min(start + per_transaction, count)):
@@ -150,6 +155,8 @@ class CrashRig:
                 envelope = Envelope(source="/crash", type=STEP, subject=key, data=data)
                 rows.append(self._row(key, envelope.id, envelope.to_bytes()))
                 self.expected.add((key, seq))
+            if packed:
+                rows = [self._packed_row(rows)]
             async with self.database.session() as session, session.begin():
                 await session.execute(insert(outbox), rows)
 
@@ -166,6 +173,10 @@ class CrashRig:
             "headers": {"ce_type": STEP},
             "created_at": datetime.now(UTC),
         }
+
+    def _packed_row(self, rows: list[dict[str, object]]) -> dict[str, object]:
+        frames = [(str(r["key"]), json.dumps(r["headers"]), bytes(r["value"])) for r in rows]
+        return {**rows[0], "key": None, "value": pack(frames), "headers": {}, "packed": len(rows)}
 
     async def applied(self) -> int:
         async with self.database.session() as session:

@@ -1,17 +1,16 @@
 """Setting a profile's audience attributes publishes `user.profile_updated` (campaigns keeps
 them for segments' make-up); a patch that touches none of them publishes nothing."""
 
-import json
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
 
 from segmentation.db import BUS
 from segmentation.main import create_app
 from yunying_shared.testing.apps import internal_headers, running, user_principal
 from yunying_shared.testing.databases import fresh_database
+from yunying_shared.testing.outbox import outbox_events
 
 TYPE = "yunying.user.profile_updated.v1"
 
@@ -26,10 +25,8 @@ async def api(tmp_path, settings_for, local_transport):
 
 async def _published(app):
     async with app.state.database.session() as session:
-        rows = await session.execute(
-            select(BUS.outbox.c.headers, BUS.outbox.c.value).order_by(BUS.outbox.c.seq)
-        )
-        return [json.loads(value)["data"] for headers, value in rows if headers["ce_type"] == TYPE]
+        events = await outbox_events(session, BUS)
+        return [e.envelope()["data"] for e in events if e.type == TYPE]
 
 
 async def test_audience_attributes_are_published_and_other_patches_are_not(api):

@@ -1,7 +1,8 @@
-"""The bus tables (outbox, inbox, workspaces) as first created: every service's migration 0001.
+"""The bus tables (outbox, inbox, workspaces): as first created (every service's migration
+0001), then each later change (`..._v2`: the packed outbox rows).
 
 Frozen: a later change to these tables is a new function here and a new migration in each
-service, never an edit of this one.
+service, never an edit of an earlier one.
 """
 
 import sqlalchemy as sa
@@ -66,3 +67,16 @@ def drop_bus_tables_v1() -> None:
 
     op.drop_table("outbox")
     op.drop_table("inbox")
+
+
+def add_outbox_packed_v2() -> None:
+    """`outbox.packed`: how many events a packed row holds (bus/packed.py); NULL on plain rows.
+
+    A nullable column without a default: PostgreSQL adds it without rewriting the table."""
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("packed", sa.Integer(), nullable=True))
+
+
+def drop_outbox_packed_v2() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("packed")

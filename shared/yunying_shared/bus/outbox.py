@@ -11,42 +11,91 @@ from uuid import UUID
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yunying_shared.bus.packed import chunks, headers_text, pack
 from yunying_shared.bus.tables import BusTables
 from yunying_shared.db.dialects import PerDialect
 from yunying_shared.db.driver import driver_connection
 from yunying_shared.events import Envelope, spec_for
 
 PENDING_FLAG = "yunying.outbox.pending"
-# From this many events on PostgreSQL, one binary COPY replaces the multi-row INSERTs (a re-score
-# publishing 100,000 transitions); below it, COPY's extra column-type lookup is not worth it.
+# From this many rows on PostgreSQL, one binary COPY replaces the INSERT of column arrays (a
+# `publish` of many envelopes); below it, COPY's extra column-type lookup is not worth it.
 COPY_FROM = 1000
 
 
 async def publish(session: AsyncSession, tables: BusTables, *envelopes: Envelope) -> None:
-    await publish_encoded(
-        session, tables, [(e.id, e.type, e.subject, e.to_bytes()) for e in envelopes]
-    )
+    """One plain outbox row per event (the request paths' one or few events)."""
+    if not envelopes:
+        return
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "event_id": e.id,
+            "topic": spec_for(e.type).topic,
+            "key": e.subject,
+            "value": e.to_bytes(),
+            "headers": {"ce_type": e.type},
+            "created_at": now,
+            "packed": None,
+        }
+        for e in envelopes
+    ]
+    await _write(session, tables, rows)
 
 
 async def publish_encoded(
     session: AsyncSession, tables: BusTables, events: Sequence[tuple[UUID, str, str | None, bytes]]
 ) -> None:
-    """Events already serialized (id, type, key, envelope bytes), e.g. by `encode_envelope`."""
+    """Events already serialized (id, type, key, envelope bytes), e.g. by `encode_envelope` or
+    `BulkEncoder`: the bulk paths. A topic's events go into packed rows of up to `PACK_EVENTS`
+    each, in the given order (bus/packed.py); a single event stays a plain row."""
     if not events:
         return
     now = datetime.now(UTC)
+    by_topic: dict[str, list[tuple[UUID, str, str | None, bytes]]] = {}
+    for event in events:
+        by_topic.setdefault(spec_for(event[1]).topic, []).append(event)
+    headers: dict[str, str] = {}  # per event type, encoded once
     rows = []
-    for event_id, event_type, key, value in events:
-        rows.append(
-            {
-                "event_id": event_id,
-                "topic": spec_for(event_type).topic,
-                "key": key,
-                "value": value,
-                "headers": {"ce_type": event_type},
-                "created_at": now,
-            }
-        )
+    for topic, of_topic in by_topic.items():
+        for chunk in chunks(of_topic):
+            if len(chunk) == 1:
+                ((event_id, event_type, key, value),) = chunk
+                rows.append(_plain_row(event_id, topic, key, value, event_type, now))
+                continue
+            value = pack(
+                (key, headers.get(t) or headers.setdefault(t, headers_text(t)), v)
+                for _, t, key, v in chunk
+            )
+            rows.append(
+                {
+                    "event_id": chunk[0][0],  # the row's first event's: unique like any other
+                    "topic": topic,
+                    "key": None,
+                    "value": value,
+                    "headers": {},  # each frame carries its own
+                    "created_at": now,
+                    "packed": len(chunk),
+                }
+            )
+    await _write(session, tables, rows)
+
+
+def _plain_row(
+    event_id: UUID, topic: str, key: str | None, value: bytes, event_type: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "topic": topic,
+        "key": key,
+        "value": value,
+        "headers": {"ce_type": event_type},
+        "created_at": now,
+        "packed": None,
+    }
+
+
+async def _write(session: AsyncSession, tables: BusTables, rows: list[dict[str, Any]]) -> None:
     await _WRITERS.of(session)(session, tables, rows)
     # Read by the relay's after-commit hook, so it wakes at once instead of at its next poll.
     session.info[PENDING_FLAG] = True
@@ -78,39 +127,45 @@ async def _insert_arrays(
         if tables.outbox.schema is None
         else (f"{tables.outbox.schema}.{tables.outbox.name}")
     )
-    encoded: dict[str, str] = {}
-    headers = [
-        encoded.get(r["headers"]["ce_type"])
-        or encoded.setdefault(r["headers"]["ce_type"], json.dumps(r["headers"]))
-        for r in rows
-    ]
     await connection.execute(
-        f"INSERT INTO {table} (event_id, topic, key, value, headers, created_at) "
-        "SELECT e.event_id, e.topic, e.key, e.value, e.headers::json, $6 "
-        "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[]) "
-        "AS e(event_id, topic, key, value, headers)",
+        f"INSERT INTO {table} (event_id, topic, key, value, headers, created_at, packed) "
+        "SELECT e.event_id, e.topic, e.key, e.value, e.headers::json, $6, e.packed "
+        "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[], $7::int[]) "
+        "AS e(event_id, topic, key, value, headers, packed)",
         [r["event_id"] for r in rows],
         [r["topic"] for r in rows],
         [r["key"] for r in rows],
         [r["value"] for r in rows],
-        headers,
+        _headers_texts(rows),
         rows[0]["created_at"],
+        [r["packed"] for r in rows],
     )
 
 
 async def _copy(session: AsyncSession, tables: BusTables, rows: list[dict[str, Any]]) -> None:
     """The same rows by COPY, on the raw connection of the session's transaction."""
     connection = await driver_connection(session)
-    columns = ["event_id", "topic", "key", "value", "headers", "created_at"]
-    encoded: dict[str, str] = {}  # headers differ only by event type: encode each once
-    records = []
-    for r in rows:
-        ce_type = r["headers"]["ce_type"]
-        headers = encoded.get(ce_type) or encoded.setdefault(ce_type, json.dumps(r["headers"]))
-        records.append((r["event_id"], r["topic"], r["key"], r["value"], headers, r["created_at"]))
+    columns = ["event_id", "topic", "key", "value", "headers", "created_at", "packed"]
+    records = [
+        (r["event_id"], r["topic"], r["key"], r["value"], headers, r["created_at"], r["packed"])
+        for r, headers in zip(rows, _headers_texts(rows), strict=True)
+    ]
     await connection.copy_records_to_table(
         tables.outbox.name, schema_name=tables.outbox.schema, columns=columns, records=records
     )
+
+
+def _headers_texts(rows: list[dict[str, Any]]) -> list[str]:
+    """Each row's headers as JSON text; rows of one event type share theirs, encoded once."""
+    encoded: dict[str | None, str] = {}
+    texts = []
+    for r in rows:
+        ce_type = r["headers"].get("ce_type")
+        text = encoded.get(ce_type)
+        if text is None:
+            text = encoded[ce_type] = json.dumps(r["headers"])
+        texts.append(text)
+    return texts
 
 
 class _OutboxWriter(Protocol):

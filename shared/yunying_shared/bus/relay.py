@@ -24,6 +24,8 @@ from typing import Any
 from prometheus_client import Counter, Gauge
 from sqlalchemy import (
     BigInteger,
+    Select,
+    Table,
     Text,
     cast,
     delete,
@@ -37,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from yunying_shared.bus.outbox import PENDING_FLAG
+from yunying_shared.bus.packed import unpack
 from yunying_shared.bus.tables import BusTables
 from yunying_shared.bus.transport import Headers, Message, Transport
 from yunying_shared.db.engine import Database
@@ -44,8 +47,8 @@ from yunying_shared.logging import get_logger
 
 log = get_logger(__name__)
 
-PUBLISHED = Counter("yunying_outbox_published_total", "Outbox rows published", ["service"])
-BACKLOG = Gauge("yunying_outbox_backlog", "Outbox rows waiting for the broker", ["service"])
+PUBLISHED = Counter("yunying_outbox_published_total", "Outbox events published", ["service"])
+BACKLOG = Gauge("yunying_outbox_backlog", "Outbox events waiting for the broker", ["service"])
 PUBLISH_FAILURES = Counter(
     "yunying_outbox_publish_failures_total", "Failed relay publish attempts", ["service"]
 )
@@ -80,6 +83,7 @@ class Relay:
         self._cleaned = time.monotonic()
         self._backlog_counted = 0.0
         self._lock_key = zlib.crc32(f"yunying-relay-{service}".encode())
+        self._pending_batch = self._pending_batch_query()
         event.listen(database.sync_session_class, "after_commit", self._after_commit)
 
     def _after_commit(self, session: Any) -> None:
@@ -133,50 +137,78 @@ class Relay:
             return await self._publish_batch(conn)
 
     async def _publish_batch(self, conn: AsyncConnection) -> int:
-        rows = (
-            await conn.execute(
-                select(
-                    self._outbox.c.seq,
-                    self._outbox.c.topic,
-                    self._outbox.c.key,
-                    self._outbox.c.value,
-                    # as text: rows of one event type share it, so it is parsed once
-                    cast(self._outbox.c.headers, Text).label("headers"),
-                )
-                .where(self._outbox.c.published_at.is_(None))
-                .order_by(self._outbox.c.seq)
-                .limit(self._batch_size)
-            )
-        ).all()
+        rows = (await conn.execute(self._pending_batch)).all()
         await conn.commit()  # no transaction stays open while the broker is waited for
         if not rows:
             BACKLOG.labels(self.service).set(0)
             return 0
-        await self._transport.publish(self._messages(rows))
+        messages = self._messages(rows)
+        await self._transport.publish(messages)
         await self._mark_sent(conn, [row.seq for row in rows])
-        PUBLISHED.labels(self.service).inc(len(rows))
-        if len(rows) < self._batch_size:
+        PUBLISHED.labels(self.service).inc(len(messages))
+        if len(messages) < self._batch_size:
             BACKLOG.labels(self.service).set(0)  # caught up as of the read
         elif time.monotonic() - self._backlog_counted > BACKLOG_EVERY:
             await self.refresh_backlog()  # a count over the pending index: not every batch
-        return len(rows)
+        return len(messages)
+
+    def _pending_batch_query(self) -> Select[Any]:
+        """The oldest pending rows holding up to `batch_size` events (always at least one row):
+        a packed row counts as its events, so a batch of packed rows stays bounded."""
+        outbox = self._outbox
+        oldest = (
+            select(
+                outbox.c.seq,
+                outbox.c.topic,
+                outbox.c.key,
+                outbox.c.value,
+                # as text: rows of one event type share it, so it is parsed once
+                cast(outbox.c.headers, Text).label("headers"),
+                outbox.c.packed,
+                func.sum(_events(outbox)).over(order_by=outbox.c.seq).label("through"),
+            )
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.seq)
+            .limit(self._batch_size)
+            .subquery()
+        )
+        before = oldest.c.through - func.coalesce(oldest.c.packed, 1)
+        return (
+            select(
+                oldest.c.seq,
+                oldest.c.topic,
+                oldest.c.key,
+                oldest.c.value,
+                oldest.c.headers,
+                oldest.c.packed,
+            )
+            .where(before < self._batch_size)
+            .order_by(oldest.c.seq)
+        )
 
     def _messages(self, rows: Sequence[Any]) -> list[Message]:
+        """One message per event, in order: a packed row's frames expanded where it stood."""
         headers = self._headers
         if len(headers) > 1000:
             headers.clear()
+
+        def encoded(text: str) -> Headers:
+            found = headers.get(text)
+            if found is None:
+                found = headers[text] = tuple(
+                    (k, str(v).encode()) for k, v in json.loads(text).items()
+                )
+            return found
+
         messages = []
         for row in rows:
-            encoded = headers.get(row.headers)
-            if encoded is None:
-                encoded = headers[row.headers] = tuple(
-                    (k, str(v).encode()) for k, v in json.loads(row.headers).items()
-                )
-            messages.append(
-                Message(
-                    row.topic, row.key.encode() if row.key is not None else None, row.value, encoded
-                )
-            )
+            if row.packed is None:
+                key = row.key.encode() if row.key is not None else None
+                messages.append(Message(row.topic, key, row.value, encoded(row.headers)))
+                continue
+            for framed in unpack(row.value):
+                key = framed.key.encode() if framed.key is not None else None
+                messages.append(Message(row.topic, key, framed.value, encoded(framed.headers)))
         return messages
 
     async def _mark_sent(self, conn: AsyncConnection, seqs: list[int]) -> None:
@@ -200,7 +232,8 @@ class Relay:
             await conn.commit()
 
     async def refresh_backlog(self) -> int:
-        count = select(func.count()).where(self._outbox.c.published_at.is_(None))
+        """Events waiting (a packed row counts as its events)."""
+        count = select(func.sum(_events(self._outbox))).where(self._outbox.c.published_at.is_(None))
         if self._lock_conn is not None:
             backlog = await self._lock_conn.scalar(count)
             await self._lock_conn.commit()
@@ -233,3 +266,8 @@ class Relay:
             with contextlib.suppress(Exception):
                 await self._lock_conn.close()
             self._lock_conn = None
+
+
+def _events(outbox: Table) -> ColumnElement[int]:
+    """How many events a row holds: a plain row one, a packed row its count."""
+    return func.coalesce(outbox.c.packed, 1)

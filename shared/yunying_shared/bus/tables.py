@@ -43,6 +43,8 @@ def define_bus_tables(metadata: MetaData) -> BusTables:
         Column("headers", JSON, nullable=False),
         Column("created_at", UTCDateTime(), nullable=False),
         Column("published_at", UTCDateTime(), nullable=True),
+        # NULL: `value` is one envelope. N: `value` packs N events' frames (bus/packed.py).
+        Column("packed", Integer, nullable=True),
         Index(
             "ix_outbox_pending",
             "seq",

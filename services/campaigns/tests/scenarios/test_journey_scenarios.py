@@ -11,8 +11,6 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
 from campaigns.main import DEFINITION as CAMPAIGNS_DEFINITION
 from campaigns.main import create_app as create_campaigns
 from campaigns.sending.channels import Channels, Delivery
@@ -31,6 +29,7 @@ from yunying_shared.events.payloads.sentiment import CrisisCase
 from yunying_shared.testing.apps import internal_headers, running, user_principal
 from yunying_shared.testing.databases import fresh_database
 from yunying_shared.testing.groups import isolated_consumer_group
+from yunying_shared.testing.outbox import outbox_events
 
 
 class RecordingChannel:
@@ -170,12 +169,11 @@ async def test_a_purchase_after_churn_issues_the_coupon_once(mode, settings_for,
 
             # The stage event delivered twice: the very same event again, and a copy with a new id.
             async with segmentation.state.database.session() as session:
-                outbox = segmentation.state.definition.tables.outbox
-                rows = (await session.execute(select(outbox.c.key, outbox.c.value))).all()
+                events = await outbox_events(session, segmentation.state.definition.tables)
             stage_events = [
-                (key, Envelope.from_bytes(value))
-                for key, value in rows
-                if Envelope.from_bytes(value).type == USER_LIFECYCLE_STAGE_CHANGED.type
+                (e.key, Envelope.from_bytes(e.value))
+                for e in events
+                if e.type == USER_LIFECYCLE_STAGE_CHANGED.type
             ]
             comeback = [e for _, e in stage_events if e.data["from_stage"] == "churned"]
             assert len(comeback) == 1 and comeback[0].data["to_stage"] == "active"

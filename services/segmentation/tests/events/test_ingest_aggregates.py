@@ -1,7 +1,6 @@
 """Every aggregate a batch folds into a profile (PostgreSQL's array upsert and SQLite's
 executemany must agree), across batches with NULLs on either side and late events."""
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,6 +11,7 @@ from segmentation.events.models import UserEvent
 from segmentation.events.service import ingest
 from segmentation.profiles.service import get_profile
 from yunying_shared.events.catalogue import USER_LIFECYCLE_STAGE_CHANGED
+from yunying_shared.testing.outbox import outbox_events
 
 
 def _naive(value):
@@ -76,7 +76,7 @@ async def test_two_batches_fold_every_aggregate(session, workspace_id, now, crm_
     stored = await session.scalar(select(UserEvent.properties).where(UserEvent.user_id == "u3"))
     assert stored == {"channel": "微信", "coupon_code": "C1"}
 
-    outbox = (await session.scalars(select(BUS.outbox.c.value))).all()
-    stages = [e for e in map(json.loads, outbox) if e["type"] == USER_LIFECYCLE_STAGE_CHANGED.type]
+    outbox = [e.envelope() for e in await outbox_events(session, BUS)]
+    stages = [e for e in outbox if e["type"] == USER_LIFECYCLE_STAGE_CHANGED.type]
     moved = sorted((e["subject"], e["data"]["to_stage"]) for e in stages)
     assert moved == [("u1", "new"), ("u2", "new")]

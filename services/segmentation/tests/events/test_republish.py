@@ -1,18 +1,12 @@
-import json
-
-from sqlalchemy import select
-
 from segmentation.db import BUS
 from segmentation.events.service import ingest
 from yunying_shared.events.catalogue import USER_EVENT_ACCEPTED
+from yunying_shared.testing.outbox import outbox_events
 
 
 async def _republished(session) -> list[dict]:
-    outbox = BUS.outbox
-    rows = await session.execute(
-        select(outbox.c.value).where(outbox.c.topic == USER_EVENT_ACCEPTED.topic)
-    )
-    return [json.loads(value) for (value,) in rows]
+    events = await outbox_events(session, BUS)
+    return [e.envelope() for e in events if e.topic == USER_EVENT_ACCEPTED.topic]
 
 
 async def test_accepted_events_others_act_on_are_republished_once(

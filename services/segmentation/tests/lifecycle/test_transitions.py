@@ -1,4 +1,3 @@
-import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -10,11 +9,11 @@ from segmentation.lifecycle.service import history
 from segmentation.profiles.models import Profile
 from segmentation.profiles.service import get_profile
 from segmentation.rfm.service import rescore
+from yunying_shared.testing.outbox import outbox_events
 
 
 async def _outbox(session, event_type):
-    rows = (await session.execute(select(BUS.outbox.c.value, BUS.outbox.c.key))).all()
-    events = [json.loads(row.value) for row in rows]
+    events = [e.envelope() for e in await outbox_events(session, BUS)]
     return [e for e in events if e["type"] == event_type]
 
 

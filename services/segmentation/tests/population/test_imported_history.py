@@ -13,14 +13,12 @@ All at noon UTC; imported on 2026-06-01.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.db import BUS
@@ -31,6 +29,7 @@ from segmentation.population.service import activity, churn_rate, repurchase_rat
 from segmentation.population.stages import stage_distribution
 from segmentation.population.window import DateRange
 from segmentation.profiles.service import get_profile
+from yunying_shared.testing.outbox import outbox_events
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 STAGE_EVENT = "yunying.user.lifecycle_stage_changed.v1"
@@ -82,8 +81,8 @@ def importer(request: pytest.FixtureRequest) -> Importer:
 
 
 async def _stage_events(session: AsyncSession) -> list[dict[str, Any]]:
-    rows = (await session.execute(select(BUS.outbox.c.value).order_by(BUS.outbox.c.seq))).all()
-    return [e for e in (json.loads(r.value) for r in rows) if e["type"] == STAGE_EVENT]
+    events = [e.envelope() for e in await outbox_events(session, BUS)]
+    return [e for e in events if e["type"] == STAGE_EVENT]
 
 
 async def test_every_metric_for_past_days(

@@ -16,6 +16,7 @@ from segmentation.rfm.service import rescore
 from segmentation.rfm.snapshot import load_rows, load_snapshot
 from yunying_shared.events import parse_event
 from yunying_shared.events.payloads.segmentation import UserLifecycleStageChanged, UserTierChanged
+from yunying_shared.testing.outbox import outbox_events
 
 USERS = 1_500
 ARRAYS = (
@@ -78,10 +79,8 @@ def _assert_same(left, right):
 
 
 async def _outbox(session):
-    rows = (
-        await session.execute(select(BUS.outbox.c.key, BUS.outbox.c.value, BUS.outbox.c.headers))
-    ).all()
-    return [(key, parse_event(value), headers) for key, value, headers in rows]
+    events = await outbox_events(session, BUS)
+    return [(e.key, parse_event(e.value), e.headers) for e in events]
 
 
 async def test_bulk_rescore_stores_and_publishes_every_transition_once(session, workspace_id, now):

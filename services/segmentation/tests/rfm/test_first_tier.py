@@ -3,22 +3,20 @@ scored before; not during that first full scoring, and not for the users of an i
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
-
-from sqlalchemy import select
 
 from segmentation.db import BUS
 from segmentation.events.history_import import import_rows
 from segmentation.events.service import ingest
 from segmentation.rfm.service import rescore
+from yunying_shared.testing.outbox import outbox_events
 
 TIER_EVENT = "yunying.user.tier_changed.v1"
 
 
 async def _tier_events(session):
-    rows = (await session.execute(select(BUS.outbox.c.value).order_by(BUS.outbox.c.seq))).all()
-    return [e["data"] for e in (json.loads(r.value) for r in rows) if e["type"] == TIER_EVENT]
+    events = [e.envelope() for e in await outbox_events(session, BUS)]
+    return [e["data"] for e in events if e["type"] == TIER_EVENT]
 
 
 async def test_first_tiers_are_published_only_after_the_first_full_scoring(

@@ -3,19 +3,18 @@ depend on how ingestion derives them; and reading what the outbox holds."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from segmentation.db import BUS
 from segmentation.events.models import UserEvent
 from segmentation.profiles.models import Profile
 from segmentation.tags.models import UserTag
+from yunying_shared.testing.outbox import outbox_events
 
 
 class Seeder:
@@ -94,8 +93,7 @@ def outbox(session):
     """Events written to the outbox so far: [(type, data)], optionally of one type."""
 
     async def read(event_type: str | None = None) -> list[tuple[str, dict[str, Any]]]:
-        rows = (await session.execute(select(BUS.outbox.c.value).order_by(BUS.outbox.c.seq))).all()
-        events = [json.loads(row.value) for row in rows]
+        events = [e.envelope() for e in await outbox_events(session, BUS)]
         return [
             (e["type"], e["data"]) for e in events if event_type is None or e["type"] == event_type
         ]

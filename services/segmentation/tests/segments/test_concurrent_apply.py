@@ -3,7 +3,6 @@ applies its changes taking row locks in one (segment, user) order, so they queue
 deadlocking, and every change is made, and announced, exactly once."""
 
 import asyncio
-import json
 import random
 from datetime import timedelta
 
@@ -19,6 +18,7 @@ from segmentation.segments.rules import parse_rule
 from segmentation.segments.schemas import SegmentIn
 from segmentation.segments.service import create_segment
 from segmentation.segments.sweep import sweep_time_windows
+from yunying_shared.testing.outbox import outbox_events
 
 from .conftest import Seeder
 
@@ -132,10 +132,7 @@ async def test_a_sweep_and_overlapping_batches_neither_deadlock_nor_double_annou
     await asyncio.gather(sweep(), *(batch(users) for users in batches))
 
     async with database.session() as session:
-        rows = await session.scalars(
-            select(BUS.outbox.c.value).where(BUS.outbox.c.seq > seen).order_by(BUS.outbox.c.seq)
-        )
-        events = [json.loads(value) for value in rows]
+        events = [e.envelope() for e in await outbox_events(session, BUS, after_seq=seen)]
         moved = 0
         for name, segment in segments.items():
             truth = set(

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from segmentation.db import BUS
 from segmentation.records.models import Profile
@@ -17,6 +17,7 @@ from segmentation.segments.writes import SOURCE, encoded
 from yunying_shared.events import Envelope, make_event
 from yunying_shared.events.catalogue import USER_SEGMENT_ENTERED, USER_SEGMENT_EXITED
 from yunying_shared.events.payloads.segmentation import UserSegmentEntered, UserSegmentExited
+from yunying_shared.testing.outbox import outbox_events
 
 
 class _Segment:
@@ -267,18 +268,12 @@ async def test_stored_events_are_the_bytes_make_event_gives(session, seed, works
     await refresh_memberships(
         session, workspace_id=workspace_id, user_ids=['用户 "2"\\', "u\u00e9"], now=later
     )
-    rows = (
-        await session.execute(
-            select(BUS.outbox.c.event_id, BUS.outbox.c.key, BUS.outbox.c.value, BUS.outbox.c.topic)
-            .where(BUS.outbox.c.topic == USER_SEGMENT_ENTERED.topic)
-            .order_by(BUS.outbox.c.seq)
-        )
-    ).all()
+    events = [e for e in await outbox_events(session, BUS) if e.topic == USER_SEGMENT_ENTERED.topic]
     by_type: dict[tuple[str, str, str], tuple[Any, ...]] = {}
-    for event_id, key, value, topic in rows:
-        got = Envelope.from_bytes(value)
-        assert (got.id, got.subject, topic) == (event_id, key, USER_SEGMENT_ENTERED.topic)
-        by_type[(got.type, key, got.data["reason"])] = (got, value)
+    for event in events:
+        got = Envelope.from_bytes(event.value)
+        assert (got.subject, got.type) == (event.key, event.type)
+        by_type[(got.type, event.key, got.data["reason"])] = (got, event.value)
     assert set(by_type) == {
         (USER_SEGMENT_ENTERED.type, '用户 "2"\\', "segment_saved"),
         (USER_SEGMENT_ENTERED.type, "u\u00e9", "segment_saved"),
