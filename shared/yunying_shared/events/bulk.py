@@ -64,15 +64,40 @@ class BulkEncoder(Generic[P]):
     ) -> list[Encoded]:
         """One event per row; a row maps payload field names to values (optional ones may be
         left out). `workspace` is every event's, or one per row."""
-        if not rows:
-            return []
-        workspaces = workspace if isinstance(workspace, Sequence) else [workspace] * len(rows)
         formatted: dict[datetime, str] = {}  # each distinct datetime formatted once
-        sent = _DATETIME.dump_python(datetime.now(UTC), mode="json")  # as make_event stamps it
-        random = os.urandom(16 * len(rows))
-        correlationid, causationid = causation()  # as make_event stamps them
-        event_type, key_field = self.spec.type, self.spec.key_field
+        key_field = self.spec.key_field
         fields, datetimes = self._fields, self._datetime_fields
+        payloads: list[tuple[str, str]] = []
+        for row in rows:
+            # Every field in the model's order (how producers write them): a copy with the
+            # datetimes in their JSON form is the payload; otherwise complete it first.
+            data = dict(row) if tuple(row) == fields else self._complete(row)
+            for name in datetimes:
+                value = data[name]
+                if isinstance(value, datetime):
+                    text = formatted.get(value)
+                    if text is None:
+                        text = formatted[value] = _DATETIME.dump_python(value, mode="json")
+                    data[name] = text
+            payloads.append((str(row[key_field]), ENVELOPE_JSON(data)))
+        return self.encode_json(payloads, workspace=workspace)
+
+    def encode_json(
+        self,
+        payloads: Sequence[tuple[str, str]],
+        *,
+        workspace: UUID | Sequence[UUID | None] | None,
+    ) -> list[Encoded]:
+        """One event per (key, payload JSON): for a producer that writes its payload's JSON
+        itself from a template, as `ENVELOPE_JSON(payload.model_dump(mode="json"))` would
+        write it (its test compares the two). Nothing is validated."""
+        if not payloads:
+            return []
+        workspaces = workspace if isinstance(workspace, Sequence) else [workspace] * len(payloads)
+        sent = _DATETIME.dump_python(datetime.now(UTC), mode="json")  # as make_event stamps it
+        random = os.urandom(16 * len(payloads))
+        correlationid, causationid = causation()  # as make_event stamps them
+        event_type = self.spec.type
         # `encode_envelope`'s fields in its order: id, source, type, specversion, time,
         # subject, datacontenttype, workspace, correlationid, causationid, data
         after_id = (
@@ -86,18 +111,7 @@ class BulkEncoder(Generic[P]):
         )
         after_subject: dict[UUID | None, str] = {}  # per workspace
         encoded: list[Encoded] = []
-        for i, row in enumerate(rows):
-            # Every field in the model's order (how producers write them): a copy with the
-            # datetimes in their JSON form is the payload; otherwise complete it first.
-            data = dict(row) if tuple(row) == fields else self._complete(row)
-            for name in datetimes:
-                value = data[name]
-                if isinstance(value, datetime):
-                    text = formatted.get(value)
-                    if text is None:
-                        text = formatted[value] = _DATETIME.dump_python(value, mode="json")
-                    data[name] = text
-            key = str(row[key_field])
+        for i, (key, data) in enumerate(payloads):
             event_id = UUID(bytes=random[16 * i : 16 * i + 16], version=4)
             workspace_id = workspaces[i]
             middle = after_subject.get(workspace_id)
@@ -107,9 +121,7 @@ class BulkEncoder(Generic[P]):
                     f',"datacontenttype":"application/json"{tenant}{traced},"data":'
                 )
             envelope = f'{{"id":"{event_id}{after_id}{ENVELOPE_JSON(key)}{middle}'
-            encoded.append(
-                (event_id, event_type, key, f"{envelope}{ENVELOPE_JSON(data)}}}".encode())
-            )
+            encoded.append((event_id, event_type, key, f"{envelope}{data}}}".encode()))
         return encoded
 
     def _complete(self, row: Mapping[str, Any]) -> dict[str, Any]:

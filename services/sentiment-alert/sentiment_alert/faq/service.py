@@ -180,4 +180,4 @@ async def answers_of(
             FaqEntry.workspace_id == workspace_id, FaqEntry.id.in_(entry_ids)
         )
     )
-    return {entry_id: answer for entry_id, answer in rows.tuples()}
+    return {entry_id: answer for entry_id, answer in rows}

@@ -28,7 +28,7 @@ async def ingest_mentions(
     session: SessionDep, workspace_id: WorkspaceDep, _: MentionsWriter, body: MentionBatchIn
 ) -> Response:
     result = await service.ingest(session, workspace_id=workspace_id, items=body.mentions)
-    return Response(result.model_dump_json(), media_type="application/json")
+    return Response(result.to_json(), media_type="application/json")
 
 
 class MentionOut(BaseModel):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from yunying_shared.events.payloads.listening import MENTION_KINDS, MENTION_PLATFORMS
 from yunying_shared.http.batch import FieldError
@@ -19,6 +19,8 @@ MAX_BATCH = 1000
 MAX_TEXT = 10_000
 MAX_FUTURE = timedelta(days=1)
 PLATFORMS = frozenset(MENTION_PLATFORMS)
+ItemStatus = Literal["accepted", "duplicate", "rejected"]
+ReplyStatus = Literal["queued", "proposed", "replying"]
 
 
 @dataclass(slots=True)
@@ -110,7 +112,7 @@ class MentionBatchIn(BaseModel):
 class ItemResult(BaseModel):
     index: int
     platform_id: str | None = None
-    status: Literal["accepted", "duplicate", "rejected"]
+    status: ItemStatus
     mention_id: str | None = None
     label: str | None = None
     keywords: list[str] = Field(default_factory=list)
@@ -118,12 +120,15 @@ class ItemResult(BaseModel):
     message_id: str | None = Field(
         default=None, description="Comments and direct messages the FAQ replies handled"
     )
-    reply_status: Literal["queued", "proposed", "replying"] | None = Field(
+    reply_status: ReplyStatus | None = Field(
         default=None, description="What was decided for it (see /v1/replies)"
     )
 
 
 class BatchResult(BaseModel):
+    """The response of `POST /v1/mentions` (documentation: `ingest` returns a `BatchOutcome`,
+    written as this model writes it, without a model per item)."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -175,6 +180,37 @@ class BatchResult(BaseModel):
     duplicates: int
     rejected: int
     results: list[ItemResult]
+
+
+@dataclass(slots=True)
+class ItemOutcome:
+    """One item's outcome: `ItemResult`'s fields in its order, as a plain object (a pydantic
+    model per item cost more than scoring it)."""
+
+    index: int
+    platform_id: str | None
+    status: ItemStatus
+    mention_id: str | None = None
+    label: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
+    message_id: str | None = None
+    reply_status: ReplyStatus | None = None
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[ItemOutcome]
+
+    def to_json(self) -> bytes:
+        """The JSON `BatchResult` writes for the same values (a test compares them)."""
+        return _OUTCOME_JSON.dump_json(self)
+
+
+_OUTCOME_JSON = TypeAdapter(BatchOutcome)
 
 
 def _text(

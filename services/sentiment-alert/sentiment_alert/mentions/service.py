@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import select
@@ -22,17 +23,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sentiment_alert.alerts.service import evaluate
 from sentiment_alert.clock import utcnow
-from sentiment_alert.db import BUS, SOURCE
+from sentiment_alert.db import BUS
 from sentiment_alert.feedback.service import classify_feedback
 from sentiment_alert.mentions.aggregation import Increments, aggregate
 from sentiment_alert.mentions.models import Mention
 from sentiment_alert.mentions.schemas import (
-    BatchResult,
-    ItemResult,
+    BatchOutcome,
+    ItemOutcome,
     Rejection,
+    ReplyStatus,
     ValidMention,
     validate_item,
 )
+from sentiment_alert.mentions.scored import ScoredPayloads
 from sentiment_alert.mentions.storage import STORAGE, MentionRow
 from sentiment_alert.monitoring.matcher import RuleMatcher
 from sentiment_alert.monitoring.service import matcher_for
@@ -40,8 +43,7 @@ from sentiment_alert.replies.service import Incoming, Received, receive
 from sentiment_alert.sentiment import detect_language
 from sentiment_alert.sentiment.batch import score_many
 from yunying_shared.bus import publish_encoded
-from yunying_shared.events.bulk import BulkEncoder
-from yunying_shared.events.catalogue import MENTION_SCORED
+from yunying_shared.http.batch import FieldError
 from yunying_shared.http.pagination import (
     MAX_LIMIT,
     PageRequest,
@@ -50,10 +52,6 @@ from yunying_shared.http.pagination import (
     encode_cursor,
     keyset_page,
 )
-
-# mention.scored for a whole batch without a payload model per event (same bytes).
-_SCORED = BulkEncoder(MENTION_SCORED, source=SOURCE)
-ReplyStatus = Literal["queued", "proposed", "replying"]
 
 
 def _new_ids(count: int) -> list[uuid.UUID]:
@@ -116,6 +114,16 @@ def _reply_status(reply: Received | None) -> ReplyStatus | None:
     return cast(ReplyStatus, reply.status)
 
 
+def _rejected(index: int, raw: Any, rejection: Rejection) -> ItemOutcome:
+    platform_id = raw.get("platform_id") if isinstance(raw, dict) else None
+    return ItemOutcome(
+        index,
+        platform_id if isinstance(platform_id, str) else None,
+        "rejected",
+        errors=[FieldError(**error) for error in rejection.errors],
+    )
+
+
 async def ingest(
     session: AsyncSession,
     *,
@@ -123,27 +131,19 @@ async def ingest(
     items: Sequence[Any],
     now: datetime | None = None,
     evaluate_alerts: bool = True,
-) -> BatchResult:
+) -> BatchOutcome:
     now = now or utcnow()
-    results: list[ItemResult] = []
+    results: list[ItemOutcome] = []
     valid: list[tuple[int, ValidMention]] = []
     seen: set[tuple[str, str]] = set()
     for index, raw in enumerate(items):
         checked = validate_item(raw, now)
         if isinstance(checked, Rejection):
-            platform_id = raw.get("platform_id") if isinstance(raw, dict) else None
-            results.append(
-                ItemResult(
-                    index=index,
-                    platform_id=platform_id if isinstance(platform_id, str) else None,
-                    status="rejected",
-                    errors=checked.errors,
-                )
-            )
+            results.append(_rejected(index, raw, checked))
             continue
         key = (checked.platform, checked.platform_id)
         if key in seen:
-            results.append(ItemResult(index=index, platform_id=key[1], status="duplicate"))
+            results.append(ItemOutcome(index, key[1], "duplicate"))
             continue
         seen.add(key)
         valid.append((index, checked))
@@ -166,41 +166,52 @@ async def ingest(
         session, workspace_id=workspace_id, messages=[m for _, m in messages], now=now
     )
     handled = {index: r for (index, _), r in zip(messages, received, strict=True)}
+    scored = ScoredPayloads()
     for (index, _), row in zip(public, rows, strict=True):
-        if row.id in stored:
-            reply = handled.get(index)
-            results.append(
-                ItemResult(
-                    index=index,
-                    platform_id=row.platform_id,
-                    status="accepted",
-                    mention_id=str(row.id),
-                    label=row.label,
-                    keywords=row.keywords,
-                    message_id=str(reply.message_id) if reply and reply.message_id else None,
-                    reply_status=_reply_status(reply),
-                )
+        if row.id not in stored:
+            results.append(ItemOutcome(index, row.platform_id, "duplicate"))
+            continue
+        mention_id = str(row.id)
+        scored.add(
+            mention_id=mention_id,
+            platform=row.platform,
+            platform_id=row.platform_id,
+            label=row.label,
+            score=row.score,
+            language=row.language,
+            keywords=row.keywords,
+            user_id=row.user_id,
+            posted_at=row.posted_at,
+        )
+        reply = handled.get(index) if handled else None
+        results.append(
+            ItemOutcome(
+                index,
+                row.platform_id,
+                "accepted",
+                mention_id=mention_id,
+                label=row.label,
+                keywords=row.keywords,
+                message_id=str(reply.message_id) if reply and reply.message_id else None,
+                reply_status=_reply_status(reply),
             )
-        else:
-            results.append(ItemResult(index=index, platform_id=row.platform_id, status="duplicate"))
+        )
     for index, mention in private:
         reply = handled[index]
         if reply.message_id is None:
-            results.append(
-                ItemResult(index=index, platform_id=mention.platform_id, status="duplicate")
-            )
+            results.append(ItemOutcome(index, mention.platform_id, "duplicate"))
             continue
         results.append(
-            ItemResult(
-                index=index,
-                platform_id=mention.platform_id,
-                status="accepted",
+            ItemOutcome(
+                index,
+                mention.platform_id,
+                "accepted",
                 message_id=str(reply.message_id),
                 reply_status=_reply_status(reply),
             )
         )
     if accepted:
-        await _publish_scored(session, workspace_id, accepted)
+        await publish_encoded(session, BUS, scored.encode(workspace_id))
         for row in accepted:
             if row.user_id is not None:
                 await classify_feedback(
@@ -219,33 +230,13 @@ async def ingest(
         if evaluate_alerts and touched:
             await evaluate(session, workspace_id=workspace_id, keywords=touched, now=now)
     results.sort(key=lambda r: r.index)
-    counts = {s: sum(r.status == s for r in results) for s in ("accepted", "duplicate", "rejected")}
-    return BatchResult(
-        accepted=counts["accepted"],
-        duplicates=counts["duplicate"],
-        rejected=counts["rejected"],
+    statuses = Counter(r.status for r in results)
+    return BatchOutcome(
+        accepted=statuses["accepted"],
+        duplicates=statuses["duplicate"],
+        rejected=statuses["rejected"],
         results=results,
     )
-
-
-async def _publish_scored(
-    session: AsyncSession, workspace_id: UUID, accepted: list[MentionRow]
-) -> None:
-    rows = [
-        {
-            "mention_id": str(row.id),
-            "platform": row.platform,
-            "platform_id": row.platform_id,
-            "label": row.label,
-            "score": row.score,
-            "language": row.language,
-            "keywords": row.keywords,
-            "user_id": row.user_id,
-            "posted_at": row.posted_at,
-        }
-        for row in accepted
-    ]
-    await publish_encoded(session, BUS, _SCORED.encode(rows, workspace=workspace_id))
 
 
 # How many rows one page may examine to find `limit` mentions holding a keyword: the keyword
