@@ -17,6 +17,8 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.afterwrite.tag_rules import TaggableEvent, apply_tag_rules
+from segmentation.clock import as_utc
+from segmentation.lifecycle.late import MONEY_TYPES, activity_cannot_move
 from segmentation.lifecycle.rederive import Replay, crowded, rederive
 from segmentation.lifecycle.rules import LifecycleRules
 from segmentation.lifecycle.service import ProfileState, restage
@@ -64,6 +66,8 @@ async def after_write(
         cutoff = now - timedelta(hours=rules.history_after_hours)
         late = {user for user, at in touched.earliest.items() if at < cutoff}
         if late:
+            late -= _unmovable(touched, late, rules, settings.rfm_window_days, now)
+        if late:
             late -= await crowded(session, workspace_id=workspace_id, user_ids=sorted(late))
         # The current stage is today's rules as of now for everyone; the late users' moves
         # are then told by event time instead of as one move dated now.
@@ -94,3 +98,28 @@ async def after_write(
     return await refresh_memberships(
         session, workspace_id=workspace_id, user_ids=touched.user_ids(), now=now
     )
+
+
+def _unmovable(
+    touched: Touched,
+    late: set[str],
+    rules: LifecycleRules,
+    window_days: int | None,
+    now: datetime,
+) -> set[str]:
+    """Of the late users, those whose new events are activity that cannot change their past
+    (lifecycle.late): they are re-staged like users of timely events."""
+    money = {e.user_id for e in touched.events if e.type in MONEY_TYPES}
+    return {
+        p.user_id
+        for p in touched.profiles
+        if p.user_id in late
+        and p.user_id not in money
+        and activity_cannot_move(
+            first_purchase_at=as_utc(p.first_purchase_at),
+            last_purchase_at=as_utc(p.last_purchase_at),
+            rules=rules,
+            window_days=window_days,
+            now=now,
+        )
+    }
