@@ -7,14 +7,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from redis.asyncio import Redis
 
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewaySettings
 from gateway.identity.principal_cache import PrincipalCache
 from gateway.proxy.clients import build_clients, build_upstreams
+from gateway.proxy.fast_path import ForwardingRoute
 from gateway.proxy.internal_tokens import InternalTokens
 from gateway.proxy.resilience import UPSTREAM_UP, Upstream
+from gateway.proxy.router import router as proxy_router
+from gateway.proxy.routes import Owners
 from gateway.ratelimit.limiter import RateLimiter
 from yunying_shared.kit import ReadinessCheck, ServiceDefinition, installed, route_table
 
@@ -70,11 +74,30 @@ async def _rate_limit_status(app: FastAPI) -> str:
     return await limiter.status()
 
 
+def _install_forwarding_route(app: FastAPI) -> None:
+    """The fast path goes first in the router; a gateway route under a prefix some service
+    owns would be shadowed by it (and by the catch-all's 405 probe before it), so that is a
+    start-up error."""
+    owners: Owners = app.state.owners
+    definition: ServiceDefinition = app.state.definition
+    for router in definition.routers:
+        if router is proxy_router:
+            continue
+        for route in router.routes:
+            if isinstance(route, APIRoute) and owners.of(route.path.split("{")[0]) is not None:
+                raise ValueError(f"The gateway's route {route.path} is under a service's prefix")
+    catch_all = next(r for r in proxy_router.routes if isinstance(r, APIRoute))
+    routes = [r for r in app.router.routes if not isinstance(r, ForwardingRoute)]
+    app.router.routes[:] = [ForwardingRoute(catch_all), *routes]
+
+
 @asynccontextmanager
 async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: GatewaySettings = app.state.settings
     definitions = upstream_definitions()
     app.state.route_table = route_table(definitions)
+    app.state.owners = Owners(app.state.route_table)
+    _install_forwarding_route(app)
     app.state.rate_limiter = _rate_limiter(settings)
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.internal_tokens = InternalTokens(

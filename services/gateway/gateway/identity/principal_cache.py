@@ -21,7 +21,6 @@ from uuid import UUID
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.proxy.routes import owner_of
 from yunying_shared.auth import Principal
 
 # Enough for every active credential of a large deployment; past it the oldest entry goes.
@@ -97,7 +96,7 @@ class ForgetPrincipalsOnWrites:
             scope["type"] != "http"
             or cache is None
             or scope["method"] in SAFE_METHODS
-            or owner_of(scope["app"].state.route_table, scope["path"]) is not None
+            or scope["app"].state.owners.of(scope["path"]) is not None
         ):
             await self.app(scope, receive, send)
             return

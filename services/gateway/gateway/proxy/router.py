@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from gateway.proxy.forward import forward
 from gateway.proxy.internal_tokens import InternalTokens
-from gateway.proxy.routes import own_methods, owner_of
+from gateway.proxy.routes import Owners, own_methods
 from yunying_shared.auth import Principal
 from yunying_shared.auth.access import judged_upstream
 from yunying_shared.errors import MethodNotAllowed, NotFound, ServiceUnavailable
@@ -20,7 +20,8 @@ async def _own_path_with_another_method(request: Request) -> None:
     """A `/v1/…` path the gateway itself answers, with a method it does not: 405 with `Allow`,
     before authentication, as on any other path. A path a service owns skips the probe, so
     forwarding pays one prefix lookup for it."""
-    if owner_of(request.app.state.route_table, request.url.path) is not None:
+    owners: Owners = request.app.state.owners
+    if owners.of(request.url.path) is not None:
         return
     allowed = own_methods(request, router)
     if allowed:
@@ -33,7 +34,8 @@ async def proxy(
     _: Annotated[None, Depends(_own_path_with_another_method)],
     principal: Annotated[Principal, Depends(judged_upstream())],
 ) -> Response:
-    service = owner_of(request.app.state.route_table, request.url.path)
+    owners: Owners = request.app.state.owners
+    service = owners.of(request.url.path)
     if service is None:
         raise NotFound(f"No endpoint at {request.url.path}.")
     upstream = request.app.state.upstreams.get(service)

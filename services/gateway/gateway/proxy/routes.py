@@ -12,14 +12,32 @@ from fastapi.routing import APIRoute
 from yunying_shared.errors import allowed_methods
 
 
+class Owners:
+    """The route table as a lookup: the owner of a path is the longest prefix matching whole
+    segments, found with one dict probe per leading segment (at most as many as the deepest
+    prefix has), instead of a scan of every prefix on every request."""
+
+    def __init__(self, table: Mapping[str, str]) -> None:
+        self._roots = {prefix.rstrip("/"): service for prefix, service in table.items()}
+        self._depth = max((root.count("/") for root in self._roots), default=0)
+
+    def of(self, path: str) -> str | None:
+        found = None
+        start = 1
+        for _ in range(self._depth):
+            cut = path.find("/", start)
+            service = self._roots.get(path if cut < 0 else path[:cut])
+            if service is not None:
+                found = service
+            if cut < 0:
+                break
+            start = cut + 1
+        return found
+
+
 def owner_of(table: Mapping[str, str], path: str) -> str | None:
     """The service owning `path`: the longest prefix that matches whole path segments."""
-    best: tuple[int, str] | None = None
-    for prefix, service in table.items():
-        root = prefix.rstrip("/")
-        if (path == root or path.startswith(root + "/")) and (best is None or len(root) > best[0]):
-            best = (len(root), service)
-    return best[1] if best else None
+    return Owners(table).of(path)
 
 
 def own_methods(request: Request, catch_all: APIRouter) -> list[str]:
