@@ -29,18 +29,13 @@ from segmentation.afterwrite.tag_rules import apply_tag_rules
 from segmentation.clock import utcnow
 from segmentation.db import Base
 from segmentation.events.aggregate import Aggregate, per_user
-from segmentation.events.import_packing import (
-    PackedChunk,
-    insert_packed_events,
-    pack_chunk,
-    upsert_packed_profiles,
-)
+from segmentation.events.import_packing import StagedRows, stage_rows, store_staged
 from segmentation.events.schemas import ItemResult, ValidEvent
 from segmentation.events.service import validate_batch
 from segmentation.events.storage import STORAGE
 from segmentation.lifecycle.rederive import Replay, rederive
 from segmentation.lifecycle.rules import LifecycleRules
-from segmentation.records.models import Profile, UserEvent
+from segmentation.records.models import Profile, TagRule, UserEvent
 from segmentation.rfm.service import rescore
 from segmentation.settings.service import get_settings
 from yunying_shared.db import sql_dialect
@@ -96,24 +91,37 @@ async def open_import(
 
 @dataclass(frozen=True)
 class Prepared:
-    """A chunk checked before its transaction (pure Python: a caller may prepare the next chunk
-    in a thread while the database works on this one)."""
+    """A chunk checked before its transaction (pure Python: the import's worker process
+    prepares the next chunk while the database stores this one)."""
 
     items: int
     rejected: list[ItemResult]  # rejected items, and repeats within the chunk
+    # Every valid event; when `staged`, only those of a type some tag rule reads.
     valid: list[ValidEvent]
-    aggregates: list[tuple[str, Aggregate]]  # of every valid event
-    packed: PackedChunk | None = None  # the same, as PostgreSQL's packed columns
+    aggregates: list[tuple[str, Aggregate]]  # of every valid event; empty when `staged`
+    staged: StagedRows | None = None  # every valid event, as PostgreSQL's COPY rows
 
 
-def prepare(items: Sequence[Any], now: datetime, *, pack: bool = False) -> Prepared:
-    """`pack`: also join the columns PostgreSQL reads (done where the chunk is prepared, in the
-    import's worker process, rather than by the process holding the connection)."""
+def prepare(
+    items: Sequence[Any], now: datetime, *, tagged_types: frozenset[str] | None = None
+) -> Prepared:
+    """`tagged_types` (PostgreSQL): stage the valid events as COPY rows, folded into profiles
+    in SQL; only the events of these types (the workspace's tag rules' types) stay as objects,
+    so the worker sends back a buffer instead of every event and aggregate."""
     results, valid = validate_batch(items, now)
     events = [event for _, event in valid]
-    aggregates = per_user(events)
-    columns = pack_chunk(events, aggregates) if pack and events else None
-    return Prepared(len(items), results, events, aggregates, columns)
+    if tagged_types is None:
+        return Prepared(len(items), results, events, per_user(events))
+    tagged = [event for event in events if event.type in tagged_types]
+    return Prepared(len(items), results, tagged, [], stage_rows(events) if events else None)
+
+
+async def tagged_types(session: AsyncSession, workspace_id: UUID) -> frozenset[str]:
+    """The event types the workspace's tag rules read (what a staged chunk keeps as objects)."""
+    types = await session.scalars(
+        select(TagRule.event_type).where(TagRule.workspace_id == workspace_id).distinct()
+    )
+    return frozenset(types)
 
 
 async def import_chunk(
@@ -126,36 +134,46 @@ async def import_chunk(
 ) -> list[ItemResult]:
     """Validate (unless prepared) and store one chunk; `lines` (default: the items) is how far
     into the source it reaches. Returns the rejected items (each naming its fields) and repeats
-    within the chunk; the run's counters hold the totals."""
+    within the chunk; the run's counters hold the totals. On PostgreSQL the chunk goes through
+    a staging table (events.import_packing); SQLite takes live ingestion's statements."""
     now = now or utcnow()
-    chunk = items if isinstance(items, Prepared) else prepare(items, now)
-    storage = STORAGE.of(session)
-    packed = chunk.packed if sql_dialect(session).name == "postgresql" else None
-    if packed is not None:
-        inserted = await insert_packed_events(session, run.workspace_id, packed, run.started_at)
+    postgres = sql_dialect(session).name == "postgresql"
+    if isinstance(items, Prepared):
+        chunk = items
+    else:
+        types = await tagged_types(session, run.workspace_id) if postgres else None
+        chunk = prepare(items, now, tagged_types=types)
+    if chunk.staged is not None:
+        stored, tagged_ids = await store_staged(
+            session,
+            run.workspace_id,
+            chunk.staged,
+            received_at=run.started_at,
+            now=now,
+            tagged_types={event.type for event in chunk.valid},
+        )
+        accepted = [event for event in chunk.valid if event.event_id in tagged_ids]
     elif chunk.valid:
+        storage = STORAGE.of(session)
         inserted = await storage.insert_events(
             session, run.workspace_id, chunk.valid, run.started_at
         )
-    else:
-        inserted = set()
-    if inserted:
+        stored = len(inserted)
         # Usually every valid event is new: the aggregates prepared beforehand hold.
-        accepted = chunk.valid
-        aggregates = chunk.aggregates
-        if len(inserted) < len(chunk.valid):
+        accepted, aggregates = chunk.valid, chunk.aggregates
+        if stored < len(chunk.valid):
             accepted = [event for event in chunk.valid if event.event_id in inserted]
             aggregates = per_user(accepted)
-            packed = None
-        if packed is not None:
-            await upsert_packed_profiles(session, run.workspace_id, packed, now)
-        else:
+        if accepted:
             await storage.upsert_profiles(session, run.workspace_id, aggregates, now)
+    else:
+        stored, accepted = 0, []
+    if accepted:
         await apply_tag_rules(session, workspace_id=run.workspace_id, events=accepted, now=now)
     rejected = sum(r.status == "rejected" for r in chunk.rejected)
-    run.accepted += len(inserted)
+    run.accepted += stored
     run.rejected += rejected
-    run.duplicates += chunk.items - rejected - len(inserted)
+    run.duplicates += chunk.items - rejected - stored
     run.lines_done += chunk.items if lines is None else lines
     run.updated_at = now
     await session.flush()

@@ -40,6 +40,7 @@ from segmentation.events.history_import import (
     import_chunk,
     open_import,
     prepare,
+    tagged_types,
 )
 from segmentation.events.schemas import KNOWN_FIELDS
 from yunying_shared.db import Database
@@ -89,10 +90,13 @@ def _raw_items(source: TextIO, kind: str) -> Iterator[Any]:
     yield from source
 
 
-def prepare_raw(raw: list[Any], kind: str, now: datetime) -> Prepared:
-    """A chunk parsed, validated and packed: runs in the worker process."""
+def prepare_raw(
+    raw: list[Any], kind: str, now: datetime, tagged: frozenset[str] | None
+) -> Prepared:
+    """A chunk parsed, validated and (PostgreSQL: `tagged` given) staged as COPY rows: runs in
+    the worker process."""
     items = raw if kind == "csv" else [parse_line(line) for line in raw]
-    return prepare(items, now, pack=True)
+    return prepare(items, now, tagged_types=tagged)
 
 
 @contextmanager
@@ -125,9 +129,13 @@ async def run_import(
     progress: TextIO,
 ) -> tuple[HistoryImport, float]:
     started = time.perf_counter()
+    postgres = database.dialect == "postgresql"
     async with database.session() as session, session.begin():
         run = await open_import(session, workspace_id=workspace_id, name=name)
         skip, finished = run.lines_done, run.finished_at is not None
+        # The tag rules' event types, read again in each chunk's transaction: a chunk is
+        # prepared with the types known when it is sent to the worker (one chunk ahead).
+        tagged = await tagged_types(session, workspace_id) if postgres else None
     if finished:
         print(f"import {name!r} already finished", file=progress)
         return run, 0.0
@@ -139,14 +147,14 @@ async def run_import(
         line = skip
 
         def next_chunk() -> asyncio.Future[Prepared | None]:
-            # The worker parses, validates and packs the next chunk while the database stores
-            # the current one; this process only reads the lines and sends the packed columns.
+            # The worker parses, validates and stages the next chunk while the database stores
+            # the current one; this process only reads the lines and sends the COPY rows.
             batch = list(islice(items, chunk))
             if not batch:
                 done: asyncio.Future[Prepared | None] = loop.create_future()
                 done.set_result(None)
                 return done
-            return loop.run_in_executor(worker, prepare_raw, batch, kind, utcnow())
+            return loop.run_in_executor(worker, prepare_raw, batch, kind, utcnow(), tagged)
 
         pending = next_chunk()
         while (prepared := await pending) is not None:
@@ -155,6 +163,8 @@ async def run_import(
                 async with database.session() as session, session.begin():
                     run = await open_import(session, workspace_id=workspace_id, name=name)
                     rejected = await import_chunk(session, run=run, items=prepared)
+                    if postgres:
+                        tagged = await tagged_types(session, workspace_id)
                     counts = (run.lines_done, run.accepted, run.duplicates, run.rejected)
             except BaseException:
                 pending.cancel()
