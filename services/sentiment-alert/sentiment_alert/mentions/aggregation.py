@@ -84,8 +84,9 @@ async def record_authors(session: AsyncSession, workspace_id: UUID, increments: 
     new_authors = await STORAGE.of(session).insert_authors(
         session, workspace_id, sorted(increments.authors)
     )
+    counts = increments.counts
     for keyword, bucket, negative in new_authors:
-        increments.counts[(keyword, hour_of(bucket))][3 if negative else 2] += 1
+        counts[(keyword, bucket)][3 if negative else 2] += 1
     increments.authors.clear()
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sentiment_alert.clock import hour_of
 from sentiment_alert.mentions.models import BucketAuthor, KeywordBucket, Mention
 from yunying_shared.db import PerDialect, driver_connection, sql_dialect
 
@@ -61,7 +62,8 @@ class IngestStorage(Protocol):
     async def insert_authors(
         self, session: AsyncSession, workspace_id: UUID, keys: Sequence[AuthorKey]
     ) -> list[tuple[str, datetime, bool]]:
-        """Records bucket authors; returns (keyword, bucket, negative) of each new one."""
+        """Records bucket authors; returns (keyword, bucket, negative) of each new one, the
+        bucket as an aware UTC datetime equal to the key's."""
         ...
 
 
@@ -185,7 +187,8 @@ class SqliteIngest:
             for k in keys
         ]
         result = await session.execute(statement, values)
-        return [(row[0], row[1], row[2]) for row in result]
+        # SQLite gives the stored time back without its zone.
+        return [(row[0], hour_of(row[1]), row[2]) for row in result]
 
 
 STORAGE: PerDialect[IngestStorage] = PerDialect(postgresql=PostgresIngest(), sqlite=SqliteIngest())

@@ -117,6 +117,12 @@ def _term_start() -> re.Pattern[str]:
     return re.compile("[" + re.escape("".join(sorted(_term_lengths_by_first_character()))) + "]")
 
 
+@cache
+def _gap(length: int) -> Unit:
+    """The gap of `length` unknown characters (units are immutable: one per length)."""
+    return Unit("gap", float(length))
+
+
 def _han_units(run: str) -> list[Unit]:
     table, lengths_of, term_start = (
         _chinese_table(),
@@ -129,7 +135,7 @@ def _han_units(run: str) -> list[Unit]:
         found = term_start.search(run, position)
         start = found.start() if found else end
         if start > position:
-            units.append(Unit("gap", float(start - position)))
+            units.append(_gap(start - position))
         if found is None:
             break
         for size in lengths_of[run[start]]:
