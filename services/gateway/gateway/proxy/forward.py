@@ -45,6 +45,7 @@ NOT_FORWARDED = HOP_BY_HOP | {
 }
 # Set again by the gateway itself (its middleware, its HTTP server) on the way out.
 NOT_RETURNED = HOP_BY_HOP | {"x-request-id", "x-correlation-id", "date", "server"}
+NOT_RETURNED_RAW = frozenset(name.encode("latin-1") for name in NOT_RETURNED)
 # Upstream answers up to this size (by their Content-Length) are read whole before replying.
 BUFFERED_MAX_BYTES = 64 * 1024
 CONTROL_CHARACTERS = frozenset(chr(code) for code in [*range(0x20), 0x7F])
@@ -108,7 +109,7 @@ async def forward(request: Request, *, service: Upstream, token: str) -> Respons
         return unavailable(request, service.name, exc.retry_after, circuit="open")
     except UpstreamFailed as exc:
         return _no_answer(request, service.name, exc)
-    dropped = NOT_RETURNED | _connection_listed(upstream.headers)
+    listed = _connection_listed(upstream.headers)
     response: Response
     if _small(upstream):
         # Read whole and sent in one message: streaming costs a task group and a disconnect
@@ -127,11 +128,9 @@ async def forward(request: Request, *, service: Upstream, token: str) -> Respons
             status_code=upstream.status_code,
             background=BackgroundTask(upstream.aclose),
         )
-    response.raw_headers = [
-        (k.encode("latin-1"), v.encode("latin-1"))
-        for k, v in upstream.headers.multi_items()
-        if k.lower() not in dropped
-    ]
+    # As received, bytes for bytes: no decoding and encoding of every header per response.
+    dropped = NOT_RETURNED_RAW | {name.encode("latin-1") for name in listed}
+    response.raw_headers = [(k, v) for k, v in upstream.headers.raw if k.lower() not in dropped]
     return response
 
 
