@@ -1,16 +1,22 @@
-"""Campaigns: journey evaluation throughput and coupon redemption latency, on PostgreSQL.
+"""Campaigns: journey evaluation throughput, and the cost of consuming accepted CRM events.
 
 1. Journey evaluation, distributed mode: BENCH_TRIGGERS (default 20,000)
    `user.lifecycle_stage_changed` events for distinct users are produced to Kafka, on a topic of
    this run's own (the shared `segmentation.user.v1` carries other suites' traffic), and consumed
-   by a `ConsumerRunner` with the service's own handlers and its settings' batch sizes (1,000
+   by `ConsumerRunner`s with the service's own handlers and its settings' batch sizes (1,000
    per fetch, 500 per transaction): the batch handler groups each run per workspace and calls
    the journey engine once. Half the events are churned → active and match a running campaign's
    journey whose steps issue a coupon and queue a message; the other half match nothing.
-   Figure: events per second from the runner's start to the moment every event's inbox row and
-   effects are committed (coupons,
-   coupon.issued outbox rows, sends, enrolments), checked by counting them; and CPU-µs per
-   event of this process (the consumer; its own polling subtracted), with the load average.
+   Figure: events per second from the consumers' start to the moment every event's inbox row
+   and effects are committed (coupons, coupon.issued outbox rows, sends, enrolments), checked by
+   counting them; CPU-µs per event of the consumers and of the bench database's PostgreSQL
+   backends (/proc), with the load average. BENCH_REPLICAS (default 1) runs that many consumers
+   of one group: 1 in this process (its own polling subtracted), more as child processes, as
+   replicas of the service would run.
+2. Accepted CRM events (`user_event.accepted` on `segmentation.event.v1`), what campaigns
+   spends per event while segmentation ingests: BENCH_ACCEPTED (default 20,000) events, half
+   purchases, half shares (the kinds of `bench_ingestion`'s mix that segmentation republishes),
+   consumed the same way; CPU-µs per event of the consumer and of PostgreSQL.
 Coupon redemption is measured by `bench_redemption.py` (a campaigns server of its own).
 """
 
@@ -20,14 +26,18 @@ import asyncio
 import json
 import os
 import platform
+import signal
+import sys
 import time
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select, text
 
 from campaigns.campaigns.schemas import CampaignIn
 from campaigns.campaigns.service import create_campaign, transition
@@ -44,15 +54,21 @@ from yunying_shared.bus.kafka import KafkaTransport
 from yunying_shared.db import Database
 from yunying_shared.db.migrate import upgrade
 from yunying_shared.events import make_event
-from yunying_shared.events.catalogue import USER_LIFECYCLE_STAGE_CHANGED
-from yunying_shared.events.payloads.segmentation import UserLifecycleStageChanged
+from yunying_shared.events.catalogue import USER_EVENT_ACCEPTED, USER_LIFECYCLE_STAGE_CHANGED
+from yunying_shared.events.payloads.segmentation import (
+    UserEventAccepted,
+    UserLifecycleStageChanged,
+)
 from yunying_shared.testing.databases import fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(os.environ.get("BENCH_RESULTS", REPO / "bench/results/campaigns.json"))
 TRIGGERS = int(os.environ.get("BENCH_TRIGGERS", "20000"))
+ACCEPTED = int(os.environ.get("BENCH_ACCEPTED", "20000"))
+REPLICAS = int(os.environ.get("BENCH_REPLICAS", "1"))
 KAFKA = os.environ.get("YUNYING_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 SETTINGS = DEFINITION.settings()
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 async def _running_campaign(database: Database, workspace_id: uuid.UUID) -> uuid.UUID:
@@ -106,34 +122,28 @@ async def _count(database: Database, model: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-async def bench_journeys(url: str) -> dict[str, Any]:
-    database = Database(url, pool_size=5)
-    await upgrade(database, DEFINITION.migrations)
-    workspace_id = uuid.uuid4()
-    await _running_campaign(database, workspace_id)
-    topic = f"bench.campaigns{uuid.uuid4().hex[:8]}.v1"
-    transport = KafkaTransport(KAFKA, partitions=4, client_id="bench-campaigns")
-    await transport.start()
-    await transport.ensure_topics([topic])
-    now = datetime.now(UTC)
-    messages = []
-    for i in range(TRIGGERS):
-        matching = i % 2 == 0
-        payload = UserLifecycleStageChanged(
-            user_id=f"u{i}",
-            from_stage="churned" if matching else "new",
-            to_stage="active",
-            reason="bench",
-            changed_at=now,
-        )
-        event = make_event(
-            USER_LIFECYCLE_STAGE_CHANGED, payload, source="/bench", workspace=workspace_id
-        )
-        messages.append(Message(topic, payload.user_id.encode(), event.to_bytes()))
-    for start in range(0, len(messages), 5000):
-        await transport.publish(messages[start : start + 5000])
+def _ticks(pid: int) -> int:
+    """User + system CPU ticks of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
 
-    runner = ConsumerRunner(
+
+async def _backend_ticks(database: Database, name: str) -> dict[int, int]:
+    """CPU ticks so far of each PostgreSQL backend connected to the bench database."""
+    async with database.session() as session:
+        pids = (
+            await session.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": name}
+            )
+        ).scalars()
+        return {pid: _ticks(pid) for pid in pids}
+
+
+def _runner(database: Database, transport: KafkaTransport, topic: str, group: str) -> Any:
+    return ConsumerRunner(
         service="campaigns",
         database=database,
         tables=DEFINITION.tables,
@@ -142,26 +152,108 @@ async def bench_journeys(url: str) -> dict[str, Any]:
         batch_handlers=DEFINITION.batch_handlers(),
         idempotent_types=DEFINITION.idempotent_types(),
         topics=[topic],
-        group=f"bench.campaigns.{uuid.uuid4().hex[:8]}",
+        group=group,
         # The service's own sizes, as its app passes them (not the runner's platform defaults).
         fetch_max_records=SETTINGS.consumer_fetch_max_records,
         transaction_max_events=SETTINGS.consumer_transaction_max_events,
+        lanes=SETTINGS.consumer_lanes,
     )
+
+
+@dataclass
+class Consumed:
+    seconds: float
+    consumer_cpu: float  # the consumers' CPU seconds (this process's polling excluded)
+    postgres_cpu: float  # the bench database's backends' CPU seconds
+
+
+async def _consume(
+    database: Database, url: str, messages: Sequence[tuple[bytes, bytes]], *, replicas: int
+) -> Consumed:
+    """Produces the messages to a topic of their own, then consumes them with `replicas`
+    consumers of one group until the inbox holds them all."""
+    topic = f"bench.campaigns{uuid.uuid4().hex[:8]}.v1"
+    group = f"bench.campaigns.{uuid.uuid4().hex[:8]}"
+    transport = KafkaTransport(KAFKA, partitions=4, client_id="bench-campaigns")
+    await transport.start()
+    await transport.ensure_topics([topic])
+    for start in range(0, len(messages), 5000):
+        await transport.publish(
+            [Message(topic, key, value) for key, value in messages[start : start + 5000]]
+        )
+    name = make_url(url).database or ""
+    children: list[asyncio.subprocess.Process] = []
+    runner = None
+    if replicas == 1:
+        runner = _runner(database, transport, topic, group)
+    else:
+        children = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--replica", url, topic, group
+            )
+            for _ in range(replicas)
+        ]
+        await asyncio.sleep(3)  # their imports and connections: not part of the run
+    backends_before = await _backend_ticks(database, name)
+    children_before = {child.pid: _ticks(child.pid) for child in children}
     started, cpu = time.perf_counter(), time.process_time()
-    await runner.start()
+    if runner is not None:
+        await runner.start()
     inbox = DEFINITION.tables.inbox
-    polling = 0.0  # the CPU this loop's own counting takes, not the consumer's: subtracted
+    polling = 0.0  # the CPU this loop's own counting takes, not the consumers': subtracted
     # Polling the database is the point: done means committed, as another reader sees it.
     while True:
         before = time.process_time()
         handled = await _count(database, inbox)
         polling += time.process_time() - before
-        if handled >= TRIGGERS:
+        if handled >= len(messages):
             break
         await asyncio.sleep(0.1)
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu - polling
-    await runner.stop()
+    elapsed = time.perf_counter() - started
+    own_cpu = time.process_time() - cpu - polling
+    children_cpu = sum(_ticks(pid) - ticks for pid, ticks in children_before.items()) / TICK
+    backends_after = await _backend_ticks(database, name)
+    postgres = sum(t - backends_before.get(pid, 0) for pid, t in backends_after.items()) / TICK
+    if runner is not None:
+        await runner.stop()
+    for child in children:
+        child.send_signal(signal.SIGTERM)
+        await child.wait()
     await transport.stop()
+    return Consumed(elapsed, own_cpu if runner is not None else children_cpu, max(postgres, 0.0))
+
+
+def _figures(events: int, consumed: Consumed) -> dict[str, Any]:
+    return {
+        "seconds": round(consumed.seconds, 3),
+        "events_per_second": round(events / consumed.seconds),
+        "events_per_cpu_second": round(events / consumed.consumer_cpu),
+        "cpu_us_per_event": round(consumed.consumer_cpu / events * 1e6),
+        "postgres_cpu_us_per_event": round(consumed.postgres_cpu / events * 1e6),
+        "load_average": [round(n, 2) for n in os.getloadavg()],
+    }
+
+
+async def bench_journeys(url: str) -> dict[str, Any]:
+    database = Database(url, pool_size=5)
+    await upgrade(database, DEFINITION.migrations)
+    workspace_id = uuid.uuid4()
+    await _running_campaign(database, workspace_id)
+    now = datetime.now(UTC)
+    messages = []
+    for i in range(TRIGGERS):
+        payload = UserLifecycleStageChanged(
+            user_id=f"u{i}",
+            from_stage="churned" if i % 2 == 0 else "new",
+            to_stage="active",
+            reason="bench",
+            changed_at=now,
+        )
+        event = make_event(
+            USER_LIFECYCLE_STAGE_CHANGED, payload, source="/bench", workspace=workspace_id
+        )
+        messages.append((payload.user_id.encode(), event.to_bytes()))
+    consumed = await _consume(database, url, messages, replicas=REPLICAS)
     effects = {
         "enrolments": await _count(database, Enrollment),
         "coupons": await _count(database, Coupon),
@@ -174,15 +266,53 @@ async def bench_journeys(url: str) -> dict[str, Any]:
     return {
         "trigger_events": TRIGGERS,
         "matching": matching,
-        "seconds": round(elapsed, 3),
-        "events_per_second": round(TRIGGERS / elapsed),
-        # This process's CPU (runner, handlers, drivers) less the polling; PostgreSQL's and
-        # Kafka's not included.
-        "events_per_cpu_second": round(TRIGGERS / cpu),
-        "cpu_us_per_event": round(cpu / TRIGGERS * 1e6),
-        "load_average": [round(n, 2) for n in os.getloadavg()],
+        "replicas": REPLICAS,
+        # The consumers' CPU (runner, handlers, drivers) less this process's polling; the bench
+        # database's PostgreSQL backends apart; Kafka's not included.
+        **_figures(TRIGGERS, consumed),
         "effects": effects,
     }
+
+
+async def bench_accepted(url: str) -> dict[str, Any]:
+    database = Database(url, pool_size=5)
+    await upgrade(database, DEFINITION.migrations)
+    workspace_id = uuid.uuid4()
+    await _running_campaign(database, workspace_id)
+    now = datetime.now(UTC)
+    messages = []
+    for i in range(ACCEPTED):
+        purchase = i % 2 == 0
+        payload = UserEventAccepted(
+            event_id=f"e{i}",
+            user_id=f"u{i % 5000}",
+            kind="purchase" if purchase else "share",
+            occurred_at=now,
+            amount="59.90" if purchase else None,
+            currency="CNY" if purchase else None,
+            order_id=f"o{i}" if purchase else None,
+            properties={"platform": "douyin"},
+        )
+        event = make_event(USER_EVENT_ACCEPTED, payload, source="/bench", workspace=workspace_id)
+        messages.append((payload.user_id.encode(), event.to_bytes()))
+    consumed = await _consume(database, url, messages, replicas=1)
+    await database.dispose()
+    return {"accepted_events": ACCEPTED, **_figures(ACCEPTED, consumed)}
+
+
+async def replica(url: str, topic: str, group: str) -> None:
+    """One consumer of the group until SIGTERM: a replica of the service's consumer."""
+    database = Database(url, pool_size=5)
+    transport = KafkaTransport(KAFKA, partitions=4, client_id="bench-campaigns")
+    await transport.start()
+    runner = _runner(database, transport, topic, group)
+    await runner.start()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await runner.stop()
+    await transport.stop()
+    await database.dispose()
 
 
 async def main() -> dict[str, Any]:
@@ -197,14 +327,30 @@ async def main() -> dict[str, Any]:
             print(json.dumps(journeys, indent=2), flush=True)
             print(
                 f"journeys: {journeys['events_per_second']:,} trigger events/s with effects "
-                f"committed (target 5,000); {journeys['cpu_us_per_event']} CPU-µs per event in "
-                f"the consuming process; load average {journeys['load_average'][0]}",
+                f"committed (target 5,000), {REPLICAS} consumer(s); CPU-µs per event: "
+                f"{journeys['cpu_us_per_event']} consuming, "
+                f"{journeys['postgres_cpu_us_per_event']} PostgreSQL; "
+                f"load average {journeys['load_average'][0]}",
+                flush=True,
+            )
+    if os.environ.get("BENCH_SKIP_ACCEPTED") != "1":
+        async with fresh_postgres_database("bench") as url:
+            result["accepted"] = accepted = await bench_accepted(url)
+            print(json.dumps(accepted, indent=2), flush=True)
+            print(
+                f"accepted CRM events: CPU-µs per event: {accepted['cpu_us_per_event']} "
+                f"consuming, {accepted['postgres_cpu_us_per_event']} PostgreSQL "
+                f"({accepted['events_per_second']:,} events/s); "
+                f"load average {accepted['load_average'][0]}",
                 flush=True,
             )
     return result
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--replica"]:
+        asyncio.run(replica(*sys.argv[2:5]))
+        sys.exit(0)
     figures = asyncio.run(main())
     print(json.dumps(figures, indent=2, ensure_ascii=False))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

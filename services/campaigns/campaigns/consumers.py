@@ -32,7 +32,7 @@ from campaigns.content.service import record_transition
 from campaigns.coupons.codes import normalised
 from campaigns.coupons.service import redeem
 from campaigns.crisis.service import record_opened, record_resolved
-from campaigns.journeys.engine import Trigger, enrol
+from campaigns.journeys.engine import Trigger, enrol, live_journeys
 from campaigns.user_events import apply_user_events
 from yunying_shared.bus import PermanentFailure
 from yunying_shared.errors import DomainError
@@ -94,6 +94,7 @@ def _by_workspace(events: Sequence[tuple[Envelope, P]]) -> dict[UUID, list[tuple
 async def _trigger(
     session: AsyncSession,
     events: Sequence[tuple[Envelope, P]],
+    trigger_event: str,
     to_trigger: Callable[[P], Trigger],
     to_state: Callable[[P], StateChange] | None = None,
 ) -> None:
@@ -103,13 +104,22 @@ async def _trigger(
             await record_states(
                 session, workspace_id=workspace_id, changes=[to_state(p) for _, p in items]
             )
-        triggers = [to_trigger(p) for envelope, p in items if not _historical(envelope)]
+        current = [p for envelope, p in items if not _historical(envelope)]
+        if not current:
+            continue
+        # Asked first: most batches (purchases, shares while segmentation ingests) can start
+        # no journey, and then no trigger is built.
+        journeys = await live_journeys(session, workspace_id, {trigger_event}, now)
+        if not journeys:
+            continue
+        triggers = [to_trigger(p) for p in current]
         await enrol(
             session,
             workspace_id=workspace_id,
             triggers=triggers,
             now=now,
             freshness=FRESHNESS["window"],
+            journeys=journeys,
         )
 
 
@@ -119,6 +129,7 @@ async def on_stage_changed(
     await _trigger(
         session,
         events,
+        "lifecycle_stage_changed",
         lambda p: Trigger(
             "lifecycle_stage_changed",
             p.user_id,
@@ -137,6 +148,7 @@ async def on_tier_changed(
     await _trigger(
         session,
         events,
+        "tier_changed",
         lambda p: Trigger("tier_changed", p.user_id, p.changed_at, {"to_tier": p.to_tier}),
         lambda p: StateChange(p.user_id, p.changed_at, tier=p.to_tier),
     )
@@ -156,6 +168,7 @@ async def on_segment_entered(
     await _trigger(
         session,
         events,
+        "segment_entered",
         lambda p: Trigger("segment_entered", p.user_id, p.entered_at, {"segment_id": p.segment_id}),
     )
 
@@ -212,6 +225,7 @@ async def on_user_events(
     await _trigger(
         session,
         events,
+        "user_event",
         lambda p: Trigger("user_event", p.user_id, p.occurred_at, {"kind": p.kind}),
     )
 

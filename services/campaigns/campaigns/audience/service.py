@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import (
@@ -116,8 +116,7 @@ async def record_membership(
     )
 
 
-@dataclass(frozen=True)
-class Activity:
+class Activity(NamedTuple):
     event_id: str
     user_id: str
     kind: str
@@ -127,12 +126,12 @@ class Activity:
 async def record_activity(
     session: AsyncSession, *, workspace_id: UUID, activities: Sequence[Activity]
 ) -> None:
+    """Accepted CRM events, for journeys' conditions ("did X within …"): one statement."""
     if not activities:
         return
-    insert = sql_dialect(session).insert(UserActivity.__table__)
-    await session.execute(
-        insert.on_conflict_do_nothing(),
-        [{"workspace_id": workspace_id, **a.__dict__} for a in activities],
+    # One list per field, in Activity's order (which is the storage's ACTIVITY_FIELDS).
+    await STORAGE.of(session).add_activity(
+        session, workspace_id, list(zip(*activities, strict=True))
     )
 
 

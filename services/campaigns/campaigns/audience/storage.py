@@ -1,5 +1,5 @@
 """The storage seam of the audience mirrors' bulk writes (a consumer batch's stage and tier
-changes, its segment memberships), on either database.
+changes, its segment memberships, its users' activity), on either database.
 
 PostgreSQL takes a batch as one array per column on the driver connection of the session's
 transaction (asyncpg encodes arrays in C, where SQLAlchemy's executemany built a parameter set
@@ -17,11 +17,14 @@ from sqlalchemy import delete, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.arrays import columns_of_dicts
-from campaigns.audience.models import SegmentMember, UserState
+from campaigns.audience.models import SegmentMember, UserActivity, UserState
 from yunying_shared.db import PerDialect, SqliteDialect, driver_connection
 
 STATES = UserState.__table__
 MEMBERS = SegmentMember.__table__
+ACTIVITY = UserActivity.__table__
+# The fields of an activity row, in the PostgreSQL statement's array order.
+ACTIVITY_FIELDS = ("event_id", "user_id", "kind", "occurred_at")
 
 
 class AudienceStorage(Protocol):
@@ -41,6 +44,13 @@ class AudienceStorage(Protocol):
     async def remove_members(
         self, session: AsyncSession, workspace_id: UUID, pairs: Sequence[tuple[str, str]]
     ) -> None: ...
+
+    async def add_activity(
+        self, session: AsyncSession, workspace_id: UUID, columns: Sequence[Sequence[Any]]
+    ) -> None:
+        """Accepted events, one list per ACTIVITY_FIELDS entry; an event id recorded before
+        stays as it is."""
+        ...
 
 
 _PG_UPSERT_STATES = """
@@ -65,6 +75,15 @@ _PG_REMOVE_MEMBERS = """
     DELETE FROM segment_members AS s
     USING unnest($2::text[], $3::text[]) AS m(segment_id, user_id)
     WHERE s.workspace_id = $1 AND s.segment_id = m.segment_id AND s.user_id = m.user_id
+"""
+
+
+_PG_ADD_ACTIVITY = """
+    INSERT INTO user_activity (workspace_id, event_id, user_id, kind, occurred_at)
+    SELECT $1, a.event_id, a.user_id, a.kind, a.occurred_at
+    FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[])
+         AS a(event_id, user_id, kind, occurred_at)
+    ON CONFLICT DO NOTHING
 """
 
 
@@ -97,6 +116,12 @@ class PostgresAudience:
         if pairs:
             connection = await driver_connection(session)
             await connection.execute(_PG_REMOVE_MEMBERS, workspace_id, *_columns(pairs))
+
+    async def add_activity(
+        self, session: AsyncSession, workspace_id: UUID, columns: Sequence[Sequence[Any]]
+    ) -> None:
+        connection = await driver_connection(session)
+        await connection.execute(_PG_ADD_ACTIVITY, workspace_id, *map(list, columns))
 
 
 _STATE_FIELDS = ("user_id", "stage", "tier", "churn_reason", "updated_at")
@@ -148,6 +173,17 @@ class SqliteAudience:
                     SegmentMember.user_id == user,
                 )
             )
+
+    async def add_activity(
+        self, session: AsyncSession, workspace_id: UUID, columns: Sequence[Sequence[Any]]
+    ) -> None:
+        await session.execute(
+            self.sql.insert(ACTIVITY).on_conflict_do_nothing(),
+            [
+                {"workspace_id": workspace_id, **dict(zip(ACTIVITY_FIELDS, row, strict=True))}
+                for row in zip(*columns, strict=True)
+            ],
+        )
 
 
 STORAGE: PerDialect[AudienceStorage] = PerDialect(
