@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from structlog.contextvars import get_contextvars
 
 from yunying_shared.events.envelope import Envelope
-from yunying_shared.events.inbound import NotAnEvent, event_fields
+from yunying_shared.events.inbound import ATTRIBUTE_PREFIX, NotAnEvent, event_fields
 from yunying_shared.events.payloads import (
     campaigns,
     content,
@@ -363,12 +363,9 @@ def parse_event(
 ) -> tuple[Envelope, BaseModel | None]:
     """Envelope and typed payload, from a structured- or binary-mode CloudEvent; the payload is
     None for types outside the catalogue."""
-    try:
-        envelope = Envelope.model_validate(event_fields(raw, headers))
-    except NotAnEvent as exc:
-        raise InvalidEvent(f"invalid envelope: {exc}") from exc
-    except ValidationError as exc:
-        raise InvalidEvent(f"invalid envelope: {_summary(exc)}") from exc
+    envelope = _plain_structured(raw, headers)
+    if envelope is None:
+        envelope = _general(raw, headers)
     spec = CATALOGUE.get(envelope.type)
     if spec is None:
         return envelope, None
@@ -376,6 +373,29 @@ def parse_event(
         return envelope, spec.payload.model_validate(envelope.data)
     except ValidationError as exc:
         raise InvalidEvent(f"invalid {envelope.type} payload: {_summary(exc)}") from exc
+
+
+def _plain_structured(raw: bytes, headers: Sequence[tuple[str, bytes]]) -> Envelope | None:
+    """The common case read in one pass (pydantic parses and validates the JSON together, about
+    half the CPU of `json.loads` and then validating the dict): a structured-mode event with a
+    UUID id and a bare `application/json`, as Yunying's own producers write them. None for
+    anything else, which the general path reads as before (binary mode, a foreign id, a
+    content type with parameters, any error: its messages stay the same)."""
+    if any(name.lower().startswith(ATTRIBUTE_PREFIX) for name, _ in headers):
+        return None
+    try:
+        return Envelope.model_validate_json(raw)
+    except ValidationError:
+        return None
+
+
+def _general(raw: bytes, headers: Sequence[tuple[str, bytes]]) -> Envelope:
+    try:
+        return Envelope.model_validate(event_fields(raw, headers))
+    except NotAnEvent as exc:
+        raise InvalidEvent(f"invalid envelope: {exc}") from exc
+    except ValidationError as exc:
+        raise InvalidEvent(f"invalid envelope: {_summary(exc)}") from exc
 
 
 def _summary(exc: ValidationError) -> str:
