@@ -58,6 +58,13 @@ def frame(key: str | None, headers: str, value: bytes) -> bytes:
     )
 
 
+def headers_field(headers: str) -> bytes:
+    """A frame's length-prefixed headers field: the same for every event of a type, so a SQL
+    packer can take it as a parameter (segments/applied.py)."""
+    encoded = headers.encode()
+    return _LENGTH.pack(len(encoded)) + encoded
+
+
 def pack(events: Iterable[tuple[str | None, str, bytes]]) -> bytes:
     """(key, headers JSON text, envelope bytes) per event, in publishing order."""
     return b"".join(frame(key, headers, value) for key, headers, value in events)
