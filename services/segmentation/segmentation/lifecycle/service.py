@@ -16,6 +16,7 @@ from segmentation.clock import epochs
 from segmentation.db import BUS
 from segmentation.lifecycle.models import StageChange
 from segmentation.lifecycle.rules import STAGES, LifecycleRules, evaluate_stages
+from segmentation.lifecycle.stage_events import json_time, stage_payload
 from segmentation.records.models import Profile
 from yunying_shared.bus import publish_encoded
 from yunying_shared.db import cast_table, driver_connection, sql_dialect
@@ -71,26 +72,29 @@ class Transition:
 
 
 def _encoded(workspace_id: UUID, transitions: Sequence[Transition], at: datetime) -> list[Encoded]:
-    """The transitions' events, encoded from the catalogue's specs, in the transitions' order."""
-    stages: list[tuple[int, dict[str, Any]]] = []
+    """The transitions' events, encoded from the catalogue's specs, in the transitions' order.
+    Stage payloads are written from a template (lifecycle.stage_events: an import publishes
+    hundreds of thousands, each with its own time); tier payloads go through the encoder."""
+    stages: list[tuple[int, tuple[str, str]]] = []
     tiers: list[tuple[int, dict[str, Any]]] = []
+    times: dict[datetime, str] = {}  # each distinct time written once
     for i, t in enumerate(transitions):
         detail = t.detail or {}
         if t.kind == "stage":
-            stages.append(
-                (
-                    i,
-                    {
-                        "user_id": t.user_id,
-                        "from_stage": t.from_value,
-                        "to_stage": t.to_value,
-                        "reason": t.reason,
-                        "changed_at": t.at or at,
-                        "churn_reason": detail.get("churn_reason"),
-                        "historical": t.historical,
-                    },
-                )
+            changed_at = t.at or at
+            written = times.get(changed_at)
+            if written is None:
+                written = times[changed_at] = json_time(changed_at)
+            payload = stage_payload(
+                t.user_id,
+                t.from_value,
+                t.to_value or "",
+                t.reason,
+                written,
+                detail.get("churn_reason"),
+                t.historical,
             )
+            stages.append((i, (t.user_id, payload)))
         else:
             tiers.append(
                 (
@@ -108,10 +112,10 @@ def _encoded(workspace_id: UUID, transitions: Sequence[Transition], at: datetime
                 )
             )
     encoded: list[Encoded | None] = [None] * len(transitions)
-    for encoder, rows in ((_STAGE_EVENTS, stages), (_TIER_EVENTS, tiers)):
-        for (i, _), event in zip(
-            rows, encoder.encode([row for _, row in rows], workspace=workspace_id), strict=True
-        ):
+    stage_events = _STAGE_EVENTS.encode_json([p for _, p in stages], workspace=workspace_id)
+    tier_events = _TIER_EVENTS.encode([row for _, row in tiers], workspace=workspace_id)
+    for rows, events in ((stages, stage_events), (tiers, tier_events)):
+        for (i, _), event in zip(rows, events, strict=True):
             encoded[i] = event
     return [event for event in encoded if event is not None]
 
