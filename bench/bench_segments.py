@@ -528,6 +528,13 @@ async def main() -> None:
     print(json.dumps(result, indent=2, ensure_ascii=False))
     await asyncio.to_thread(_write, result)
     print(f"wrote {RESULTS}")
+    latency = result["latency_after_http_200_ms"]
+    print(
+        f"SUMMARY membership events at {SEGMENTS} live segments: p99 {latency.get('p99')} ms "
+        f"after the triggering batch's 200 at {result['achieved_events_per_second']} of {RATE} "
+        f"events/s (target p99 <= 1,000 ms at 1,000 events/s with 200 segments; "
+        f"load before {load_before[0]:.1f})"
+    )
 
 
 def _spawn(
