@@ -8,7 +8,8 @@ exactly as `make_event(spec, spec.payload(**fields), ...).to_bytes()` would (a t
 them), with ids from one urandom call and each distinct datetime formatted once. The envelope's
 fields other than id, subject and data are the same for the whole call, so their JSON is
 written once and each event is that text with its id, subject and data spliced in: the bytes
-`encode_envelope` gives, field for field in its order.
+`encode_envelope` gives, field for field in its order. A producer that writes its payloads'
+JSON itself (from a template, for its busiest event) passes them to `encode_json`.
 
 The values must already be in their JSON form, as `model_dump(mode="json")` would give them,
 except datetimes, which may be passed as they are; the producer computed them, so nothing is
