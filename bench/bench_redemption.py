@@ -23,6 +23,12 @@ latency, stays meaningful on a machine shared with other work. Little's law: 200
 at p99 < 20 ms needs 200 / 0.020 = 10,000 redemptions/s, i.e. at most 2 / 10,000 s = 200 µs of
 CPU per redemption on 2 cores; `littles_law` sets that against the measured CPU.
 
+The floor, measured in the same run with the same client: a bare FastAPI app (one GET answering
+a constant, no middleware, no database) under uvicorn as the service runs (uvloop, httptools, no
+access log), driven by the same closed loop of 200 clients for BENCH_FLOOR (default 2,000)
+requests: its server CPU per request and throughput are what any request of this stack costs
+before the platform does anything (`floor`).
+
     bench_redemption.py        # printed and written to bench/results/redemption.json
 """
 
@@ -48,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
 from campaigns.coupons.bulk import issue_many
@@ -73,6 +80,7 @@ OPEN = int(os.environ.get("BENCH_OPEN", "600"))
 OPEN_SHARES = (0.4, 0.7)
 IDLE_SECONDS = 5.0
 POOL = int(os.environ.get("BENCH_POOL", "50"))
+FLOOR = int(os.environ.get("BENCH_FLOOR", "2000"))
 TARGET_P99_MS = 20.0
 CORES = os.cpu_count() or 1
 TICK = os.sysconf("SC_CLK_TCK")
@@ -198,26 +206,21 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _spawn_server(url: str, state_dir: Path, secret: str) -> tuple[subprocess.Popen[bytes], int]:
-    """The campaigns service as `make up` runs it: uvicorn with the service's app factory."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "YUNYING_ENVIRONMENT": "test",
-        "YUNYING_STATE_DIR": str(state_dir),
-        "YUNYING_CAMPAIGNS_DATABASE_URL": url,
-        "YUNYING_CAMPAIGNS_DATABASE_POOL_SIZE": str(POOL),
-        "YUNYING_BUS": "local",
-        "YUNYING_INTERNAL_TOKEN_SECRET": secret,
-        "YUNYING_LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
+floor_app = FastAPI()
+
+
+@floor_app.get("/")
+async def _constant() -> dict[str, bool]:
+    return {"ok": True}
+
+
+def _uvicorn(target: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "campaigns.main:create_app",
-            "--factory",
+            *target,
             "--host",
             "127.0.0.1",
             "--port",
@@ -233,6 +236,22 @@ def _spawn_server(url: str, state_dir: Path, secret: str) -> tuple[subprocess.Po
         env=env,
         cwd=REPO,
     )
+
+
+def _spawn_server(url: str, state_dir: Path, secret: str) -> tuple[subprocess.Popen[bytes], int]:
+    """The campaigns service as `make up` runs it: uvicorn with the service's app factory."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "YUNYING_ENVIRONMENT": "test",
+        "YUNYING_STATE_DIR": str(state_dir),
+        "YUNYING_CAMPAIGNS_DATABASE_URL": url,
+        "YUNYING_CAMPAIGNS_DATABASE_POOL_SIZE": str(POOL),
+        "YUNYING_BUS": "local",
+        "YUNYING_INTERNAL_TOKEN_SECRET": secret,
+        "YUNYING_LOG_LEVEL": "WARNING",
+    }
+    server = _uvicorn(["campaigns.main:create_app", "--factory"], port, env)
     return server, port
 
 
@@ -240,19 +259,63 @@ async def _start_server(
     url: str, state_dir: Path, secret: str
 ) -> tuple[subprocess.Popen[bytes], str]:
     server, port = _spawn_server(url, state_dir, secret)
+    return server, await _ready(server, port, "/readyz")
+
+
+async def _ready(server: subprocess.Popen[bytes], port: int, probe_path: str) -> str:
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base) as probe:
         for _ in range(1800):  # a loaded machine takes its time to import and migrate
             if server.poll() is not None:
-                raise RuntimeError(f"the campaigns server exited with {server.returncode}")
+                raise RuntimeError(f"the server exited with {server.returncode}")
             try:
-                if (await probe.get("/readyz")).status_code == 200:
-                    return server, base
+                if (await probe.get(probe_path)).status_code == 200:
+                    return base
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.1)
     server.terminate()
-    raise RuntimeError("the campaigns server did not become ready within 180 s")
+    raise RuntimeError("the server did not become ready within 180 s")
+
+
+async def _floor() -> dict[str, Any]:
+    """The bare FastAPI app under uvicorn, the same client and closed loop of IN_FLIGHT."""
+    port = _free_port()
+    server = _uvicorn(
+        ["bench_redemption:floor_app", "--app-dir", str(REPO / "bench")], port, {**os.environ}
+    )
+    try:
+        base = await _ready(server, port, "/")
+        limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+            for _ in range(WARM_UP):
+                (await client.get("/")).raise_for_status()
+            latencies: list[float] = []
+
+            async def one_client(count: int) -> None:
+                for _ in range(count):
+                    started = time.perf_counter()
+                    (await client.get("/")).raise_for_status()
+                    latencies.append((time.perf_counter() - started) * 1000)
+
+            cpu = _cpu_seconds(server.pid)
+            started = time.perf_counter()
+            await asyncio.gather(*(one_client(FLOOR // IN_FLIGHT) for _ in range(IN_FLIGHT)))
+            seconds = time.perf_counter() - started
+            spent = _cpu_seconds(server.pid)
+        count = FLOOR // IN_FLIGHT * IN_FLIGHT
+        return {
+            "clients": IN_FLIGHT,
+            "requests": count,
+            **_latencies(latencies),
+            "per_second": round(count / seconds),
+            "server_cpu_us": (
+                None if cpu is None or spent is None else round((spent - cpu) * 1e6 / count)
+            ),
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 async def _alone(redeemer: Redeemer, codes: list[str]) -> list[float]:
@@ -354,6 +417,9 @@ async def run() -> dict[str, Any]:
         await database.dispose()
     assert redeemed == total == events, (redeemed, total, events)
     result["checked"] = {"redeemed": redeemed, "coupon_redeemed_events": events}
+    result["floor"] = await _floor()
+    print("floor (bare FastAPI, same client)", json.dumps(result["floor"]), flush=True)
+    result["littles_law"]["floor_cpu_us_per_request"] = result["floor"]["server_cpu_us"]
     return result
 
 
@@ -468,6 +534,13 @@ def main() -> None:
         f"closed-loop p99 {closed['p99_ms']} ms, burst p99 {figures['bursts']['p99_ms']} ms, "
         f"{closed['per_second']}/s, {closed['service_cpu_ms']} ms CPU per redemption "
         f"(load {figures['load_average']['before'][0]:.1f})"
+    )
+    floor = figures["floor"]
+    print(
+        f"FLOOR bare FastAPI under uvicorn, same client, {IN_FLIGHT} in flight: "
+        f"{floor['server_cpu_us']} us server CPU per request, {floor['per_second']}/s, "
+        f"p99 {floor['p99_ms']} ms; the target needs <= "
+        f"{figures['littles_law']['cpu_budget_per_redemption_ms'] * 1000:g} us per redemption"
     )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
