@@ -12,7 +12,9 @@
    counting them; CPU-µs per event of the consumers and of the bench database's PostgreSQL
    backends (/proc), with the load average. BENCH_REPLICAS (default 1) runs that many consumers
    of one group: 1 in this process (its own polling subtracted), more as child processes, as
-   replicas of the service would run.
+   replicas of the service would run; these join the group on the empty topic first
+   (BENCH_SETTLE_SECONDS, default 8, for the rebalance), and the clock then also covers
+   producing the events, which they consume as they arrive.
 2. Accepted CRM events (`user_event.accepted` on `segmentation.event.v1`), what campaigns
    spends per event while segmentation ingests: BENCH_ACCEPTED (default 20,000) events, half
    purchases, half shares (the kinds of `bench_ingestion`'s mix that segmentation republishes),
@@ -66,6 +68,8 @@ RESULTS = Path(os.environ.get("BENCH_RESULTS", REPO / "bench/results/campaigns.j
 TRIGGERS = int(os.environ.get("BENCH_TRIGGERS", "20000"))
 ACCEPTED = int(os.environ.get("BENCH_ACCEPTED", "20000"))
 REPLICAS = int(os.environ.get("BENCH_REPLICAS", "1"))
+# Seconds the replicas get to settle into one group before the clock starts.
+SETTLE = float(os.environ.get("BENCH_SETTLE_SECONDS", "8"))
 KAFKA = os.environ.get("YUNYING_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 SETTINGS = DEFINITION.settings()
 TICK = os.sysconf("SC_CLK_TCK")
@@ -167,38 +171,63 @@ class Consumed:
     postgres_cpu: float  # the bench database's backends' CPU seconds
 
 
+async def _produce(
+    transport: KafkaTransport, topic: str, messages: Sequence[tuple[bytes, bytes]]
+) -> None:
+    for start in range(0, len(messages), 5000):
+        await transport.publish(
+            [Message(topic, key, value) for key, value in messages[start : start + 5000]]
+        )
+
+
+async def _start_replicas(url: str, topic: str, group: str) -> list[asyncio.subprocess.Process]:
+    """REPLICAS child processes, each consuming in the group, once all have joined it."""
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--replica",
+            url,
+            topic,
+            group,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in range(REPLICAS)
+    ]
+    for child in children:  # imports, connections, the runner started
+        assert child.stdout is not None
+        while (await child.stdout.readline()).strip() != b"ready":
+            pass
+    await asyncio.sleep(SETTLE)  # the group's rebalance to every member
+    return children
+
+
 async def _consume(
     database: Database, url: str, messages: Sequence[tuple[bytes, bytes]], *, replicas: int
 ) -> Consumed:
-    """Produces the messages to a topic of their own, then consumes them with `replicas`
-    consumers of one group until the inbox holds them all."""
+    """One consumer: the messages are produced to a topic of their own first, then consumed
+    until the inbox holds them all. Several (child processes): they join the group on the
+    empty topic, then the clock starts and the messages are produced while they consume."""
     topic = f"bench.campaigns{uuid.uuid4().hex[:8]}.v1"
     group = f"bench.campaigns.{uuid.uuid4().hex[:8]}"
     transport = KafkaTransport(KAFKA, partitions=4, client_id="bench-campaigns")
     await transport.start()
     await transport.ensure_topics([topic])
-    for start in range(0, len(messages), 5000):
-        await transport.publish(
-            [Message(topic, key, value) for key, value in messages[start : start + 5000]]
-        )
     name = make_url(url).database or ""
     children: list[asyncio.subprocess.Process] = []
     runner = None
     if replicas == 1:
+        await _produce(transport, topic, messages)
         runner = _runner(database, transport, topic, group)
     else:
-        children = [
-            await asyncio.create_subprocess_exec(
-                sys.executable, __file__, "--replica", url, topic, group
-            )
-            for _ in range(replicas)
-        ]
-        await asyncio.sleep(3)  # their imports and connections: not part of the run
+        children = await _start_replicas(url, topic, group)
     backends_before = await _backend_ticks(database, name)
     children_before = {child.pid: _ticks(child.pid) for child in children}
     started, cpu = time.perf_counter(), time.process_time()
     if runner is not None:
         await runner.start()
+    else:
+        await _produce(transport, topic, messages)
     inbox = DEFINITION.tables.inbox
     polling = 0.0  # the CPU this loop's own counting takes, not the consumers': subtracted
     # Polling the database is the point: done means committed, as another reader sees it.
@@ -307,6 +336,7 @@ async def replica(url: str, topic: str, group: str) -> None:
     await transport.start()
     runner = _runner(database, transport, topic, group)
     await runner.start()
+    print("ready", flush=True)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
