@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sentiment_alert.alerts.service import evaluate
 from sentiment_alert.clock import utcnow
 from sentiment_alert.db import BUS
-from sentiment_alert.feedback.service import classify_feedback
+from sentiment_alert.feedback.service import classify_mention_feedback
 from sentiment_alert.mentions.aggregation import Increments, aggregate
 from sentiment_alert.mentions.models import Mention
 from sentiment_alert.mentions.schemas import (
@@ -212,17 +212,12 @@ async def ingest(
         )
     if accepted:
         await publish_encoded(session, BUS, scored.encode(workspace_id))
-        for row in accepted:
-            if row.user_id is not None:
-                await classify_feedback(
-                    session,
-                    workspace_id=workspace_id,
-                    user_id=row.user_id,
-                    text=row.text,
-                    source="mention",
-                    now=now,
-                    label=row.label,
-                )
+        await classify_mention_feedback(
+            session,
+            workspace_id=workspace_id,
+            mentions=[(r.user_id, r.text, r.label) for r in accepted if r.user_id is not None],
+            now=now,
+        )
         # Last: the aggregation lock is held from here until the commit.
         increments = Increments()
         increments.add_rows(accepted)
