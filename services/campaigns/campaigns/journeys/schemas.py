@@ -5,6 +5,7 @@ from typing import Annotated, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 ActivityKind = Literal["registered", "purchase", "refund", "share", "referral_signup"]
 Stage = Literal["potential", "new", "active", "loyal", "churned"]
@@ -86,46 +87,42 @@ Step = Annotated[
 ]
 
 
+# A journey as a marketer posts it; the answer's example adds what the service assigns.
+_JOURNEY_EXAMPLE: JsonDict = {
+    "campaign_id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
+    "name": "流失老客 · 双11 召回旅程",
+    "trigger": {
+        "event": "lifecycle_stage_changed",
+        "from_stage": "active",
+        "to_stage": "churned",
+    },
+    "steps": [
+        {
+            "type": "send_message",
+            "channel": "wechat_template",
+            "body": "好久不见！双11 专属满299减50券已到账，点击领取～",
+            "by_churn_reason": {"price": "双11 全年最低价，满299再减50，给你留好了～"},
+        },
+        {"type": "wait", "seconds": 259200},
+        {
+            "type": "condition",
+            "kind": "purchase",
+            "within_seconds": 259200,
+            "if_did": "exit",
+            "if_not": "continue",
+        },
+        {
+            "type": "issue_coupon",
+            "template_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+        },
+        {"type": "tag_user", "tag": "双11召回"},
+    ],
+    "reentry_days": 30,
+}
+
+
 class JourneyIn(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "campaign_id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
-                    "name": "流失老客 · 双11 召回旅程",
-                    "trigger": {
-                        "event": "lifecycle_stage_changed",
-                        "from_stage": "active",
-                        "to_stage": "churned",
-                    },
-                    "steps": [
-                        {
-                            "type": "send_message",
-                            "channel": "wechat_template",
-                            "body": "好久不见！双11 专属满299减50券已到账，点击领取～",
-                            "by_churn_reason": {
-                                "price": "双11 全年最低价，满299再减50，给你留好了～"
-                            },
-                        },
-                        {"type": "wait", "seconds": 259200},
-                        {
-                            "type": "condition",
-                            "kind": "purchase",
-                            "within_seconds": 259200,
-                            "if_did": "exit",
-                            "if_not": "continue",
-                        },
-                        {
-                            "type": "issue_coupon",
-                            "template_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
-                        },
-                        {"type": "tag_user", "tag": "双11召回"},
-                    ],
-                    "reentry_days": 30,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_JOURNEY_EXAMPLE]})
 
     campaign_id: UUID
     name: str = Field(min_length=1, max_length=100)
@@ -159,37 +156,7 @@ class JourneyOut(BaseModel):
             "examples": [
                 {
                     "id": "d4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f70",
-                    "campaign_id": "8f3e2d1c-6b5a-4c9e-8d7f-1a2b3c4d5e6f",
-                    "name": "流失老客 · 双11 召回旅程",
-                    "trigger": {
-                        "event": "lifecycle_stage_changed",
-                        "from_stage": "active",
-                        "to_stage": "churned",
-                    },
-                    "steps": [
-                        {
-                            "type": "send_message",
-                            "channel": "wechat_template",
-                            "body": "好久不见！双11 专属满299减50券已到账，点击领取～",
-                            "by_churn_reason": {
-                                "price": "双11 全年最低价，满299再减50，给你留好了～"
-                            },
-                        },
-                        {"type": "wait", "seconds": 259200},
-                        {
-                            "type": "condition",
-                            "kind": "purchase",
-                            "within_seconds": 259200,
-                            "if_did": "exit",
-                            "if_not": "continue",
-                        },
-                        {
-                            "type": "issue_coupon",
-                            "template_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
-                        },
-                        {"type": "tag_user", "tag": "双11召回"},
-                    ],
-                    "reentry_days": 30,
+                    **_JOURNEY_EXAMPLE,
                     "active": True,
                     "created_at": "2026-10-30T16:00:00+08:00",
                 }
