@@ -11,15 +11,20 @@ gateway+Redis limits):
   request of each server with CLIENTS concurrent connections for DURATION s (closed loop);
 - an events batch (`POST /v1/events`, BATCH events, new users each time): throughput and latency
   with CLIENTS concurrent connections;
-- then, for every path at one arrival rate, the small GET's latency in an open loop (each request
-  timed from when it was due, so a stall counts for every request it delays): RATE req/s, or 70%
-  of the slowest path's closed-loop throughput when the machine cannot serve RATE (the summary
-  says which rate was measured).
+- then, for every path, the small GET's latency in an open loop (each request timed from when it
+  was due, so a stall counts for every request it delays) at two arrival rates: the highest the
+  direct path sustains (RATE req/s, or 90% of direct's closed-loop throughput when that is less),
+  and one rate every path can serve (RATE, or 70% of the slowest path's closed-loop
+  throughput); the added latency is taken at the second, where no path measures its backlog.
+- the floor: the same small GET answered by a bare FastAPI app (`bench/bare_app.py`) under the
+  same uvicorn flags, closed loop, with its CPU per request.
 Then the ratio gateway/direct of throughput and the latency the gateway adds (p50, p99), and the
 Redis limiter's own cost: `RateLimiter.check` timed in-process against Redis and memory.
 
 CPU per process (from /proc) and the load average are printed with the figures: the machine is
-shared, and the client (this process) competes with the servers for the same cores.
+shared, and the client (this process) competes with the servers for the same cores. The summary
+turns the CPU per request of the gateway, the service and the client into the cores 1,000 small
+GETs a second would take through the gateway, next to the 2 this machine has.
 
 Env: YUNYING_TEST_PG_URL, YUNYING_TEST_KAFKA_BOOTSTRAP, YUNYING_TEST_REDIS_URL (as `make bench`
 sets them), BENCH_DURATION (10), BENCH_RATE (1000), BENCH_CLIENTS (8), BENCH_BATCH (100).
@@ -174,6 +179,25 @@ async def _open_loop(
     return count / (time.perf_counter() - start), latencies
 
 
+async def _direct_max_rate(client: httpx.AsyncClient, send: Any, results: dict[str, Any]) -> float:
+    """The highest of RATE and falling fractions of direct's closed-loop throughput that direct
+    sustains in an open loop: every request sent on time, and a p99 no worse than its closed
+    loop's (8 requests in flight at full capacity); worse means arrivals are queueing."""
+    closed = results["direct"]["small_get"]
+    tried = []
+    for fraction in (0.9, 0.75, 0.6, 0.45, 0.3):
+        rate: float = min(RATE, round(fraction * closed["throughput_rps"], 1))
+        achieved, latencies = await _open_loop(client, send, rate, min(DURATION, 4.0))
+        p99_ms = _percentile(latencies, 0.99) * 1000
+        tried.append(
+            {"rate_rps": rate, "achieved_rps": round(achieved, 1), "p99_ms": round(p99_ms, 2)}
+        )
+        if achieved >= 0.95 * rate and p99_ms <= closed["closed_loop"]["p99_ms"]:
+            break
+    results["settings"]["direct_max_rate_search"] = tried
+    return rate
+
+
 def _events_template(batch: int) -> bytes:
     """One batch of page views by 20 users; `@@` becomes a prefix of each request's own, so
     every batch is new events of new users (no duplicate short-cut, no shared row locks)."""
@@ -216,15 +240,18 @@ async def _limiter_cost(redis_url: str) -> dict[str, dict[str, float]]:
         for _ in range(200):
             await limiter.check(buckets)
         times = []
+        cpu_before = time.process_time()
         for _ in range(5000):
             started = time.perf_counter()
             decision = await limiter.check(buckets)
             times.append(time.perf_counter() - started)
             assert decision.allowed
+        cpu = time.process_time() - cpu_before
         assert name == "memory" or limiter.shared
         figures[name] = {
             "p50_ms": round(_percentile(times, 0.5) * 1000, 3),
             "p99_ms": round(_percentile(times, 0.99) * 1000, 3),
+            "client_cpu_us_per_check": round(cpu * 1e6 / 5000, 1),
         }
     await redis.aclose()
     return figures
@@ -249,6 +276,11 @@ async def main() -> None:
         segmentation_db = await stack.enter_async_context(fresh_postgres_database("benchgw"))
         gateway_db = await stack.enter_async_context(fresh_postgres_database("benchgw"))
         try:
+            bare = Process(
+                "bare-fastapi", "bare_app:create_app", {"PYTHONPATH": str(REPO / "bench")}, state
+            )
+            processes.append(bare)
+            await bare.ready()
             # Consumer groups of the run's own, committed to the end of their topics: the shared
             # broker holds other runs' events, which are not this run's work.
             groups = {
@@ -295,7 +327,7 @@ async def main() -> None:
             )
             processes.append(shared)
             await shared.ready()
-            figures = await _measure(segmentation, memory, shared, secret)
+            figures = await _measure(segmentation, memory, shared, bare, secret)
         finally:
             for process in processes:
                 process.stop()
@@ -310,6 +342,9 @@ async def main() -> None:
         figures["limiter_check"]["redis"]["p99_ms"] - figures["limiter_check"]["memory"]["p99_ms"],
         3,
     )
+    figures["summary"]["limiter_check_redis_client_cpu_us"] = figures["limiter_check"]["redis"][
+        "client_cpu_us_per_check"
+    ]
     figures["summary"]["loadavg_before_and_after"] = figures["machine"]["loadavg_before_and_after"]
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
@@ -317,7 +352,7 @@ async def main() -> None:
 
 
 async def _measure(
-    segmentation: Process, memory: Process, shared: Process, secret: str
+    segmentation: Process, memory: Process, shared: Process, bare: Process, secret: str
 ) -> dict[str, Any]:
     load_before = os.getloadavg()
     async with httpx.AsyncClient(base_url=memory.url, timeout=30) as gateway:
@@ -348,6 +383,7 @@ async def _measure(
     )
     direct_user = {INTERNAL_TOKEN_HEADER: token}
     targets = {
+        "bare_fastapi": (bare.url, {}, {}),
         "direct": (segmentation.url, direct_user, direct_user),
         "gateway_memory_limits": (memory.url, user, api_key),
         "gateway_redis_limits": (shared.url, user, api_key),
@@ -378,11 +414,12 @@ async def _measure(
 
         return send
 
-    servers = (segmentation, memory, shared)
+    servers = (segmentation, memory, shared, bare)
     try:
         for name, client in clients.items():
             await _closed_loop(client, small_get(name), WARMUP)
             cpu_before = {p.name: p.cpu() for p in servers}
+            client_before = time.process_time()
             throughput, closed = await _closed_loop(client, small_get(name), DURATION)
             # CPU per small GET of each server, from /proc: the cost per unit of work, which
             # other processes' load changes far less than it changes latencies.
@@ -390,36 +427,47 @@ async def _measure(
                 p.name: round((p.cpu() - cpu_before[p.name]) * 1e6 / max(1, len(closed)))
                 for p in servers
             }
-            batches, batch_latency = await _closed_loop(client, events(name), DURATION)
+            client_cpu_us = (time.process_time() - client_before) * 1e6 / max(1, len(closed))
             results[name] = {
                 "small_get": {
                     "throughput_rps": round(throughput, 1),
                     "closed_loop": _ms(closed),
                     "server_cpu_us_per_request": get_cpu_us,
+                    "client_cpu_us_per_request": round(client_cpu_us),
                 },
-                "events_batch": {
+            }
+            if name != "bare_fastapi":  # the floor has a small GET only
+                batches, batch_latency = await _closed_loop(client, events(name), DURATION)
+                results[name]["events_batch"] = {
                     "batches_per_s": round(batches, 1),
                     "events_per_s": round(batches * BATCH, 1),
                     **_ms(batch_latency),
-                },
-                "server_cpu_s": {p.name: round(p.cpu() - cpu_before[p.name], 1) for p in servers},
+                }
+            results[name]["server_cpu_s"] = {
+                p.name: round(p.cpu() - cpu_before[p.name], 1) for p in servers
             }
             print(name, json.dumps(results[name]), flush=True)
-        # One arrival rate for every path: RATE, or 70% of what the slowest path served in
-        # its closed loop when that is less (above a path's capacity the arrivals queue and
-        # the latencies measure the backlog, not the path).
+        # Two arrival rates. The highest the direct path sustains: the target's own condition,
+        # which a slower path may not reach (its figures then measure its backlog, and
+        # `reached` says so). And one rate every path serves (70% of the slowest path's closed
+        # loop): the added latency is compared there.
+        direct_max = await _direct_max_rate(clients["direct"], small_get("direct"), results)
         slowest = min(results[name]["small_get"]["throughput_rps"] for name in targets)
         rate = min(RATE, round(0.7 * slowest, 1))
         results["settings"]["fixed_rate_rps"] = rate
-        for name, client in clients.items():
-            achieved, opened = await _open_loop(client, small_get(name), rate, DURATION)
-            results[name]["small_get"]["at_fixed_rate"] = {
-                "target_rps": rate,
-                "achieved_rps": round(achieved, 1),
-                "reached": achieved >= 0.95 * rate,
-                **_ms(opened),
-            }
-            print(name, "fixed rate", json.dumps(results[name]["small_get"]), flush=True)
+        results["settings"]["direct_max_rate_rps"] = direct_max
+        for phase, phase_rate in (("at_direct_max_rate", direct_max), ("at_fixed_rate", rate)):
+            for name, client in clients.items():
+                if name == "bare_fastapi":
+                    continue
+                achieved, opened = await _open_loop(client, small_get(name), phase_rate, DURATION)
+                results[name]["small_get"][phase] = {
+                    "target_rps": phase_rate,
+                    "achieved_rps": round(achieved, 1),
+                    "reached": achieved >= 0.95 * phase_rate,
+                    **_ms(opened),
+                }
+                print(name, phase, json.dumps(results[name]["small_get"][phase]), flush=True)
     finally:
         for client in clients.values():
             await client.aclose()
@@ -468,12 +516,26 @@ async def _measure(
 
 
 def _summary(results: dict[str, Any]) -> dict[str, Any]:
-    """The issue's targets side by side with what this run measured."""
+    """The issue's targets side by side with what this run measured, and what 1,000 small GETs
+    a second through the gateway would cost in cores at this run's CPU per request."""
     memory = results["gateway_memory_limits_vs_direct"]
     redis = results["gateway_redis_limits_vs_direct"]
     rates = [results[name]["small_get"]["at_fixed_rate"] for name in ("direct", *GATEWAYS)]
-    gateway_cpu = results["gateway_memory_limits"]["small_get"]["server_cpu_us_per_request"]
+    at_max = {
+        name: results[name]["small_get"]["at_direct_max_rate"] for name in ("direct", *GATEWAYS)
+    }
+    via = results["gateway_memory_limits"]["small_get"]
+    gateway_cpu = via["server_cpu_us_per_request"]
     direct_cpu = results["direct"]["small_get"]["server_cpu_us_per_request"]
+    floor = results["bare_fastapi"]["small_get"]
+    # Per request through the gateway: the gateway, the service behind it (its CPU in the
+    # direct phase: the same GET), and a client like this one.
+    per_request_us = {
+        "gateway": gateway_cpu["gateway-memory"],
+        "segmentation": direct_cpu["segmentation"],
+        "client": via["client_cpu_us_per_request"],
+    }
+    cores = {part: round(us * 1000 / 1e6, 2) for part, us in per_request_us.items()}
     return {
         "small_get_throughput_ratio (target >= 0.6)": memory["small_get_throughput_ratio"],
         "events_batch_throughput_ratio (target >= 0.6)": memory["events_batch_throughput_ratio"],
@@ -490,6 +552,26 @@ def _summary(results: dict[str, Any]) -> dict[str, Any]:
         "redis_vs_memory_limits_ratio_small_get": redis["small_get_throughput_ratio"],
         "gateway_cpu_us_per_small_get": gateway_cpu["gateway-memory"],
         "segmentation_cpu_us_per_small_get_direct": direct_cpu["segmentation"],
+        "bare_fastapi_floor": {
+            "cpu_us_per_request": floor["server_cpu_us_per_request"]["bare-fastapi"],
+            "throughput_rps": floor["throughput_rps"],
+            "client_cpu_us_per_request": floor["client_cpu_us_per_request"],
+        },
+        "at_direct_max_rate": {
+            "rate_rps": results["settings"]["direct_max_rate_rps"],
+            "reached": {name: figures["reached"] for name, figures in at_max.items()},
+            "p99_ms": {name: figures["p99_ms"] for name, figures in at_max.items()},
+            "added_p99_ms_gateway_memory": round(
+                at_max["gateway_memory_limits"]["p99_ms"] - at_max["direct"]["p99_ms"], 2
+            ),
+        },
+        "cores_for_1000_rps_through_gateway": {
+            "cpu_us_per_request": per_request_us,
+            "cores": cores,
+            "total_cores": round(sum(cores.values()), 2),
+            "machine_cores": os.cpu_count(),
+            "offerable_on_this_machine": sum(cores.values()) <= (os.cpu_count() or 1),
+        },
     }
 
 
