@@ -97,6 +97,40 @@ def _process_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+def backend_ticks_by_title(name: str) -> int:
+    """CPU ticks so far of the PostgreSQL backends whose process title names this database
+    (read from /proc without a query, so it can be taken between the import's two phases)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                title = cmdline.read()
+        except OSError:
+            continue
+        if title.startswith(b"postgres:") and f" {name} ".encode() in title:
+            total += _process_ticks(int(entry))
+    return total
+
+
+class PhaseMark(io.StringIO):
+    """The import's progress; when the finishing step starts (its first line), the CPU spent
+    so far by this process, the finished worker and the database's backends is noted."""
+
+    def __init__(self, database_name: str) -> None:
+        super().__init__()
+        self.database_name = database_name
+        self.at_finish: tuple[float, float, float] | None = None
+
+    def write(self, text: str) -> int:
+        if text.startswith("re-scoring") and self.at_finish is None:
+            own, children = own_cpu_seconds()
+            backends = backend_ticks_by_title(self.database_name) / TICK
+            self.at_finish = (own, children, backends)
+        return super().write(text)
+
+
 def own_cpu_seconds() -> tuple[float, float]:
     """This process's CPU, and that of its finished children (the import's worker process)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -114,9 +148,10 @@ async def main() -> None:
             database = Database(url, pool_size=2)
             await upgrade(database, DEFINITION.migrations)
             workspace_id = uuid.uuid4()
-            progress = io.StringIO()
+            database_name = make_url(url).database or ""
+            progress = PhaseMark(database_name)
             try:
-                database_name = make_url(url).database or ""
+                backends_before = backend_ticks_by_title(database_name) / TICK
                 cpu_before, children_before = own_cpu_seconds()
                 started = time.perf_counter()
                 run, _ = await run_import(
@@ -132,6 +167,7 @@ async def main() -> None:
                 finished = time.perf_counter()
                 cpu_after, children_after = own_cpu_seconds()
                 postgres_cpu = await backend_cpu_seconds(database, database_name)
+                postgres_by_title = backend_ticks_by_title(database_name) / TICK
                 lines = progress.getvalue().splitlines()
                 derived_line = next(line for line in lines if line.startswith("derived:"))
                 finishing = float(derived_line.rsplit("(", 1)[1].split(" s")[0])
@@ -172,7 +208,35 @@ async def main() -> None:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
+    figures["events_per_second_finish"] = round(EVENTS / finishing)
+    if progress.at_finish is not None:  # CPU per event of each phase, from the process titles
+        own, children, backends = progress.at_finish
+        chunk_cpu = (own - cpu_before, children - children_before, backends - backends_before)
+        finish_cpu = (cpu_after - own, children_after - children, postgres_by_title - backends)
+        figures["cpu_us_per_event_chunks_importer_worker_postgres"] = [
+            round(value * 1e6 / EVENTS, 1) for value in chunk_cpu
+        ]
+        figures["cpu_us_per_event_finish_importer_worker_postgres"] = [
+            round(value * 1e6 / EVENTS, 1) for value in finish_cpu
+        ]
     print(json.dumps(figures, indent=2, ensure_ascii=False))
+    print(
+        "SUMMARY history import "
+        f"({EVENTS:,} events, {USERS:,} users, chunks of {CHUNK:,}; target >= 20,000 events/s)\n"
+        f"  chunks (validate, COPY, insert, profiles): {chunks_seconds:.1f} s = "
+        f"{figures['events_per_second_chunks']:,} events/s\n"
+        f"  finishing step (re-score, histories, moves stored and published): {finishing:.1f} s"
+        f" = {figures['events_per_second_finish']:,} events/s ({derived_line})\n"
+        f"  overall: {finished - started:.1f} s = "
+        f"{figures['events_per_second_overall']:,} events/s\n"
+        f"  until the dashboards show the past: "
+        f"{figures['seconds_until_dashboards_show_the_past']} s\n"
+        f"  CPU us/event (importer, worker, PostgreSQL): "
+        f"{figures['cpu_us_per_event_importer_worker_postgres']}; chunks "
+        f"{figures.get('cpu_us_per_event_chunks_importer_worker_postgres')}, finishing "
+        f"{figures.get('cpu_us_per_event_finish_importer_worker_postgres')}\n"
+        f"  load average {figures['load_average_before'][0]} -> {figures['load_average_after'][0]}"
+    )
     print(
         f"TARGET >= 20,000 events/s: chunks {figures['events_per_second_chunks']:,} events/s, "
         f"overall {figures['events_per_second_overall']:,} events/s, dashboards after "

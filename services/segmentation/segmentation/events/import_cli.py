@@ -43,7 +43,7 @@ from segmentation.events.history_import import (
     tagged_types,
 )
 from segmentation.events.schemas import KNOWN_FIELDS
-from yunying_shared.db import Database
+from yunying_shared.db import Database, sql_dialect
 
 MAX_CHUNK = 20_000
 
@@ -129,8 +129,9 @@ async def run_import(
     progress: TextIO,
 ) -> tuple[HistoryImport, float]:
     started = time.perf_counter()
-    postgres = database.dialect == "postgresql"
     async with database.session() as session, session.begin():
+        # PostgreSQL stages chunks as COPY rows (events.import_packing); SQLite takes objects.
+        postgres = sql_dialect(session).name == "postgresql"
         run = await open_import(session, workspace_id=workspace_id, name=name)
         skip, finished = run.lines_done, run.finished_at is not None
         # The tag rules' event types, read again in each chunk's transaction: a chunk is
