@@ -11,6 +11,7 @@ from sentiment_alert.mentions.models import KeywordBucket, Mention
 from sentiment_alert.mentions.service import ingest
 from sentiment_alert.monitoring.schemas import RuleIn
 from sentiment_alert.monitoring.service import create_rule
+from yunying_shared.testing.outbox import outbox_events
 
 
 async def _rules(session, workspace_id):
@@ -100,7 +101,7 @@ async def test_scored_matched_and_aggregated(session, workspace_id, now, mention
         2,
     )
 
-    outbox = (await session.execute(select(BUS.outbox.c.topic))).scalars().all()
+    outbox = [e.topic for e in await outbox_events(session, BUS)]
     assert outbox.count("sentiment.mention.v1") == 6
 
 
