@@ -38,9 +38,9 @@ from yunying_shared.db import sql_dialect
 from yunying_shared.events.payloads.segmentation import UserProfileUpdated
 
 
-@dataclass(frozen=True)
-class StateChange:
-    """One user's new stage or tier (None: unchanged), as a batch of events carries them."""
+class StateChange(NamedTuple):
+    """One user's new stage or tier (None: unchanged), as a batch of events carries them.
+    A tuple: built once per consumed event, where a frozen dataclass paid a call per field."""
 
     user_id: str
     at: datetime
@@ -56,18 +56,22 @@ async def record_states(
         return
     latest: dict[str, dict[str, Any]] = {}
     for change in changes:  # several changes of one user in a batch: merged, later wins
-        row = latest.setdefault(
-            change.user_id,
-            {
+        row = latest.get(change.user_id)
+        if row is None:
+            latest[change.user_id] = {
                 "user_id": change.user_id,
-                "stage": None,
-                "tier": None,
-                "churn_reason": None,
-            },
-        )
-        for field in ("stage", "tier", "churn_reason"):
-            if getattr(change, field) is not None:
-                row[field] = getattr(change, field)
+                "stage": change.stage,
+                "tier": change.tier,
+                "churn_reason": change.churn_reason,
+                "updated_at": change.at,
+            }
+            continue
+        if change.stage is not None:
+            row["stage"] = change.stage
+        if change.tier is not None:
+            row["tier"] = change.tier
+        if change.churn_reason is not None:
+            row["churn_reason"] = change.churn_reason
         row["updated_at"] = change.at
     await STORAGE.of(session).upsert_states(session, workspace_id, list(latest.values()))
 
