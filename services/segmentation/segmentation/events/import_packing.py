@@ -22,6 +22,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.events.schemas import ValidEvent
+from segmentation.events.storage import PG_PROFILE_FOLD
 from yunying_shared.db import driver_connection
 
 STAGING = "history_import_staging"
@@ -46,7 +47,7 @@ _CREATE_STAGING = f"""
 """
 # Profiles in user id order by code point (as Python sorts them for live ingestion), so an
 # import and live batches lock shared profiles in one order. The ON CONFLICT clause is live
-# ingestion's (events.storage._PG_UPSERT_PROFILES): NULL-ignoring min/max, sums added.
+# ingestion's (events.storage.PG_PROFILE_FOLD): NULL-ignoring min/max, sums added.
 _STORE_STAGED = f"""
     WITH staged AS (
         DELETE FROM {STAGING} RETURNING *
@@ -75,21 +76,7 @@ _STORE_STAGED = f"""
         FROM inserted
         GROUP BY user_id
         ORDER BY user_id COLLATE "C"
-        ON CONFLICT (workspace_id, user_id) DO UPDATE SET
-            first_seen_at = least(coalesce(p.first_seen_at, excluded.first_seen_at),
-                                  coalesce(excluded.first_seen_at, p.first_seen_at)),
-            last_active_at = greatest(coalesce(p.last_active_at, excluded.last_active_at),
-                                      coalesce(excluded.last_active_at, p.last_active_at)),
-            last_login_at = greatest(coalesce(p.last_login_at, excluded.last_login_at),
-                                     coalesce(excluded.last_login_at, p.last_login_at)),
-            first_purchase_at = least(coalesce(p.first_purchase_at, excluded.first_purchase_at),
-                                      coalesce(excluded.first_purchase_at, p.first_purchase_at)),
-            last_purchase_at = greatest(coalesce(p.last_purchase_at, excluded.last_purchase_at),
-                                        coalesce(excluded.last_purchase_at, p.last_purchase_at)),
-            order_count = p.order_count + excluded.order_count,
-            refund_count = p.refund_count + excluded.refund_count,
-            monetary_total = p.monetary_total + excluded.monetary_total,
-            updated_at = excluded.updated_at
+        {PG_PROFILE_FOLD}
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM inserted),

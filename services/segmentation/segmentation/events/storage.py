@@ -62,7 +62,26 @@ _PG_INSERT_EVENTS = f"""
     RETURNING event_id
 """
 
-# NULL-ignoring min/max, as SqlDialect.earliest/latest write them for the SQLite path.
+# How a batch's per-user aggregates fold into an existing profile: NULL-ignoring min/max (as
+# SqlDialect.earliest/latest write them for the SQLite path), counts and sums added. A history
+# import's staged chunk (events.import_packing) folds with the same clause.
+PG_PROFILE_FOLD = """
+    ON CONFLICT (workspace_id, user_id) DO UPDATE SET
+        first_seen_at = least(coalesce(p.first_seen_at, excluded.first_seen_at),
+                              coalesce(excluded.first_seen_at, p.first_seen_at)),
+        last_active_at = greatest(coalesce(p.last_active_at, excluded.last_active_at),
+                                  coalesce(excluded.last_active_at, p.last_active_at)),
+        last_login_at = greatest(coalesce(p.last_login_at, excluded.last_login_at),
+                                 coalesce(excluded.last_login_at, p.last_login_at)),
+        first_purchase_at = least(coalesce(p.first_purchase_at, excluded.first_purchase_at),
+                                  coalesce(excluded.first_purchase_at, p.first_purchase_at)),
+        last_purchase_at = greatest(coalesce(p.last_purchase_at, excluded.last_purchase_at),
+                                    coalesce(excluded.last_purchase_at, p.last_purchase_at)),
+        order_count = p.order_count + excluded.order_count,
+        refund_count = p.refund_count + excluded.refund_count,
+        monetary_total = p.monetary_total + excluded.monetary_total,
+        updated_at = excluded.updated_at
+"""
 _PG_UPSERT_PROFILES = f"""
     INSERT INTO profiles AS p (workspace_id, user_id, first_seen_at, last_active_at,
         last_login_at, first_purchase_at, last_purchase_at, order_count, refund_count,
@@ -79,22 +98,7 @@ _PG_UPSERT_PROFILES = f"""
                               first_purchase_at, last_purchase_at, order_count, refund_count,
                               monetary_total, position)
     ORDER BY a.position
-    ON CONFLICT (workspace_id, user_id) DO UPDATE SET
-        first_seen_at = least(coalesce(p.first_seen_at, excluded.first_seen_at),
-                              coalesce(excluded.first_seen_at, p.first_seen_at)),
-        last_active_at = greatest(coalesce(p.last_active_at, excluded.last_active_at),
-                                  coalesce(excluded.last_active_at, p.last_active_at)),
-        last_login_at = greatest(coalesce(p.last_login_at, excluded.last_login_at),
-                                 coalesce(excluded.last_login_at, p.last_login_at)),
-        first_purchase_at = least(coalesce(p.first_purchase_at, excluded.first_purchase_at),
-                                  coalesce(excluded.first_purchase_at, p.first_purchase_at)),
-        last_purchase_at = greatest(coalesce(p.last_purchase_at, excluded.last_purchase_at),
-                                    coalesce(excluded.last_purchase_at, p.last_purchase_at)),
-        order_count = p.order_count + excluded.order_count,
-        refund_count = p.refund_count + excluded.refund_count,
-        monetary_total = p.monetary_total + excluded.monetary_total,
-        updated_at = excluded.updated_at
-    RETURNING p.id, p.user_id, p.stage, p.first_purchase_at, p.last_purchase_at,
+{PG_PROFILE_FOLD}    RETURNING p.id, p.user_id, p.stage, p.first_purchase_at, p.last_purchase_at,
               p.last_active_at, p.f_score, p.m_score, p.churn_reason
 """
 
