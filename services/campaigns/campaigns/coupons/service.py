@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID, uuid4
 
-from sqlalchemy import Row, Table, func, select, update
+from sqlalchemy import Row, Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.clock import as_utc, utcnow
@@ -200,6 +200,35 @@ async def issue_coupon(
     return IssueResult(coupon, created=True)
 
 
+def _redeem_statement(*, for_user: bool) -> Any:
+    """The conditional UPDATE … RETURNING, built once: building it per request (comparisons,
+    bind parameters, its cache key) was ~8% of a redemption's server CPU. Values are bound at
+    execution, by name (`b_` + the column's: a column's own name is reserved in a SET)."""
+    table = cast(Table, Coupon.__table__)  # declared as a FromClause; it is the Table
+    conditions = [
+        table.c.workspace_id == bindparam("b_workspace_id", type_=table.c.workspace_id.type),
+        table.c.code == bindparam("b_code", type_=table.c.code.type),
+        table.c.redeemed_at.is_(None),
+        table.c.clawed_back_at.is_(None),
+        table.c.expires_at > bindparam("b_now", type_=table.c.expires_at.type),
+    ]
+    if for_user:
+        conditions.append(table.c.user_id == bindparam("b_user_id", type_=table.c.user_id.type))
+    return (
+        update(table)
+        .where(*conditions)
+        .values(
+            redeemed_at=bindparam("b_now", type_=table.c.redeemed_at.type),
+            redeemed_order_id=bindparam("b_order_id", type_=table.c.redeemed_order_id.type),
+        )
+        .returning(*table.c)
+    )
+
+
+_REDEEM_ANY = _redeem_statement(for_user=False)
+_REDEEM_OWN = _redeem_statement(for_user=True)
+
+
 async def redeem(
     session: AsyncSession,
     *,
@@ -218,24 +247,16 @@ async def redeem(
     The returned row has the coupon's columns as attributes."""
     now = now or utcnow()
     code = normalised(code)
-    table = cast(Table, Coupon.__table__)  # declared as a FromClause; it is the Table
-    conditions = [
-        table.c.workspace_id == workspace_id,
-        table.c.code == code,
-        table.c.redeemed_at.is_(None),
-        table.c.clawed_back_at.is_(None),
-        table.c.expires_at > now,
-    ]
+    parameters = {
+        "b_workspace_id": workspace_id,
+        "b_code": code,
+        "b_now": now,
+        "b_order_id": order_id,
+    }
     if user_id is not None:
-        conditions.append(table.c.user_id == user_id)
-    coupon = (
-        await session.execute(
-            update(table)
-            .where(*conditions)
-            .values(redeemed_at=now, redeemed_order_id=order_id)
-            .returning(*table.c)
-        )
-    ).first()
+        parameters["b_user_id"] = user_id
+    statement = _REDEEM_OWN if user_id is not None else _REDEEM_ANY
+    coupon = (await session.execute(statement, parameters)).first()
     if coupon is None:
         raise await _why_not_redeemable(session, workspace_id, code, user_id, now)
     await publish_encoded(
