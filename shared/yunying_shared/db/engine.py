@@ -49,7 +49,7 @@ def _discard_closed_on_checkout(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        if dbapi_connection._connection.is_closed():
+        if dbapi_connection.driver_connection.is_closed():
             raise exc.InvalidatePoolError("the connection was closed while idle in the pool")
 
 
