@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from yunying_shared.bus import Relay, define_bus_tables, publish
 from yunying_shared.bus.outbox import COPY_FROM
-from yunying_shared.db import Database, new_metadata
+from yunying_shared.db import new_metadata
 from yunying_shared.events import WORKSPACE_CREATED, Envelope, encode_envelope, make_event
 from yunying_shared.events.payloads.gateway import WorkspaceCreated
-from yunying_shared.testing.databases import fresh_database
+from yunying_shared.testing.databases import database_with_tables
 
 metadata = new_metadata()
 BUS = define_bus_tables(metadata)
@@ -21,12 +21,8 @@ BUS = define_bus_tables(metadata)
 
 @pytest.fixture
 async def database(dialect, tmp_path):
-    async with fresh_database(dialect, tmp_path) as url:
-        db = Database(url)
-        async with db.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+    async with database_with_tables(dialect, tmp_path, metadata) as db:
         yield db
-        await db.dispose()
 
 
 @pytest.mark.parametrize("subject", ['品牌/A "quoted" \\ \n', None])

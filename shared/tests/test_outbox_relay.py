@@ -12,7 +12,7 @@ from yunying_shared.bus.transport import TransportUnavailable
 from yunying_shared.db import Database, new_metadata
 from yunying_shared.events import WORKSPACE_CREATED, make_event
 from yunying_shared.events.payloads.gateway import WorkspaceCreated
-from yunying_shared.testing.databases import fresh_database
+from yunying_shared.testing.databases import database_with_tables, fresh_database
 
 metadata = new_metadata()
 BUS = define_bus_tables(metadata)
@@ -28,12 +28,8 @@ def _event():
 
 @pytest.fixture
 async def database(dialect, tmp_path):
-    async with fresh_database(dialect, tmp_path) as url:
-        db = Database(url)
-        async with db.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+    async with database_with_tables(dialect, tmp_path, metadata) as db:
         yield db
-        await db.dispose()
 
 
 async def _pending(database):

@@ -14,7 +14,7 @@ from yunying_shared.bus.packed import PACK_EVENTS, pack, unpack
 from yunying_shared.db import Database, new_metadata
 from yunying_shared.events import encode_envelope
 from yunying_shared.events.catalogue import USER_EVENT_ACCEPTED, WORKSPACE_CREATED
-from yunying_shared.testing.databases import fresh_database, fresh_postgres_database
+from yunying_shared.testing.databases import database_with_tables, fresh_postgres_database
 
 metadata = new_metadata()
 BUS = define_bus_tables(metadata)
@@ -22,12 +22,8 @@ BUS = define_bus_tables(metadata)
 
 @pytest.fixture
 async def database(dialect, tmp_path):
-    async with fresh_database(dialect, tmp_path) as url:
-        db = Database(url)
-        async with db.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+    async with database_with_tables(dialect, tmp_path, metadata) as db:
         yield db
-        await db.dispose()
 
 
 def _encoded(spec, key, i):

@@ -11,7 +11,6 @@ from sqlalchemy import String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from yunying_shared.db import Database
 from yunying_shared.db.types import UTCDateTime
 from yunying_shared.errors import install_error_handlers
 from yunying_shared.http.pagination import (
@@ -25,7 +24,7 @@ from yunying_shared.http.pagination import (
     keyset_page,
     sequence_page,
 )
-from yunying_shared.testing.databases import fresh_database
+from yunying_shared.testing.databases import database_with_tables
 
 T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
@@ -43,12 +42,8 @@ class Note(Base):
 
 @pytest.fixture
 async def database(dialect, tmp_path):
-    async with fresh_database(dialect, tmp_path) as url:
-        db = Database(url)
-        async with db.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+    async with database_with_tables(dialect, tmp_path, Base.metadata) as db:
         yield db
-        await db.dispose()
 
 
 async def _all_pages(session: AsyncSession, limit: int, *, descending: bool) -> list[list[str]]:

@@ -10,10 +10,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from yunying_shared.db import Database
 
 PG_URL_ENV = "YUNYING_TEST_PG_URL"
 KAFKA_ENV = "YUNYING_TEST_KAFKA_BOOTSTRAP"
@@ -84,3 +86,19 @@ async def fresh_database(dialect: str, directory: Path) -> AsyncIterator[str]:
             yield url
     else:
         yield f"sqlite+aiosqlite:///{directory / f'{uuid.uuid4().hex[:8]}.sqlite3'}"
+
+
+@asynccontextmanager
+async def database_with_tables(
+    dialect: str, directory: Path, metadata: MetaData
+) -> AsyncIterator[Database]:
+    """A fresh database of `dialect` holding `metadata`'s tables (created, not migrated): for
+    tests of the shared kit, which has no migrations of its own."""
+    async with fresh_database(dialect, directory) as url:
+        database = Database(url)
+        try:
+            async with database.engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+            yield database
+        finally:
+            await database.dispose()
