@@ -263,11 +263,17 @@ def _figures(events: int, consumed: Consumed) -> dict[str, Any]:
     }
 
 
-async def bench_journeys(url: str) -> dict[str, Any]:
+async def _workspace_with_running_campaign(url: str) -> tuple[Database, uuid.UUID]:
+    """The bench database, migrated, with a new workspace running one campaign."""
     database = Database(url, pool_size=5)
     await upgrade(database, DEFINITION.migrations)
     workspace_id = uuid.uuid4()
     await _running_campaign(database, workspace_id)
+    return database, workspace_id
+
+
+async def bench_journeys(url: str) -> dict[str, Any]:
+    database, workspace_id = await _workspace_with_running_campaign(url)
     now = datetime.now(UTC)
     messages = []
     for i in range(TRIGGERS):
@@ -304,10 +310,7 @@ async def bench_journeys(url: str) -> dict[str, Any]:
 
 
 async def bench_accepted(url: str) -> dict[str, Any]:
-    database = Database(url, pool_size=5)
-    await upgrade(database, DEFINITION.migrations)
-    workspace_id = uuid.uuid4()
-    await _running_campaign(database, workspace_id)
+    database, workspace_id = await _workspace_with_running_campaign(url)
     now = datetime.now(UTC)
     messages = []
     for i in range(ACCEPTED):
