@@ -11,16 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yunying_shared.bus.tables import BusTables
 from yunying_shared.db.dialects import sql_dialect
-from yunying_shared.db.driver import driver_connection
-
-# The events in the order given, so two consumers claiming overlapping ids lock them alike.
-_PG_CLAIM = """
-    INSERT INTO {table} (consumer, event_id, event_type, processed_at)
-    SELECT $1, e.event_id, e.event_type, $2
-    FROM unnest($3::uuid[], $4::text[]) AS e(event_id, event_type)
-    ON CONFLICT DO NOTHING
-    RETURNING event_id
-"""
 
 
 async def claim(
@@ -60,35 +50,11 @@ async def claim_many(
     new: dict[UUID, str] = {}
     for event_id, event_type in events:
         new.setdefault(event_id, event_type)
-    if sql_dialect(session).name == "postgresql":
-        # One array per column, encoded by asyncpg in C: SQLAlchemy's executemany built a
-        # parameter set per event, the largest cost of the claim in a 500-event transaction.
-        rows = await (await driver_connection(session)).fetch(
-            _PG_CLAIM.format(table=tables.inbox.name),
-            consumer,
-            now,
-            list(new),
-            list(new.values()),
-        )
-        return {row[0] for row in rows}
-    # executemany of one cached statement (SQLAlchemy sends it as multi-row VALUES pages), not
-    # a VALUES list of this batch's length, which would be compiled anew for every length
-    statement = (
-        sql_dialect(session)
-        .insert(tables.inbox)
-        .on_conflict_do_nothing()
-        .returning(tables.inbox.c.event_id)
+    claimed = await sql_dialect(session).insert_new(
+        session,
+        tables.inbox,
+        ("consumer", "event_id", "event_type", "processed_at"),
+        [(consumer, event_id, event_type, now) for event_id, event_type in new.items()],
+        returning="event_id",
     )
-    result = await session.execute(
-        statement,
-        [
-            {
-                "consumer": consumer,
-                "event_id": event_id,
-                "event_type": event_type,
-                "processed_at": now,
-            }
-            for event_id, event_type in new.items()
-        ],
-    )
-    return set(result.scalars().all())
+    return set(claimed)
