@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from gateway.upstreams import upstream_definitions
 from yunying_shared.errors import PROBLEM_MEDIA_TYPE
 from yunying_shared.http.middleware import REQUEST_ID
-from yunying_shared.http.openapi import METHODS, PROBLEM_REF, merge
+from yunying_shared.http.openapi import AUDITED_EXTENSION, METHODS, PROBLEM_REF, merge
 from yunying_shared.kit.app import service_document
 
 ID_SCHEMA = {
@@ -38,6 +38,11 @@ RESPONSE_HEADERS = {
     "X-RateLimit-Remaining": {"description": "Requests left in that bucket now", **INTEGER},
     "X-RateLimit-Reset": {"description": "Seconds until that bucket is full again", **INTEGER},
 }
+AUDITED_NOTE = (
+    "\n\nA workspace setting: each successful call is recorded in the audit log as "
+    "`setting.changed` (who, which operation and path; not the body), readable at "
+    "`GET /v1/workspaces/{workspace_id}/audit`."
+)
 RETRY_AFTER = {"description": "Seconds to wait before sending again", **INTEGER}
 ERRORS = {
     "429": "Rate limit exhausted (`limit`: api_key, user or address); retry after `Retry-After`",
@@ -61,6 +66,10 @@ def declare_edge(document: dict[str, Any], *, own_paths: set[str]) -> dict[str, 
             operation = item.get(method)
             if operation is None:
                 continue
+            if operation.get(AUDITED_EXTENSION):
+                operation["description"] = (
+                    operation.get("description", "") + AUDITED_NOTE
+                ).lstrip()
             parameters = operation.setdefault("parameters", [])
             if not any(p.get("name") == "X-Request-ID" for p in parameters):
                 parameters.append(dict(REQUEST_ID_PARAMETER))

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from redis.asyncio import Redis
 
+from gateway.audit.proxied import AuditedWrites
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewaySettings
 from gateway.identity.principal_cache import PrincipalCache
@@ -98,6 +99,7 @@ async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.route_table = route_table(definitions)
     app.state.owners = Owners(app.state.route_table)
     _install_forwarding_route(app)
+    app.state.audited_writes = AuditedWrites.from_definitions(definitions)
     app.state.rate_limiter = _rate_limiter(settings)
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.internal_tokens = InternalTokens(

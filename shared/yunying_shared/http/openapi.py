@@ -94,6 +94,10 @@ ERROR_DESCRIPTIONS = {
     429: "Too many requests; retry after `Retry-After` seconds",
     503: "A dependency is unavailable; retry later",
 }
+# Marks a workspace setting kept by a service (`openapi_extra=AUDITED` on its route): the gateway
+# records every successful call of it in the audit log (`setting.changed`).
+AUDITED_EXTENSION = "x-yunying-audited"
+AUDITED: dict[str, Any] = {AUDITED_EXTENSION: True}
 INTERNAL_PATHS = ("/healthz", "/readyz", "/metrics")
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 

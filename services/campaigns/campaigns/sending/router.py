@@ -13,6 +13,7 @@ from campaigns.sending.models import SEND_STATES, DeliveryAttempt, Send
 from campaigns.sending.schemas import AttemptOut, RulesIn, RulesOut, SendOut
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.openapi import AUDITED
 from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
 router = APIRouter(prefix="/v1/sending", tags=["sending"])
@@ -34,7 +35,7 @@ async def read_rules(
     )
 
 
-@router.put("/rules", response_model=RulesOut)
+@router.put("/rules", response_model=RulesOut, openapi_extra=AUDITED)
 async def write_rules(
     body: RulesIn, session: SessionDep, workspace_id: WorkspaceDep, _: Writer
 ) -> RulesOut:

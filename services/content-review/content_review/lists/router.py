@@ -12,6 +12,7 @@ from content_review.lists.exceptions import InvalidListBatch
 from content_review.lists.schemas import BatchResult, ListEntryIn, ListsOut
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.openapi import AUDITED
 from yunying_shared.storable import INT64_MAX
 
 router = APIRouter(prefix="/v1/content/lists", tags=["workspace lists"])
@@ -36,6 +37,7 @@ async def read_lists(session: SessionDep, workspace_id: WorkspaceDep, _: Reader)
     description="Body: a JSON list of entries. A malformed or duplicate entry is reported in "
     "`rejected` with its index and fields; the others are stored. Used by every later scan.",
     openapi_extra={
+        **AUDITED,
         "requestBody": {
             "required": True,
             "content": {
@@ -43,7 +45,7 @@ async def read_lists(session: SessionDep, workspace_id: WorkspaceDep, _: Reader)
                     "schema": {"type": "array", "items": ListEntryIn.model_json_schema()},
                 }
             },
-        }
+        },
     },
 )
 async def add_entries(
@@ -65,6 +67,7 @@ async def add_entries(
     status_code=204,
     responses={404: {"description": "Unknown entry"}},
     summary="Remove an entry",
+    openapi_extra=AUDITED,
 )
 async def delete_entry(
     session: SessionDep,

@@ -16,6 +16,7 @@ from content_review.publishing.schemas import CadenceIn, CadenceOut, CalendarOut
 from content_review.review.schemas import ScheduleIn
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.openapi import AUDITED
 from yunying_shared.http.pagination import Page, PageParams, sequence_page
 from yunying_shared.storable import StorableDatetime
 
@@ -93,6 +94,7 @@ async def read_cadence(
     "/v1/content/cadence/{platform}",
     response_model=CadenceOut,
     summary="Set this workspace's cadence for a platform",
+    openapi_extra=AUDITED,
 )
 async def put_cadence(
     session: SessionDep, workspace_id: WorkspaceDep, _: Editor, platform: Platform, body: CadenceIn
@@ -112,6 +114,7 @@ async def put_cadence(
     "/v1/content/cadence/{platform}",
     status_code=204,
     summary="Back to the default cadence (none for Weibo and Bilibili)",
+    openapi_extra=AUDITED,
 )
 async def reset_cadence(
     session: SessionDep, workspace_id: WorkspaceDep, _: Editor, platform: Platform

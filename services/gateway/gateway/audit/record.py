@@ -41,6 +41,8 @@ ActionName = Literal[
     "api_key.revoked",
     "login_throttle.cleared",
     "session.revoked",
+    # A workspace setting kept by a service, changed through the gateway (audit/proxied.py).
+    "setting.changed",
 ]
 ACTIONS: tuple[str, ...] = get_args(ActionName)
 

@@ -83,8 +83,12 @@ FiltersDep = Annotated[AuditFilter, Depends(_filters)]
     responses=ERRORS,
     summary="The workspace's audit log",
     description="Workspace admins only. Every admin action on the workspace (members, roles, "
-    "API keys, sessions revoked) and every login attempt of its current members, successful "
-    "or not, filtered by actor, action and time. " + ORDER + " Entries are also published "
+    "API keys, sessions revoked), every change of a workspace setting kept by a service "
+    "(`setting.changed`: RFM and lifecycle rules, tagging, sending and monitoring rules, word "
+    "lists, cadence, FAQ settings, notification channels) and every login attempt of its "
+    "current members, successful or not, filtered by actor, action and time. "
+    + ORDER
+    + " Entries are also published "
     "on `gateway.audit.v1`; none can be changed or deleted through the API.",
 )
 async def workspace_audit(

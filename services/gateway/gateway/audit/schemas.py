@@ -39,8 +39,13 @@ class AuditEntryOut(BaseModel):
     actor_email: str | None
     action: str = Field(description=f"One of: {', '.join(ACTIONS)}")
     outcome: Literal["success", "failure"]
-    target_type: str | None = Field(description="user, api_key, workspace, session, throttle")
-    target_id: str | None
+    target_type: str | None = Field(
+        description="user, api_key, workspace, session, throttle; for `setting.changed` the "
+        "service keeping the setting"
+    )
+    target_id: str | None = Field(
+        description="For `setting.changed` the operation, e.g. `PUT /v1/segmentation/settings`"
+    )
     address: str | None = Field(description="The client's IP address")
     correlation_id: str | None = Field(description="The request's correlation id")
     detail: dict[str, Any] = Field(description="What changed (roles, scopes, the reason)")

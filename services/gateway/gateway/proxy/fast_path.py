@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
+from gateway.audit.proxied import audit_if_setting
 from gateway.proxy.forward import forward
 from gateway.proxy.internal_tokens import InternalTokens
 from gateway.proxy.routes import Owners
@@ -66,4 +67,5 @@ class ForwardingRoute(BaseRoute):
             raise ServiceUnavailable(f"The {service} service is not configured.", service=service)
         tokens: InternalTokens = state.internal_tokens
         response = await forward(request, service=upstream, token=tokens.for_principal(principal))
+        await audit_if_setting(request, principal, response.status_code)
         await response(scope, receive, send)

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from gateway.audit.proxied import audit_if_setting
 from gateway.proxy.forward import forward
 from gateway.proxy.internal_tokens import InternalTokens
 from gateway.proxy.routes import Owners, own_methods
@@ -42,4 +43,6 @@ async def proxy(
     if upstream is None:
         raise ServiceUnavailable(f"The {service} service is not configured.", service=service)
     tokens: InternalTokens = request.app.state.internal_tokens
-    return await forward(request, service=upstream, token=tokens.for_principal(principal))
+    response = await forward(request, service=upstream, token=tokens.for_principal(principal))
+    await audit_if_setting(request, principal, response.status_code)
+    return response

@@ -7,6 +7,7 @@ from segmentation.settings import service
 from segmentation.settings.schemas import SettingsIn, SettingsOut
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.openapi import AUDITED
 
 router = APIRouter(prefix="/v1/segmentation/settings", tags=["settings"])
 
@@ -20,6 +21,7 @@ async def read_settings(session: SessionDep, workspace_id: WorkspaceDep, _: Anal
     "",
     response_model=SettingsOut,
     summary="Replace the RFM and lifecycle settings",
+    openapi_extra=AUDITED,
     description="Takes effect at the next re-score (`POST /v1/segmentation/rescore`).",
 )
 async def replace_settings(

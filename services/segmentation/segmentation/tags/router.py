@@ -21,6 +21,7 @@ from segmentation.tags.schemas import (
 )
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.openapi import AUDITED
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import INT64_MAX, Identifier, IdentifierPath
 
@@ -132,6 +133,7 @@ async def read_rules(
     response_model=TagRuleOut,
     status_code=201,
     summary="Add a rule: events of a type (with matching properties) tag their user",
+    openapi_extra=AUDITED,
 )
 async def create_rule(
     session: SessionDep, workspace_id: WorkspaceDep, _: Operator, body: TagRuleIn
@@ -139,7 +141,12 @@ async def create_rule(
     return await service.create_rule(session, workspace_id=workspace_id, rule=body)
 
 
-@router.delete("/v1/tags/rules/{rule_id}", status_code=204, summary="Remove a tagging rule")
+@router.delete(
+    "/v1/tags/rules/{rule_id}",
+    status_code=204,
+    summary="Remove a tagging rule",
+    openapi_extra=AUDITED,
+)
 async def delete_rule(
     session: SessionDep,
     workspace_id: WorkspaceDep,

@@ -22,6 +22,7 @@ from sentiment_alert.faq.schemas import (
 )
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.openapi import AUDITED
 from yunying_shared.http.pagination import Page, PageParams, keyset_page
 from yunying_shared.storable import RowIdPath
 
@@ -146,6 +147,7 @@ async def get_settings(session: SessionDep, workspace_id: WorkspaceDep, _: Reade
     "/settings",
     response_model=SettingsOut,
     summary="Set the threshold and the mode of FAQ replies",
+    openapi_extra=AUDITED,
     description="`propose`: a matched message waits for an operator to send the proposed "
     "answer; `auto_send`: the answer is sent at once. Negative and crisis-related messages "
     "always go to a person, whatever the mode.",

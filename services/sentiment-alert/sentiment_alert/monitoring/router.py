@@ -9,6 +9,7 @@ from sentiment_alert.monitoring import service
 from sentiment_alert.monitoring.schemas import RuleIn, RuleKind, RuleOut
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.openapi import AUDITED
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import RowIdPath
 
@@ -34,6 +35,7 @@ async def list_rules(
     response_model=RuleOut,
     status_code=status.HTTP_201_CREATED,
     summary="Watch a brand, risk term or competitor",
+    openapi_extra=AUDITED,
 )
 async def create_rule(
     session: SessionDep, workspace_id: WorkspaceDep, _: Operator, body: RuleIn
@@ -50,7 +52,12 @@ async def get_rule(
     return RuleOut.model_validate(rule)
 
 
-@router.put("/rules/{rule_id}", response_model=RuleOut, summary="Replace a monitoring rule")
+@router.put(
+    "/rules/{rule_id}",
+    response_model=RuleOut,
+    summary="Replace a monitoring rule",
+    openapi_extra=AUDITED,
+)
 async def update_rule(
     session: SessionDep, workspace_id: WorkspaceDep, _: Operator, rule_id: RowIdPath, body: RuleIn
 ) -> RuleOut:
@@ -58,7 +65,12 @@ async def update_rule(
     return RuleOut.model_validate(rule)
 
 
-@router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Stop watching")
+@router.delete(
+    "/rules/{rule_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Stop watching",
+    openapi_extra=AUDITED,
+)
 async def delete_rule(
     session: SessionDep, workspace_id: WorkspaceDep, _: Operator, rule_id: RowIdPath
 ) -> Response:

@@ -10,6 +10,7 @@ from sentiment_alert.notifications import service
 from sentiment_alert.notifications.schemas import ChannelIn, ChannelOut, DeliveryOut
 from yunying_shared.auth import WorkspaceDep
 from yunying_shared.db import SessionDep
+from yunying_shared.http.openapi import AUDITED
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import INT64_MAX, RowIdPath
 
@@ -35,6 +36,7 @@ async def list_channels(
     response_model=ChannelOut,
     status_code=status.HTTP_201_CREATED,
     summary="Add a WeCom, DingTalk or Slack webhook",
+    openapi_extra=AUDITED,
 )
 async def create_channel(
     session: SessionDep, workspace_id: WorkspaceDep, _: Operator, body: ChannelIn
@@ -46,7 +48,10 @@ async def create_channel(
 
 
 @router.delete(
-    "/channels/{channel_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a channel"
+    "/channels/{channel_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a channel",
+    openapi_extra=AUDITED,
 )
 async def delete_channel(
     session: SessionDep, workspace_id: WorkspaceDep, _: Operator, channel_id: RowIdPath
