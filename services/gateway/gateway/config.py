@@ -63,6 +63,12 @@ class GatewaySettings(ServiceSettings):
     address_burst: int = Field(default=2000, ge=1)
     rate_limits_by_workspace: dict[UUID, WorkspaceLimits] = Field(default_factory=dict)
     rate_limits_by_api_key: dict[UUID, Limit] = Field(default_factory=dict)
+    # Workspace admins may store sizes of their own through the API (docs/gateway.md), which
+    # override the ones above up to these ceilings. Each replica reads the stored sizes every
+    # `rate_limit_refresh_seconds` (and at once after a change made through it).
+    rate_limit_refresh_seconds: float = Field(default=5.0, gt=0, le=300)
+    rate_limit_max_per_second: float = Field(default=1000.0, gt=0)
+    rate_limit_max_burst: int = Field(default=10_000, ge=1)
     rate_limit_redis_url: str | None = None
     # A Redis slower than this counts as down for the request (judged per replica instead).
     rate_limit_redis_timeout_seconds: float = Field(default=0.25, gt=0)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -18,11 +19,20 @@ from gateway.identity.router import router as identity_router
 from gateway.members.router import router as members_router
 from gateway.proxy.router import router as proxy_router
 from gateway.ratelimit.middleware import RateLimitMiddleware
+from gateway.ratelimit.router import router as rate_limits_router
+from gateway.ratelimit.stored import stored_limits_applied
 from gateway.sessions.router import router as sessions_router
 from gateway.upstreams import gateway_lifespan
 from gateway.workspaces.router import router as workspaces_router
 from yunying_shared.bus import Transport
 from yunying_shared.kit import ServiceDefinition
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async with gateway_lifespan(app), stored_limits_applied(app):
+        yield
+
 
 DEFINITION = ServiceDefinition(
     name="gateway",
@@ -44,12 +54,13 @@ DEFINITION = ServiceDefinition(
         workspaces_router,
         members_router,
         api_keys_router,
+        rate_limits_router,
         sessions_router,
         audit_router,
         dashboard_router,
         proxy_router,
     ),
-    lifespan=gateway_lifespan,
+    lifespan=lifespan,
     api_document=api_document,
     authenticator=gateway_authenticator,
     public_paths=("/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout"),
@@ -59,6 +70,10 @@ DEFINITION = ServiceDefinition(
         {"name": "workspaces", "description": "Tenants: one brand or business unit each"},
         {"name": "members", "description": "Who belongs to a workspace, with which role"},
         {"name": "api keys", "description": "Keys for machine clients, bound to a workspace"},
+        {
+            "name": "rate limits",
+            "description": "Sizes of a workspace's and an API key's rate-limit buckets",
+        },
         {"name": "sessions", "description": "My logins per device; signing them out"},
         {"name": "audit", "description": "Who did what: admin actions and login attempts"},
         {

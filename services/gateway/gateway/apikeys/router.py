@@ -4,15 +4,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apikeys import service
 from gateway.apikeys.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut
 from gateway.audit.deps import AuditActorDep
 from gateway.audit.record import Action, record
 from gateway.identity.deps import UserDep, user_id_of
-from gateway.workspaces.service import require_member
-from yunying_shared.auth import Principal, Role
+from gateway.workspaces.service import require_admin
 from yunying_shared.db import SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 
@@ -22,16 +20,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "The caller is not an admin of the workspace"},
     404: {"description": "Unknown workspace (or not a member), or unknown key"},
 }
-
-
-async def _require_admin(session: AsyncSession, user: Principal, workspace_id: UUID) -> None:
-    await require_member(
-        session,
-        user_id=user_id_of(user),
-        workspace_id=workspace_id,
-        roles=(Role.ADMIN,),
-        is_superuser=user.is_superuser,
-    )
 
 
 @router.post(
@@ -46,7 +34,7 @@ async def _require_admin(session: AsyncSession, user: Principal, workspace_id: U
 async def create_key(
     workspace_id: UUID, body: ApiKeyIn, session: SessionDep, user: UserDep, actor: AuditActorDep
 ) -> ApiKeyCreated:
-    await _require_admin(session, user, workspace_id)
+    await require_admin(session, user, workspace_id)
     created = await service.create_key(
         session,
         workspace_id=workspace_id,
@@ -88,7 +76,7 @@ async def list_keys(
     page: PageParams,
     revoked: Annotated[bool | None, Query(description="Revoked keys only, or active only")] = None,
 ) -> Page[ApiKeyOut]:
-    await _require_admin(session, user, workspace_id)
+    await require_admin(session, user, workspace_id)
     return await service.list_keys(session, workspace_id=workspace_id, page=page, revoked=revoked)
 
 
@@ -103,7 +91,7 @@ async def list_keys(
 async def revoke_key(
     workspace_id: UUID, key_id: UUID, session: SessionDep, user: UserDep, actor: AuditActorDep
 ) -> Response:
-    await _require_admin(session, user, workspace_id)
+    await require_admin(session, user, workspace_id)
     await service.revoke_key(session, workspace_id=workspace_id, key_id=key_id)
     await record(
         session,

@@ -41,6 +41,8 @@ ActionName = Literal[
     "api_key.revoked",
     "login_throttle.cleared",
     "session.revoked",
+    "rate_limit.set",
+    "rate_limit.cleared",
     # A workspace setting kept by a service, changed through the gateway (audit/proxied.py).
     "setting.changed",
 ]

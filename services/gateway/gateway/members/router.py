@@ -4,7 +4,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.deps import AuditActorDep
 from gateway.audit.record import Action, record
@@ -12,8 +11,8 @@ from gateway.identity.deps import SettingsDep, UserDep, user_id_of
 from gateway.identity.passwords import hasher_for
 from gateway.members import service
 from gateway.members.schemas import MemberIn, MemberOut, MemberPatch
-from gateway.workspaces.service import require_member
-from yunying_shared.auth import Principal, Role
+from gateway.workspaces.service import require_admin, require_member
+from yunying_shared.auth import Role
 from yunying_shared.db import SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import StorableText
@@ -24,16 +23,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "The caller is not an admin of the workspace"},
     404: {"description": "Unknown workspace (or not a member), or unknown member"},
 }
-
-
-async def _require_admin(session: AsyncSession, user: Principal, workspace_id: UUID) -> None:
-    await require_member(
-        session,
-        user_id=user_id_of(user),
-        workspace_id=workspace_id,
-        roles=(Role.ADMIN,),
-        is_superuser=user.is_superuser,
-    )
 
 
 @router.post(
@@ -53,7 +42,7 @@ async def add_member(
     settings: SettingsDep,
     actor: AuditActorDep,
 ) -> MemberOut:
-    await _require_admin(session, user, workspace_id)
+    await require_admin(session, user, workspace_id)
     added = await service.add_member(
         session,
         workspace_id=workspace_id,
@@ -120,7 +109,7 @@ async def change_role(
     user: UserDep,
     actor: AuditActorDep,
 ) -> MemberOut:
-    await _require_admin(session, user, workspace_id)
+    await require_admin(session, user, workspace_id)
     changed = await service.change_role(
         session, workspace_id=workspace_id, user_id=user_id, role=body.role
     )
@@ -149,7 +138,7 @@ async def change_role(
 async def remove_member(
     workspace_id: UUID, user_id: UUID, session: SessionDep, user: UserDep, actor: AuditActorDep
 ) -> Response:
-    await _require_admin(session, user, workspace_id)
+    await require_admin(session, user, workspace_id)
     await service.remove_member(session, workspace_id=workspace_id, user_id=user_id)
     await record(
         session,

@@ -1,13 +1,15 @@
 """Which buckets a request draws from, and how large each one is.
 
 A request draws one token from every bucket that applies to it: its client address always,
-and its API key or its user once authenticated. Sizes come from the settings: the defaults per
-kind, then a workspace's override, then (for a key) the key's own.
+and its API key or its user once authenticated. Sizes: the defaults per kind, then a workspace's
+own, then (for a key) the key's own; at each level a size stored through the API
+(gateway.ratelimit.stored) overrides the deployment's settings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 from uuid import UUID
 
@@ -35,6 +37,14 @@ class WorkspaceLimits(BaseModel):
 
     api_key: Limit | None = None
     user: Limit | None = None
+
+    def over(self, deployment: WorkspaceLimits | None) -> WorkspaceLimits:
+        """These sizes, and the deployment's for the kinds these leave unset."""
+        if deployment is None:
+            return self
+        return WorkspaceLimits(
+            api_key=self.api_key or deployment.api_key, user=self.user or deployment.user
+        )
 
 
 @dataclass(frozen=True)
@@ -69,3 +79,19 @@ class LimitTable:
         if address is not None:
             found.append(Bucket("address", f"addr:{address}", self.address))
         return found
+
+    def overridden(
+        self, by_workspace: Mapping[UUID, WorkspaceLimits], by_api_key: Mapping[str, Limit]
+    ) -> LimitTable:
+        """This table with the sizes stored through the API taking precedence, level by level."""
+        return replace(
+            self,
+            by_workspace={
+                **self.by_workspace,
+                **{
+                    workspace: stored.over(self.by_workspace.get(workspace))
+                    for workspace, stored in by_workspace.items()
+                },
+            },
+            by_api_key={**self.by_api_key, **by_api_key},
+        )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.db import BUS, utcnow
 from gateway.workspaces.exceptions import WorkspaceNotFound
 from gateway.workspaces.models import Membership, Workspace
-from yunying_shared.auth import Role
+from yunying_shared.auth import Principal, Role
 from yunying_shared.bus import publish
 from yunying_shared.errors import Conflict, Forbidden
 from yunying_shared.events import WORKSPACE_CREATED, make_event
@@ -81,6 +81,19 @@ async def require_member(
     if roles and membership.role not in allowed and not is_superuser:
         raise Forbidden(f"Requires one of the roles: {', '.join(sorted(allowed))}.")
     return membership
+
+
+async def require_admin(
+    session: AsyncSession, user: Principal, workspace_id: uuid.UUID
+) -> Membership:
+    """The logged-in user administers the workspace (404 when not a member, 403 otherwise)."""
+    return await require_member(
+        session,
+        user_id=uuid.UUID(user.subject),
+        workspace_id=workspace_id,
+        roles=(Role.ADMIN,),
+        is_superuser=user.is_superuser,
+    )
 
 
 async def list_workspaces(

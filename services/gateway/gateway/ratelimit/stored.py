@@ -1,0 +1,91 @@
+"""Each replica's copy of the sizes stored through the API, so no proxied request reads the
+database for its limits.
+
+The limiter's table is the deployment's (the settings) overridden by the stored sizes. A
+replica reads them whole every `rate_limit_refresh_seconds` and rebuilds the table only when
+they changed; a change made through a replica is applied by that replica right after its
+commit. So every replica applies a change within `rate_limit_refresh_seconds` (docs/gateway.md).
+If the database cannot be read, the replica keeps the sizes it has and tries again next period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+
+from gateway.ratelimit.limiter import RateLimiter
+from gateway.ratelimit.limits import LimitTable
+from gateway.ratelimit.service import Stored, load_all
+from yunying_shared.db import Database
+from yunying_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class StoredLimits:
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        deployment: LimitTable,
+        database: Database,
+        *,
+        refresh_seconds: float,
+    ) -> None:
+        self.deployment = deployment
+        self.refresh_seconds = refresh_seconds
+        self._limiter = limiter
+        self._database = database
+        self._loaded: Stored | None = None
+
+    async def reload(self) -> None:
+        async with self._database.session() as session:
+            stored = await load_all(session)
+        if stored != self._loaded:
+            self._limiter.table = self.deployment.overridden(stored.by_workspace, stored.by_api_key)
+            self._loaded = stored
+
+    async def reload_or_wait(self) -> None:
+        """Now if the database answers; else the next period does it."""
+        try:
+            await self.reload()
+        except Exception as exc:
+            log.warning("stored rate limits not read; keeping the last ones", error=repr(exc))
+
+    async def keep_fresh(self) -> None:
+        while True:
+            await asyncio.sleep(self.refresh_seconds)
+            await self.reload_or_wait()
+
+
+@contextlib.asynccontextmanager
+async def stored_limits_applied(app: FastAPI) -> AsyncIterator[None]:
+    """Inside the gateway's lifespan (which builds the limiter): the stored sizes are in the
+    table before the first request, and kept fresh until shutdown."""
+    limiter: RateLimiter = app.state.rate_limiter
+    stored = StoredLimits(
+        limiter,
+        limiter.table,
+        app.state.database,
+        refresh_seconds=app.state.settings.rate_limit_refresh_seconds,
+    )
+    await stored.reload()
+    app.state.stored_limits = stored
+    task = asyncio.create_task(stored.keep_fresh(), name="gateway-stored-rate-limits")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _stored_limits(request: Request) -> StoredLimits:
+    stored: StoredLimits = request.app.state.stored_limits
+    return stored
+
+
+StoredLimitsDep = Annotated[StoredLimits, Depends(_stored_limits)]
