@@ -27,6 +27,7 @@ EVENTS_USER = "wx_o6a8s1Kq"  # the first user of the events example: profiles an
 # the created id sits in the answer and the path parameter it fills.
 CREATES: list[tuple[str, str, str, str | None]] = [
     ("post", "/v1/workspaces/{workspace_id}/members", "user_id", "member_id"),
+    ("post", "/v1/workspaces/{workspace_id}/api-keys", "id", "key_id"),
     ("post", "/v1/events", "", None),
     ("post", "/v1/coupons/templates", "id", None),
     ("post", "/v1/campaigns", "id", "campaign_id"),
