@@ -58,7 +58,8 @@ AUDIT_RECORDED = EventSpec(
     payload=gateway.AuditRecorded,
     key_field="entry_id",
     description="The gateway recorded an admin action (members, roles, API keys, workspaces, "
-    "sessions, login locks) or a login attempt, successful or not. For SIEM and compliance "
+    "sessions, login locks, a workspace setting a service keeps) or a login attempt, successful "
+    "or not. For SIEM and compliance "
     "consumers; workspace admins read the same entries at `GET /v1/workspaces/{id}/audit`.",
 )
 

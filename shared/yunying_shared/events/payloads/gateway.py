@@ -28,7 +28,8 @@ class AuditRecorded(BaseModel):
         max_length=64,
         description="auth.login, auth.password_changed, workspace.created, member.added, "
         "member.role_changed, member.removed, api_key.created, api_key.revoked, "
-        "login_throttle.cleared, session.revoked, member.sessions_revoked",
+        "login_throttle.cleared, session.revoked, member.sessions_revoked, rate_limit.set, "
+        "rate_limit.cleared, setting.changed",
     )
     outcome: str = Field(description="success or failure")
     target_type: str | None = Field(default=None, max_length=32)
