@@ -9,12 +9,12 @@ temporary table of this transaction. One statement then does everything else set
   evaluator that raced us to the same change publishes it, we do not;
 - waits for other transactions in one order only, (segment_id, user_id), so two of them
   touching the same pairs (a window sweep and an ingest batch) queue instead of deadlocking:
-  the inserts go in that order, and the leaving rows are locked in it (`locked`: a Sort under
-  the row locks) before any is deleted. A DELETE joined straight to the staged pairs would lock
-  in whatever order its join plan yields. An insert waits only for a key another transaction
-  inserted or deleted, a lock only for a row another transaction locked; each goes in key
-  order, and a transaction locks (then deletes) only once its inserts are done (`moved` reads
-  `ins` first), so no wait closes a cycle;
+  the inserts go in that order, and the leaving rows are locked in it (`locked`: the sorted
+  pairs probed and locked one by one) before any is deleted. A DELETE joined straight to the
+  staged pairs would lock in whatever order its join plan yields. An insert waits only for a
+  key another transaction inserted or deleted, a lock only for a row another transaction
+  locked; each goes in key order, and a transaction locks (then deletes) only once its inserts
+  are done (`moved` reads `ins` first), so no wait closes a cycle;
 - writes one event per real change, the envelope built by string concatenation in SQL with
   the same bytes `make_event(...).to_bytes()` gives (constants encoded here by `json.dumps`,
   per-row strings by `to_json`, which escapes as Python's json does; a test compares them),
@@ -74,15 +74,22 @@ WITH ins AS (
     ON CONFLICT (segment_id, user_id) DO NOTHING
     RETURNING segment_id, user_id, entered_at
 ), locked AS MATERIALIZED (
-    SELECT s.segment_id, s.user_id FROM segment_memberships AS s
-    JOIN segment_changes AS c ON s.segment_id = c.segment_id AND s.user_id = c.user_id
-    WHERE NOT c.matches
-    ORDER BY s.segment_id, s.user_id
-    FOR UPDATE OF s
+    -- one primary-key probe per leaving pair, in key order, and the rows deleted by their
+    -- tuple ids: joined to the pairs, the lock and the DELETE were each planned as a hash of
+    -- the whole membership table (no statistics on the temporary table; every page cached),
+    -- seconds at millions of memberships. A LATERAL with its own FOR UPDATE is always a nested
+    -- loop, and `ctid = ANY(array)` always a TID scan.
+    SELECT s.ctid
+    FROM (SELECT segment_id, user_id FROM segment_changes WHERE NOT matches
+          ORDER BY segment_id, user_id) AS c
+    CROSS JOIN LATERAL (
+        SELECT s.ctid FROM segment_memberships AS s
+        WHERE s.segment_id = c.segment_id AND s.user_id = c.user_id
+        FOR UPDATE
+    ) AS s
 ), del AS (
-    DELETE FROM segment_memberships AS s USING locked AS l
-    WHERE s.segment_id = l.segment_id AND s.user_id = l.user_id
-    RETURNING s.segment_id, s.user_id, s.entered_at
+    DELETE FROM segment_memberships WHERE ctid = ANY (ARRAY(SELECT ctid FROM locked))
+    RETURNING segment_id, user_id, entered_at
 ), cleared AS (
     DELETE FROM segment_changes
 ), moved AS (
