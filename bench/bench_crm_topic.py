@@ -29,8 +29,14 @@ the takeover, not a backlog.
 Env: YUNYING_TEST_PG_URL, YUNYING_TEST_KAFKA_BOOTSTRAP (as `make bench` sets them), BENCH_EVENTS
 (20,000), BENCH_USERS (5,000), BENCH_ROUNDS (2), BENCH_FAILOVER_RATE (500),
 BENCH_FAILOVER_SECONDS (20), BENCH_PARTS (topic,http,failover), BENCH_RESULTS (the JSON file),
-BENCH_LOG_DIR (keep the services' output there); any YUNYING_* setting (e.g.
+BENCH_LOG_DIR (keep the services' output there), BENCH_REPLICAS (1: how many segmentation
+processes consume the topic and serve HTTP in parts 1 and 2; the HTTP clients are spread over
+them, as a load balancer would); any YUNYING_* setting (e.g.
 YUNYING_SEGMENTATION_CONSUMER_LANES) reaches the service.
+
+CPU per event is given for the service processes and for the PostgreSQL backends serving the
+run's database (their /proc figures before and after each part; this process's own polling
+connection left out), since most of an event's cost is split between the two.
 """
 
 from __future__ import annotations
@@ -78,6 +84,7 @@ FAILOVER_RATE = int(os.environ.get("BENCH_FAILOVER_RATE", "500"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 FAILOVER_SECONDS = float(os.environ.get("BENCH_FAILOVER_SECONDS", "20"))
 KILL_AFTER = 8.0
+REPLICAS = int(os.environ.get("BENCH_REPLICAS", "1"))
 PARTS = os.environ.get("BENCH_PARTS", "topic,http,failover").split(",")
 SECRET = os.environ.get("YUNYING_INTERNAL_TOKEN_SECRET") or secrets.token_urlsafe(48)
 CLK = os.sysconf("SC_CLK_TCK")
@@ -120,8 +127,57 @@ def _free_port() -> int:
 
 
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """User + system CPU of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / CLK
+
+
+class CpuMeter:
+    """CPU seconds the service processes and the PostgreSQL backends serving the run's database
+    spend between `start` and `stop` (backends by pid, so one opened meanwhile counts from 0)."""
+
+    def __init__(self, db: asyncpg.Connection, service_pids: list[int]) -> None:
+        self._db = db
+        self._service_pids = service_pids
+
+    async def _backends(self) -> dict[int, float]:
+        pids = await self._db.fetch(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {row["pid"]: _cpu_seconds(row["pid"]) for row in pids}
+
+    async def _commits(self) -> int:
+        """Transactions committed in the database so far (PostgreSQL flushes these counters
+        within a second or so, and this process's polling, ~20 a second, counts too: a figure
+        to compare, not an exact count)."""
+        return int(
+            await self._db.fetchval(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+            )
+        )
+
+    async def start(self) -> None:
+        self._service = sum(_cpu_seconds(pid) for pid in self._service_pids)
+        self._postgres = await self._backends()
+        self._transactions = await self._commits()
+
+    async def stop(self, events: int) -> dict[str, float]:
+        service = sum(_cpu_seconds(pid) for pid in self._service_pids) - self._service
+        after = await self._backends()
+        postgres = sum(cpu - self._postgres.get(pid, 0.0) for pid, cpu in after.items())
+        await asyncio.sleep(1.5)  # the backends' statistics reach pg_stat_database
+        transactions = await self._commits() - self._transactions
+        return {
+            "transactions_per_1000_events": round(1000 * transactions / events, 1),
+            "service_cpu_seconds": round(service, 2),
+            "postgres_cpu_seconds": round(postgres, 2),
+            "service_cpu_us_per_event": round(1e6 * service / events),
+            "postgres_cpu_us_per_event": round(1e6 * postgres / events),
+        }
 
 
 class Replica:
@@ -231,25 +287,26 @@ async def produce(producer: AIOKafkaProducer, records: list[tuple[bytes, bytes]]
 
 
 async def topic_throughput(
-    producer: AIOKafkaProducer, db: asyncpg.Connection, service_pid: int
+    producer: AIOKafkaProducer, db: asyncpg.Connection, cpu: CpuMeter
 ) -> dict:
     workspace, run, now = uuid.uuid4(), uuid.uuid4().hex[:8], datetime.now(UTC)
     records = [cloud_event(workspace, purchase(run, n, now)) for n in range(EVENTS)]
-    cpu_before = _cpu_seconds(service_pid)
+    await cpu.start()
     started = time.perf_counter()
     await produce(producer, records)
     produced = time.perf_counter()
     done = await wait_for_orders(db, workspace, EVENTS)
     return {
         "events": EVENTS,
+        "replicas": REPLICAS,
         "events_per_second": round(EVENTS / (done - started)),
         "seconds": round(done - started, 2),
         "producer_seconds": round(produced - started, 2),
-        "service_cpu_seconds": round(_cpu_seconds(service_pid) - cpu_before, 1),
+        **await cpu.stop(EVENTS),
     }
 
 
-async def http_throughput(url: str, db: asyncpg.Connection, service_pid: int) -> dict:
+async def http_throughput(urls: list[str], db: asyncpg.Connection, cpu: CpuMeter) -> dict:
     workspace, run, now = uuid.uuid4(), uuid.uuid4().hex[:8], datetime.now(UTC)
     bodies = [
         json.dumps(
@@ -270,7 +327,7 @@ async def http_throughput(url: str, db: asyncpg.Connection, service_pid: int) ->
     headers = {INTERNAL_TOKEN_HEADER: token, "content-type": "application/json"}
     queue = iter(bodies)
 
-    async def client() -> None:
+    async def client(url: str) -> None:
         async with httpx.AsyncClient(base_url=url, timeout=120, headers=headers) as http:
             for body in queue:
                 response = await http.post("/v1/events", content=body)
@@ -279,19 +336,20 @@ async def http_throughput(url: str, db: asyncpg.Connection, service_pid: int) ->
                 if (accepted := response.json()["accepted"]) != HTTP_BATCH:
                     raise RuntimeError(f"only {accepted} of {HTTP_BATCH} accepted")
 
-    cpu_before = _cpu_seconds(service_pid)
+    await cpu.start()
     started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(HTTP_CLIENTS)))
+    await asyncio.gather(*(client(urls[n % len(urls)]) for n in range(HTTP_CLIENTS)))
     done = time.perf_counter()
     if await orders(db, workspace) != len(bodies) * HTTP_BATCH:
         raise RuntimeError("the profiles miss events the HTTP answers accepted")
     return {
         "events": len(bodies) * HTTP_BATCH,
+        "replicas": len(urls),
         "events_per_second": round(len(bodies) * HTTP_BATCH / (done - started)),
         "seconds": round(done - started, 2),
         "batch": HTTP_BATCH,
         "clients": HTTP_CLIENTS,
-        "service_cpu_seconds": round(_cpu_seconds(service_pid) - cpu_before, 1),
+        **await cpu.stop(len(bodies) * HTTP_BATCH),
     }
 
 
@@ -315,19 +373,23 @@ async def committed(admin: AIOKafkaAdminClient) -> dict[int, int]:
     return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == TOPIC}
 
 
+async def settled(admin: AIOKafkaAdminClient, members: int) -> None:
+    """Until the group is stable with `members` members, each owning partitions of the topic."""
+    for _ in range(300):
+        state, owned = await assignments(admin)
+        if state == "Stable" and len(owned) == members and all(owned.values()):
+            return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"the group never settled with {members} members: {state} {owned}")
+
+
 async def failover(
     producer: AIOKafkaProducer,
     admin: AIOKafkaAdminClient,
     db: asyncpg.Connection,
     replicas: list[Replica],
 ) -> dict:
-    for _ in range(300):  # both replicas in the group, each owning partitions of the topic
-        state, owned = await assignments(admin)
-        if state == "Stable" and len(owned) == 2 and all(owned.values()):
-            break
-        await asyncio.sleep(0.2)
-    else:
-        raise RuntimeError(f"the group never settled with two members: {state} {owned}")
+    await settled(admin, 2)
     workspace, run, now = uuid.uuid4(), uuid.uuid4().hex[:8], datetime.now(UTC)
     per_tick = FAILOVER_RATE // 20
     ticks = int(FAILOVER_SECONDS * 20)
@@ -420,30 +482,39 @@ async def main() -> None:
             await skip_leftovers(bootstrap, producer)
             await admin.start()
             logs = Path(os.environ.get("BENCH_LOG_DIR") or state)  # the services' output
-            replicas = [Replica(env, logs)]
+            replicas = [Replica(env, logs) for _ in range(REPLICAS)]
             try:
-                await replicas[0].ready()
-                warm = uuid.uuid4()  # the consumer joined its group and handles events
-                await produce(producer, [cloud_event(warm, purchase("warm", 0, measured_at))])
-                await wait_for_orders(db, warm, 1, timeout=120)
+                for replica in replicas:
+                    await replica.ready()
+                await settled(admin, REPLICAS)
+                warm = uuid.uuid4()  # the consumers joined their group and handle events
+                await produce(
+                    producer,
+                    [cloud_event(warm, purchase("warm", n, measured_at)) for n in range(100)],
+                )
+                await wait_for_orders(db, warm, 100, timeout=120)
                 result["load_average_before"] = [round(v, 2) for v in os.getloadavg()]
-                pid = replicas[0].process.pid
+                cpu = CpuMeter(db, [replica.process.pid for replica in replicas])
                 for _ in range(ROUNDS):
                     if "topic" in PARTS:
-                        topic = await topic_throughput(producer, db, pid)
+                        topic = await topic_throughput(producer, db, cpu)
                         result.setdefault("topic_rounds", []).append(topic)
                         print("topic:", topic, flush=True)
                     if "http" in PARTS:
-                        http = await http_throughput(replicas[0].url, db, pid)
+                        http = await http_throughput([r.url for r in replicas], db, cpu)
                         result.setdefault("http_rounds", []).append(http)
                         print("http:", http, flush=True)
+                result["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
                 for part in ("topic", "http"):
                     if rounds := result.get(f"{part}_rounds"):
                         best = max(r["events_per_second"] for r in rounds)
                         result[f"{part}_best_events_per_second"] = best
                 if "failover" in PARTS:
-                    replicas.append(Replica(env, logs))
-                    await replicas[1].ready()
+                    while len(replicas) > 2:  # the failover is one of two killed
+                        await replicas.pop().stop()
+                    while len(replicas) < 2:
+                        replicas.append(Replica(env, logs))
+                        await replicas[-1].ready()
                     result["failover"] = await failover(producer, admin, db, replicas)
                     print("failover:", result["failover"], flush=True)
             finally:
@@ -474,10 +545,12 @@ def targets(result: dict) -> dict[str, str]:
         rounds = result.get(f"{part}_rounds")
         if rounds:
             best = result[f"{part}_best_events_per_second"]
-            cpu = min(1e6 * r["service_cpu_seconds"] / r["events"] for r in rounds)
+            cpu = min(r["service_cpu_us_per_event"] for r in rounds)
+            postgres = min(r["postgres_cpu_us_per_event"] for r in rounds)
             verdict = "met" if best >= 10_000 else "missed"
             found[f"{part} >= 10,000 events/s"] = (
-                f"{best:,} events/s ({verdict}); service CPU {cpu:.0f} µs/event; load {load}"
+                f"{best:,} events/s ({verdict}) with {REPLICAS} replica(s); CPU µs/event: "
+                f"service {cpu}, PostgreSQL {postgres}; load {load}"
             )
     if "failover" in result:
         wait = result["failover"]["killed_partitions_max_wait_seconds"]
