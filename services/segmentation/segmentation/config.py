@@ -10,11 +10,15 @@ class SegmentationConfig(ServiceSettings):
     One object per app (`app.state.settings`); jobs and tests read that one."""
 
     # CRM events from the topic go through one bulk ingest per transaction (its after-write
-    # chain runs once per transaction): hundreds per transaction, not the platform's 100.
-    # A rejected event costs its transaction's events one transaction each (then it is
-    # dead-lettered alone), so not thousands either.
-    consumer_fetch_max_records: int = Field(default=1000, ge=1)
-    consumer_transaction_max_events: int = Field(default=500, ge=1)
+    # chain runs once per transaction): up to 1,000, the largest batch `POST /v1/events`
+    # takes in one transaction, not the platform's 100. A rejected event costs its
+    # transaction's events one transaction each (then it is dead-lettered alone), so not more.
+    # A fetch fills each of the 4 lanes with about 900 (keys spread over the lanes unevenly
+    # by a few per cent): one transaction per lane per fetch. With 1,000 per fetch (250 per
+    # transaction) PostgreSQL spent about 150 µs CPU per event, with 3,600 about 70-100
+    # (docs/BENCHMARKS.md, "CRM topic", session 6): fewer commits and relay rounds per event.
+    consumer_fetch_max_records: int = Field(default=3600, ge=1)
+    consumer_transaction_max_events: int = Field(default=1000, ge=1)
     # Four transactions in flight (events of one user stay in one): one waits on PostgreSQL
     # while another works, as four HTTP clients do.
     consumer_lanes: int = Field(default=4, ge=1)
