@@ -83,9 +83,10 @@ FiltersDep = Annotated[AuditFilter, Depends(_filters)]
     responses=ERRORS,
     summary="The workspace's audit log",
     description="Workspace admins only. Every admin action on the workspace (members, roles, "
-    "API keys, sessions revoked), every change of a workspace setting kept by a service "
-    "(`setting.changed`: RFM and lifecycle rules, tagging, sending and monitoring rules, word "
-    "lists, cadence, FAQ settings, notification channels) and every login attempt of its "
+    "API keys, rate limits, sessions revoked), every change of a workspace setting kept by a "
+    "service (`setting.changed`: RFM and lifecycle rules, tagging, sending and monitoring "
+    "rules, word lists, cadence, FAQ settings, notification channels) and every login attempt "
+    "of its "
     "current members, successful or not, filtered by actor, action and time. "
     + ORDER
     + " Entries are also published "

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,24 +26,43 @@ from yunying_shared.errors import InvalidInput, NotFound
 WORKSPACE_KINDS = ("api_key", "user")
 
 
-@dataclass(frozen=True)
-class Stored:
-    """Every stored size, as the limiter's table takes them."""
+# What a replica reads every period, as plain rows: comparing them is cheap, so the limiter's
+# table (pydantic sizes per workspace and key) is rebuilt only when they changed.
+StoredRows = tuple[
+    tuple[tuple[uuid.UUID, str, float, int], ...],  # workspace, kind, per_second, burst
+    tuple[tuple[uuid.UUID, float, int], ...],  # API key, per_second, burst
+]
 
-    by_workspace: dict[uuid.UUID, WorkspaceLimits]
-    by_api_key: dict[str, Limit]
+
+async def stored_rows(session: AsyncSession) -> StoredRows:
+    workspaces = await session.execute(
+        select(
+            WorkspaceRateLimit.workspace_id,
+            WorkspaceRateLimit.kind,
+            WorkspaceRateLimit.per_second,
+            WorkspaceRateLimit.burst,
+        ).order_by(WorkspaceRateLimit.workspace_id, WorkspaceRateLimit.kind)
+    )
+    keys = await session.execute(
+        select(
+            ApiKeyRateLimit.api_key_id, ApiKeyRateLimit.per_second, ApiKeyRateLimit.burst
+        ).order_by(ApiKeyRateLimit.api_key_id)
+    )
+    return (
+        tuple((w, kind, rate, burst) for w, kind, rate, burst in workspaces),
+        tuple((k, rate, burst) for k, rate, burst in keys),
+    )
 
 
-async def load_all(session: AsyncSession) -> Stored:
+def overriding(deployment: LimitTable, rows: StoredRows) -> LimitTable:
+    """The deployment's table with the stored sizes taking precedence."""
+    workspace_rows, key_rows = rows
     kinds: dict[uuid.UUID, dict[str, Limit]] = {}
-    for row in await session.scalars(select(WorkspaceRateLimit)):
-        kinds.setdefault(row.workspace_id, {})[row.kind] = _limit(row)
-    keys = {
-        str(row.api_key_id): _limit(row) for row in await session.scalars(select(ApiKeyRateLimit))
-    }
-    return Stored(
-        by_workspace={workspace: WorkspaceLimits(**sizes) for workspace, sizes in kinds.items()},
-        by_api_key=keys,
+    for workspace, kind, per_second, burst in workspace_rows:
+        kinds.setdefault(workspace, {})[kind] = Limit(per_second=per_second, burst=burst)
+    return deployment.overridden(
+        {workspace: WorkspaceLimits(**sizes) for workspace, sizes in kinds.items()},
+        {str(key): Limit(per_second=rate, burst=burst) for key, rate, burst in key_rows},
     )
 
 

@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI, Request
 
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.ratelimit.limits import LimitTable
-from gateway.ratelimit.service import Stored, load_all
+from gateway.ratelimit.service import StoredRows, overriding, stored_rows
 from yunying_shared.db import Database
 from yunying_shared.logging import get_logger
 
@@ -39,14 +39,14 @@ class StoredLimits:
         self.refresh_seconds = refresh_seconds
         self._limiter = limiter
         self._database = database
-        self._loaded: Stored | None = None
+        self._loaded: StoredRows | None = None
 
     async def reload(self) -> None:
         async with self._database.session() as session:
-            stored = await load_all(session)
-        if stored != self._loaded:
-            self._limiter.table = self.deployment.overridden(stored.by_workspace, stored.by_api_key)
-            self._loaded = stored
+            rows = await stored_rows(session)
+        if rows != self._loaded:
+            self._limiter.table = overriding(self.deployment, rows)
+            self._loaded = rows
 
     async def reload_or_wait(self) -> None:
         """Now if the database answers; else the next period does it."""
