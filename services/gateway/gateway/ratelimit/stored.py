@@ -40,10 +40,18 @@ class StoredLimits:
         self._limiter = limiter
         self._database = database
         self._loaded: StoredRows | None = None
+        self._reads_started = 0
+        self._newest_applied = 0
 
     async def reload(self) -> None:
+        self._reads_started += 1
+        read = self._reads_started
         async with self._database.session() as session:
             rows = await stored_rows(session)
+        # A periodic read that began before a change's own read must not undo it on finishing.
+        if read < self._newest_applied:
+            return
+        self._newest_applied = read
         if rows != self._loaded:
             self._limiter.table = overriding(self.deployment, rows)
             self._loaded = rows
