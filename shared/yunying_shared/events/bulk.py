@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic
 from uuid import UUID
@@ -95,14 +95,32 @@ class BulkEncoder(Generic[P]):
         if not payloads:
             return []
         workspaces = workspace if isinstance(workspace, Sequence) else [workspace] * len(payloads)
-        sent = _DATETIME.dump_python(datetime.now(UTC), mode="json")  # as make_event stamps it
         random = os.urandom(16 * len(payloads))
-        correlationid, causationid = causation()  # as make_event stamps them
         event_type = self.spec.type
+        after_id, after_subject = self.envelope_parts()
+        middles: dict[UUID | None, str] = {}  # per workspace
+        encoded: list[Encoded] = []
+        for i, (key, data) in enumerate(payloads):
+            event_id = UUID(bytes=random[16 * i : 16 * i + 16], version=4)
+            workspace_id = workspaces[i]
+            middle = middles.get(workspace_id)
+            if middle is None:
+                middle = middles[workspace_id] = after_subject(workspace_id)
+            envelope = f'{{"id":"{event_id}{after_id}{ENVELOPE_JSON(key)}{middle}'
+            encoded.append((event_id, event_type, key, f"{envelope}{data}}}".encode()))
+        return encoded
+
+    def envelope_parts(self) -> tuple[str, Callable[[UUID | None], str]]:
+        """The envelope's text between the id and the subject (stamped now, as make_event
+        stamps its time and causation), and per workspace the text between the subject and
+        the data: an event is `{"id":"<id>` + the first + the subject's JSON + the second +
+        the payload's JSON + `}` (what a SQL encoder splices, lifecycle.import_moves)."""
+        sent = _DATETIME.dump_python(datetime.now(UTC), mode="json")  # as make_event stamps it
+        correlationid, causationid = causation()  # as make_event stamps them
         # `encode_envelope`'s fields in its order: id, source, type, specversion, time,
         # subject, datacontenttype, workspace, correlationid, causationid, data
         after_id = (
-            f'","source":{ENVELOPE_JSON(self.source)},"type":{ENVELOPE_JSON(event_type)}'
+            f'","source":{ENVELOPE_JSON(self.source)},"type":{ENVELOPE_JSON(self.spec.type)}'
             f',"specversion":"1.0","time":{ENVELOPE_JSON(sent)},"subject":'
         )
         traced = "".join(
@@ -110,20 +128,12 @@ class BulkEncoder(Generic[P]):
             for name, value in (("correlationid", correlationid), ("causationid", causationid))
             if value is not None
         )
-        after_subject: dict[UUID | None, str] = {}  # per workspace
-        encoded: list[Encoded] = []
-        for i, (key, data) in enumerate(payloads):
-            event_id = UUID(bytes=random[16 * i : 16 * i + 16], version=4)
-            workspace_id = workspaces[i]
-            middle = after_subject.get(workspace_id)
-            if middle is None:
-                tenant = "" if workspace_id is None else f',"workspace":"{workspace_id}"'
-                middle = after_subject[workspace_id] = (
-                    f',"datacontenttype":"application/json"{tenant}{traced},"data":'
-                )
-            envelope = f'{{"id":"{event_id}{after_id}{ENVELOPE_JSON(key)}{middle}'
-            encoded.append((event_id, event_type, key, f"{envelope}{data}}}".encode()))
-        return encoded
+
+        def after_subject(workspace_id: UUID | None) -> str:
+            tenant = "" if workspace_id is None else f',"workspace":"{workspace_id}"'
+            return f',"datacontenttype":"application/json"{tenant}{traced},"data":'
+
+        return after_id, after_subject
 
     def _complete(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """The row in the model's field order, optional fields it leaves out at their default."""

@@ -225,7 +225,7 @@ async def finish_import(
     run.updated_at = now
     await session.flush()
     return Finished(
-        users=len(stages), transitions_published=len(published), profiles_scored=scored.profiles
+        users=len(stages), transitions_published=published, profiles_scored=scored.profiles
     )
 
 

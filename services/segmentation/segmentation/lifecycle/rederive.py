@@ -15,7 +15,7 @@ once, at its end.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -27,7 +27,15 @@ from sqlalchemy import Float, case, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.clock import as_utc
-from segmentation.lifecycle.history import OTHER, PURCHASE, REFUND, EventColumns, derive
+from segmentation.lifecycle.bulk_moves import Moves, store_and_publish
+from segmentation.lifecycle.history import (
+    OTHER,
+    PURCHASE,
+    REFUND,
+    Derived,
+    EventColumns,
+    derive,
+)
 from segmentation.lifecycle.models import StageChange
 from segmentation.lifecycle.rules import STAGES, LifecycleRules
 from segmentation.lifecycle.service import Transition, record_transitions
@@ -35,6 +43,10 @@ from segmentation.records.models import UserEvent
 from yunying_shared.db import driver_connection, sql_dialect
 
 MAX_REPLAY_EVENTS = 20_000
+# From this many moves to write on PostgreSQL, they are stored and published by one statement
+# (lifecycle.bulk_moves: an import's finishing step); fewer take record_transitions.
+SQL_MOVES_FROM = 1000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SQLITE_CHUNK = 500  # bound parameters per IN list
 
 
@@ -210,75 +222,139 @@ def _columns(rows: list[Any]) -> tuple[list[str], EventColumns]:
     return list(names), columns
 
 
+def micros(at: np.ndarray) -> np.ndarray:
+    """Epoch seconds as whole microseconds, rounded as `datetime.fromtimestamp` rounds them
+    (the fraction's microseconds half to even)."""
+    whole = np.floor(at)
+    fraction = np.rint((at - whole) * 1e6).astype(np.int64)
+    result: np.ndarray = whole.astype(np.int64) * 1_000_000 + fraction
+    return result
+
+
+def _micros_of(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _moves(names: list[str], derived: Derived, current: Mapping[str, str], replay: Replay) -> Moves:
+    """Every derived move, then per user a last move dated now where today's rules as of now
+    end elsewhere than the replay (e.g. a windowed score since moved): they have the last word.
+    All fresh until compared with what is stored."""
+    ended = dict(zip(derived.owners.tolist(), derived.final_stage.tolist(), strict=True))
+    last: list[tuple[int, int, int]] = []  # owner, from, to
+    for owner, name in enumerate(names):
+        stage = current[name]
+        if stage != STAGES[ended[owner]] and stage in STAGES:
+            last.append((owner, ended[owner], STAGES.index(stage)))
+    lasts = np.array(last, dtype=np.int64).reshape(-1, 3)
+    owner = np.r_[derived.owner.astype(np.int64), lasts[:, 0]]
+    historical_before = (replay.now - timedelta(hours=replay.rules.history_after_hours)).timestamp()
+    return Moves(
+        user_id=[names[i] for i in owner.tolist()],
+        from_code=np.r_[derived.from_stage.astype(np.int8), lasts[:, 1].astype(np.int8)],
+        to_code=np.r_[derived.to_stage.astype(np.int8), lasts[:, 2].astype(np.int8)],
+        micros=np.r_[micros(derived.at), np.full(len(lasts), _micros_of(replay.now))],
+        historical=np.r_[derived.at < historical_before, np.zeros(len(lasts), dtype=bool)],
+        fresh=np.ones(len(owner), dtype=bool),
+    )
+
+
+def _rows(moves: Moves, indexes: Iterable[int], reason: Callable[[int, int], str]) -> list[Row]:
+    """The moves at these indexes as stage rows."""
+    return [
+        (
+            moves.user_id[i],
+            STAGES[moves.from_code[i]],
+            STAGES[moves.to_code[i]],
+            reason(int(moves.to_code[i]), int(moves.from_code[i])),
+            _EPOCH + timedelta(microseconds=int(moves.micros[i])),
+        )
+        for i in indexes
+    ]
+
+
+def _select(moves: Moves, keep: np.ndarray, fresh: np.ndarray) -> Moves:
+    return Moves(
+        user_id=[user for user, kept in zip(moves.user_id, keep.tolist(), strict=True) if kept],
+        from_code=moves.from_code[keep],
+        to_code=moves.to_code[keep],
+        micros=moves.micros[keep],
+        historical=moves.historical[keep],
+        fresh=fresh[keep],
+    )
+
+
+def _transitions(moves: Moves, rules: LifecycleRules) -> list[Transition]:
+    return [
+        Transition(
+            user_id=user,
+            kind="stage",
+            from_value=from_value,
+            to_value=to_value,
+            reason=reason,
+            at=at,
+            historical=historical,
+        )
+        for (user, from_value, to_value, reason, at), historical in zip(
+            _rows(moves, range(len(moves.user_id)), rules.reason),
+            moves.historical.tolist(),
+            strict=True,
+        )
+    ]
+
+
 async def rederive(
     session: AsyncSession,
     *,
     workspace_id: UUID,
     current: Mapping[str, str],
     replay: Replay,
-) -> list[Transition]:
+) -> int:
     """Replace the stage histories of these users (user id -> the stage the profile holds now)
-    by the ones derived from their events; returns the transitions published."""
+    by the ones derived from their events; returns how many moves were published (the moves
+    a user did not have before)."""
     if not current:
-        return []
+        return 0
     user_ids = sorted(current)
     names, columns = _columns(await _load(session, workspace_id, user_ids))
-    now = replay.now
     derived = derive(
         columns,
         rules=replay.rules,
         edges=replay.edges,
         window_days=replay.window_days,
-        now=now.timestamp(),
+        now=replay.now.timestamp(),
     )
-    historical_before = (now - timedelta(hours=replay.rules.history_after_hours)).timestamp()
-    reason = cache(replay.rules.reason)
-    transitions: list[Transition] = []
-    for owner, at, old, new in zip(
-        derived.owner.tolist(),
-        derived.at.tolist(),
-        derived.from_stage.tolist(),
-        derived.to_stage.tolist(),
-        strict=True,
-    ):
-        transitions.append(
-            Transition(
-                user_id=names[owner],
-                kind="stage",
-                from_value=STAGES[old],
-                to_value=STAGES[new],
-                reason=reason(new, old),
-                at=datetime.fromtimestamp(at, UTC),
-                historical=at < historical_before,
-            )
-        )
-    ended = dict(zip(derived.owners.tolist(), derived.final_stage.tolist(), strict=True))
-    for owner, name in enumerate(names):
-        replayed, stage = STAGES[ended[owner]], current[name]
-        if stage != replayed and stage in STAGES:
-            # Today's rules as of now have the last word (e.g. a windowed score since moved).
-            transitions.append(
-                Transition(
-                    user_id=name,
-                    kind="stage",
-                    from_value=replayed,
-                    to_value=stage,
-                    reason=reason(STAGES.index(stage), ended[owner]),
-                    at=now,
-                )
-            )
+    moves = _moves(names, derived, current, replay)
     stored = _by_user(await _stored(session, workspace_id, user_ids))
-    derived_rows = _by_user(
-        (t.user_id, t.from_value, t.to_value, t.reason, t.at or now) for t in transitions
-    )
-    changed = {user for user in user_ids if stored.get(user, []) != derived_rows.get(user, [])}
-    if not changed:
-        return []
-    await _delete(session, workspace_id, sorted(changed))
-    before = {(row[0], row[1], row[2], row[4]) for user in changed for row in stored.get(user, [])}
-    written = [t for t in transitions if t.user_id in changed]
-    fresh = [t for t in written if (t.user_id, t.from_value, t.to_value, t.at) not in before]
-    await record_transitions(
-        session, workspace_id=workspace_id, transitions=written, at=now, publish=fresh
-    )
-    return fresh
+    # Users without stored rows (an import's, usually) take all their moves as fresh ones;
+    # only the others' moves are compared with the rows they have.
+    compared = [i for i, user in enumerate(moves.user_id) if user in stored]
+    reason = cache(replay.rules.reason)
+    compared_rows = _rows(moves, compared, reason)
+    derived_rows = _by_user(compared_rows)
+    changed = {user for user in stored if stored[user] != derived_rows.get(user, [])}
+    keep = np.array([user not in stored for user in moves.user_id], dtype=bool)
+    fresh = moves.fresh.copy()
+    before = {(row[0], row[1], row[2], row[4]) for user in changed for row in stored[user]}
+    for i, row in zip(compared, compared_rows, strict=True):
+        if row[0] in changed:
+            keep[i] = True
+            fresh[i] = (row[0], row[1], row[2], row[4]) not in before
+    if changed:
+        await _delete(session, workspace_id, sorted(changed))
+    if not keep.any():
+        return 0
+    written = _select(moves, keep, fresh)
+    if sql_dialect(session).name == "postgresql" and len(written.user_id) >= SQL_MOVES_FROM:
+        await store_and_publish(
+            session, workspace_id=workspace_id, rules=replay.rules, moves=written
+        )
+    else:
+        transitions = _transitions(written, replay.rules)
+        await record_transitions(
+            session,
+            workspace_id=workspace_id,
+            transitions=transitions,
+            at=replay.now,
+            publish=[t for t, new in zip(transitions, written.fresh.tolist(), strict=True) if new],
+        )
+    return int(written.fresh.sum())
