@@ -107,7 +107,11 @@ async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.readiness.append(ReadinessCheck("rate_limits", _rate_limit_status, critical=False))
     app.state.upstream_clients = build_clients(settings, app.state.upstream_transports)
-    app.state.upstreams = build_upstreams(settings, app.state.upstream_clients)
+    app.state.upstreams = build_upstreams(
+        settings,
+        app.state.upstream_clients,
+        over_network=app.state.upstream_transports is None,
+    )
     for name in app.state.upstream_clients:
         app.state.readiness.extend(_upstream_checks(name))
     try:
@@ -116,4 +120,6 @@ async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         for client in app.state.upstream_clients.values():
             await client.aclose()
+        for upstream in app.state.upstreams.values():
+            await upstream.aclose()
         await app.state.rate_limiter.aclose()

@@ -1,5 +1,6 @@
 """The gateway forwards the path byte for byte (encoded slashes included: services route on the
-raw path too), and refuses dot segments and control characters."""
+raw path too), and refuses dot segments and control characters; to an in-process upstream
+(httpx, the embedded mode) and to one over the network (aiohttp, the distributed mode)."""
 
 import json
 from typing import Any
@@ -8,7 +9,7 @@ import httpx
 import pytest
 
 from gateway.main import create_app
-from yunying_shared.testing.apps import running
+from yunying_shared.testing.apps import Served, running
 
 PROBLEM = "application/problem+json"
 
@@ -18,34 +19,47 @@ class RecordingUpstream:
 
     def __init__(self) -> None:
         self.raw_paths: list[bytes] = []
+        self.queries: list[bytes] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
         self.raw_paths.append(scope["raw_path"])
+        self.queries.append(scope["query_string"])
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
 
-@pytest.fixture
-async def proxied(gateway_settings, database_url, local_transport):
+@pytest.fixture(params=["in_process", "network"])
+async def proxied(request, gateway_settings, database_url, local_transport):
     upstream = RecordingUpstream()
-    settings = gateway_settings(database_url)
-    app = create_app(
-        settings,
-        transport=local_transport,
-        upstreams={"segmentation": httpx.ASGITransport(app=upstream)},
-    )
-    async with running(app) as client:
-        login = await client.post(
-            "/v1/auth/login",
-            json={
-                "email": settings.admin_email,
-                "password": settings.admin_password.get_secret_value(),
-            },
+    if request.param == "network":
+        served = Served(upstream)
+        await served.start()
+        settings = gateway_settings(database_url, upstreams={"segmentation": served.url})
+        app = create_app(settings, transport=local_transport)
+    else:
+        served = None
+        settings = gateway_settings(database_url)
+        app = create_app(
+            settings,
+            transport=local_transport,
+            upstreams={"segmentation": httpx.ASGITransport(app=upstream)},
         )
-        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        yield app, client, headers, upstream
+    try:
+        async with running(app) as client:
+            login = await client.post(
+                "/v1/auth/login",
+                json={
+                    "email": settings.admin_email,
+                    "password": settings.admin_password.get_secret_value(),
+                },
+            )
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            yield app, client, headers, upstream
+    finally:
+        if served is not None:
+            await served.stop()
 
 
 async def _send_raw(app, raw_path: bytes, headers: dict[str, str]) -> tuple[int, dict]:
@@ -140,6 +154,7 @@ async def test_line_breaks_in_the_path_never_reach_a_service(proxied):
 async def test_the_path_goes_upstream_exactly_as_received(proxied):
     _, client, headers, upstream = proxied
     path = "/v1/users/caf%C3%A9%20%E7%94%A8%E6%88%B7/tags"
-    response = await client.get(f"{path}?limit=5", headers=headers)
+    response = await client.get(f"{path}?limit=5&q=%E7%94%A8+x", headers=headers)
     assert response.status_code == 200, response.text
     assert upstream.raw_paths == [path.encode()]
+    assert upstream.queries == [b"limit=5&q=%E7%94%A8+x"]

@@ -9,7 +9,6 @@ import asyncio
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -18,9 +17,8 @@ from gateway.proxy.resilience import BreakerState, CircuitBreaker
 from yunying_shared.auth import PrincipalDep
 from yunying_shared.errors import install_error_handlers
 from yunying_shared.http.middleware import AuthenticationMiddleware, internal_token_authenticator
-from yunying_shared.testing.apps import running
+from yunying_shared.testing.apps import Served, running
 from yunying_shared.testing.databases import fresh_database
-from yunying_shared.testing.redis import free_port
 
 # Long enough that the checks between opening and probing finish on a loaded machine.
 OPEN_SECONDS = 3.0
@@ -54,36 +52,6 @@ def fake_service(name: str, secret: str) -> FastAPI:
         return {"service": name, "path": request.url.path}
 
     return app
-
-
-class Served:
-    """An app on a real loopback port, stopped (connections refused) and started again."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-        self.port = free_port()
-        self.server: uvicorn.Server | None = None
-        self.task: asyncio.Task[None] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, lifespan="off", log_level="warning"
-        )
-        self.server = uvicorn.Server(config)
-        self.task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
-            assert not self.task.done(), "the upstream did not start"
-            await asyncio.sleep(0.01)
-
-    async def stop(self) -> None:
-        if self.server is not None and self.task is not None:
-            self.server.should_exit = True
-            await self.task
-            self.server = self.task = None
 
 
 def metric(text: str, name: str, **labels: str) -> float:

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from structlog.contextvars import get_contextvars
 
 from gateway.config import GatewaySettings
+from gateway.proxy.network import Network
 from gateway.proxy.resilience import CircuitBreaker, Upstream
 
 Clients = dict[str, httpx.AsyncClient]
@@ -39,11 +40,19 @@ async def pass_request_identity(request: httpx.Request) -> None:
     """Every call the gateway makes while handling a request (forwarding, the dashboard's
     fan-out, propagation checks) carries that request's ids, so the services log and stamp
     their events with them."""
+    for header, value in identity_headers():
+        if header not in request.headers:
+            request.headers[header] = value
+
+
+def identity_headers() -> list[tuple[str, str]]:
+    """The ids of the request being handled, as headers for the calls it causes."""
     bound = get_contextvars()
-    for header, key in (("X-Request-ID", "request_id"), ("X-Correlation-ID", "correlation_id")):
-        value = bound.get(key)
-        if value and header not in request.headers:
-            request.headers[header] = str(value)
+    return [
+        (header, str(value))
+        for header, key in (("X-Request-ID", "request_id"), ("X-Correlation-ID", "correlation_id"))
+        if (value := bound.get(key))
+    ]
 
 
 def _timeout(settings: GatewaySettings, name: str) -> httpx.Timeout:
@@ -51,9 +60,12 @@ def _timeout(settings: GatewaySettings, name: str) -> httpx.Timeout:
     return httpx.Timeout(policy.timeout_seconds, connect=policy.connect_timeout_seconds)
 
 
-def build_upstreams(settings: GatewaySettings, clients: Clients) -> dict[str, Upstream]:
+def build_upstreams(
+    settings: GatewaySettings, clients: Clients, *, over_network: bool
+) -> dict[str, Upstream]:
     """Each client with its policy and a breaker of its own (per replica: a replica learns of a
-    dead upstream from its own requests, within `breaker_failures` of them)."""
+    dead upstream from its own requests, within `breaker_failures` of them). `over_network`:
+    forwarding goes through a pool of aiohttp connections per upstream (`network.py`)."""
     upstreams = {}
     for name, client in clients.items():
         policy = settings.upstream_policy(name)
@@ -62,7 +74,14 @@ def build_upstreams(settings: GatewaySettings, clients: Clients) -> dict[str, Up
             failures_to_open=policy.breaker_failures,
             open_seconds=policy.breaker_open_seconds,
         )
-        upstreams[name] = Upstream(name, client, policy, breaker)
+        network = None
+        if over_network:
+            network = Network(
+                settings.upstreams[name],
+                timeout_seconds=policy.timeout_seconds,
+                connect_timeout_seconds=policy.connect_timeout_seconds,
+            )
+        upstreams[name] = Upstream(name, client, policy, breaker, network)
     return upstreams
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from urllib.parse import unquote
 
-import httpx
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from gateway.proxy.resilience import CircuitOpen, Upstream, UpstreamFailed
+from gateway.proxy.clients import identity_headers
+from gateway.proxy.network import Answer
+from gateway.proxy.resilience import TRANSPORT_ERRORS, CircuitOpen, Upstream, UpstreamFailed
 from yunying_shared.auth import INTERNAL_TOKEN_HEADER
 from yunying_shared.errors import DomainError, problem
 from yunying_shared.logging import get_logger
@@ -80,43 +80,44 @@ def forwardable_path(request: Request) -> str:
     return raw.decode("latin-1")
 
 
-def _connection_listed(headers: Mapping[str, str]) -> set[str]:
+def _connection_listed(connection: str | None) -> set[str]:
     """Headers the sender marked hop-by-hop by naming them in `Connection`."""
-    return {
-        name.strip().lower() for name in headers.get("connection", "").split(",") if name.strip()
-    }
+    if not connection:
+        return set()
+    return {name.strip().lower() for name in connection.split(",") if name.strip()}
 
 
 def _request_headers(request: Request, token: str) -> list[tuple[str, str]]:
-    dropped = NOT_FORWARDED | _connection_listed(request.headers)
+    dropped = NOT_FORWARDED | _connection_listed(request.headers.get("connection"))
     headers = [(k, v) for k, v in request.headers.items() if k.lower() not in dropped]
     headers.append((INTERNAL_TOKEN_HEADER, token))
+    headers += identity_headers()
     return headers
 
 
 async def forward(request: Request, *, service: Upstream, token: str) -> Response:
     """The upstream's answer, streamed; 503 (with `Retry-After` while its breaker is open) or
     504 problem+json when it gives none."""
-    outgoing = service.client.build_request(
-        request.method,
-        httpx.URL(path=forwardable_path(request), query=request.url.query.encode("latin-1")),
-        headers=_request_headers(request, token),
-        content=await request.body(),
-    )
     try:
-        upstream = await service.send(outgoing)
+        upstream = await service.open(
+            request.method,
+            forwardable_path(request),
+            request.scope["query_string"],
+            _request_headers(request, token),
+            await request.body(),
+        )
     except CircuitOpen as exc:
         return unavailable(request, service.name, exc.retry_after, circuit="open")
     except UpstreamFailed as exc:
         return _no_answer(request, service.name, exc)
-    listed = _connection_listed(upstream.headers)
+    listed = _connection_listed(upstream.header("connection"))
     response: Response
     if _small(upstream):
         # Read whole and sent in one message: streaming costs a task group and a disconnect
         # watcher per response, more than a small body's copy.
         try:
-            body = b"".join([chunk async for chunk in upstream.aiter_raw()])
-        except httpx.TransportError as exc:
+            body = await upstream.read_raw()
+        except TRANSPORT_ERRORS as exc:
             return _no_answer(request, service.name, UpstreamFailed(service.name, exc))
         finally:
             await upstream.aclose()
@@ -130,12 +131,12 @@ async def forward(request: Request, *, service: Upstream, token: str) -> Respons
         )
     # As received, bytes for bytes: no decoding and encoding of every header per response.
     dropped = NOT_RETURNED_RAW | {name.encode("latin-1") for name in listed}
-    response.raw_headers = [(k, v) for k, v in upstream.headers.raw if k.lower() not in dropped]
+    response.raw_headers = [(k, v) for k, v in upstream.raw_headers if k.lower() not in dropped]
     return response
 
 
-def _small(upstream: httpx.Response) -> bool:
-    length = upstream.headers.get("content-length")
+def _small(upstream: Answer) -> bool:
+    length = upstream.header("content-length")
     return length is not None and length.isdigit() and int(length) <= BUFFERED_MAX_BYTES
 
 

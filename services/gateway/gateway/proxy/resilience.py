@@ -17,14 +17,17 @@ import asyncio
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Protocol, TypeVar
 
+import aiohttp
 import httpx
 from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.proxy.network import Answer, HttpxAnswer, Network
 from yunying_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -169,37 +172,71 @@ class CircuitOpen(Exception):
 class UpstreamFailed(Exception):
     """Every attempt failed in transport; `timed_out` when the last one ran out of time."""
 
-    def __init__(self, upstream: str, error: httpx.TransportError) -> None:
+    def __init__(self, upstream: str, error: Exception) -> None:
         super().__init__(f"{upstream}: {error!r}")
         self.upstream = upstream
-        self.timed_out = isinstance(error, httpx.TimeoutException)
+        self.timed_out = failure_reason(error) == "timeout"
+
+
+# What either client raises when an upstream gives no answer (refused, reset, timed out).
+TRANSPORT_ERRORS = (httpx.TransportError, aiohttp.ClientError)
+
+
+class _Sent(Protocol):
+    @property
+    def status_code(self) -> int: ...
+
+    async def aclose(self) -> None: ...
+
+
+SentT = TypeVar("SentT", bound=_Sent)
 
 
 @dataclass
 class Upstream:
-    """One service behind the gateway: its client, policy and breaker."""
+    """One service behind the gateway: its client, policy and breaker. `network`: its own
+    connection pool for forwarding over the network (none for in-process upstreams, which
+    forward through `client`'s transport)."""
 
     name: str
     client: httpx.AsyncClient
     policy: UpstreamPolicy
     breaker: CircuitBreaker
+    network: Network | None = None
 
     async def send(self, request: httpx.Request) -> httpx.Response:
         """The upstream's response (streamed; the caller closes it), retried when that is
         safe. Raises CircuitOpen at once while the breaker is open, UpstreamFailed when no
         attempt got an answer. A 502/503/504 that is still one after the retries is returned
         as it is."""
-        attempts = 1 + (self.policy.retries if request.method in IDEMPOTENT else 0)
-        for attempt in range(attempts):
+        return await self._attempts(request.method, lambda: self.client.send(request, stream=True))
+
+    async def open(
+        self, method: str, path: str, query: bytes, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> Answer:
+        """Forwarding: as `send`, over the network pool when there is one."""
+        network = self.network
+        if network is not None:
+            return await self._attempts(
+                method, lambda: network.open(method, path, query, headers, body)
+            )
+        request = self.client.build_request(
+            method, httpx.URL(path=path, query=query), headers=headers, content=body
+        )
+        return HttpxAnswer(await self.send(request))
+
+    async def _attempts(self, method: str, attempt: Callable[[], Awaitable[SentT]]) -> SentT:
+        attempts = 1 + (self.policy.retries if method in IDEMPOTENT else 0)
+        for number in range(attempts):
             wait = self.breaker.wait_seconds()
             if wait > 0:
                 SHORT_CIRCUITED.labels(self.name).inc()
                 raise CircuitOpen(self.name, wait)
-            last = attempt == attempts - 1
+            last = number == attempts - 1
             try:
-                response = await self.client.send(request, stream=True)
-            except httpx.TransportError as exc:
-                self._failed(_reason(exc))
+                response = await attempt()
+            except TRANSPORT_ERRORS as exc:
+                self._failed(failure_reason(exc))
                 log.warning("upstream attempt failed", upstream=self.name, error=repr(exc))
                 if last or self.breaker.state is BreakerState.OPEN:
                     raise UpstreamFailed(self.name, exc) from exc
@@ -216,8 +253,12 @@ class Upstream:
                     return response
                 await response.aclose()
             RETRIES.labels(self.name).inc()
-            await asyncio.sleep(self._backoff(attempt))
+            await asyncio.sleep(self._backoff(number))
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def aclose(self) -> None:
+        if self.network is not None:
+            await self.network.aclose()
 
     def _failed(self, reason: str) -> None:
         FAILURES.labels(self.name, reason).inc()
@@ -229,9 +270,10 @@ class Upstream:
         return random.uniform(0, ceiling)
 
 
-def _reason(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
+def failure_reason(exc: Exception) -> str:
+    """The failures metric's reason for a transport error of either client."""
+    if isinstance(exc, httpx.TimeoutException | aiohttp.ServerTimeoutError):
         return "timeout"
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, httpx.ConnectError | aiohttp.ClientConnectorError):
         return "connect"
     return "transport"
