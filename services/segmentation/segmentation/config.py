@@ -22,6 +22,12 @@ class SegmentationConfig(ServiceSettings):
     # Four transactions in flight (events of one user stay in one): one waits on PostgreSQL
     # while another works, as four HTTP clients do.
     consumer_lanes: int = Field(default=4, ge=1)
+    # A batch of 100 CRM events at 200 live segments moves ~900 memberships: one packed
+    # outbox row of ~900 events. With the platform's 500 events per relay round, each round
+    # carried one such row (a read, a publish, a mark: two commits), and the relay fell
+    # seconds behind at 500 CRM events/s on a loaded machine; with 5,000 a round takes about
+    # five (docs/BENCHMARKS.md, "Segments at a brand's scale", session 6).
+    relay_batch_size: int = Field(default=5000, ge=1)
     sweep_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often every workspace is re-scored"
     )
