@@ -4,12 +4,14 @@ token, and then one is taken from each, so a refused request costs no bucket any
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from gateway.ratelimit.limits import Bucket
 
@@ -65,16 +67,44 @@ class BucketStore(Protocol):
 
 
 class RedisBuckets:
+    """The script's EVALSHA encoded here and sent on a pooled connection: redis-py's command
+    path (argument encoding, retries, event hooks, a task per send for its write timeout) cost
+    about twice the CPU of the exchange itself (session 6, docs/BENCHMARKS.md). Errors are the
+    connection's own (RedisError, raised after it disconnected), which the limiter turns into
+    per-replica buckets; no retry here, so an outage costs one timeout, not several."""
+
     def __init__(self, redis: Redis) -> None:
-        self._script = redis.register_script(TAKE_SCRIPT)
+        self._redis = redis
+        self._sha = hashlib.sha1(TAKE_SCRIPT.encode()).hexdigest().encode()
 
     async def take(self, buckets: Sequence[Bucket]) -> Taken:
-        keys = [KEY_PREFIX + bucket.key for bucket in buckets]
-        args: list[Any] = []
+        parts = [b"EVALSHA", self._sha, str(len(buckets)).encode()]
+        parts += [(KEY_PREFIX + bucket.key).encode() for bucket in buckets]
         for bucket in buckets:
-            args += [repr(bucket.limit.per_second), bucket.limit.burst]
-        reply = await self._script(keys=keys, args=args)
+            parts += [repr(bucket.limit.per_second).encode(), str(bucket.limit.burst).encode()]
+        command = _resp_array(parts)
+        try:
+            reply = await self._exchange(command)
+        except NoScriptError:  # a restarted Redis has forgotten the script
+            await self._redis.script_load(TAKE_SCRIPT)
+            reply = await self._exchange(command)
         return Taken(allowed=int(reply[0]) == 1, levels=[float(level) for level in reply[1:]])
+
+    async def _exchange(self, command: bytes) -> Any:
+        pool = self._redis.connection_pool
+        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            await connection.send_packed_command(command, check_health=False)
+            return await connection.read_response()
+        finally:
+            await pool.release(connection)
+
+
+def _resp_array(parts: Sequence[bytes]) -> bytes:
+    """A command as Redis reads it (RESP): an array of bulk strings."""
+    encoded = [b"*%d\r\n" % len(parts)]
+    encoded += [b"$%d\r\n%s\r\n" % (len(part), part) for part in parts]
+    return b"".join(encoded)
 
 
 @dataclass
