@@ -10,11 +10,19 @@ from sqlalchemy import insert, select
 
 from yunying_shared.bus import Relay, define_bus_tables, publish_encoded
 from yunying_shared.bus.kafka import MAX_BATCH_BYTES
-from yunying_shared.bus.packed import PACK_EVENTS, pack, unpack
+from yunying_shared.bus.packed import (
+    EXPANDED_MARK,
+    PACK_EVENTS,
+    PackedEvent,
+    pack,
+    register_expansion,
+    unpack,
+)
 from yunying_shared.db import Database, new_metadata
 from yunying_shared.events import encode_envelope
 from yunying_shared.events.catalogue import USER_EVENT_ACCEPTED, WORKSPACE_CREATED
 from yunying_shared.testing.databases import database_with_tables, fresh_postgres_database
+from yunying_shared.testing.outbox import outbox_events
 
 metadata = new_metadata()
 BUS = define_bus_tables(metadata)
@@ -124,6 +132,70 @@ async def test_a_relay_batch_takes_whole_packed_rows_up_to_its_size(database, lo
     assert await relay.publish_pending() == 0
     assert await relay.refresh_backlog() == 0
     assert len(await local_transport.read_all(USER_EVENT_ACCEPTED.topic)) == 9
+
+
+def _numbers(value, shared):
+    """A toy expansion: the value lists numbers, the headers what their events share."""
+    for n in value.decode().split(","):
+        envelope = json.dumps({"n": int(n), "of": shared["of"]}, ensure_ascii=False)
+        yield PackedEvent(f"k{n}", json.dumps({"ce_type": shared["type"]}), envelope.encode())
+
+
+register_expansion("test.numbers", _numbers)
+
+
+async def _expanded_row(database, value, expand):
+    async with database.session() as session, session.begin():
+        await session.execute(
+            insert(BUS.outbox).values(
+                event_id=uuid.uuid4(),
+                topic="test.expanded",
+                key=None,
+                value=value,
+                headers={"expand": expand, "type": "t.v1", "of": "品牌"},
+                created_at=datetime.now(UTC),
+                packed=3,
+            )
+        )
+
+
+async def test_an_expanded_row_is_published_as_its_expansion_makes_it(database, local_transport):
+    await _expanded_row(database, EXPANDED_MARK + b"3,1,2", "test.numbers")
+    relay = Relay(service="t", database=database, tables=BUS, transport=local_transport)
+    assert await relay.publish_pending() == 3
+    delivered = await local_transport.read_all("test.expanded")
+    want = [
+        (f"k{n}", json.dumps({"n": n, "of": "品牌"}, ensure_ascii=False).encode(), "t.v1")
+        for n in (3, 1, 2)
+    ]
+    assert sorted((m.key.decode(), m.value, m.header("ce_type")) for m in delivered) == sorted(want)
+    async with database.session() as session:  # what tests read: the same, in frame order
+        events = await outbox_events(session, BUS)
+    assert [(e.key, e.value, e.type) for e in events] == want
+    assert await relay.refresh_backlog() == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "expand"),
+    [(EXPANDED_MARK + b"1,2,3", "test.nobody"), (b"1,2,3", "test.numbers")],
+    ids=["unknown expansion", "no mark"],
+)
+async def test_an_expanded_row_the_relay_cannot_expand_stays_pending(
+    database, local_transport, value, expand
+):
+    await _expanded_row(database, value, expand)
+    relay = Relay(service="t", database=database, tables=BUS, transport=local_transport)
+    with pytest.raises(ValueError):
+        await relay.publish_pending()
+    assert await local_transport.read_all("test.expanded") == []
+    assert await relay.refresh_backlog() == 3
+
+
+def test_a_frame_reader_refuses_an_expanded_value():
+    """A relay from before expansions reads every packed row as frames: it must fail on an
+    expanded one (and leave it pending), not publish its bytes."""
+    with pytest.raises(ValueError, match="inside a frame"):
+        list(unpack(EXPANDED_MARK + pack([("u1", "{}", b"abc")])))
 
 
 @pytest.mark.kafka

@@ -16,16 +16,24 @@ the row sent only after all of them were acknowledged, so a crash between the tw
 whole row and consumers' inboxes drop the duplicates by event id.
 
 The frame is simple enough to build in SQL (`int4send(octet_length(x)) || x`), which is how
-segments/applied.py packs the membership events it builds in the database.
+lifecycle/bulk_moves.py packs the stage events it builds in the database.
+
+An *expanded* row goes one step further: its `value` holds only what differs between its events,
+in a format of the writer's own, and its `headers` name the writer's expansion (`{"expand":
+name, ...}`, with whatever the events share), which turns it into the events when it is
+published (`register_expansion`; segments/compact.py in segmentation). So a database statement
+that writes millions of events does not build their JSON: the relay does, after the commit. The
+value of an expanded row starts with the length -2 (no frame has it), so a relay that does not
+know expansions refuses the row instead of publishing its bytes.
 """
 
 from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -34,6 +42,7 @@ T = TypeVar("T")
 PACK_EVENTS = 1000
 _LENGTH = struct.Struct(">i")
 _NO_KEY = -1
+EXPANDED_MARK = _LENGTH.pack(-2)  # the first four bytes of an expanded row's value
 
 
 @dataclass(frozen=True)
@@ -108,3 +117,31 @@ def chunks(items: Sequence[T], size: int = PACK_EVENTS) -> Iterator[Sequence[T]]
 def headers_text(event_type: str) -> str:
     """The headers every event carries, as `publish` writes them into the plain row."""
     return json.dumps({"ce_type": event_type})
+
+
+# (value after EXPANDED_MARK, the row's headers) -> its events, in publishing order
+Expansion = Callable[[bytes, Mapping[str, Any]], Iterable[PackedEvent]]
+_EXPANSIONS: dict[str, Expansion] = {}
+
+
+def register_expansion(name: str, expansion: Expansion) -> None:
+    """Called where the writer of such rows is defined, so the process that writes them (and
+    runs their relay) knows how to expand them."""
+    _EXPANSIONS[name] = expansion
+
+
+def events_of(value: bytes, headers: str) -> Iterator[PackedEvent]:
+    """A packed row's events from its `value` and its `headers` as text: its frames, or, for an
+    expanded row, what its expansion makes of it."""
+    if headers == "{}":  # every packed row written by `publish_encoded`
+        yield from unpack(value)
+        return
+    shared = json.loads(headers)
+    name = shared.get("expand")
+    if name is None:
+        yield from unpack(value)
+        return
+    expansion = _EXPANSIONS.get(name)
+    if expansion is None or not value.startswith(EXPANDED_MARK):
+        raise ValueError(f"an outbox row of unknown expansion {name!r}")
+    yield from expansion(value[len(EXPANDED_MARK) :], shared)

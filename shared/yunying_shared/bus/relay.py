@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from yunying_shared.bus.outbox import PENDING_FLAG
-from yunying_shared.bus.packed import unpack
+from yunying_shared.bus.packed import events_of
 from yunying_shared.bus.tables import BusTables
 from yunying_shared.bus.transport import Headers, Message, Transport
 from yunying_shared.db.engine import Database
@@ -206,7 +206,7 @@ class Relay:
                 key = row.key.encode() if row.key is not None else None
                 messages.append(Message(row.topic, key, row.value, encoded(row.headers)))
                 continue
-            for framed in unpack(row.value):
+            for framed in events_of(row.value, row.headers):
                 key = framed.key.encode() if framed.key is not None else None
                 messages.append(Message(row.topic, key, framed.value, encoded(framed.headers)))
         return messages

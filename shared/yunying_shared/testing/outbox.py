@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yunying_shared.bus.packed import unpack
+from yunying_shared.bus.packed import events_of
 from yunying_shared.bus.tables import BusTables
 
 
@@ -41,6 +41,7 @@ async def outbox_events(
             outbox.c.key,
             outbox.c.value,
             outbox.c.headers,
+            cast(outbox.c.headers, Text).label("headers_text"),
             outbox.c.packed,
         )
         .where(outbox.c.seq > after_seq)
@@ -53,6 +54,6 @@ async def outbox_events(
             continue
         events.extend(
             OutboxEvent(row.seq, row.topic, e.key, e.value, json.loads(e.headers))
-            for e in unpack(row.value)
+            for e in events_of(row.value, row.headers_text)
         )
     return events
