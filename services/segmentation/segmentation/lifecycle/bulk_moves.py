@@ -7,7 +7,8 @@ of the packed outbox row and a COPY record: about 30 µs per move, the largest p
 import's finishing step. Here the moves go to PostgreSQL as packed columns (codes, epoch
 microseconds, flags) and one statement inserts the history rows in the given order and writes
 the envelopes of the ones to publish by string concatenation, packed up to `PACK_EVENTS` per
-outbox row, as segments/applied.py does for membership events: the same bytes
+outbox row (segments/applied.py did so for membership events before it stored them
+compact, segments/compact.py, for the relay to build): the same bytes
 `lifecycle.service.record_transitions` writes (event ids and the envelope's `time` aside; a test
 compares them).
 """

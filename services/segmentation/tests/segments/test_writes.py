@@ -4,16 +4,19 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+import pytest
+from sqlalchemy import delete, select, update
 
 from segmentation.db import BUS
 from segmentation.records.models import Profile
+from segmentation.segments.compact import EXPANSION
 from segmentation.segments.membership import refresh_memberships
 from segmentation.segments.models import SegmentMembership
 from segmentation.segments.rules import parse_rule
 from segmentation.segments.schemas import SegmentIn, SegmentPatch
 from segmentation.segments.service import create_segment, update_segment
 from segmentation.segments.writes import SOURCE, encoded
+from yunying_shared.bus.packed import PACK_EVENTS
 from yunying_shared.events import Envelope, make_event
 from yunying_shared.events.catalogue import USER_SEGMENT_ENTERED, USER_SEGMENT_EXITED
 from yunying_shared.events.payloads.segmentation import UserSegmentEntered, UserSegmentExited
@@ -299,3 +302,61 @@ async def test_stored_events_are_the_bytes_make_event_gives(session, seed, works
         got, value = by_type[(spec.type, payload.user_id, "events")]
         want = make_event(spec, payload, source=SOURCE, workspace=workspace_id)
         assert value == want.model_copy(update={"id": got.id, "time": got.time}).to_bytes()
+
+
+async def test_postgres_stores_membership_events_compact_one_row_per_segment(
+    session, seed, workspace_id, now, dialect
+):
+    """PostgreSQL writes no envelope: per segment and PACK_EVENTS of its changes one expanded
+    row, ~30 bytes a change plus the user id; the relay (and `outbox_events`) builds them."""
+    if dialect == "sqlite":
+        pytest.skip("SQLite stores the envelopes built in Python (segments/writes.py)")
+    users = [f"u{i:04d}" for i in range(PACK_EVENTS + 1)]
+    for user in users:
+        await seed.profile(user)
+    segments = []
+    for name in ("everyone", '"everyone" again'):
+        segments.append(
+            await create_segment(
+                session,
+                workspace_id=workspace_id,
+                actor="t",
+                now=now,
+                data=SegmentIn(
+                    name=name,
+                    rule=parse_rule(
+                        {"type": "field", "field": "order_count", "operator": "gte", "value": 0}
+                    ),
+                ),
+            )
+        )
+    await session.execute(delete(SegmentMembership))  # everyone enters again on the refresh
+    first = (
+        await session.execute(select(BUS.outbox.c.seq).order_by(BUS.outbox.c.seq.desc()))
+    ).scalar()
+    await refresh_memberships(session, workspace_id=workspace_id, user_ids=users, now=now)
+    outbox = BUS.outbox
+    rows = (
+        await session.execute(
+            select(outbox.c.headers, outbox.c.packed, outbox.c.value)
+            .where(outbox.c.seq > first)
+            .order_by(outbox.c.seq)
+        )
+    ).all()
+    assert {row.headers["expand"] for row in rows} == {EXPANSION}
+    per_segment = {
+        s.id: sorted(row.packed for row in rows if row.headers["segment_id"] == str(s.id))
+        for s in segments
+    }
+    assert per_segment == {s.id: [1, PACK_EVENTS] for s in segments}
+    assert all(len(row.value) <= 4 + row.packed * (29 + 5) for row in rows)
+    events = await outbox_events(session, BUS, after_seq=first)
+    assert len(events) == 2 * len(users) == len({e.envelope()["id"] for e in events})
+    for segment in segments:
+        got = [
+            e.envelope()["data"]
+            for e in events
+            if e.envelope()["data"]["segment_id"] == str(segment.id)
+        ]
+        assert sorted(d["user_id"] for d in got) == users
+        assert {(d["segment_name"], d["reason"]) for d in got} == {(segment.name, "events")}
