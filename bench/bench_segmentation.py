@@ -191,7 +191,8 @@ async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetim
     load = os.getloadavg()[0]  # the machine is shared: the 1-minute load says how busy it was
     started = time.perf_counter()
     async with database.session() as session, session.begin():
-        result = await rescore(session, workspace_id=workspace_id, now=at)
+        # as the scheduled sweep runs it: the writes in parts, each on its own connection
+        result = await rescore(session, workspace_id=workspace_id, now=at, parts_on=database)
     seconds = time.perf_counter() - started
     async with database.session() as session:
         # events, not rows: bulk writes pack up to 1,000 events per outbox row

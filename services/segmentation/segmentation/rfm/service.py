@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -25,8 +27,31 @@ from segmentation.rfm.snapshot import (
     windowed_totals,
 )
 from segmentation.rfm.store import write_changes
-from segmentation.segments.rescored import refresh_after_rescore, rescore_followers
+from segmentation.segments.rescored import Followers, refresh_after_rescore, rescore_followers
 from segmentation.settings.service import get_settings
+from yunying_shared.db import Database, PerDialect
+
+# A re-score changing at least this many profiles writes in parts when given a Database.
+PARTS_FROM = 10_000
+# Parts written at once: one backend per core on PostgreSQL; SQLite has one writer.
+PARTS: PerDialect[int] = PerDialect(postgresql=2, sqlite=1)
+
+
+@dataclass
+class _Plan:
+    """What a re-score read and computed; the writes are made from it (in one or more parts)."""
+
+    workspace_id: UUID
+    now: datetime
+    rules: LifecycleRules
+    first_tiers: bool
+    snapshot: Snapshot
+    scored: Scored
+    index: np.ndarray  # positions of the changed profiles
+    reported: np.ndarray  # those whose moves are reported
+    wanted: np.ndarray  # aligned with index: user ids needed (segments follow, or a move)
+    follow: np.ndarray  # aligned with index: a field a following segment reads moved
+    followers: Followers
 
 
 async def rescore(
@@ -35,10 +60,48 @@ async def rescore(
     workspace_id: UUID,
     now: datetime | None = None,
     quiet: np.ndarray | None = None,
+    parts_on: Database | None = None,
 ) -> RescoreResult:
     """`quiet`: profile ids whose moves this re-score does not report (an import's users: their
-    stage history is derived by event time next, and their first tier is no news)."""
+    stage history is derived by event time next, and their first tier is no news).
+
+    `parts_on`: from PARTS_FROM changed profiles (PostgreSQL), the writes are made in PARTS
+    parts at once, the users split by profile id, each part on its own connection of this
+    database and in its own transaction, committed as soon as it is done; `session` keeps the
+    reads and the settings (committed by the caller, after the parts). Every write about one
+    user (scores, transitions and their events, memberships and their events) is in that user's
+    part, so each user's events keep their order. A re-score that fails part-way leaves the
+    parts that committed, and a re-run finishes the others: it finds the committed users'
+    stored scores equal to what it computes (nothing to write or publish for them) and the
+    others' changed, as the first run did. No part waits for another before committing, so no
+    lock wait crosses between the parts' transactions outside PostgreSQL's deadlock detection.
+    """
     now = now or utcnow()
+    plan = await _plan(session, workspace_id, now, quiet)
+    parts = PARTS.of(session) if parts_on is not None else 1
+    if parts == 1 or len(plan.index) < PARTS_FROM:
+        transitions = await _write(session, plan, np.ones(len(plan.index), dtype=bool))
+    else:
+        assert parts_on is not None
+        transitions = await _write_in_parts(parts_on, plan, parts)
+    settings = await get_settings(session, workspace_id=workspace_id)
+    settings.last_edges = plan.scored.edges
+    settings.last_scored_at = now
+    await session.flush()
+    stage_changes = sum(t.kind == "stage" for t in transitions)
+    return RescoreResult(
+        profiles=len(plan.snapshot),
+        changed=len(plan.index),
+        stage_changes=stage_changes,
+        tier_changes=len(transitions) - stage_changes,
+        edges=plan.scored.edges,
+        scored_at=now,
+    )
+
+
+async def _plan(
+    session: AsyncSession, workspace_id: UUID, now: datetime, quiet: np.ndarray | None
+) -> _Plan:
     settings = await get_settings(session, workspace_id=workspace_id)
     # A first tier is news once the workspace has had its first full scoring, not during it.
     first_tiers = settings.last_scored_at is not None
@@ -62,34 +125,66 @@ async def rescore(
     follow = _moved_fields(snapshot, scored, index, followers.fields)
     reported = index if quiet is None else index[~np.isin(snapshot.ids[index], quiet)]
     wanted = follow | np.isin(index, reported[_moved(snapshot, scored, reported, first_tiers)])
+    return _Plan(
+        workspace_id,
+        now,
+        rules,
+        first_tiers,
+        snapshot,
+        scored,
+        index,
+        reported,
+        wanted,
+        follow,
+        followers,
+    )
+
+
+async def _write_in_parts(database: Database, plan: _Plan, parts: int) -> list[Transition]:
+    part_of = plan.snapshot.ids[plan.index] % parts
+
+    async def write_part(part: int) -> list[Transition]:
+        async with database.session() as session, session.begin():
+            return await _write(session, plan, part_of == part, part=(part, parts))
+
+    done = await asyncio.gather(*(write_part(p) for p in range(parts)), return_exceptions=True)
+    for outcome in done:
+        if isinstance(outcome, BaseException):
+            raise outcome  # the parts that committed stay: a re-run finishes the others
+    return [t for outcome in done if not isinstance(outcome, BaseException) for t in outcome]
+
+
+async def _write(
+    session: AsyncSession, plan: _Plan, mine: np.ndarray, part: tuple[int, int] = (0, 1)
+) -> list[Transition]:
+    """The writes for the changed profiles `mine` selects (aligned with `plan.index`): scores,
+    transitions and their events, then the memberships of the segments that follow them."""
+    snapshot, scored, now = plan.snapshot, plan.scored, plan.now
+    index = plan.index[mine]
     names = await write_changes(
-        session, ids=snapshot.ids, scored=scored, index=index, wanted=wanted, now=now
+        session, ids=snapshot.ids, scored=scored, index=index, wanted=plan.wanted[mine], now=now
     )
     for pid, (user_id, churn_reason) in names.items():
         snapshot.user_ids[pid] = user_id
         snapshot.churn_reasons[pid] = churn_reason
-    transitions = _transitions(snapshot, scored, reported, rules, first_tiers)
-    await record_transitions(session, workspace_id=workspace_id, transitions=transitions, at=now)
-    if followers.segments:
+    reported = plan.reported[np.isin(plan.reported, index)]
+    transitions = _transitions(snapshot, scored, reported, plan.rules, plan.first_tiers)
+    await record_transitions(
+        session, workspace_id=plan.workspace_id, transitions=transitions, at=now
+    )
+    if plan.followers.segments:
         await refresh_after_rescore(
             session,
-            workspace_id=workspace_id,
-            followers=followers,
-            user_ids=[snapshot.user_ids[pid] for pid in snapshot.ids[index[follow]].tolist()],
+            workspace_id=plan.workspace_id,
+            followers=plan.followers,
+            user_ids=[
+                snapshot.user_ids[pid]
+                for pid in snapshot.ids[plan.index[plan.follow & mine]].tolist()
+            ],
             now=now,
+            part=part,
         )
-    settings.last_edges = scored.edges
-    settings.last_scored_at = now
-    await session.flush()
-    stage_changes = sum(t.kind == "stage" for t in transitions)
-    return RescoreResult(
-        profiles=len(snapshot),
-        changed=len(index),
-        stage_changes=stage_changes,
-        tier_changes=len(transitions) - stage_changes,
-        edges=scored.edges,
-        scored_at=now,
-    )
+    return transitions
 
 
 # A profile field a segment rule can name -> the snapshot/scored array holding it.

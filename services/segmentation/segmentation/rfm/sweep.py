@@ -27,7 +27,8 @@ async def sweep_workspace(database: Database, workspace_id: UUID) -> RescoreResu
             session, f"segmentation.sweep.{workspace_id}"
         ):
             return None
-        return await rescore(session, workspace_id=workspace_id)
+        # a large re-score writes in parts on connections of their own (rfm/service.py)
+        return await rescore(session, workspace_id=workspace_id, parts_on=database)
 
 
 async def sweep_all(database: Database) -> dict[UUID, RescoreResult]:

@@ -43,9 +43,10 @@ class VerdictDiff(Protocol):
         segments: list[LiveSegment],
         user_ids: Sequence[str] | None,
         now: datetime,
+        part: tuple[int, int] = (0, 1),
     ) -> None:
         """Put the pairs whose verdict differs from the stored membership into
-        `segment_changes` (None: every user)."""
+        `segment_changes` (None: every user of `part`, k of n: profile id % n = k)."""
         ...
 
 
@@ -69,7 +70,9 @@ def _statement(segments: list[LiveSegment], whole_workspace: bool) -> tuple[Any,
         .scalar_subquery()
     )
     users = (
-        true()
+        # a re-score's part of the users (rfm/service.py: the others' new scores are in other
+        # transactions); every user when the part is 0 of 1
+        Profile.id % bindparam("parts") == bindparam("part")
         if whole_workspace
         else Profile.user_id
         == any_(bindparam("user_ids", type_=postgresql.ARRAY(Profile.user_id.type)))
@@ -138,6 +141,7 @@ class PostgresDiff:
         segments: list[LiveSegment],
         user_ids: Sequence[str] | None,
         now: datetime,
+        part: tuple[int, int] = (0, 1),
     ) -> None:
         statement, clock = _statement(segments, whole_workspace=user_ids is None)
         parameters: dict[str, Any] = {
@@ -147,6 +151,8 @@ class PostgresDiff:
         }
         if user_ids is not None:
             parameters["user_ids"] = list(user_ids)
+        else:
+            parameters["part"], parameters["parts"] = part
         await session.execute(statement, parameters)
 
 
@@ -160,6 +166,7 @@ class InPython:
         segments: list[LiveSegment],
         user_ids: Sequence[str] | None,
         now: datetime,
+        part: tuple[int, int] = (0, 1),
     ) -> None:
         raise NotImplementedError("membership.py compares SQLite's verdicts itself")
 

@@ -104,10 +104,14 @@ async def refresh_segments(
     reason: str,
     changes: Changes | None = None,
     stage_only: bool = False,
+    part: tuple[int, int] = (0, 1),
 ) -> Changes:
     """Bring these segments in line with their rules for these users (None: the whole
     workspace), all segments in one pass per batch of users. `stage_only` (PostgreSQL): leave
-    the changes staged for the caller's one `apply_changes` (see `applied.py` on lock order)."""
+    the changes staged for the caller's one `apply_changes` (see `applied.py` on lock order).
+    `part` (k, n): the users are those of a re-score's part k of n (profile id % n = k), so
+    that a pass over the whole workspace keeps to them: the other parts' new scores are not
+    visible to this transaction."""
     changes = changes if changes is not None else Changes()
     if not segments or (user_ids is not None and not user_ids):
         return changes
@@ -126,22 +130,23 @@ async def refresh_segments(
     if diff.set_wise:
         await create_changes_table(session)
         for users in batches:
-            await diff.stage(session, workspace_id, list(segments), users, now)
+            await diff.stage(session, workspace_id, list(segments), users, now, part)
         if not stage_only:
             await apply_changes(
                 session, workspace_id=workspace_id, now=now, reason=reason, changes=changes
             )
         return changes
+    assert part == (0, 1), "a re-score writes in parts on PostgreSQL only (rfm/service.PARTS)"
     for users in batches:
         for s in range(0, len(segments), SEGMENTS_PER_STATEMENT):
-            part = list(segments[s : s + SEGMENTS_PER_STATEMENT])
+            some = list(segments[s : s + SEGMENTS_PER_STATEMENT])
             if users is None:
-                for segment in part:
+                for segment in some:
                     await evaluate(
                         session, segment, rule_of(segment), now=now, reason=reason, changes=changes
                     )
                 continue
-            await _refresh_users(session, workspace_id, part, list(users), now, entering, leaving)
+            await _refresh_users(session, workspace_id, some, list(users), now, entering, leaving)
     await write(session, entering, leaving, now, reason, changes)
     return changes
 

@@ -54,8 +54,10 @@ async def refresh_after_rescore(
     followers: Followers,
     user_ids: Sequence[str],
     now: datetime,
+    part: tuple[int, int] = (0, 1),
 ) -> Changes:
-    """`user_ids`: the users whose value of at least one of `followers.fields` changed."""
+    """`user_ids`: the users whose value of at least one of `followers.fields` changed;
+    `part`: those of them in this part of the re-score (membership.refresh_segments)."""
     return await refresh_segments(
         session,
         workspace_id=workspace_id,
@@ -65,4 +67,5 @@ async def refresh_after_rescore(
         reason="rescore",
         # A first scoring moves millions: counted, the user ids stay in the database.
         changes=Changes(keep_users=False),
+        part=part,
     )
