@@ -9,11 +9,18 @@ re-stage (the users' histories are derived at the end), no republishing on
 `segmentation.event.v1` (journeys and coupon redemption act on the present, not on a brand's
 1997 orders). Imported rows are stamped with the import's start as `received_at`, which is how
 the end finds the users the import touched.
+
+The end comes in steps so the command can spread it over two connections (`import_cli`): the
+re-score, committed with `finishing_since` (the finish's time); the stage histories, one
+transaction per part of the users; then the memberships and `finished_at`. A finish resumed
+after an interruption skips the re-score and dates its moves by `finishing_since`, so a part
+already committed derives the rows it has and publishes nothing again (rederive compares).
+`finish_import` runs the steps in one transaction (SQLite, small imports).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from segmentation.afterwrite import Touched, after_write
 from segmentation.afterwrite.tag_rules import apply_tag_rules
-from segmentation.clock import utcnow
+from segmentation.clock import as_utc, utcnow
 from segmentation.db import Base
 from segmentation.events.aggregate import Aggregate, per_user
 from segmentation.events.import_packing import StagedRows, stage_rows, store_staged
@@ -56,6 +63,8 @@ class HistoryImport(Base):
     duplicates: Mapped[int] = mapped_column(default=0)
     rejected: Mapped[int] = mapped_column(default=0)
     finished_at: Mapped[datetime | None]
+    # When the finishing step's re-score committed: the time its moves are dated by.
+    finishing_since: Mapped[datetime | None]
     updated_at: Mapped[datetime]
 
 
@@ -63,7 +72,6 @@ class HistoryImport(Base):
 class Finished:
     users: int
     transitions_published: int
-    profiles_scored: int
 
 
 async def open_import(
@@ -175,58 +183,106 @@ async def import_chunk(
     run.rejected += rejected
     run.duplicates += chunk.items - rejected - stored
     run.lines_done += chunk.items if lines is None else lines
+    if stored:  # lines stored after a finish began (a grown file): that finish starts over
+        run.finishing_since = None
     run.updated_at = now
     await session.flush()
     return chunk.rejected
 
 
-async def finish_import(
-    session: AsyncSession, *, run: HistoryImport, now: datetime | None = None
-) -> Finished:
-    """Once, at the end: re-score the workspace, then derive the imported users' stage
-    histories (their moves published with their time, historical when old)."""
-    now = now or utcnow()
-    workspace_id = run.workspace_id
-    imported = (
+def _imported(run: HistoryImport) -> Any:
+    """The user ids the import stored events of (its rows carry its start as `received_at`)."""
+    return (
         select(UserEvent.user_id)
-        .where(UserEvent.workspace_id == workspace_id, UserEvent.received_at == run.started_at)
+        .where(UserEvent.workspace_id == run.workspace_id, UserEvent.received_at == run.started_at)
         .distinct()
         .scalar_subquery()
     )
-    rows = (
-        await session.execute(
-            select(Profile.id, Profile.user_id).where(
-                Profile.workspace_id == workspace_id, Profile.user_id.in_(imported)
-            )
-        )
-    ).all()
-    ids = np.array([row[0] for row in rows], dtype=np.int64)
-    scored = await rescore(session, workspace_id=workspace_id, now=now, quiet=ids)
-    stages = dict(
+
+
+async def rescore_once(session: AsyncSession, *, run: HistoryImport, now: datetime) -> datetime:
+    """The finishing step's first step: re-score the workspace (the imported users quietly:
+    their histories are derived next) and note the finish's time. Returns that time; a finish
+    already begun (an interrupted one) is not re-scored again and keeps its first time."""
+    if run.finishing_since is not None:
+        since = as_utc(run.finishing_since)
+        assert since is not None
+        return since
+    ids = np.array(
         (
-            await session.execute(
-                select(Profile.user_id, Profile.stage).where(
-                    Profile.workspace_id == workspace_id, Profile.user_id.in_(imported)
+            await session.scalars(
+                select(Profile.id).where(
+                    Profile.workspace_id == run.workspace_id, Profile.user_id.in_(_imported(run))
                 )
             )
-        ).all()
+        ).all(),
+        dtype=np.int64,
     )
+    await rescore(session, workspace_id=run.workspace_id, now=now, quiet=ids)
+    run.finishing_since = now
+    run.updated_at = now
+    await session.flush()
+    return now
+
+
+async def imported_stages(session: AsyncSession, *, run: HistoryImport) -> dict[str, str]:
+    """The imported users' stages now (user id -> stage), what their histories end in."""
+    rows = await session.execute(
+        select(Profile.user_id, Profile.stage).where(
+            Profile.workspace_id == run.workspace_id, Profile.user_id.in_(_imported(run))
+        )
+    )
+    return {user_id: stage for user_id, stage in rows}
+
+
+def split_users(stages: Mapping[str, str], count: int) -> list[dict[str, str]]:
+    """The users split into `count` parts for as many connections (every `count`-th user id in
+    sorted order: the skewed users spread evenly, the same split every time)."""
+    users = sorted(stages)
+    return [{user: stages[user] for user in users[k::count]} for k in range(count)]
+
+
+async def derive_histories(
+    session: AsyncSession, *, workspace_id: UUID, stages: Mapping[str, str], now: datetime
+) -> int:
+    """These users' stage histories derived by event time, their new moves published; returns
+    how many were published. Users in different calls never overlap, so calls on different
+    connections take no lock of each other's."""
     settings = await get_settings(session, workspace_id=workspace_id)
     rules = LifecycleRules.model_validate(settings.lifecycle_rules)
-    published = await rederive(
+    return await rederive(
         session,
         workspace_id=workspace_id,
         current=stages,
         replay=Replay(rules, settings.last_edges or None, settings.rfm_window_days, now),
     )
-    # Tags set from the imported events may move memberships too (stages and scores did).
-    await after_write(session, workspace_id=workspace_id, touched=Touched(users=stages), now=now)
+
+
+async def end_import(
+    session: AsyncSession, *, run: HistoryImport, stages: Mapping[str, str], now: datetime
+) -> None:
+    """The last step: memberships follow the imported users (tags set from the imported events
+    may move them too, as stages and scores did); the import is finished."""
+    await after_write(
+        session, workspace_id=run.workspace_id, touched=Touched(users=stages), now=now
+    )
     run.finished_at = now
     run.updated_at = now
     await session.flush()
-    return Finished(
-        users=len(stages), transitions_published=published, profiles_scored=scored.profiles
+
+
+async def finish_import(
+    session: AsyncSession, *, run: HistoryImport, now: datetime | None = None
+) -> Finished:
+    """Once, at the end, in one transaction: re-score the workspace, then derive the imported
+    users' stage histories (their moves published with their time, historical when old)."""
+    now = await rescore_once(session, run=run, now=now or utcnow())
+    stages = await imported_stages(session, run=run)
+    published = await derive_histories(
+        session, workspace_id=run.workspace_id, stages=stages, now=now
     )
+    await end_import(session, run=run, stages=stages, now=now)
+    return Finished(users=len(stages), transitions_published=published)
 
 
 async def import_rows(

@@ -6,7 +6,8 @@ transaction each, with the import's progress (lines done, accepted, duplicates, 
 same transaction, so running the same command again after an interruption resumes after the last
 committed chunk. Progress goes to stderr; rejected lines (line number, fields at fault) to
 `--rejects`; the summary to stdout. At the end the workspace is re-scored once and the imported
-users' stage histories are derived by event time (`events.history_import`).
+users' stage histories are derived by event time (`events.history_import`); on PostgreSQL the
+histories are derived on two connections at once, each for half of the users.
 
 The database is the service's own, as the service finds it (`YUNYING_SEGMENTATION_DATABASE_URL`,
 else `YUNYING_DATABASE_URL`, else the embedded mode's SQLite file), or `--database-url`.
@@ -34,18 +35,27 @@ from segmentation.clock import utcnow
 from segmentation.config import SegmentationConfig
 from segmentation.events.history_import import (
     NAME_LENGTH,
+    Finished,
     HistoryImport,
     Prepared,
+    derive_histories,
+    end_import,
     finish_import,
     import_chunk,
+    imported_stages,
     open_import,
     prepare,
+    rescore_once,
+    split_users,
     tagged_types,
 )
 from segmentation.events.schemas import KNOWN_FIELDS
 from yunying_shared.db import Database, sql_dialect
 
 MAX_CHUNK = 20_000
+# The finishing step's stage histories on this many connections at once (PostgreSQL): the
+# machine's two cores. The command's pool holds as many.
+FINISH_PARTS = 2
 
 
 def _csv_item(row: dict[str, str]) -> dict[str, Any]:
@@ -188,15 +198,51 @@ async def run_import(
             )
     imported = time.perf_counter()
     print("re-scoring and deriving stage histories ...", file=progress, flush=True)
-    async with database.session() as session, session.begin():
-        run = await open_import(session, workspace_id=workspace_id, name=name)
-        done = await finish_import(session, run=run)
+    if postgres:
+        run, done = await finish_in_parts(database, workspace_id=workspace_id, name=name)
+    else:
+        async with database.session() as session, session.begin():
+            run = await open_import(session, workspace_id=workspace_id, name=name)
+            done = await finish_import(session, run=run)
     print(
         f"derived: {done.users:,} users, {done.transitions_published:,} stage moves published "
         f"({time.perf_counter() - imported:.1f} s)",
         file=progress,
     )
     return run, time.perf_counter() - started
+
+
+async def finish_in_parts(
+    database: Database, *, workspace_id: UUID, name: str, parts: int = FINISH_PARTS
+) -> tuple[HistoryImport, Finished]:
+    """The finishing step with its per-user work on `parts` connections at once: the stage
+    histories are most of it (events read, moves stored and published: PostgreSQL's work), and
+    one backend is one core. The re-score commits first (with the finish's time), each part of
+    the users commits its histories, the last transaction finishes the import; interrupted
+    anywhere, running the command again finishes it (history_import: nothing published twice)."""
+    async with database.session() as session, session.begin():
+        run = await open_import(session, workspace_id=workspace_id, name=name)
+        now = await rescore_once(session, run=run, now=utcnow())
+        stages = await imported_stages(session, run=run)
+
+    async def derive_part(part: dict[str, str]) -> int:
+        async with database.session() as session, session.begin():
+            return await derive_histories(session, workspace_id=workspace_id, stages=part, now=now)
+
+    # Every part runs to its end before an error is raised: a part that committed stays
+    # committed, and no transaction is left running when the command stops.
+    results = await asyncio.gather(
+        *map(derive_part, split_users(stages, parts)), return_exceptions=True
+    )
+    published = 0
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        published += result
+    async with database.session() as session, session.begin():
+        run = await open_import(session, workspace_id=workspace_id, name=name)
+        await end_import(session, run=run, stages=stages, now=now)
+    return run, Finished(users=len(stages), transitions_published=published)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -223,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     url = args.database_url or SegmentationConfig.for_service("segmentation").resolved_database_url
 
     async def go() -> tuple[HistoryImport, float]:
-        database = Database(url, pool_size=2)
+        database = Database(url, pool_size=FINISH_PARTS)
         try:
             rejects = args.rejects.open("a", encoding="utf-8") if args.rejects else None
             try:

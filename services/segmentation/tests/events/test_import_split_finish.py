@@ -1,0 +1,303 @@
+"""The import command's finishing step on two connections (PostgreSQL) writes what the one-
+transaction finish writes: the same history imported into two workspaces, one through the
+command (users split over two parts, each committed on its own) and one through `finish_import`,
+gives the same stage rows, published events, profiles, stored events and population metrics.
+Interrupted after one part committed, the command run again finishes the import without a
+second re-score and without publishing any move twice."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from segmentation.db import BUS
+from segmentation.events import history_import, import_cli
+from segmentation.events.history_import import (
+    HistoryImport,
+    finish_import,
+    import_chunk,
+    open_import,
+)
+from segmentation.events.service import ingest
+from segmentation.lifecycle import rederive
+from segmentation.lifecycle.models import StageChange
+from segmentation.population.service import activity, churn_rate, repurchase_rate
+from segmentation.population.stages import stage_distribution
+from segmentation.population.window import DateRange
+from segmentation.records.models import Profile, UserEvent
+from yunying_shared.db import Database
+from yunying_shared.testing.outbox import outbox_events
+
+NOW = datetime(2026, 6, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+STAGE_EVENT = "yunying.user.lifecycle_stage_changed.v1"
+CHUNK = 400
+LIVE = {"crm-0", "crm-1", "crm-2", "crm-7", "crm-8"}
+
+
+class Interrupted(Exception):
+    """The command stopped in the middle of its finishing step."""
+
+
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres)])
+def dialect(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _moves_in_sql(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every part's moves through the import's SQL statement, as a large import's are."""
+    monkeypatch.setattr(rederive, "SQL_MOVES_FROM", 0)
+
+
+def _history() -> list[dict[str, Any]]:
+    """Purchases, refunds, logins and views of 150 users (skewed) over two years up to NOW,
+    a few within the last day (moves that are not historical)."""
+    rng = np.random.default_rng(10)
+    weights = rng.pareto(1.5, 150) + 1
+    owners = rng.choice(150, 1600, p=weights / weights.sum())
+    items = []
+    for i, owner in enumerate(owners.tolist()):
+        kind = str(
+            rng.choice(["purchase", "login", "page_view", "refund"], p=[0.4, 0.35, 0.2, 0.05])
+        )
+        back = float(rng.uniform(0, 730)) if i % 40 else float(rng.uniform(0, 0.9))
+        item: dict[str, Any] = {
+            "event_id": f"e{i}",
+            "user_id": f"crm-{owner}",
+            "type": kind,
+            "occurred_at": (NOW - timedelta(days=back)).isoformat(),
+        }
+        if kind in ("purchase", "refund"):
+            item["amount"] = round(float(rng.gamma(2.0, 80.0)), 2)
+            item["currency"] = "CNY"
+        items.append(item)
+    items.insert(700, dict(items[3]))  # a duplicate in a later chunk
+    items.insert(900, {"event_id": "bad", "user_id": "crm-1", "type": "purchase"})  # rejected
+    return items
+
+
+async def _live_purchases(database: Database, workspace_id: UUID) -> None:
+    """Some users bought live before the import: they have stage rows the finish compares."""
+    live = [
+        {
+            "event_id": f"live-{user}",
+            "user_id": user,
+            "type": "purchase",
+            "occurred_at": (NOW - timedelta(minutes=5)).isoformat(),
+            "amount": 10,
+            "currency": "CNY",
+        }
+        for user in sorted(LIVE)
+    ]
+    async with database.session() as session, session.begin():
+        await ingest(session, workspace_id=workspace_id, items=live, now=NOW - timedelta(minutes=1))
+
+
+async def _through_command(
+    database: Database,
+    path: Path,
+    workspace_id: UUID,
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
+) -> HistoryImport:
+    monkeypatch.setattr(import_cli, "utcnow", lambda: now)
+    run, _ = await import_cli.run_import(
+        database,
+        path=path,
+        workspace_id=workspace_id,
+        name="crm",
+        kind="jsonl",
+        chunk=CHUNK,
+        rejects=None,
+        progress=io.StringIO(),
+    )
+    return run
+
+
+async def _in_one_transaction(
+    database: Database, items: list[dict[str, Any]], workspace_id: UUID
+) -> HistoryImport:
+    """The same chunks, then the finish as one transaction on one connection."""
+    for start in range(0, len(items), CHUNK):
+        async with database.session() as session, session.begin():
+            run = await open_import(session, workspace_id=workspace_id, name="crm", now=NOW)
+            await import_chunk(session, run=run, items=items[start : start + CHUNK], now=NOW)
+    async with database.session() as session, session.begin():
+        run = await open_import(session, workspace_id=workspace_id, name="crm")
+        await finish_import(session, run=run, now=NOW)
+    return run
+
+
+def _comparable(value: bytes, workspace_id: UUID) -> str:
+    """The envelope with what differs between two publications taken out."""
+    text = value.decode()
+    text = re.sub(r'^\{"id":"[0-9a-f-]{36}"', '{"id":"-"', text)
+    text = re.sub(r',"time":"[^"]+"', ',"time":"-"', text, count=1)
+    return text.replace(str(workspace_id), "-")
+
+
+async def _written(database: Database, workspace_id: UUID) -> dict[str, Any]:
+    """Everything the import leaves behind, per user in order where order matters."""
+    async with database.session() as session:
+        stage_rows: dict[str, list[tuple[Any, ...]]] = {}
+        for row in await session.execute(
+            select(
+                StageChange.user_id,
+                StageChange.kind,
+                StageChange.from_value,
+                StageChange.to_value,
+                StageChange.reason,
+                StageChange.changed_at,
+            )
+            .where(StageChange.workspace_id == workspace_id)
+            .order_by(StageChange.id)
+        ):
+            stage_rows.setdefault(row[0], []).append(tuple(row))
+        published: dict[str, list[str]] = {}
+        for event in await outbox_events(session, BUS):
+            envelope = event.envelope()
+            if event.type == STAGE_EVENT and envelope["workspace"] == str(workspace_id):
+                user = envelope["data"]["user_id"]
+                published.setdefault(user, []).append(_comparable(event.value, workspace_id))
+        profiles = sorted(
+            tuple(row)
+            for row in await session.execute(
+                select(
+                    Profile.user_id,
+                    Profile.stage,
+                    Profile.tier,
+                    Profile.r_score,
+                    Profile.f_score,
+                    Profile.m_score,
+                    Profile.rfm_segment,
+                    Profile.churn_reason,
+                    Profile.order_count,
+                    Profile.monetary_total,
+                    Profile.first_purchase_at,
+                    Profile.last_active_at,
+                ).where(Profile.workspace_id == workspace_id)
+            )
+        )
+        events = sorted(
+            tuple(row)
+            for row in await session.execute(
+                select(
+                    UserEvent.event_id,
+                    UserEvent.user_id,
+                    UserEvent.type,
+                    UserEvent.occurred_at,
+                    UserEvent.amount,
+                ).where(UserEvent.workspace_id == workspace_id)
+            )
+        )
+        year = DateRange(date(2025, 1, 1), date(2025, 12, 31))
+        metrics = [
+            (
+                await stage_distribution(session, workspace_id=workspace_id, window=year)
+            ).model_dump(),
+            (await churn_rate(session, workspace_id=workspace_id, window=year)).model_dump(),
+            (await repurchase_rate(session, workspace_id=workspace_id, window=year)).model_dump(),
+            (await activity(session, workspace_id=workspace_id, window=year)).model_dump(),
+        ]
+    return {
+        "stage_rows": stage_rows,
+        "published": published,
+        "profiles": profiles,
+        "events": events,
+        "metrics": metrics,
+    }
+
+
+def _counts(run: HistoryImport) -> tuple[int, int, int, int]:
+    return (run.lines_done, run.accepted, run.duplicates, run.rejected)
+
+
+async def test_a_finish_in_two_parts_writes_what_one_transaction_writes(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = _history()
+    path = tmp_path / "history.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    split, single = uuid4(), uuid4()
+    for workspace_id in (split, single):
+        await _live_purchases(database, workspace_id)
+    parts: list[set[str]] = []
+    real = import_cli.derive_histories
+
+    async def noted(*args: Any, stages: Mapping[str, str], **kwargs: Any) -> int:
+        parts.append(set(stages))
+        return await real(*args, stages=stages, **kwargs)
+
+    monkeypatch.setattr(import_cli, "derive_histories", noted)
+    run = await _through_command(database, path, split, monkeypatch, NOW)
+    reference = await _in_one_transaction(database, items, single)
+
+    assert _counts(run) == _counts(reference) == (len(items), len(items) - 2, 1, 1)
+    assert run.finished_at is not None
+    assert len(parts) == 2 and parts[0] and parts[1] and not parts[0] & parts[1]
+    assert parts[0] | parts[1] == {item["user_id"] for item in items if item["event_id"] != "bad"}
+    written = await _written(database, split)
+    assert set(written["stage_rows"]) & parts[0] and set(written["stage_rows"]) & parts[1]
+    assert written == await _written(database, single)
+    assert sum(map(len, written["published"].values())) > 300
+    assert written["published"]["crm-0"]  # a user with stage rows before: its new moves
+
+
+async def test_a_finish_interrupted_after_one_part_resumes_without_repeating_anything(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = _history()
+    path = tmp_path / "history.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    resumed, single = uuid4(), uuid4()
+    for workspace_id in (resumed, single):
+        await _live_purchases(database, workspace_id)
+    rescores = {"n": 0}
+    real_rescore = history_import.rescore
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        if kwargs["workspace_id"] == resumed:
+            rescores["n"] += 1
+        return await real_rescore(*args, **kwargs)
+
+    monkeypatch.setattr(history_import, "rescore", counted)
+    real = import_cli.derive_histories
+    committed: list[set[str]] = []
+
+    async def second_part_fails(*args: Any, stages: Mapping[str, str], **kwargs: Any) -> int:
+        if "crm-0" not in stages:  # the part without the first user id: interrupted
+            raise Interrupted
+        published = await real(*args, stages=stages, **kwargs)
+        committed.append(set(stages))
+        return published
+
+    monkeypatch.setattr(import_cli, "derive_histories", second_part_fails)
+    with pytest.raises(Interrupted):
+        await _through_command(database, path, resumed, monkeypatch, NOW)
+    async with database.session() as session:
+        run = await session.get(HistoryImport, (resumed, "crm"))
+        assert run is not None and run.finished_at is None and run.finishing_since is not None
+    halfway = await _written(database, resumed)
+    # One part's histories committed; of the other part's users, only live rows are there.
+    assert len(committed) == 1 and set(halfway["stage_rows"]) & committed[0] - LIVE
+    assert set(halfway["stage_rows"]) - committed[0] <= LIVE
+    assert set(halfway["published"]) <= committed[0] | LIVE
+
+    monkeypatch.setattr(import_cli, "derive_histories", real)
+    # Run again an hour later: the finish keeps its first time, so nothing differs.
+    run = await _through_command(database, path, resumed, monkeypatch, NOW + timedelta(hours=1))
+    reference = await _in_one_transaction(database, items, single)
+    assert run.finished_at is not None
+    assert rescores["n"] == 1
+    assert _counts(run) == _counts(reference)
+    assert await _written(database, resumed) == await _written(database, single)
