@@ -62,6 +62,16 @@ def _score(values: np.ndarray, edges: list[float] | None) -> np.ndarray:
     return scores
 
 
+def _cents(money: np.ndarray) -> np.ndarray:
+    """Amounts as whole cents (they are stored as numeric(18, 2)): running sums of them are
+    exact, so a user's M is the same whichever other users are replayed with them (a float
+    running sum over the whole batch, less the group's start, carries the batch's rounding
+    error, and a total on a score's edge could land on either side) and equals the profile's
+    exact total."""
+    cents: np.ndarray = np.rint(money * 100).astype(np.int64)
+    return cents
+
+
 def _within_group(values: np.ndarray, starts: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Running sum of `values` restarting at each group."""
     total = np.cumsum(values)
@@ -110,7 +120,7 @@ def derive(
         frequency, monetary = _windowed(group, at, purchase.astype(float), money, window_days)
     else:
         frequency = _within_group(purchase.astype(float), starts, group)
-        monetary = _within_group(money, starts, group)
+        monetary = _within_group(_cents(money), starts, group) / 100
     f_score = _score(frequency, (edges or {}).get("frequency"))
     m_score = _score(monetary, (edges or {}).get("monetary"))
     f_score[~bought] = np.nan
@@ -195,8 +205,8 @@ def _windowed(
     keys = _keys(group, at)
     since = np.searchsorted(keys, _keys(group, at - window_days * DAY), side="left")
     running_f = np.cumsum(purchases)
-    running_m = np.cumsum(money)
+    running_m = np.cumsum(_cents(money))
     before_f = np.where(since > 0, running_f[np.maximum(since - 1, 0)], 0.0)
-    before_m = np.where(since > 0, running_m[np.maximum(since - 1, 0)], 0.0)
+    before_m = np.where(since > 0, running_m[np.maximum(since - 1, 0)], 0)
     # the window never reaches into the previous group: its start is at or after the group's
-    return running_f - before_f, running_m - before_m
+    return running_f - before_f, (running_m - before_m) / 100

@@ -149,3 +149,25 @@ def test_the_replay_ends_where_the_live_rules_stand_now(window_days: int | None)
         history = _history(derived, user)
         for (_, _, to), (_, frm, _) in pairwise(history):
             assert to == frm  # a chain: every move starts where the previous one ended
+
+
+@pytest.mark.parametrize("window_days", [None, 365])
+def test_a_users_spend_is_exact_whoever_else_is_replayed_with_them(
+    window_days: int | None,
+) -> None:
+    """Three orders of 0.10 total exactly 0.30, on the M edge (M 3, not loyal), alone or after
+    a user who spent 3,000,000,000,000.00 (a float running sum over both, less the first
+    user's, came to 0.3003: M 4, loyal)."""
+    edges = {"frequency": [1, 1, 2, 3], "monetary": [0.1, 0.2, 0.3, 0.4]}
+    small = [(1, PURCHASE, 0, 0.1), (1, PURCHASE, 5, 0.1), (1, PURCHASE, 10, 0.1)]
+    big = [(0, PURCHASE, 0, 1e12), (0, PURCHASE, 1, 1e12), (0, PURCHASE, 2, 1e12)]
+
+    def replay(events: list[tuple[int, int, float, float]]):
+        return derive(
+            _columns(events), rules=RULES, edges=edges, window_days=window_days, now=60 * DAY
+        )
+
+    expected = [(0.0, "potential", "new"), (30.0, "new", "active")]
+    assert _history(replay(small), 1) == expected
+    assert _history(replay(big + small), 1) == expected
+    assert _final(replay(big + small), 1) == "active"
