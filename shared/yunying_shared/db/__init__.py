@@ -10,7 +10,7 @@ from yunying_shared.db.dialects import (
 from yunying_shared.db.driver import driver_connection
 from yunying_shared.db.engine import Database, make_engine
 from yunying_shared.db.metadata import new_metadata
-from yunying_shared.db.session import SessionDep
+from yunying_shared.db.session import ReadSessionDep, SessionDep
 from yunying_shared.db.types import UTCDateTime
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Database",
     "PerDialect",
     "PostgresDialect",
+    "ReadSessionDep",
     "SessionDep",
     "SqlDialect",
     "SqliteDialect",

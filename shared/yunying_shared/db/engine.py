@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from yunying_shared.db.dialects import SqlDialect, dialect_named
+from yunying_shared.db.reads import refuse_writes
 
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
@@ -88,7 +89,7 @@ def make_background_engine(url: str, engine: AsyncEngine, *, pool_size: int) -> 
 
 
 class Database:
-    """One service's engines and session factory."""
+    """One service's engines and session factories."""
 
     def __init__(self, url: str, *, pool_size: int = 10, background_pool_size: int = 2) -> None:
         self.url = url
@@ -104,6 +105,7 @@ class Database:
         self.sessionmaker = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=self.sync_session_class
         )
+        self.read_sessionmaker = self._read_sessionmaker()
 
     @property
     def dialect(self) -> str:
@@ -111,6 +113,30 @@ class Database:
 
     def session(self) -> AsyncSession:
         return self.sessionmaker()
+
+    def read_session(self) -> AsyncSession:
+        """A session for plain reads: on PostgreSQL its statements run without a transaction.
+
+        Each statement of a READ COMMITTED transaction sees its own snapshot anyway, so for plain
+        SELECTs the transaction adds only its BEGIN and COMMIT: two round trips, about a fifth
+        of a one-read GET's CPU (docs/BENCHMARKS.md, gateway session 7). Anything else through
+        it (a flush, DML, a locking read) is refused (`refuse_writes`). On SQLite it keeps its
+        transaction (the begin event there takes the writer's lock), rolled back at the end."""
+        return self.read_sessionmaker()
+
+    def _read_sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        read_session_class: type[Session] = type(
+            "ServiceReadSession", (self.sync_session_class,), {"refuses_writes": True}
+        )
+        refuse_writes(read_session_class)
+        without_transaction = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql"
+            else self.engine
+        )
+        return async_sessionmaker(
+            without_transaction, expire_on_commit=False, sync_session_class=read_session_class
+        )
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

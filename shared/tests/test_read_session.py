@@ -1,0 +1,115 @@
+"""`ReadSessionDep`: a read-only route's session runs its SELECTs without a transaction on
+PostgreSQL (no BEGIN and COMMIT round trips), and refuses anything that is not a plain SELECT,
+so a write can never commit statement by statement or be dropped silently."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
+from sqlalchemy.orm import registry
+
+from yunying_shared.db import Database, ReadSessionDep, SessionDep, driver_connection
+from yunying_shared.db.reads import WriteInReadSession
+from yunying_shared.testing.databases import fresh_postgres_database
+
+metadata = MetaData()
+counters = Table("counters", metadata, Column("id", Integer, primary_key=True))
+
+
+class Counter:
+    def __init__(self, id: int) -> None:
+        self.id = id
+
+
+registry().map_imperatively(Counter, counters)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'read.db'}")
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        yield db
+        await db.dispose()
+        return
+    async with fresh_postgres_database("readsession") as url:
+        db = Database(url)
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        yield db
+        await db.dispose()
+
+
+def make_app(database: Database) -> FastAPI:
+    app = FastAPI()
+    app.state.database = database
+
+    @app.get("/count")
+    async def count(session: ReadSessionDep) -> dict[str, int]:
+        return {"rows": len((await session.execute(select(counters))).all())}
+
+    @app.post("/counters")
+    async def add(session: SessionDep) -> dict[str, str]:
+        await session.execute(insert(counters).values(id=1))
+        return {"added": "yes"}
+
+    return app
+
+
+async def test_a_read_route_reads_what_was_committed(database: Database) -> None:
+    transport = httpx.ASGITransport(app=make_app(database))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        assert (await http.get("/count")).json() == {"rows": 0}
+        assert (await http.post("/counters")).status_code == 200
+        assert (await http.get("/count")).json() == {"rows": 1}
+
+
+async def test_reads_run_outside_a_transaction_on_postgresql(database: Database) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite keeps its transaction (the begin event takes the writer's lock)")
+    async with database.read_session() as session:
+        await session.execute(select(counters))
+        raw = await (await session.connection()).get_raw_connection()
+        assert not raw.driver_connection.is_in_transaction()
+    async with database.session() as session:  # the ordinary session is unchanged
+        await session.execute(select(counters))
+        raw = await (await session.connection()).get_raw_connection()
+        assert raw.driver_connection.is_in_transaction()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        insert(counters).values(id=7),
+        counters.delete(),
+        select(counters).with_for_update(),
+        text("INSERT INTO counters (id) VALUES (7)"),
+    ],
+    ids=["insert", "delete", "for-update", "text"],
+)
+async def test_a_read_session_refuses_anything_but_a_plain_select(
+    database: Database, statement: object
+) -> None:
+    async with database.read_session() as session:
+        with pytest.raises(WriteInReadSession):
+            await session.execute(statement)  # type: ignore[call-overload]
+    async with database.session() as session:
+        assert (await session.execute(select(counters))).all() == []
+
+
+async def test_a_read_session_refuses_a_flush_and_the_driver_connection(
+    database: Database,
+) -> None:
+    async with database.read_session() as session:
+        session.add(Counter(9))
+        with pytest.raises(WriteInReadSession):
+            await session.flush()
+    async with database.read_session() as session:
+        with pytest.raises(WriteInReadSession):
+            await driver_connection(session)
+    async with database.session() as session:
+        assert (await session.execute(select(counters))).all() == []
