@@ -46,6 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 from redis.asyncio import Redis
 
@@ -136,8 +137,22 @@ class Process:
             self.popen.kill()
 
 
+# The measured requests go through aiohttp's client: httpx cost this process ~2 ms of CPU per
+# small GET, a core of the two at 500 req/s, taken from the servers it measures (docs/BENCHMARKS.md,
+# gateway session 7). A `send` answers (status, body). Setting up (login, keys) keeps httpx.
+Reply = tuple[int, bytes]
+
+
+def _session(url: str) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        base_url=url,
+        connector=aiohttp.TCPConnector(limit=200),
+        timeout=aiohttp.ClientTimeout(total=60),
+    )
+
+
 async def _closed_loop(
-    client: httpx.AsyncClient, send: Any, duration: float
+    client: aiohttp.ClientSession, send: Any, duration: float
 ) -> tuple[float, list[float]]:
     """Requests/s and latencies of CLIENTS loops each sending as soon as the last answered."""
     latencies: list[float] = []
@@ -146,8 +161,8 @@ async def _closed_loop(
     async def loop() -> None:
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            response = await send(client)
-            assert response.status_code in (200, 201), response.text[:300]
+            status, body = await send(client)
+            assert status in (200, 201), body[:300]
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
@@ -156,7 +171,7 @@ async def _closed_loop(
 
 
 async def _open_loop(
-    client: httpx.AsyncClient, send: Any, rate: float, duration: float
+    client: aiohttp.ClientSession, send: Any, rate: float, duration: float
 ) -> tuple[float, list[float]]:
     """Latencies at a fixed arrival rate, each timed from when its request was due."""
     latencies: list[float] = []
@@ -164,8 +179,8 @@ async def _open_loop(
     start = time.perf_counter() + 0.05
 
     async def one(due: float) -> None:
-        response = await send(client)
-        assert response.status_code == 200, response.text[:300]
+        status, body = await send(client)
+        assert status == 200, body[:300]
         latencies.append(time.perf_counter() - due)
 
     tasks = []
@@ -179,7 +194,9 @@ async def _open_loop(
     return count / (time.perf_counter() - start), latencies
 
 
-async def _direct_max_rate(client: httpx.AsyncClient, send: Any, results: dict[str, Any]) -> float:
+async def _direct_max_rate(
+    client: aiohttp.ClientSession, send: Any, results: dict[str, Any]
+) -> float:
     """The highest of RATE and falling fractions of direct's closed-loop throughput that direct
     sustains in an open loop: every request sent on time, and a p99 no worse than its closed
     loop's (8 requests in flight at full capacity); worse means arrivals are queueing."""
@@ -392,25 +409,23 @@ async def _measure(
     results: dict[str, Any] = {
         "settings": {"duration_s": DURATION, "rate": RATE, "clients": CLIENTS, "batch": BATCH}
     }
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    clients = {
-        name: httpx.AsyncClient(base_url=url, timeout=60, limits=limits)
-        for name, (url, _, _) in targets.items()
-    }
+    clients = {name: _session(url) for name, (url, _, _) in targets.items()}
 
     def small_get(name: str) -> Any:
-        async def send(c: httpx.AsyncClient) -> Any:
-            return await c.get("/v1/segmentation/workspace", headers=targets[name][1])
+        async def send(c: aiohttp.ClientSession) -> Reply:
+            async with c.get("/v1/segmentation/workspace", headers=targets[name][1]) as r:
+                return r.status, await r.read()
 
         return send
 
     def events(name: str) -> Any:
-        async def send(c: httpx.AsyncClient) -> Any:
-            return await c.post(
+        async def send(c: aiohttp.ClientSession) -> Reply:
+            async with c.post(
                 "/v1/events",
-                content=template.replace(b"@@", uuid.uuid4().hex.encode()),
+                data=template.replace(b"@@", uuid.uuid4().hex.encode()),
                 headers={**targets[name][2], "content-type": "application/json"},
-            )
+            ) as r:
+                return r.status, await r.read()
 
         return send
 
@@ -470,7 +485,7 @@ async def _measure(
                 print(name, phase, json.dumps(results[name]["small_get"][phase]), flush=True)
     finally:
         for client in clients.values():
-            await client.aclose()
+            await client.close()
     direct = results["direct"]
     for name in ("gateway_memory_limits", "gateway_redis_limits"):
         via = results[name]
