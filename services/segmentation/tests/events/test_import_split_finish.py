@@ -301,3 +301,46 @@ async def test_a_finish_interrupted_after_one_part_resumes_without_repeating_any
     assert rescores["n"] == 1
     assert _counts(run) == _counts(reference)
     assert await _written(database, resumed) == await _written(database, single)
+
+
+async def test_lines_added_after_a_finish_began_are_scored_by_a_new_finish(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file grew after an interrupted finish: its new lines are imported, and the finish
+    starts over (a second re-score, which sees them), ending where a one-transaction import of
+    the whole file ends (stage rows, profiles, events, metrics; a committed part's moves that
+    the whole file no longer derives were published once already, as late events' are)."""
+    items = _history()
+    path = tmp_path / "history.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in items[:1200]), encoding="utf-8")
+    grown, single = uuid4(), uuid4()
+    for workspace_id in (grown, single):
+        await _live_purchases(database, workspace_id)
+    rescores = {"n": 0}
+    real_rescore = history_import.rescore
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        if kwargs["workspace_id"] == grown:
+            rescores["n"] += 1
+        return await real_rescore(*args, **kwargs)
+
+    monkeypatch.setattr(history_import, "rescore", counted)
+    real = import_cli.derive_histories
+
+    async def second_part_fails(*args: Any, stages: Mapping[str, str], **kwargs: Any) -> int:
+        if "crm-0" not in stages:
+            raise Interrupted
+        return await real(*args, stages=stages, **kwargs)
+
+    monkeypatch.setattr(import_cli, "derive_histories", second_part_fails)
+    with pytest.raises(Interrupted):
+        await _through_command(database, path, grown, monkeypatch, NOW)
+    monkeypatch.setattr(import_cli, "derive_histories", real)
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    run = await _through_command(database, path, grown, monkeypatch, NOW)
+    reference = await _in_one_transaction(database, items, single)
+    assert rescores["n"] == 2
+    assert _counts(run) == _counts(reference)
+    written, expected = await _written(database, grown), await _written(database, single)
+    for part in ("stage_rows", "profiles", "events", "metrics"):
+        assert written[part] == expected[part], part
