@@ -2,13 +2,14 @@
 PostgreSQL (no BEGIN and COMMIT round trips), and refuses anything that is not a plain SELECT,
 so a write can never commit statement by statement or be dropped silently."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, text
 from sqlalchemy.orm import registry
 
 from yunying_shared.db import Database, ReadSessionDep, SessionDep, driver_connection
@@ -71,14 +72,16 @@ async def test_a_read_route_reads_what_was_committed(database: Database) -> None
 async def test_reads_run_outside_a_transaction_on_postgresql(database: Database) -> None:
     if database.dialect != "postgresql":
         pytest.skip("SQLite keeps its transaction (the begin event takes the writer's lock)")
+    # now() is when the transaction began: the same for every statement inside one.
+    started = select(func.now())
     async with database.read_session() as session:
-        await session.execute(select(counters))
-        raw = await (await session.connection()).get_raw_connection()
-        assert not raw.driver_connection.is_in_transaction()
+        first = await session.scalar(started)
+        await asyncio.sleep(0.01)
+        assert await session.scalar(started) != first
     async with database.session() as session:  # the ordinary session is unchanged
-        await session.execute(select(counters))
-        raw = await (await session.connection()).get_raw_connection()
-        assert raw.driver_connection.is_in_transaction()
+        first = await session.scalar(started)
+        await asyncio.sleep(0.01)
+        assert await session.scalar(started) == first
 
 
 @pytest.mark.parametrize(
