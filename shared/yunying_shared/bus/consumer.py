@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yunying_shared.bus import inbox
-from yunying_shared.bus.progress import FetchProgress
+from yunying_shared.bus.progress import FetchedPartition, FetchProgress, Placed
 from yunying_shared.bus.tables import BusTables
 from yunying_shared.bus.transport import Message, Received, Subscription, TopicPartition, Transport
 from yunying_shared.db.engine import Database
@@ -157,27 +157,28 @@ class ConsumerRunner:
         # transactions, so one lane's waits on the database overlap another's work even when
         # the whole fetch came from one partition. Within a lane, one transaction takes up to
         # `transaction_max_events` events (fewer commits: the better use of a busy CPU).
-        lanes: dict[int, list[Received]] = {}
-        for message in batch:
-            lanes.setdefault(self._lane_of(message), []).append(message)
         progress = FetchProgress(batch)
-        await asyncio.gather(
-            *(self._process_lane(subscription, progress, messages) for messages in lanes.values())
-        )
-
-    def _lane_of(self, message: Received) -> int:
         if self._lanes == 1:
-            return 0
+            lanes = [progress.placed]
+        else:
+            by_lane: dict[int, list[Placed]] = {}
+            for placed in progress.placed:
+                by_lane.setdefault(self._lane_of(*placed), []).append(placed)
+            lanes = list(by_lane.values())
+        await asyncio.gather(*(self._process_lane(subscription, progress, lane) for lane in lanes))
+
+    def _lane_of(self, message: Received, partition: FetchedPartition) -> int:
         # Python's hash of bytes differs between processes but not within one, and a key's
-        # events of the next fetch wait for this fetch's lanes to finish: the order holds.
-        return hash((message.topic, message.partition, message.key)) % self._lanes
+        # events of the next fetch wait for this fetch's lanes to finish: the order holds. The
+        # partition number spreads keyless messages of different partitions over lanes.
+        return (hash(message.key) + partition.partition) % self._lanes
 
     async def _process_lane(
-        self, subscription: Subscription, progress: FetchProgress, messages: list[Received]
+        self, subscription: Subscription, progress: FetchProgress, placed: list[Placed]
     ) -> None:
         """Handle messages in order, committing after each transaction what may be committed."""
 
-        async def done(handled: list[Received]) -> None:
+        async def done(handled: list[Placed]) -> None:
             # another member owns a revoked partition now and resumes from the last commit
             revoked = subscription.revoked_since_fetch()
             for tp, position in progress.finish(handled).items():
@@ -186,26 +187,21 @@ class ConsumerRunner:
                     subscription.processed(tp, position)
             await self._commit(subscription)
 
-        for start in range(0, len(messages), self._transaction_max):
+        for start in range(0, len(placed), self._transaction_max):
             if self._stopping.is_set():
                 break
-            revoked = subscription.revoked_since_fetch()
-            chunk = [
-                m
-                for m in messages[start : start + self._transaction_max]
-                if TopicPartition(m.topic, m.partition) not in revoked
-            ]
-            if await self._handle_together(chunk):
+            chunk = _not_revoked(
+                placed[start : start + self._transaction_max], subscription.revoked_since_fetch()
+            )
+            if await self._handle_together([message for message, _ in chunk]):
                 await done(chunk)
                 continue
-            for message in chunk:  # one at a time: retries, backoff, dead letters
-                if TopicPartition(message.topic, message.partition) in (
-                    subscription.revoked_since_fetch()
-                ):
+            for one in chunk:  # one at a time: retries, backoff, dead letters
+                if one[1].tp in subscription.revoked_since_fetch():
                     continue
-                if self._stopping.is_set() or not await self.process(message):
+                if self._stopping.is_set() or not await self.process(one[0]):
                     return
-                await done([message])
+                await done([one])
 
     async def _commit(self, subscription: Subscription) -> None:
         """Commit the newest safe position of every partition that moved. Positions are taken
@@ -375,6 +371,13 @@ class ConsumerRunner:
         lag = await subscription.lag()
         for tp, behind in lag.partitions.items():
             LAG.labels(self.service, tp.topic, str(tp.partition)).set(behind)
+
+
+def _not_revoked(placed: list[Placed], revoked: set[TopicPartition]) -> list[Placed]:
+    """Drop messages of partitions a rebalance took away (the set is almost always empty)."""
+    if not revoked:
+        return placed
+    return [one for one in placed if one[1].tp not in revoked]
 
 
 def _runs(events: list[tuple[Envelope, Any]]) -> list[tuple[int, int]]:

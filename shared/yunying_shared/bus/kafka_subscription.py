@@ -34,13 +34,14 @@ log = get_logger(__name__)
 
 
 def to_received(record: Any) -> Received:
+    headers = record.headers  # most records have none: no generator for them
     return Received(
-        topic=record.topic,
-        key=record.key,
-        value=record.value,
-        headers=tuple((name, bytes(value)) for name, value in record.headers or ()),
-        partition=record.partition,
-        offset=record.offset,
+        record.topic,
+        record.key,
+        record.value,
+        tuple((name, bytes(value)) for name, value in headers) if headers else (),
+        record.partition,
+        record.offset,
     )
 
 

@@ -382,8 +382,8 @@ def _plain_structured(raw: bytes, headers: Sequence[tuple[str, bytes]]) -> Envel
     UUID id and a bare `application/json`, as Yunying's own producers write them. None for
     anything else, which the general path reads as before (binary mode, a foreign id, a
     content type with parameters, any error: its messages stay the same)."""
-    if any(name.lower().startswith(ATTRIBUTE_PREFIX) for name, _ in headers):
-        return None
+    if headers and any(name.lower().startswith(ATTRIBUTE_PREFIX) for name, _ in headers):
+        return None  # (most records carry no headers: no generator for them)
     try:
         return Envelope.model_validate_json(raw)
     except ValidationError:
