@@ -46,3 +46,21 @@ async def test_each_type_and_null_comes_back(connection):
 
 async def test_no_values_is_an_empty_array(connection):
     assert await connection.fetchval(f"SELECT cardinality({unpack('$1', 'text')})", packed([])) == 0
+
+
+async def test_times_formatted_once_per_statement_come_back_the_same(connection):
+    # Columns sharing `formatted` reuse each instant's text; what PostgreSQL reads is the same
+    # as from texts written one by one, offsets, microseconds and NULLs included.
+    at = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=timezone(timedelta(hours=8)))
+    later = datetime(2026, 11, 11, 20, 3, tzinfo=UTC)
+    columns = [[at, later, None], [at, at, later], [None, later, at.astimezone(UTC)]]
+    formatted: dict[datetime, str] = {}
+    shared = [packed_times(column, formatted) for column in columns]
+    assert shared == [packed_times(column) for column in columns[:2]] + [shared[2]]
+    assert len(formatted) == 2  # at and its UTC form are one instant: one text
+    rows = await connection.fetch(
+        f"SELECT * FROM unnest({unpack('$1', 'timestamptz')}, {unpack('$2', 'timestamptz')},"
+        f" {unpack('$3', 'timestamptz')})",
+        *shared,
+    )
+    assert [tuple(row) for row in rows] == list(zip(*columns, strict=True))

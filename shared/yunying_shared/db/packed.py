@@ -26,9 +26,25 @@ def packed(values: Iterable[str | None]) -> str:
     return SEPARATOR.join([NULL if value is None else value for value in values])
 
 
-def packed_times(values: Iterable[datetime | None]) -> str:
-    """Aware datetimes as ISO 8601 texts (PostgreSQL keeps their offset), None as NULL."""
-    return SEPARATOR.join([NULL if value is None else value.isoformat() for value in values])
+def packed_times(
+    values: Iterable[datetime | None], formatted: dict[datetime, str] | None = None
+) -> str:
+    """Aware datetimes as ISO 8601 texts (PostgreSQL keeps their offset), None as NULL.
+
+    `formatted` (texts already written, shared by the columns of one statement) writes each
+    distinct instant once: a profile upsert's first and last times are mostly the same one."""
+    if formatted is None:
+        return SEPARATOR.join([NULL if value is None else value.isoformat() for value in values])
+    texts = []
+    for value in values:
+        if value is None:
+            texts.append(NULL)
+            continue
+        text = formatted.get(value)
+        if text is None:
+            text = formatted[value] = value.isoformat()
+        texts.append(text)
+    return SEPARATOR.join(texts)
 
 
 def packed_numbers(values: Iterable[object | None]) -> str:

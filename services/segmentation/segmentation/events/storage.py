@@ -133,16 +133,17 @@ class PostgresIngest:
     ) -> list[ProfileState]:
         users = [a for _, a in aggregates]
         connection = await driver_connection(session)
+        seen: dict[datetime, str] = {}  # a user of one event has one instant in four columns
         rows = await connection.fetch(
             _PG_UPSERT_PROFILES,
             workspace_id,
             now,
             packed([user_id for user_id, _ in aggregates]),
-            packed_times([a.first_seen_at for a in users]),
-            packed_times([a.last_active_at for a in users]),
-            packed_times([a.last_login_at for a in users]),
-            packed_times([a.first_purchase_at for a in users]),
-            packed_times([a.last_purchase_at for a in users]),
+            packed_times([a.first_seen_at for a in users], seen),
+            packed_times([a.last_active_at for a in users], seen),
+            packed_times([a.last_login_at for a in users], seen),
+            packed_times([a.first_purchase_at for a in users], seen),
+            packed_times([a.last_purchase_at for a in users], seen),
             packed_numbers([a.order_count for a in users]),
             packed_numbers([a.refund_count for a in users]),
             packed_numbers([a.monetary for a in users]),
