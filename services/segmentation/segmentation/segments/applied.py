@@ -20,8 +20,8 @@ temporary table of this transaction. One statement then does everything else set
   entry time and user id, the segment's id and name and what the events share once in its
   headers; the relay builds the envelopes, with the bytes `make_event(...).to_bytes()` gives (a
   test compares them), when it publishes the row. Built here by string concatenation, the
-  envelopes were about half of this statement's CPU per change (docs/BENCHMARKS.md, #11); a
-  row per event cost ~1.3 kB of WAL per change;
+  envelopes were a third of this statement's CPU per change at 0.86 M memberships and a sixth
+  at 8.5 M (docs/BENCHMARKS.md, #11 session 7); a row per event cost ~1.3 kB of WAL per change;
 - appends the day's entered/exited counts per segment (segments/days.py);
 - answers per (entered?, segment) the count, and the user ids when the caller wants them.
 

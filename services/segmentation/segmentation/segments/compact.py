@@ -5,8 +5,8 @@ outbox row (yunying_shared.bus.packed): the segment, the time, the reason and th
 once, in the row's headers; per change only its event id, whether the user entered, the entry
 time and the user id, in the row's value. The envelopes (~600 bytes of JSON each) are built
 here, when the relay publishes the row, with the same bytes `make_event(...).to_bytes()` gives
-(a test compares them): PostgreSQL built them in the write statement before, which was about
-half of its CPU per change, on the one backend a re-score runs on.
+(a test compares them): PostgreSQL built them in the write statement before, a third of its
+CPU per change at 0.86 M memberships and a sixth at 8.5 M (docs/BENCHMARKS.md, #11 session 7).
 
 A change in the value: event id (16 bytes) | 1 if entered, 0 if exited (1 byte) | entry time
 (8 bytes: PostgreSQL's binary timestamptz, microseconds since 2000-01-01 UTC, big-endian) |
