@@ -2,7 +2,6 @@
 history and outbox rows from 1,000 transitions on), checked against the row-by-row reference."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import numpy as np
 from sqlalchemy import func, insert, select, text
@@ -36,35 +35,17 @@ ARRAYS = (
 )
 
 
-async def _seed(session, workspace_id, now):
+async def _seed(session, workspace_id, now, scattered_buyers):
     """Buyers left as 'potential' (as if never scored), a few who never bought, churn reasons."""
-    rng = np.random.default_rng(3)
-    rows = []
-    for i in range(USERS):
-        bought = i % 10 != 0
-        last = now - timedelta(days=float(rng.exponential(100))) if bought else None
-        orders = int(rng.geometric(0.4)) if bought else 0
-        rows.append(
-            {
-                "workspace_id": workspace_id,
-                "user_id": f"user-{i}",
-                "identities": {},
-                "extra": {},
-                "complaint_reasons": [],
-                "first_seen_at": now - timedelta(days=400),
-                "last_active_at": last or now - timedelta(days=float(i % 90)),
-                "first_purchase_at": last - timedelta(days=i % 50) if last else None,
-                "last_purchase_at": last,
-                "order_count": orders,
-                "refund_count": 0,
-                "monetary_total": Decimal(orders * (10 + i % 300)).quantize(Decimal("0.01")),
-                "source": "organic",
-                "stage": "potential",
-                "churn_reason": "price" if i % 7 == 0 else None,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+    rows = scattered_buyers(
+        workspace_id,
+        now,
+        users=USERS,
+        seed=3,
+        never_bought_every=10,
+        mean_days_since=100,
+        churn_reason=lambda i: "price" if i % 7 == 0 else None,
+    )
     await session.execute(insert(Profile), rows)
 
 
@@ -83,8 +64,10 @@ async def _outbox(session):
     return [(e.key, parse_event(e.value), e.headers) for e in events]
 
 
-async def test_bulk_rescore_stores_and_publishes_every_transition_once(session, workspace_id, now):
-    await _seed(session, workspace_id, now)
+async def test_bulk_rescore_stores_and_publishes_every_transition_once(
+    session, workspace_id, now, scattered_buyers
+):
+    await _seed(session, workspace_id, now, scattered_buyers)
     before = await load_rows(session, workspace_id=workspace_id)
     _assert_same(await load_snapshot(session, workspace_id=workspace_id), before)
     expected = compute(before, now=now.timestamp(), custom_edges={}, rules=LifecycleRules())

@@ -6,9 +6,7 @@ events, once."""
 import json
 import uuid
 from datetime import timedelta
-from decimal import Decimal
 
-import numpy as np
 import pytest
 from sqlalchemy import insert, select, update
 
@@ -46,33 +44,8 @@ def parts_from_one(monkeypatch):
     monkeypatch.setattr(rfm_service, "PARTS_FROM", 1)
 
 
-async def _seed(database, workspace_id, now):
-    rng = np.random.default_rng(5)
-    rows = []
-    for i in range(USERS):
-        bought = i % 8 != 0
-        last = now - timedelta(days=float(rng.exponential(90))) if bought else None
-        orders = int(rng.geometric(0.4)) if bought else 0
-        rows.append(
-            {
-                "workspace_id": workspace_id,
-                "user_id": f"user-{i}",
-                "identities": {},
-                "extra": {},
-                "complaint_reasons": [],
-                "first_seen_at": now - timedelta(days=400),
-                "last_active_at": last or now - timedelta(days=float(i % 90)),
-                "first_purchase_at": last - timedelta(days=i % 50) if last else None,
-                "last_purchase_at": last,
-                "order_count": orders,
-                "refund_count": 0,
-                "monetary_total": Decimal(orders * (10 + i % 300)),
-                "source": "organic",
-                "stage": "potential",
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+async def _seed(database, workspace_id, now, scattered_buyers):
+    rows = scattered_buyers(workspace_id, now, users=USERS, seed=5, never_bought_every=8)
     async with database.session() as session, session.begin():
         await session.execute(insert(Profile), rows)
         for name, rule in RULES.items():
@@ -85,8 +58,8 @@ async def _seed(database, workspace_id, now):
             )
 
 
-async def _first_scoring_then_purchases(database, workspace_id, now):
-    await _seed(database, workspace_id, now)
+async def _first_scoring_then_purchases(database, workspace_id, now, scattered_buyers):
+    await _seed(database, workspace_id, now, scattered_buyers)
     async with database.session() as session, session.begin():
         await rescore(session, workspace_id=workspace_id, now=now, parts_on=database)
     async with database.session() as session, session.begin():
@@ -158,11 +131,13 @@ async def _state(database, workspace_id):
     return {"profiles": profiles, "members": members, "history": history, "events": sorted(events)}
 
 
-async def test_a_re_score_in_parts_writes_what_one_transaction_writes(database, now):
+async def test_a_re_score_in_parts_writes_what_one_transaction_writes(
+    database, now, scattered_buyers
+):
     in_parts, in_one = uuid.uuid4(), uuid.uuid4()
     later = now + timedelta(hours=2)
     for workspace_id in (in_parts, in_one):
-        await _first_scoring_then_purchases(database, workspace_id, now)
+        await _first_scoring_then_purchases(database, workspace_id, now, scattered_buyers)
     async with database.session() as session, session.begin():
         parted = await rescore(session, workspace_id=in_parts, now=later, parts_on=database)
     async with database.session() as session, session.begin():
@@ -175,12 +150,12 @@ async def test_a_re_score_in_parts_writes_what_one_transaction_writes(database, 
 
 
 async def test_a_re_run_finishes_a_re_score_that_failed_after_one_part_committed(
-    database, now, monkeypatch
+    database, now, monkeypatch, scattered_buyers
 ):
     clean, crashed = uuid.uuid4(), uuid.uuid4()
     later = now + timedelta(hours=2)
     for workspace_id in (clean, crashed):
-        await _first_scoring_then_purchases(database, workspace_id, now)
+        await _first_scoring_then_purchases(database, workspace_id, now, scattered_buyers)
     async with database.session() as session, session.begin():
         await rescore(session, workspace_id=clean, now=later, parts_on=database)
     before = await _state(database, crashed)

@@ -2,9 +2,7 @@
 exactly the memberships a full recompute gives, and publish an event only for a real change."""
 
 from datetime import timedelta
-from decimal import Decimal
 
-import numpy as np
 import pytest
 from sqlalchemy import delete, insert, select, update
 
@@ -43,33 +41,10 @@ SCORED_RULES = {
 UNSCORED_RULE = {"type": "field", "field": "order_count", "operator": "gte", "value": 3}
 
 
-async def _seed(session, workspace_id, now):
-    rng = np.random.default_rng(11)
-    rows = []
-    for i in range(USERS):
-        bought = i % 7 != 0
-        last = now - timedelta(days=float(rng.exponential(90))) if bought else None
-        orders = int(rng.geometric(0.4)) if bought else 0
-        rows.append(
-            {
-                "workspace_id": workspace_id,
-                "user_id": f"user-{i:03d}",
-                "identities": {},
-                "extra": {},
-                "complaint_reasons": [],
-                "first_seen_at": now - timedelta(days=400),
-                "last_active_at": last or now - timedelta(days=float(i % 90)),
-                "first_purchase_at": last - timedelta(days=i % 50) if last else None,
-                "last_purchase_at": last,
-                "order_count": orders,
-                "refund_count": 0,
-                "monetary_total": Decimal(orders * (10 + i % 300)),
-                "source": "organic",
-                "stage": "potential",
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+async def _seed(session, workspace_id, now, scattered_buyers):
+    rows = scattered_buyers(
+        workspace_id, now, users=USERS, seed=11, never_bought_every=7, user_id="user-{:03d}"
+    )
     await session.execute(insert(Profile), rows)
 
 
@@ -96,14 +71,14 @@ async def _events(outbox, seen: int) -> tuple[list, int]:
 
 @pytest.mark.parametrize("path", ["batches", "whole_workspace"])
 async def test_rescore_refresh_matches_a_full_recompute(
-    session, seed, workspace_id, now, outbox, path, monkeypatch
+    session, seed, workspace_id, now, outbox, path, monkeypatch, scattered_buyers
 ):
     if path == "whole_workspace":
         monkeypatch.setattr(membership, "WHOLE_WORKSPACE_FROM", 1)
     else:
         monkeypatch.setattr(membership, "PG_USERS_PER_STATEMENT", 37)  # several batches
         monkeypatch.setattr(membership, "USERS_PER_STATEMENT", 37)
-    await _seed(session, workspace_id, now)
+    await _seed(session, workspace_id, now, scattered_buyers)
     for i in range(0, USERS, 5):
         await seed.tag(f"user-{i:03d}", "敏感肌")
     saved = {}
@@ -174,8 +149,10 @@ async def test_rescore_refresh_matches_a_full_recompute(
         assert moved if step < 2 else True, step  # the test exercises real changes
 
 
-async def test_a_rescore_with_nothing_new_publishes_nothing(session, workspace_id, now, outbox):
-    await _seed(session, workspace_id, now)
+async def test_a_rescore_with_nothing_new_publishes_nothing(
+    session, workspace_id, now, outbox, scattered_buyers
+):
+    await _seed(session, workspace_id, now, scattered_buyers)
     for name, rule in SCORED_RULES.items():
         await create_segment(
             session,
