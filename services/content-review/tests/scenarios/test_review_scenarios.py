@@ -13,6 +13,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from campaigns.consumers import on_content
 from campaigns.main import create_app as create_campaigns
 from yunying_shared.bus import Message
@@ -54,12 +56,21 @@ async def _deliver_to_campaigns(campaigns, messages):
     events exactly as content-review published them on Kafka. On the shared broker, campaigns'
     consumer group is also joined by other processes (the `make up` services, other tests) that
     may own the item's partition, and a group of its own starts at the topic's whole history:
-    neither is a timely proof, so the distributed run hands the events over itself."""
+    neither is a timely proof, so the distributed run hands the events over itself. Campaigns'
+    own consumer may still apply the same event at the same moment (its group reads the topic
+    from the start): the later of two first inserts fails on the item's key, and, as the
+    consumer's retry does, a second try finds the row and applies the event to it."""
     database = campaigns.state.database
     for message in messages:
         envelope, payload = parse_event(message.value, message.headers)
-        async with database.session() as session, session.begin():
-            await on_content(session, envelope, payload)
+        for attempt in range(2):
+            try:
+                async with database.session() as session, session.begin():
+                    await on_content(session, envelope, payload)
+                break
+            except IntegrityError:
+                if attempt:
+                    raise
 
 
 async def _eventually_state(service, item_id, state, tries=600):
