@@ -67,8 +67,25 @@ listen_addresses = '127.0.0.1'
 port = $PORT
 unix_socket_directories = '$STATE'
 max_connections = 300
+# Sized for the memory the host has, not initdb's 128 MB: with a million profiles the
+# memberships and their indexes (GBs) did not fit, and the 5% re-score took 28.9 s instead of
+# 20.1 s (docs/BENCHMARKS.md, "Session 8").
+shared_buffers = '$(shared_buffers)'
+effective_cache_size = '$(effective_cache_size)'
+# Bulk imports and re-scores write GBs of WAL: past max_wal_size a checkpoint starts, and
+# each page changed after it is logged whole once more.
+max_wal_size = '${YUNYING_PG_MAX_WAL_SIZE:-2GB}'
 EOF
 }
+
+mem_mb() { awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo; }
+
+# A quarter of the host's memory, between 128 MB and 4 GB; YUNYING_PG_SHARED_BUFFERS overrides.
+shared_buffers() {
+  local mb; mb=$(($(mem_mb) / 4)); mb=$((mb < 128 ? 128 : mb > 4096 ? 4096 : mb))
+  echo "${YUNYING_PG_SHARED_BUFFERS:-${mb}MB}"
+}
+effective_cache_size() { echo "$(($(mem_mb) / 2))MB"; }
 
 # "(comm) state" of a process, e.g. "(postgres) S"; empty when there is no such process.
 proc_stat() { cut -d' ' -f2,3 "/proc/$1/stat" 2>/dev/null || true; }
