@@ -1,6 +1,6 @@
 """Imports every mapped model, so the metadata is complete for migrations and tests."""
 
-from segmentation.events.history_import import HistoryImport
+from segmentation.events.history_import import HistoryImport, HistoryImportPart
 from segmentation.lifecycle.models import StageChange
 from segmentation.records.models import Profile, TagRule, UserEvent, UserTag
 from segmentation.segments.models import (
@@ -13,6 +13,7 @@ from segmentation.settings.models import SegmentationSettings
 
 __all__ = [
     "HistoryImport",
+    "HistoryImportPart",
     "Profile",
     "Segment",
     "SegmentDay",

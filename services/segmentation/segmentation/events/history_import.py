@@ -4,7 +4,10 @@ histories by event time at the end.
 
 An import is a row of `history_imports`, named by the operator (a file name, say): each chunk's
 transaction stores its events and moves the row's counters and line count, so an interrupted
-import resumes after the last committed chunk. Chunks skip what only makes sense once: no
+import resumes after the last committed chunk. The command on PostgreSQL stores each chunk in
+parts instead, its events split by user (`part_of`), one connection and transaction per part,
+each moving its own row of `history_import_parts`; the parts' counters are added to the
+import's row when the chunks are done (`fold_parts`). Chunks skip what only makes sense once: no
 re-stage (the users' histories are derived at the end), no republishing on
 `segmentation.event.v1` (journeys and coupon redemption act on the present, not on a brand's
 1997 orders). Imported rows are stamped with the import's start as `received_at`, which is how
@@ -20,6 +23,7 @@ already committed derives the rows it has and publishes nothing again (rederive 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +31,7 @@ from typing import Any
 from uuid import UUID
 
 import numpy as np
-from sqlalchemy import String, select
+from sqlalchemy import SmallInteger, String, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -65,6 +69,23 @@ class HistoryImport(Base):
     finished_at: Mapped[datetime | None]
     # When the finishing step's re-score committed: the time its moves are dated by.
     finishing_since: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class HistoryImportPart(Base):
+    """One part's progress while an import's chunks are stored in parts (PostgreSQL): the lines
+    whose events of this part's users are stored, and what they counted. Folded into the
+    import's row (and deleted) when the chunks are done."""
+
+    __tablename__ = "history_import_parts"
+
+    workspace_id: Mapped[UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    part: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    lines_done: Mapped[int]
+    accepted: Mapped[int]
+    duplicates: Mapped[int]
+    rejected: Mapped[int]
     updated_at: Mapped[datetime]
 
 
@@ -124,6 +145,35 @@ def prepare(
     return Prepared(len(items), results, tagged, [], stage_rows(events) if events else None)
 
 
+def part_of(user_id: str, parts: int) -> int:
+    """The part a user's events are stored in: the same in every process and run (a resumed
+    part must meet the same users), so not Python's salted `hash`."""
+    return zlib.crc32(user_id.encode()) % parts
+
+
+def prepare_parts(
+    items: Sequence[Any], now: datetime, *, tagged_types: frozenset[str], parts: int
+) -> list[Prepared]:
+    """A chunk prepared as `prepare` does, its valid events split by user into `parts` parts
+    that share no user (so no profile or, repeats within the chunk being found here, no event
+    id). The first part carries the chunk's rejected items and repeats; each part's `items`
+    is what it counts: its events, and for the first also those results."""
+    results, valid = validate_batch(items, now)
+    by_part: list[list[ValidEvent]] = [[] for _ in range(parts)]
+    for _, event in valid:
+        by_part[part_of(event.user_id, parts)].append(event)
+    return [
+        Prepared(
+            items=len(events) + (len(results) if k == 0 else 0),
+            rejected=results if k == 0 else [],
+            valid=[event for event in events if event.type in tagged_types],
+            aggregates=[],
+            staged=stage_rows(events) if events else None,
+        )
+        for k, events in enumerate(by_part)
+    ]
+
+
 async def tagged_types(session: AsyncSession, workspace_id: UUID) -> frozenset[str]:
     """The event types the workspace's tag rules read (what a staged chunk keeps as objects)."""
     types = await session.scalars(
@@ -139,11 +189,14 @@ async def import_chunk(
     items: Sequence[Any] | Prepared,
     lines: int | None = None,
     now: datetime | None = None,
+    part: HistoryImportPart | None = None,
 ) -> list[ItemResult]:
     """Validate (unless prepared) and store one chunk; `lines` (default: the items) is how far
     into the source it reaches. Returns the rejected items (each naming its fields) and repeats
-    within the chunk; the run's counters hold the totals. On PostgreSQL the chunk goes through
-    a staging table (events.import_packing); SQLite takes live ingestion's statements."""
+    within the chunk; the run's counters hold the totals, or `part`'s when the chunk is one
+    part of a chunk stored in parts (the run's row is then left alone: the other parts'
+    transactions would wait for it). On PostgreSQL the chunk goes through a staging table
+    (events.import_packing); SQLite takes live ingestion's statements."""
     now = now or utcnow()
     postgres = sql_dialect(session).name == "postgresql"
     if isinstance(items, Prepared):
@@ -179,15 +232,76 @@ async def import_chunk(
     if accepted:
         await apply_tag_rules(session, workspace_id=run.workspace_id, events=accepted, now=now)
     rejected = sum(r.status == "rejected" for r in chunk.rejected)
-    run.accepted += stored
-    run.rejected += rejected
-    run.duplicates += chunk.items - rejected - stored
-    run.lines_done += chunk.items if lines is None else lines
-    if stored:  # lines stored after a finish began (a grown file): that finish starts over
+    counts = run if part is None else part
+    counts.accepted += stored
+    counts.rejected += rejected
+    counts.duplicates += chunk.items - rejected - stored
+    counts.lines_done += chunk.items if lines is None else lines
+    counts.updated_at = now
+    if stored and part is None:  # stored after a finish began (a grown file): it starts over
         run.finishing_since = None
-    run.updated_at = now
+        run.updated_at = now
     await session.flush()
     return chunk.rejected
+
+
+async def open_parts(
+    session: AsyncSession, *, run: HistoryImport, parts: int, now: datetime | None = None
+) -> list[HistoryImportPart]:
+    """The import's parts, each starting after the lines the import's row has done; those of
+    an interrupted run as it left them (however many parts it had)."""
+    found = list(
+        await session.scalars(
+            select(HistoryImportPart)
+            .where(
+                HistoryImportPart.workspace_id == run.workspace_id,
+                HistoryImportPart.name == run.name,
+            )
+            .order_by(HistoryImportPart.part)
+        )
+    )
+    if found:
+        return found
+    now = now or utcnow()
+    made = [
+        HistoryImportPart(
+            workspace_id=run.workspace_id,
+            name=run.name,
+            part=k,
+            lines_done=run.lines_done,
+            accepted=0,
+            duplicates=0,
+            rejected=0,
+            updated_at=now,
+        )
+        for k in range(parts)
+    ]
+    session.add_all(made)
+    await session.flush()
+    return made
+
+
+async def fold_parts(session: AsyncSession, *, run: HistoryImport, now: datetime) -> None:
+    """The chunks are done: the parts' counters added to the import's row, their rows deleted.
+    Lines stored after a finish began (a grown file) start that finish over."""
+    parts = await open_parts(session, run=run, parts=0)
+    if not parts:
+        return
+    assert len({part.lines_done for part in parts}) == 1, "every part reaches the same line"
+    run.lines_done = parts[0].lines_done
+    run.accepted += sum(part.accepted for part in parts)
+    run.duplicates += sum(part.duplicates for part in parts)
+    run.rejected += sum(part.rejected for part in parts)
+    if any(part.accepted for part in parts):
+        run.finishing_since = None
+    run.updated_at = now
+    await session.execute(
+        delete(HistoryImportPart).where(
+            HistoryImportPart.workspace_id == run.workspace_id,
+            HistoryImportPart.name == run.name,
+        )
+    )
+    await session.flush()
 
 
 def _imported(run: HistoryImport) -> Any:

@@ -22,9 +22,10 @@ import json
 import multiprocessing
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -37,25 +38,32 @@ from segmentation.events.history_import import (
     NAME_LENGTH,
     Finished,
     HistoryImport,
+    HistoryImportPart,
     Prepared,
     derive_histories,
     end_import,
     finish_import,
+    fold_parts,
     import_chunk,
     imported_stages,
     open_import,
+    open_parts,
     prepare,
+    prepare_parts,
     rescore_once,
     split_users,
     tagged_types,
 )
-from segmentation.events.schemas import KNOWN_FIELDS
+from segmentation.events.schemas import KNOWN_FIELDS, ItemResult
 from yunying_shared.db import Database, sql_dialect
 
 MAX_CHUNK = 20_000
 # The finishing step's stage histories on this many connections at once (PostgreSQL): the
 # machine's two cores. The command's pool holds as many.
 FINISH_PARTS = 2
+# Each chunk's events split by user over this many connections (PostgreSQL): one backend is
+# one core, and the chunks' database work is most of their CPU.
+CHUNK_PARTS = 2
 
 
 def _csv_item(row: dict[str, str]) -> dict[str, Any]:
@@ -101,12 +109,14 @@ def _raw_items(source: TextIO, kind: str) -> Iterator[Any]:
 
 
 def prepare_raw(
-    raw: list[Any], kind: str, now: datetime, tagged: frozenset[str] | None
-) -> Prepared:
-    """A chunk parsed, validated and (PostgreSQL: `tagged` given) staged as COPY rows: runs in
-    the worker process."""
+    raw: list[Any], kind: str, now: datetime, tagged: frozenset[str] | None, parts: int
+) -> list[Prepared]:
+    """A chunk parsed, validated and (PostgreSQL: `tagged` given) staged as COPY rows split by
+    user into `parts` parts: runs in the worker process."""
     items = raw if kind == "csv" else [parse_line(line) for line in raw]
-    return prepare(items, now, tagged_types=tagged)
+    if tagged is None:
+        return [prepare(items, now)]
+    return prepare_parts(items, now, tagged_types=tagged, parts=parts)
 
 
 @contextmanager
@@ -127,6 +137,90 @@ def _kind(path: Path, given: str | None) -> str:
     return "csv" if path.suffix.lower() == ".csv" else "jsonl"
 
 
+@dataclass
+class _Chunk:
+    """A chunk stored: the import's counters after it, and the tag rules' types then."""
+
+    counts: tuple[int, int, int]  # accepted, duplicates, rejected so far (every part)
+    tagged: frozenset[str] | None
+
+
+async def _store_part(
+    database: Database,
+    *,
+    workspace_id: UUID,
+    name: str,
+    part: int | None,
+    prepared: Prepared,
+    end: int,
+) -> tuple[list[ItemResult] | None, tuple[int, int, int], frozenset[str] | None]:
+    """One part of a chunk (`part` None: the whole chunk, SQLite) in its own transaction, unless
+    that part already stored it before an interruption (None instead of its results). Returns
+    its counters after it, and the tag rules' types when it is the first part (PostgreSQL)."""
+    async with database.session() as session, session.begin():
+        run = await open_import(session, workspace_id=workspace_id, name=name)
+        own = (
+            None
+            if part is None
+            else await session.get(HistoryImportPart, (workspace_id, name, part))
+        )
+        assert part is None or own is not None, "the parts are opened before the chunks"
+        progress: HistoryImport | HistoryImportPart = run if own is None else own
+        rejected: list[ItemResult] | None = None
+        if progress.lines_done < end:
+            rejected = await import_chunk(
+                session, run=run, items=prepared, lines=end - progress.lines_done, part=own
+            )
+        tagged = await tagged_types(session, workspace_id) if part == 0 else None
+        return rejected, (progress.accepted, progress.duplicates, progress.rejected), tagged
+
+
+async def _store_chunk(
+    database: Database,
+    *,
+    workspace_id: UUID,
+    name: str,
+    parts: list[Prepared],
+    end: int,
+    base: tuple[int, int, int],
+    split: bool,
+    report: Callable[[list[ItemResult]], None],
+) -> _Chunk:
+    """A chunk's parts on as many connections at once (they share no user, so no lock), each
+    committed on its own. Every part runs to its end before an error is raised: a part that
+    committed stays committed (its line count says so), none is left running. `split`
+    (PostgreSQL): the parts count in `history_import_parts`; else the one part in the run.
+    The first part's rejected lines are reported once it committed, even if another part
+    failed (a resumed run skips that part's lines)."""
+    results = await asyncio.gather(
+        *(
+            _store_part(
+                database,
+                workspace_id=workspace_id,
+                name=name,
+                part=k if split else None,
+                prepared=prepared,
+                end=end,
+            )
+            for k, prepared in enumerate(parts)
+        ),
+        return_exceptions=True,
+    )
+    first = results[0]
+    if not isinstance(first, BaseException) and first[0] is not None:
+        report(first[0])
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    done = [result for result in results if not isinstance(result, BaseException)]
+    accepted, duplicates, rejected = base
+    for _, (part_accepted, part_duplicates, part_rejected), _ in done:
+        accepted += part_accepted
+        duplicates += part_duplicates
+        rejected += part_rejected
+    return _Chunk((accepted, duplicates, rejected), done[0][2])
+
+
 async def run_import(
     database: Database,
     *,
@@ -140,16 +234,23 @@ async def run_import(
 ) -> tuple[HistoryImport, float]:
     started = time.perf_counter()
     async with database.session() as session, session.begin():
-        # PostgreSQL stages chunks as COPY rows (events.import_packing); SQLite takes objects.
+        # PostgreSQL stages chunks as COPY rows (events.import_packing) split by user over
+        # CHUNK_PARTS connections, each part with its own line count; SQLite takes objects.
         postgres = sql_dialect(session).name == "postgresql"
         run = await open_import(session, workspace_id=workspace_id, name=name)
-        skip, finished = run.lines_done, run.finished_at is not None
+        finished = run.finished_at is not None
+        done = [run.lines_done]
+        base = (run.accepted, run.duplicates, run.rejected)
+        if postgres and not finished:
+            parts = await open_parts(session, run=run, parts=CHUNK_PARTS)
+            done = [part.lines_done for part in parts]
         # The tag rules' event types, read again in each chunk's transaction: a chunk is
         # prepared with the types known when it is sent to the worker (one chunk ahead).
         tagged = await tagged_types(session, workspace_id) if postgres else None
     if finished:
         print(f"import {name!r} already finished", file=progress)
         return run, 0.0
+    skip = min(done)
     if skip:
         print(f"resuming {name!r} after line {skip:,}", file=progress)
     loop = asyncio.get_running_loop()
@@ -157,56 +258,76 @@ async def run_import(
         items = islice(_raw_items(source, kind), skip, None)
         line = skip
 
-        def next_chunk() -> asyncio.Future[Prepared | None]:
+        def next_chunk(size: int) -> tuple[int, asyncio.Future[list[Prepared]]] | None:
             # The worker parses, validates and stages the next chunk while the database stores
             # the current one; this process only reads the lines and sends the COPY rows.
-            batch = list(islice(items, chunk))
+            batch = list(islice(items, size))
             if not batch:
-                done: asyncio.Future[Prepared | None] = loop.create_future()
-                done.set_result(None)
-                return done
-            return loop.run_in_executor(worker, prepare_raw, batch, kind, utcnow(), tagged)
+                return None
+            future = loop.run_in_executor(
+                worker, prepare_raw, batch, kind, utcnow(), tagged, len(done)
+            )
+            return len(batch), future
 
-        pending = next_chunk()
-        while (prepared := await pending) is not None:
-            pending = next_chunk()
+        def report(results: list[ItemResult]) -> None:
+            if rejects is None:
+                return
+            for result in results:
+                if result.status == "rejected":
+                    record = {
+                        "line": line + result.index + 1,
+                        "errors": [error.model_dump() for error in result.errors],
+                    }
+                    rejects.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+        # Parts interrupted at different lines (one committed a chunk, another did not): the
+        # first chunk brings the ones behind up to the others, which skip it.
+        upcoming = next_chunk(max(done) - skip or chunk)
+        while upcoming is not None:
+            lines, pending = upcoming
+            prepared = await pending
+            upcoming = next_chunk(chunk)
             try:
-                async with database.session() as session, session.begin():
-                    run = await open_import(session, workspace_id=workspace_id, name=name)
-                    rejected = await import_chunk(session, run=run, items=prepared)
-                    if postgres:
-                        tagged = await tagged_types(session, workspace_id)
-                    counts = (run.lines_done, run.accepted, run.duplicates, run.rejected)
+                stored = await _store_chunk(
+                    database,
+                    workspace_id=workspace_id,
+                    name=name,
+                    parts=prepared,
+                    end=line + lines,
+                    base=base if postgres else (0, 0, 0),
+                    split=postgres,
+                    report=report,
+                )
             except BaseException:
-                pending.cancel()
+                if upcoming is not None:
+                    upcoming[1].cancel()
                 raise
-            if rejects is not None:
-                for result in rejected:
-                    if result.status == "rejected":
-                        record = {
-                            "line": line + result.index + 1,
-                            "errors": [error.model_dump() for error in result.errors],
-                        }
-                        rejects.write(json.dumps(record, ensure_ascii=False) + "\n")
-            line += prepared.items
+            if postgres:
+                tagged = stored.tagged
+            line += lines
             rate = (line - skip) / max(time.perf_counter() - started, 1e-9)
+            accepted, duplicates, rejected = stored.counts
             print(
-                f"{counts[0]:,} lines: {counts[1]:,} accepted, {counts[2]:,} duplicate, "
-                f"{counts[3]:,} rejected ({rate:,.0f} lines/s)",
+                f"{line:,} lines: {accepted:,} accepted, {duplicates:,} duplicate, "
+                f"{rejected:,} rejected ({rate:,.0f} lines/s)",
                 file=progress,
                 flush=True,
             )
+    if postgres:  # the parts' counters into the import's row
+        async with database.session() as session, session.begin():
+            run = await open_import(session, workspace_id=workspace_id, name=name)
+            await fold_parts(session, run=run, now=utcnow())
     imported = time.perf_counter()
     print("re-scoring and deriving stage histories ...", file=progress, flush=True)
     if postgres:
-        run, done = await finish_in_parts(database, workspace_id=workspace_id, name=name)
+        run, finish = await finish_in_parts(database, workspace_id=workspace_id, name=name)
     else:
         async with database.session() as session, session.begin():
             run = await open_import(session, workspace_id=workspace_id, name=name)
-            done = await finish_import(session, run=run)
+            finish = await finish_import(session, run=run)
     print(
-        f"derived: {done.users:,} users, {done.transitions_published:,} stage moves published "
-        f"({time.perf_counter() - imported:.1f} s)",
+        f"derived: {finish.users:,} users, {finish.transitions_published:,} stage moves "
+        f"published ({time.perf_counter() - imported:.1f} s)",
         file=progress,
     )
     return run, time.perf_counter() - started

@@ -18,6 +18,10 @@ from segmentation.records.models import UserEvent
 from yunying_shared.db import Database
 
 
+class Interrupted(Exception):
+    """The command stopped in the middle of a chunk."""
+
+
 def _lines() -> list[str]:
     good = [
         {
@@ -66,16 +70,15 @@ async def test_jsonl_import_resumes_after_an_interruption(
     path = tmp_path / "history.jsonl"
     path.write_text("\n".join(_lines()) + "\n", encoding="utf-8")
     real = import_cli.import_chunk
-    calls = {"n": 0}
 
-    async def interrupted(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt  # the operator's Ctrl-C in the middle of the second chunk
-        return await real(*args, **kwargs)
+    async def interrupted(*args, lines, part, **kwargs):
+        done = kwargs["run"].lines_done if part is None else part.lines_done
+        if done == 4:  # stopped in the middle of the second chunk (every part of it)
+            raise Interrupted
+        return await real(*args, lines=lines, part=part, **kwargs)
 
     monkeypatch.setattr(import_cli, "import_chunk", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Interrupted):
         await _import(database, path, workspace_id)
     assert await _count(database, UserEvent, workspace_id) == 4  # the first chunk committed
 

@@ -1,12 +1,14 @@
-"""The import command's finishing step on two connections (PostgreSQL) writes what the one-
-transaction finish writes: the same history imported into two workspaces, one through the
-command (users split over two parts, each committed on its own) and one through `finish_import`,
-gives the same stage rows, published events, profiles, stored events and population metrics.
-Interrupted after one part committed, the command run again finishes the import without a
-second re-score and without publishing any move twice."""
+"""The import command's chunks and finishing step on two connections (PostgreSQL) write what
+one connection writes: the same history imported into two workspaces, one through the command
+(each chunk's events split by user over two parts, the finish's users too, each part committed
+on its own) and one chunk after chunk and through `finish_import`, gives the same counts, stage
+rows, published events, profiles, stored events and population metrics. Interrupted while both
+parts of a chunk are in flight, or after one part of the finish committed, the command run
+again ends in the same, without a second re-score and without publishing any move twice."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -24,6 +26,7 @@ from segmentation.db import BUS
 from segmentation.events import history_import, import_cli
 from segmentation.events.history_import import (
     HistoryImport,
+    HistoryImportPart,
     finish_import,
     import_chunk,
     open_import,
@@ -109,6 +112,7 @@ async def _through_command(
     workspace_id: UUID,
     monkeypatch: pytest.MonkeyPatch,
     now: datetime,
+    rejects: io.StringIO | None = None,
 ) -> HistoryImport:
     monkeypatch.setattr(import_cli, "utcnow", lambda: now)
     run, _ = await import_cli.run_import(
@@ -118,7 +122,7 @@ async def _through_command(
         name="crm",
         kind="jsonl",
         chunk=CHUNK,
-        rejects=None,
+        rejects=rejects,
         progress=io.StringIO(),
     )
     return run
@@ -239,11 +243,20 @@ async def test_a_finish_in_two_parts_writes_what_one_transaction_writes(
         return await real(*args, stages=stages, **kwargs)
 
     monkeypatch.setattr(import_cli, "derive_histories", noted)
+    chunk_parts: list[int] = []
+    real_chunk = import_cli.import_chunk
+
+    async def chunk_noted(*args: Any, part: HistoryImportPart, **kwargs: Any) -> Any:
+        chunk_parts.append(part.part)
+        return await real_chunk(*args, part=part, **kwargs)
+
+    monkeypatch.setattr(import_cli, "import_chunk", chunk_noted)
     run = await _through_command(database, path, split, monkeypatch, NOW)
     reference = await _in_one_transaction(database, items, single)
 
     assert _counts(run) == _counts(reference) == (len(items), len(items) - 2, 1, 1)
     assert run.finished_at is not None
+    assert sorted(chunk_parts) == [0] * 5 + [1] * 5  # 1,602 lines in chunks of 400, two parts
     assert len(parts) == 2 and parts[0] and parts[1] and not parts[0] & parts[1]
     assert parts[0] | parts[1] == {item["user_id"] for item in items if item["event_id"] != "bad"}
     written = await _written(database, split)
@@ -344,3 +357,59 @@ async def test_lines_added_after_a_finish_began_are_scored_by_a_new_finish(
     written, expected = await _written(database, grown), await _written(database, single)
     for part in ("stage_rows", "profiles", "events", "metrics"):
         assert written[part] == expected[part], part
+
+
+async def _parts_left(database: Database, workspace_id: UUID) -> dict[int, int]:
+    async with database.session() as session:
+        rows = await session.scalars(
+            select(HistoryImportPart).where(HistoryImportPart.workspace_id == workspace_id)
+        )
+        return {row.part: row.lines_done for row in rows}
+
+
+@pytest.mark.parametrize("killed", [{0}, {1}, {0, 1}], ids=["first", "second", "both"])
+async def test_chunks_killed_while_both_parts_are_in_flight_resume_to_the_same_import(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed: set[int]
+) -> None:
+    """The third chunk (lines 801-1200, the rejected line 901 in it) is stopped once both of its
+    parts have written their rows and neither has committed: the `killed` parts roll back, the
+    others commit. Run again, each part resumes after its own line count, and the import ends
+    with the counts, rows, events and metrics of an import on one connection, the rejected line
+    reported once."""
+    items = _history()
+    path = tmp_path / "history.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    resumed, single = uuid4(), uuid4()
+    for workspace_id in (resumed, single):
+        await _live_purchases(database, workspace_id)
+    real = import_cli.import_chunk
+    written_rows: set[int] = set()
+    both_written = asyncio.Event()
+
+    async def stopped(*args: Any, part: HistoryImportPart, **kwargs: Any) -> Any:
+        rejected = await real(*args, part=part, **kwargs)
+        if part.lines_done == 3 * CHUNK:  # the third chunk, not committed yet
+            written_rows.add(part.part)
+            if len(written_rows) == 2:
+                both_written.set()
+            await both_written.wait()  # both parts in flight, each in its own transaction
+            if part.part in killed:
+                raise Interrupted
+        return rejected
+
+    monkeypatch.setattr(import_cli, "import_chunk", stopped)
+    rejects = io.StringIO()
+    with pytest.raises(Interrupted):
+        await _through_command(database, path, resumed, monkeypatch, NOW, rejects=rejects)
+    assert await _parts_left(database, resumed) == {
+        k: 2 * CHUNK if k in killed else 3 * CHUNK for k in (0, 1)
+    }
+
+    monkeypatch.setattr(import_cli, "import_chunk", real)
+    run = await _through_command(database, path, resumed, monkeypatch, NOW, rejects=rejects)
+    reference = await _in_one_transaction(database, items, single)
+    assert run.finished_at is not None
+    assert _counts(run) == _counts(reference) == (len(items), len(items) - 2, 1, 1)
+    assert await _parts_left(database, resumed) == {}  # folded into the import's row
+    assert [json.loads(line)["line"] for line in rejects.getvalue().splitlines()] == [901]
+    assert await _written(database, resumed) == await _written(database, single)
