@@ -48,7 +48,7 @@ from campaigns.creators import matching
 from campaigns.creators import service as creators_service
 from campaigns.creators.models import Creator
 from campaigns.creators.service import audience_make_up, pool_of
-from campaigns.main import DEFINITION
+from campaigns.main import DEFINITION, create_app
 from yunying_shared.bus.local import LocalTransport
 from yunying_shared.db import Database
 from yunying_shared.db.migrate import upgrade
@@ -300,7 +300,7 @@ async def bench_full_request(url: str, rng: np.random.Generator) -> dict[str, An
         # The local log as the bus: no consumer of this run joins the shared broker's group.
         transport = LocalTransport(Path(tmp) / "bus.sqlite3")
         await transport.start()
-        app = DEFINITION.create_app(settings, transport=transport)
+        app = create_app(settings, transport=transport)
         workspace_id = uuid.uuid4()
         try:
             async with running(app) as client:

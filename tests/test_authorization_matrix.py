@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 
 from yunying_shared.auth import Principal, access_of
 from yunying_shared.auth.principal import Role
-from yunying_shared.kit import installed, installed_scopes
+from yunying_shared.kit import build_app, installed, installed_scopes
 from yunying_shared.kit.app import api_routes
 from yunying_shared.testing.apps import internal_headers, running
 
@@ -55,7 +55,7 @@ def _path(route: APIRoute) -> str:
 async def test_every_route_declares_its_access_and_enforces_it(
     service, settings_for, local_transport
 ):
-    app = DEFINITIONS[service].create_app(settings_for(service), transport=local_transport)
+    app = build_app(DEFINITIONS[service], settings_for(service), transport=local_transport)
     wrong: list[str] = []
     async with running(app) as client:
         for route in api_routes(DEFINITIONS[service]):

@@ -8,14 +8,14 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from campaigns.main import DEFINITION
+from campaigns.main import create_app
 from yunying_shared.settings import ServiceSettings
 
 CONSOLE = "https://console.brand.example"
 
 
 def _client(settings: ServiceSettings, client_host: str = "127.0.0.1") -> httpx.AsyncClient:
-    app = DEFINITION.create_app(settings)
+    app = create_app(settings)
     transport = httpx.ASGITransport(app=app, client=(client_host, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://campaigns")
 
@@ -92,7 +92,7 @@ async def test_without_a_token_metrics_answer_loopback_clients_only(settings_for
 async def test_a_missing_workspace_is_a_400_that_names_the_header(settings_for):
     from yunying_shared.testing.apps import internal_headers, running, user_principal
 
-    app = DEFINITION.create_app(settings_for("campaigns"))
+    app = create_app(settings_for("campaigns"))
     async with running(app) as client:
         headers = internal_headers(app, user_principal(None, "operator"))
         response = await client.get("/v1/campaigns/workspace", headers=headers)
@@ -105,7 +105,7 @@ async def test_a_missing_workspace_is_a_400_that_names_the_header(settings_for):
 async def test_non_finite_numbers_are_refused_by_every_service(settings_for):
     from yunying_shared.testing.apps import internal_headers, running, user_principal
 
-    app = DEFINITION.create_app(settings_for("campaigns"))
+    app = create_app(settings_for("campaigns"))
     async with running(app) as client:
         headers = internal_headers(app, user_principal(uuid.uuid4(), "operator"))
         response = await client.post(

@@ -1,3 +1,4 @@
+from functools import partial
 from pathlib import Path
 
 import campaigns.models  # noqa: F401  (every table on the metadata)
@@ -23,7 +24,7 @@ from campaigns.runtime import (
     send_forever,
 )
 from campaigns.sending.router import router as sending_router
-from yunying_shared.kit import ApiScope, ServiceDefinition
+from yunying_shared.kit import ApiScope, ServiceDefinition, build_app
 
 DEFINITION = ServiceDefinition(
     name="campaigns",
@@ -77,4 +78,4 @@ DEFINITION = ServiceDefinition(
 )
 
 # The uvicorn factory: `uvicorn --factory campaigns.main:create_app`.
-create_app = DEFINITION.create_app
+create_app = partial(build_app, DEFINITION)

@@ -1,6 +1,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,7 +20,7 @@ from content_review.review.queue import router as review_queue_router
 from content_review.review.router import router as review_router
 from content_review.scanning.registry import shared_registry
 from content_review.scanning.router import router as scan_router
-from yunying_shared.kit import ApiScope, ServiceDefinition
+from yunying_shared.kit import ApiScope, ServiceDefinition, build_app
 
 
 @asynccontextmanager
@@ -67,4 +68,4 @@ DEFINITION = ServiceDefinition(
 )
 
 # The uvicorn factory: `uvicorn --factory content_review.main:create_app`.
-create_app = DEFINITION.create_app
+create_app = partial(build_app, DEFINITION)

@@ -25,7 +25,7 @@ from gateway.sessions.router import router as sessions_router
 from gateway.upstreams import gateway_lifespan
 from gateway.workspaces.router import router as workspaces_router
 from yunying_shared.bus import Transport
-from yunying_shared.kit import ServiceDefinition
+from yunying_shared.kit import ServiceDefinition, build_app
 
 
 @asynccontextmanager
@@ -94,6 +94,6 @@ def create_app(
 ) -> FastAPI:
     """`upstreams`: in-process transports per service (embedded mode); without them the
     gateway calls the URLs in `settings.upstreams`."""
-    return DEFINITION.create_app(
-        settings, transport=transport, state={"upstream_transports": upstreams}
+    return build_app(
+        DEFINITION, settings, transport=transport, state={"upstream_transports": upstreams}
     )

@@ -1,3 +1,4 @@
+from functools import partial
 from pathlib import Path
 
 import segmentation.models  # noqa: F401  (every table on the metadata)
@@ -13,7 +14,7 @@ from segmentation.segments.router import router as segments_router
 from segmentation.segments.sweep import sweep_segments_forever
 from segmentation.settings.router import router as settings_router
 from segmentation.tags.router import router as tags_router
-from yunying_shared.kit import ApiScope, ServiceDefinition
+from yunying_shared.kit import ApiScope, ServiceDefinition, build_app
 
 DEFINITION = ServiceDefinition(
     name="segmentation",
@@ -45,4 +46,4 @@ DEFINITION = ServiceDefinition(
 )
 
 # The uvicorn factory: `uvicorn --factory segmentation.main:create_app`.
-create_app = DEFINITION.create_app
+create_app = partial(build_app, DEFINITION)

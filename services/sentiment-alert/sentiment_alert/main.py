@@ -1,6 +1,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -28,7 +29,7 @@ from sentiment_alert.monitoring.router import router as monitoring_router
 from sentiment_alert.notifications.router import router as notifications_router
 from sentiment_alert.replies.router import router as replies_router
 from sentiment_alert.scoring.router import router as scoring_router
-from yunying_shared.kit import ApiScope, ServiceDefinition
+from yunying_shared.kit import ApiScope, ServiceDefinition, build_app
 
 
 @asynccontextmanager
@@ -86,4 +87,4 @@ DEFINITION = ServiceDefinition(
 )
 
 # The uvicorn factory: `uvicorn --factory sentiment_alert.main:create_app`.
-create_app = DEFINITION.create_app
+create_app = partial(build_app, DEFINITION)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka import TopicPartition as KafkaTopicPartition
@@ -27,10 +27,21 @@ from yunying_shared.bus.transport import (
 )
 from yunying_shared.logging import get_logger
 
-if TYPE_CHECKING:
-    from yunying_shared.bus.kafka import KafkaTransport
-
 log = get_logger(__name__)
+
+
+class KafkaConnection(Protocol):
+    """What a subscription needs of the transport that made it: where the broker is, the
+    timeouts, and the topics it still has to create. (The transport imports this module, so
+    naming it here would tie the two files in a circle.)"""
+
+    bootstrap: str
+    client_id: str
+    request_timeout_ms: int
+    session_timeout_ms: int
+    heartbeat_interval_ms: int
+
+    async def create_pending_topics(self) -> None: ...
 
 
 def to_received(record: Any) -> Received:
@@ -63,7 +74,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class KafkaSubscription(Subscription):
-    def __init__(self, transport: KafkaTransport, group: str, topics: Sequence[str]) -> None:
+    def __init__(self, transport: KafkaConnection, group: str, topics: Sequence[str]) -> None:
         self._transport = transport
         self._group = group
         self._topics = list(topics)

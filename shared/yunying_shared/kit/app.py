@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from functools import cache, partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
@@ -42,11 +42,9 @@ from yunying_shared.http.middleware import (
 )
 from yunying_shared.http.openapi import normalise, operation_id
 from yunying_shared.http.strict_json import StrictJsonMiddleware
+from yunying_shared.kit.definition import ServiceDefinition
 from yunying_shared.settings import ServiceSettings
 from yunying_shared.workspaces import workspace_router
-
-if TYPE_CHECKING:
-    from yunying_shared.kit.definition import ServiceDefinition
 
 SHUTDOWN_GRACE_SECONDS = 15.0
 API_VERSION = "0.1.0"
@@ -62,11 +60,15 @@ async def _bounded(what: str, step: Awaitable[Any]) -> None:
 
 def build_app(
     definition: ServiceDefinition,
-    settings: ServiceSettings,
+    settings: ServiceSettings | None = None,
     *,
     transport: Transport | None = None,
     state: Mapping[str, Any] | None = None,
 ) -> FastAPI:
+    """The service's ASGI app; each service's `main.create_app` (its uvicorn factory) is this
+    with the service's definition bound. Without `settings`, the definition's from the
+    environment."""
+    settings = settings or definition.load_settings()
     owns_transport = transport is None
     bus = transport or transport_from_settings(settings)
 

@@ -25,12 +25,11 @@ from yunying_shared.bus.tables import BusTables
 from yunying_shared.events import WORKSPACE_CREATED, Envelope
 from yunying_shared.events.catalogue import EventSpec
 from yunying_shared.http.middleware import Authenticator
-from yunying_shared.kit.app import build_app
 from yunying_shared.settings import ServiceSettings
 from yunying_shared.workspaces import workspace_handler
 
 if TYPE_CHECKING:
-    from yunying_shared.bus.transport import Transport
+    pass
 
 ENTRY_POINT_GROUP = "yunying.services"
 
@@ -124,7 +123,7 @@ class ServiceDefinition:
     # The app's API document, when it is not the service's own (the gateway merges every
     # installed service's into one).
     api_document: Callable[[FastAPI], dict[str, Any]] | None = None
-    # What `create_app` puts on `app.state` before the lifespan runs (the embedded runner
+    # What `build_app` puts on `app.state` before the lifespan runs (the embedded runner
     # passes the gateway its in-process upstreams this way).
     state_defaults: Mapping[str, Any] = field(default_factory=dict)
 
@@ -152,18 +151,6 @@ class ServiceDefinition:
 
     def load_settings(self, **overrides: Any) -> ServiceSettings:
         return self.settings.for_service(self.name, **overrides)
-
-    def create_app(
-        self,
-        settings: ServiceSettings | None = None,
-        *,
-        transport: Transport | None = None,
-        state: Mapping[str, Any] | None = None,
-    ) -> FastAPI:
-        """The service's ASGI app; also its uvicorn factory (`<package>.main:create_app`)."""
-        return build_app(
-            self, settings or self.load_settings(), transport=transport, state=state or {}
-        )
 
 
 def installed(*, exclude: Sequence[str] = ()) -> dict[str, ServiceDefinition]:

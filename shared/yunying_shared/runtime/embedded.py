@@ -14,7 +14,7 @@ import httpx
 from starlette.types import Receive, Scope, Send
 
 from yunying_shared.bus.local import LocalTransport
-from yunying_shared.kit import installed
+from yunying_shared.kit import build_app, installed
 
 GATEWAY = "gateway"
 
@@ -28,7 +28,7 @@ class EmbeddedApp:
             raise RuntimeError("the gateway service is not installed (entry point missing)")
         self.transport = LocalTransport(state_dir / "bus.sqlite3", partitions=partitions)
         self.services = {
-            name: definition.create_app(transport=self.transport)
+            name: build_app(definition, transport=self.transport)
             for name, definition in definitions.items()
             if name != GATEWAY
         }
@@ -38,8 +38,8 @@ class EmbeddedApp:
             name: httpx.ASGITransport(app=app, raise_app_exceptions=False)
             for name, app in self.services.items()
         }
-        self.gateway = definitions[GATEWAY].create_app(
-            transport=self.transport, state={"upstream_transports": upstreams}
+        self.gateway = build_app(
+            definitions[GATEWAY], transport=self.transport, state={"upstream_transports": upstreams}
         )
         self._stack = AsyncExitStack()
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from yunying_shared.bus import Message, Transport
 from yunying_shared.events import WORKSPACE_CREATED, make_event
 from yunying_shared.events.payloads.gateway import WorkspaceCreated
-from yunying_shared.kit import ServiceDefinition
+from yunying_shared.kit import ServiceDefinition, build_app
 from yunying_shared.settings import ServiceSettings
 from yunying_shared.testing.apps import internal_headers, running, user_principal
 
@@ -19,7 +19,7 @@ from yunying_shared.testing.apps import internal_headers, running, user_principa
 async def assert_service_runs(
     definition: ServiceDefinition, settings: ServiceSettings, transport: Transport
 ) -> None:
-    app = definition.create_app(settings, transport=transport)
+    app = build_app(definition, settings, transport=transport)
     workspace_id = uuid.uuid4()
     path = f"/v1/{definition.name}/workspace"
     async with running(app) as client:

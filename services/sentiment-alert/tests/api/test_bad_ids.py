@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from sentiment_alert.main import DEFINITION
+from sentiment_alert.main import create_app
 from yunying_shared.testing.apps import internal_headers, running, user_principal
 
 
@@ -17,7 +17,7 @@ from yunying_shared.testing.apps import internal_headers, running, user_principa
     ],
 )
 async def test_ids_beyond_64_bits_are_a_422_naming_the_path(settings_for, method, path):
-    app = DEFINITION.create_app(settings_for("sentiment-alert"))
+    app = create_app(settings_for("sentiment-alert"))
     async with running(app) as client:
         headers = internal_headers(app, user_principal(uuid.uuid4(), "admin"))
         response = await client.request(method, path, headers=headers)
