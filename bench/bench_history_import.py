@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import make_url, text
 
-from segmentation.events.import_cli import run_import
+from segmentation.events.import_cli import POOL_SIZE, run_import
 from segmentation.main import DEFINITION
 from segmentation.population.service import churn_rate
 from segmentation.population.stages import stage_distribution
@@ -145,7 +145,7 @@ async def main() -> None:
         write_history(path)
         print(f"wrote {EVENTS:,} events of {USERS:,} users in {time.perf_counter() - began:.1f} s")
         async with fresh_postgres_database("bench_hist") as url:
-            database = Database(url, pool_size=2)
+            database = Database(url, pool_size=POOL_SIZE)  # as the command
             await upgrade(database, DEFINITION.migrations)
             workspace_id = uuid.uuid4()
             database_name = make_url(url).database or ""

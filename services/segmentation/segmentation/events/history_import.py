@@ -24,7 +24,7 @@ already committed derives the rows it has and publishes nothing again (rederive 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,7 +49,7 @@ from segmentation.lifecycle.rules import LifecycleRules
 from segmentation.records.models import Profile, TagRule, UserEvent
 from segmentation.rfm.service import rescore
 from segmentation.settings.service import get_settings
-from yunying_shared.db import sql_dialect
+from yunying_shared.db import Database, sql_dialect
 
 NAME_LENGTH = 200
 
@@ -314,39 +314,52 @@ def _imported(run: HistoryImport) -> Any:
     )
 
 
-async def rescore_once(session: AsyncSession, *, run: HistoryImport, now: datetime) -> datetime:
-    """The finishing step's first step: re-score the workspace (the imported users quietly:
+async def imported_users(session: AsyncSession, *, run: HistoryImport) -> dict[str, int]:
+    """The users the import stored events of (user id -> profile id): the one read of the
+    import's rows the finishing step makes (the re-score and the stage histories both need them)."""
+    rows = await session.execute(
+        select(Profile.user_id, Profile.id).where(
+            Profile.workspace_id == run.workspace_id, Profile.user_id.in_(_imported(run))
+        )
+    )
+    return {user_id: profile_id for user_id, profile_id in rows}
+
+
+async def rescore_once(
+    session: AsyncSession,
+    *,
+    run: HistoryImport,
+    now: datetime,
+    imported: Mapping[str, int],
+    parts_on: Database | None = None,
+) -> datetime:
+    """The finishing step's first step: re-score the workspace (the `imported` users quietly:
     their histories are derived next) and note the finish's time. Returns that time; a finish
-    already begun (an interrupted one) is not re-scored again and keeps its first time."""
+    already begun (an interrupted one) is not re-scored again and keeps its first time.
+    `parts_on`: the re-score's writes in parts on this database's connections (`rfm.service`;
+    a part committed before an interruption is found unchanged by the finish run again)."""
     if run.finishing_since is not None:
         since = as_utc(run.finishing_since)
         assert since is not None
         return since
-    ids = np.array(
-        (
-            await session.scalars(
-                select(Profile.id).where(
-                    Profile.workspace_id == run.workspace_id, Profile.user_id.in_(_imported(run))
-                )
-            )
-        ).all(),
-        dtype=np.int64,
-    )
-    await rescore(session, workspace_id=run.workspace_id, now=now, quiet=ids)
+    ids = np.fromiter(imported.values(), dtype=np.int64, count=len(imported))
+    await rescore(session, workspace_id=run.workspace_id, now=now, quiet=ids, parts_on=parts_on)
     run.finishing_since = now
     run.updated_at = now
     await session.flush()
     return now
 
 
-async def imported_stages(session: AsyncSession, *, run: HistoryImport) -> dict[str, str]:
-    """The imported users' stages now (user id -> stage), what their histories end in."""
+async def imported_stages(
+    session: AsyncSession, *, run: HistoryImport, imported: Collection[str]
+) -> dict[str, str]:
+    """The imported users' stages now (user id -> stage), what their histories end in: the
+    workspace's profiles read and kept for the imported users (the import's events are not
+    read again; profiles are far fewer)."""
     rows = await session.execute(
-        select(Profile.user_id, Profile.stage).where(
-            Profile.workspace_id == run.workspace_id, Profile.user_id.in_(_imported(run))
-        )
+        select(Profile.user_id, Profile.stage).where(Profile.workspace_id == run.workspace_id)
     )
-    return {user_id: stage for user_id, stage in rows}
+    return {user_id: stage for user_id, stage in rows if user_id in imported}
 
 
 def split_users(stages: Mapping[str, str], count: int) -> list[dict[str, str]]:
@@ -390,8 +403,9 @@ async def finish_import(
 ) -> Finished:
     """Once, at the end, in one transaction: re-score the workspace, then derive the imported
     users' stage histories (their moves published with their time, historical when old)."""
-    now = await rescore_once(session, run=run, now=now or utcnow())
-    stages = await imported_stages(session, run=run)
+    imported = await imported_users(session, run=run)
+    now = await rescore_once(session, run=run, now=now or utcnow(), imported=imported)
+    stages = await imported_stages(session, run=run, imported=imported)
     published = await derive_histories(
         session, workspace_id=run.workspace_id, stages=stages, now=now
     )

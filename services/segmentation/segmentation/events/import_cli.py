@@ -46,6 +46,7 @@ from segmentation.events.history_import import (
     fold_parts,
     import_chunk,
     imported_stages,
+    imported_users,
     open_import,
     open_parts,
     prepare,
@@ -59,11 +60,14 @@ from yunying_shared.db import Database, sql_dialect
 
 MAX_CHUNK = 20_000
 # The finishing step's stage histories on this many connections at once (PostgreSQL): the
-# machine's two cores. The command's pool holds as many.
+# machine's two cores.
 FINISH_PARTS = 2
 # Each chunk's events split by user over this many connections (PostgreSQL): one backend is
 # one core, and the chunks' database work is most of their CPU.
 CHUNK_PARTS = 2
+# The command's connections: the finishing step's re-score keeps its reads on one while its
+# writes run in two parts (rfm.service); fewer would open and close a connection per part.
+POOL_SIZE = max(CHUNK_PARTS, FINISH_PARTS) + 1
 
 
 def _csv_item(row: dict[str, str]) -> dict[str, Any]:
@@ -343,8 +347,11 @@ async def finish_in_parts(
     anywhere, running the command again finishes it (history_import: nothing published twice)."""
     async with database.session() as session, session.begin():
         run = await open_import(session, workspace_id=workspace_id, name=name)
-        now = await rescore_once(session, run=run, now=utcnow())
-        stages = await imported_stages(session, run=run)
+        imported = await imported_users(session, run=run)
+        now = await rescore_once(
+            session, run=run, now=utcnow(), imported=imported, parts_on=database
+        )
+        stages = await imported_stages(session, run=run, imported=imported)
 
     async def derive_part(part: dict[str, str]) -> int:
         async with database.session() as session, session.begin():
@@ -390,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     url = args.database_url or SegmentationConfig.for_service("segmentation").resolved_database_url
 
     async def go() -> tuple[HistoryImport, float]:
-        database = Database(url, pool_size=FINISH_PARTS)
+        database = Database(url, pool_size=POOL_SIZE)
         try:
             rejects = args.rejects.open("a", encoding="utf-8") if args.rejects else None
             try:

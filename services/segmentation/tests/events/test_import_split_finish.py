@@ -38,6 +38,7 @@ from segmentation.population.service import activity, churn_rate, repurchase_rat
 from segmentation.population.stages import stage_distribution
 from segmentation.population.window import DateRange
 from segmentation.records.models import Profile, UserEvent
+from segmentation.rfm import service as rfm_service
 from yunying_shared.db import Database
 from yunying_shared.testing.outbox import outbox_events
 
@@ -58,8 +59,10 @@ def dialect(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(autouse=True)
 def _moves_in_sql(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every part's moves through the import's SQL statement, as a large import's are."""
+    """Every part's moves through the import's SQL statement, and the command's re-score
+    written in parts, as a large import's are."""
     monkeypatch.setattr(rederive, "SQL_MOVES_FROM", 0)
+    monkeypatch.setattr(rfm_service, "PARTS_FROM", 0)
 
 
 def _history() -> list[dict[str, Any]]:
@@ -412,4 +415,41 @@ async def test_chunks_killed_while_both_parts_are_in_flight_resume_to_the_same_i
     assert _counts(run) == _counts(reference) == (len(items), len(items) - 2, 1, 1)
     assert await _parts_left(database, resumed) == {}  # folded into the import's row
     assert [json.loads(line)["line"] for line in rejects.getvalue().splitlines()] == [901]
+    assert await _written(database, resumed) == await _written(database, single)
+
+
+async def test_a_finish_whose_rescore_failed_after_one_part_resumes_to_the_same_import(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The finishing step's re-score writes in two parts: one committed, the other failed. The
+    finish has not begun (`finishing_since` unset), so the command run again re-scores (finding
+    the committed part's users scored) and ends where a one-transaction import ends."""
+    items = _history()
+    path = tmp_path / "history.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    resumed, single = uuid4(), uuid4()
+    for workspace_id in (resumed, single):
+        await _live_purchases(database, workspace_id)
+    real = rfm_service._write
+    written_parts: list[tuple[int, int]] = []
+
+    async def second_part_fails(*args: Any, part: tuple[int, int], **kwargs: Any) -> Any:
+        if part == (1, 2):
+            raise Interrupted
+        written_parts.append(part)
+        return await real(*args, part=part, **kwargs)
+
+    monkeypatch.setattr(rfm_service, "_write", second_part_fails)
+    with pytest.raises(Interrupted):
+        await _through_command(database, path, resumed, monkeypatch, NOW)
+    assert written_parts == [(0, 2)]
+    async with database.session() as session:
+        run = await session.get(HistoryImport, (resumed, "crm"))
+        assert run is not None and run.finishing_since is None and run.finished_at is None
+
+    monkeypatch.setattr(rfm_service, "_write", real)
+    run = await _through_command(database, path, resumed, monkeypatch, NOW)
+    reference = await _in_one_transaction(database, items, single)
+    assert run.finished_at is not None
+    assert _counts(run) == _counts(reference)
     assert await _written(database, resumed) == await _written(database, single)
