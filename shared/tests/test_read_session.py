@@ -5,11 +5,13 @@ so a write can never commit statement by statement or be dropped silently."""
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, Request
 from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
 from yunying_shared.db import Database, ReadSessionDep, SessionDep, driver_connection
@@ -116,3 +118,41 @@ async def test_a_read_session_refuses_a_flush_and_the_driver_connection(
             await driver_connection(session)
     async with database.session() as session:
         assert (await session.execute(select(counters))).all() == []
+
+
+async def test_a_read_route_gives_its_connection_back_before_answering(database: Database) -> None:
+    """The read session is closed with the route's function (no `yield` dependency holds it),
+    on an answer and on an error alike: its connection is back in the pool before the
+    response goes out, even while something still holds the session."""
+    app = make_app(database)
+    kept: list[AsyncSession] = []
+    pool = database.engine.pool
+
+    @app.get("/kept")
+    async def kept_route(session: ReadSessionDep) -> dict[str, int]:
+        kept.append(session)  # outlives the request: only the route's end closes it
+        rows = len((await session.execute(select(counters))).all())
+        return {"rows": rows, "checked_out": pool.checkedout()}  # type: ignore[attr-defined]
+
+    @app.get("/missing")
+    async def missing_route(session: ReadSessionDep) -> dict[str, int]:
+        kept.append(session)
+        await session.execute(select(counters))
+        raise HTTPException(404, "no such counter")
+
+    @app.middleware("http")
+    async def pool_when_answering(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers["x-checked-out"] = str(pool.checkedout())  # type: ignore[attr-defined]
+        return response
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        answered = await http.get("/kept")
+        assert answered.json() == {"rows": 0, "checked_out": 1}
+        assert answered.headers["x-checked-out"] == "0"
+        refused = await http.get("/missing")
+        assert refused.status_code == 404
+        assert refused.headers["x-checked-out"] == "0"
+    assert len(kept) == 2
+    assert not any(session.in_transaction() for session in kept)

@@ -17,6 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yunying_shared.db.engine import Database
 
+# The exit stack FastAPI unwinds when the route's function returns, before the response is sent
+# (what runs the end of a `scope="function"` dependency with `yield`).
+FUNCTION_EXIT_STACK = "fastapi_function_astack"
+
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.database
@@ -32,10 +36,16 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 
 
-async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def _read_session(request: Request) -> AsyncSession:
+    """Opened here and closed with the route's function, like a `yield` dependency, without
+    one: FastAPI wraps each generator dependency in a context manager under an anyio
+    CancelScope, 13% of a one-read GET's CPU (docs/BENCHMARKS.md, gateway sessions 7 and 8).
+    There is nothing to commit or roll back, and closing returns the connection to the pool
+    without awaiting the server, so a cancelled request cannot interrupt it half-way."""
     database: Database = request.app.state.database
-    async with database.read_session() as session:
-        yield session
+    session = database.read_session()
+    request.scope[FUNCTION_EXIT_STACK].push_async_callback(session.close)
+    return session
 
 
-ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(_read_session)]

@@ -11,7 +11,7 @@ from gateway.audit.deps import AuditActorDep
 from gateway.audit.record import Action, record
 from gateway.identity.deps import UserDep, user_id_of
 from gateway.workspaces.service import require_admin
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/workspaces/{workspace_id}/api-keys", tags=["api keys"])
@@ -71,7 +71,7 @@ async def create_key(
 )
 async def list_keys(
     workspace_id: UUID,
-    session: SessionDep,
+    session: ReadSessionDep,
     user: UserDep,
     page: PageParams,
     revoked: Annotated[bool | None, Query(description="Revoked keys only, or active only")] = None,

@@ -16,7 +16,7 @@ from gateway.audit.service import AuditFilter
 from gateway.identity.deps import UserDep, user_id_of
 from gateway.workspaces.service import require_member
 from yunying_shared.auth import Role
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.errors import Forbidden, InvalidInput
 from yunying_shared.http.pagination import Page, PageParams, keyset_page
 from yunying_shared.storable import text_problem
@@ -93,7 +93,11 @@ FiltersDep = Annotated[AuditFilter, Depends(_filters)]
     "on `gateway.audit.v1`; none can be changed or deleted through the API.",
 )
 async def workspace_audit(
-    workspace_id: UUID, session: SessionDep, user: UserDep, filters: FiltersDep, page: PageParams
+    workspace_id: UUID,
+    session: ReadSessionDep,
+    user: UserDep,
+    filters: FiltersDep,
+    page: PageParams,
 ) -> Page[AuditEntryOut]:
     await require_member(
         session,
@@ -115,7 +119,7 @@ async def workspace_audit(
     "emails. Same filters and order as the workspace's log. " + ORDER,
 )
 async def platform_audit(
-    session: SessionDep, user: UserDep, filters: FiltersDep, page: PageParams
+    session: ReadSessionDep, user: UserDep, filters: FiltersDep, page: PageParams
 ) -> Page[AuditEntryOut]:
     if not user.is_superuser:
         raise Forbidden("Only superusers read the whole audit log.")

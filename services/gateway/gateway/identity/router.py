@@ -22,7 +22,7 @@ from gateway.identity.schemas import (
 )
 from gateway.workspaces.service import list_workspaces
 from yunying_shared.auth import Role
-from yunying_shared.db import Database, SessionDep
+from yunying_shared.db import Database, ReadSessionDep, SessionDep
 from yunying_shared.errors import Forbidden, problem
 
 router = APIRouter(tags=["auth"])
@@ -180,7 +180,7 @@ async def logout(body: RefreshIn, session: SessionDep) -> Response:
     description="The logged-in user and the workspaces they belong to.",
     responses=UNAUTHORIZED,
 )
-async def me(session: SessionDep, user: UserDep) -> MeOut:
+async def me(session: ReadSessionDep, user: UserDep) -> MeOut:
     account = await service.get_active_user(session, user_id=user_id_of(user))
     workspaces = await list_workspaces(session, user_id=account.id)
     return MeOut(

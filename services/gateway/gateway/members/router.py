@@ -13,7 +13,7 @@ from gateway.members import service
 from gateway.members.schemas import MemberIn, MemberOut, MemberPatch
 from gateway.workspaces.service import require_admin, require_member
 from yunying_shared.auth import Role
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import StorableText
 
@@ -79,7 +79,7 @@ async def add_member(
 )
 async def list_members(
     workspace_id: UUID,
-    session: SessionDep,
+    session: ReadSessionDep,
     user: UserDep,
     page: PageParams,
     role: Annotated[Role | None, Query(description="Only members holding this role")] = None,

@@ -22,7 +22,7 @@ from gateway.ratelimit.schemas import (
 )
 from gateway.ratelimit.stored import StoredLimits, StoredLimitsDep
 from gateway.workspaces.service import require_admin
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 
 router = APIRouter(prefix="/v1/workspaces/{workspace_id}", tags=["rate limits"])
 
@@ -86,7 +86,7 @@ def _action(
     responses=ERRORS,
 )
 async def read_workspace_limits(
-    workspace_id: UUID, session: SessionDep, user: UserDep, stored: StoredLimitsDep
+    workspace_id: UUID, session: ReadSessionDep, user: UserDep, stored: StoredLimitsDep
 ) -> WorkspaceRateLimitsOut:
     await require_admin(session, user, workspace_id)
     return await _workspace_view(session, stored, workspace_id)
@@ -177,7 +177,11 @@ async def _key_view(
     responses=ERRORS,
 )
 async def read_key_limit(
-    workspace_id: UUID, key_id: UUID, session: SessionDep, user: UserDep, stored: StoredLimitsDep
+    workspace_id: UUID,
+    key_id: UUID,
+    session: ReadSessionDep,
+    user: UserDep,
+    stored: StoredLimitsDep,
 ) -> ApiKeyRateLimitOut:
     await require_admin(session, user, workspace_id)
     return await _key_view(session, stored, workspace_id, key_id)

@@ -18,7 +18,7 @@ from gateway.sessions.schemas import PasswordChangeIn, RevokedOut, SessionOut
 from gateway.workspaces.models import Membership
 from gateway.workspaces.service import require_member
 from yunying_shared.auth import Principal, Role
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.errors import Forbidden, InvalidInput, NotFound
 from yunying_shared.http.pagination import Page, PageParams
 
@@ -57,7 +57,7 @@ def _actor(request: Request, user: Principal, correlation_id: str | None) -> Act
     "first; `current` marks the one making this request.",
 )
 async def list_my_sessions(
-    session: SessionDep, user: UserDep, current: CurrentSessionDep, page: PageParams
+    session: ReadSessionDep, user: UserDep, current: CurrentSessionDep, page: PageParams
 ) -> Page[SessionOut]:
     rows = await service.page_active(session, user_id=user_id_of(user), page=page)
     return rows.to_page(lambda login: SessionOut.of(login, current))

@@ -14,7 +14,7 @@ from gateway.workspaces import propagation, service
 from gateway.workspaces.models import Workspace
 from gateway.workspaces.schemas import PropagationOut, WorkspaceIn, WorkspaceOut
 from yunying_shared.auth import Role, issue_internal_token
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.errors import Forbidden
 from yunying_shared.http.pagination import Page, PageParams
 
@@ -82,7 +82,7 @@ async def create_workspace(
     "first; `role` keeps those where the caller holds that role.",
 )
 async def list_workspaces(
-    session: SessionDep,
+    session: ReadSessionDep,
     user: UserDep,
     page: PageParams,
     role: Annotated[
@@ -96,7 +96,9 @@ async def list_workspaces(
 @router.get(
     "/{workspace_id}", response_model=WorkspaceOut, summary="Read a workspace", responses=NOT_FOUND
 )
-async def read_workspace(workspace_id: UUID, session: SessionDep, user: UserDep) -> WorkspaceOut:
+async def read_workspace(
+    workspace_id: UUID, session: ReadSessionDep, user: UserDep
+) -> WorkspaceOut:
     workspace, role = await service.get_workspace(
         session, user_id=user_id_of(user), workspace_id=workspace_id
     )
@@ -114,7 +116,7 @@ async def read_workspace(workspace_id: UUID, session: SessionDep, user: UserDep)
 )
 async def read_propagation(
     workspace_id: UUID,
-    session: SessionDep,
+    session: ReadSessionDep,
     user: UserDep,
     clients: UpstreamsDep,
     settings: SettingsDep,
