@@ -6,7 +6,10 @@ BENCH_STEPS_BATCH (900: what one consumer lane takes per transaction), one write
 database. Each step of the ingest and of its after-write chain is wrapped: this process's CPU
 (`time.process_time`) and the PostgreSQL backend's (/proc, clock ticks: exact only summed over
 many batches) are read around it. Nested steps (the after-write chain's) are also inside
-`after_write`; "other" is what `ingest` spends outside the named steps.
+`after_write`, and rederive's own (the events read, the replay, the stored rows, the rewrite)
+inside `rederive`; "other" is what `ingest` spends outside the named steps. Python's cyclic
+collector runs inside whichever step allocates when it triggers, so a step's service CPU can
+move between runs with another step's allocations; compare totals.
 
 Env: YUNYING_TEST_PG_URL; BENCH_STEPS_BATCH (900), BENCH_STEPS_BATCHES (40, after 5 warm-up
 batches); BENCH_STEPS_PROFILE=<file> writes a cProfile of the measured batches there (the
@@ -30,6 +33,7 @@ from typing import Any
 
 import segmentation.afterwrite as afterwrite
 import segmentation.events.service as service
+import segmentation.lifecycle.rederive as rederive
 from segmentation.events.storage import PostgresIngest
 from segmentation.main import DEFINITION
 from yunying_shared.db import Database, driver_connection
@@ -54,6 +58,11 @@ STEPS: list[tuple[Any, str]] = [
     (afterwrite, "crowded"),
     (afterwrite, "restage"),
     (afterwrite, "rederive"),
+    (rederive, "_load"),
+    (rederive, "derive"),
+    (rederive, "_stored"),
+    (rederive, "_delete"),
+    (rederive, "record_transitions"),
     (afterwrite, "apply_tag_rules"),
     (afterwrite, "refresh_memberships"),
 ]
@@ -62,9 +71,17 @@ NESTED = {
     "crowded",
     "restage",
     "rederive",
+    "_load",
+    "derive",
+    "_stored",
+    "_delete",
+    "record_transitions",
     "apply_tag_rules",
     "refresh_memberships",
 }
+
+# rederive's own steps (reading the events, the replay, the stored rows, the rewrite)
+INSIDE_REDERIVE = {"_load", "derive", "_stored", "_delete", "record_transitions"}
 
 
 class Meter:
@@ -158,7 +175,9 @@ async def main() -> None:
             print(f"load {load}, {events} events in batches of {BATCH}")
             print(f"{'step':<22} {'service µs/ev':>14} {'postgres µs/ev':>15}")
             for name in [n for _, n in STEPS]:
-                label = ("  " if name in NESTED else "") + name
+                label = (
+                    "    " if name in INSIDE_REDERIVE else "  " if name in NESTED else ""
+                ) + name
                 cpu_us = 1e6 * meter.cpu[name] / events
                 pg_us = 1e6 * meter.postgres[name] / events
                 print(f"{label:<22} {cpu_us:>14.1f} {pg_us:>15.1f}")

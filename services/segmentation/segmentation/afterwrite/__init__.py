@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.afterwrite.tag_rules import TaggableEvent, apply_tag_rules
 from segmentation.clock import as_utc
-from segmentation.lifecycle.late import MONEY_TYPES, activity_cannot_move
+from segmentation.lifecycle.late import MONEY_TYPES, activity_cannot_move, only_new_so_far
 from segmentation.lifecycle.rederive import Replay, crowded, rederive
 from segmentation.lifecycle.rules import LifecycleRules
 from segmentation.lifecycle.service import ProfileState, restage
@@ -91,6 +91,7 @@ async def after_write(
                 workspace_id=workspace_id,
                 current=current,
                 replay=Replay(rules, settings.last_edges or None, settings.rfm_window_days, now),
+                only_new=_only_new(touched, late, rules, now),
             )
     if touched.events:
         assert now is not None, "tag expiry counts from the events, stored as of the write"
@@ -123,3 +124,24 @@ def _unmovable(
             now=now,
         )
     }
+
+
+def _only_new(
+    touched: Touched, late: set[str], rules: LifecycleRules, now: datetime
+) -> dict[str, tuple[datetime, datetime]]:
+    """Of the late users, those whose derived history is one move to new (lifecycle.late), with
+    their first and last purchase times: `rederive` replays those two instead of their events."""
+    found: dict[str, tuple[datetime, datetime]] = {}
+    for p in touched.profiles:
+        if p.user_id not in late:
+            continue
+        first, last = as_utc(p.first_purchase_at), as_utc(p.last_purchase_at)
+        if (
+            first is not None
+            and last is not None
+            and only_new_so_far(
+                first_purchase_at=first, last_purchase_at=last, rules=rules, now=now
+            )
+        ):
+            found[p.user_id] = (first, last)
+    return found

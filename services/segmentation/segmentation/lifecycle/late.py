@@ -8,6 +8,12 @@ user's events read back, replayed, compared with the stored rows. Most late even
 with the activity is the one derived without it (an extra evaluation moment only repeats the
 stage of the moment before). Such users are re-staged as live events are, without reading
 their events: the common late delivery then costs what a timely one does.
+
+A late purchase does change F, M and the purchase times, but for a user still in the `new`
+period whom no silence could have churned, the whole derived history is one move, potential to
+new at the first purchase, whatever else they did (`new` outranks loyal and active). Such users
+are replayed over two stand-in purchases, their first and their last, instead of their events
+(`rederive`): the same history, without reading a user's events back.
 """
 
 from __future__ import annotations
@@ -45,4 +51,33 @@ def activity_cannot_move(
     return (
         last_purchase_at - first_purchase_at < period
         and now + timedelta(seconds=1) < last_purchase_at + period
+    )
+
+
+def only_new_so_far(
+    *,
+    first_purchase_at: datetime | None,
+    last_purchase_at: datetime | None,
+    rules: LifecycleRules,
+    now: datetime,
+) -> bool:
+    """True when the stage history derived from any events with these purchase times (the
+    profile's, this batch's included) is one move, potential to new at the first purchase.
+
+    Before the first purchase everyone is potential. From it until `now` the user is inside the
+    `new` period, and `new` yields only to churn: every gap between purchases is at most
+    last - first, and the last is within `churn_purchase_days` of now, so no purchase is ever
+    silent long enough. F, M, an RFM window and activity then never show (loyal and active rank
+    below new), and neither does the new period's end (after now, so never evaluated).
+    """
+    if first_purchase_at is None or last_purchase_at is None or first_purchase_at > now:
+        return False
+    # a second of margin each way: threshold moments are evaluated a millisecond after them,
+    # and the replay compares float epoch seconds
+    margin = timedelta(seconds=1)
+    period = timedelta(days=rules.churn_purchase_days)
+    return (
+        now + margin < first_purchase_at + timedelta(days=rules.new_days)
+        and last_purchase_at - first_purchase_at + margin < period
+        and now + margin < last_purchase_at + period
     )

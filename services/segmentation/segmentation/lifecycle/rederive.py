@@ -2,9 +2,11 @@
 end of a history import.
 
 A user's stage rows are replaced by the history the rules derive from all their events
-(lifecycle.history), ending in the stage the profile holds now (today's rules, unchanged: if the
-replay ends elsewhere, say a windowed score, a last move dated now joins them). Only moves the
-user did not have before are published, each dated when it happened and marked historical when
+(lifecycle.history; for a user the caller knows to be only new so far, lifecycle.late, from
+two stand-in purchases, their first and last, which derive the same history without a read),
+ending in the stage the profile holds now (today's rules, unchanged: if the replay ends
+elsewhere, say a windowed score, a last move dated now joins them). Only moves the user did not
+have before are published, each dated when it happened and marked historical when
 older than the workspace's `history_after_hours`. A user whose derived history is the one
 already stored (a late page view that moves nothing, the common case) keeps its rows untouched:
 only the users whose history changes are deleted and written again. The work per user is
@@ -19,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -198,6 +201,19 @@ async def _delete(session: AsyncSession, workspace_id: UUID, user_ids: Sequence[
         )
 
 
+def _stand_ins(
+    only_new: Mapping[str, tuple[datetime, datetime]], user_ids: Sequence[str]
+) -> list[tuple[str, int, float, float]]:
+    """Rows as `_load` reads them: a first and a last purchase for each user only new so far."""
+    rows: list[tuple[str, int, float, float]] = []
+    for user in user_ids:
+        if user in only_new:
+            first, last = only_new[user]
+            rows.append((user, PURCHASE, first.timestamp(), 0.0))
+            rows.append((user, PURCHASE, last.timestamp(), 0.0))
+    return rows
+
+
 def _by_user(rows: Iterable[Row]) -> dict[str, list[Row]]:
     grouped: dict[str, list[Row]] = {}
     for row in rows:
@@ -308,14 +324,30 @@ async def rederive(
     workspace_id: UUID,
     current: Mapping[str, str],
     replay: Replay,
+    only_new: Mapping[str, tuple[datetime, datetime]] | None = None,
 ) -> int:
     """Replace the stage histories of these users (user id -> the stage the profile holds now)
     by the ones derived from their events; returns how many moves were published (the moves
-    a user did not have before)."""
+    a user did not have before). `only_new`: users of `current` whose history is one move to
+    new (lifecycle.late.only_new_so_far), with their first and last purchase times: replayed
+    over those two purchases, their events are not read (on PostgreSQL)."""
     if not current:
         return 0
     user_ids = sorted(current)
-    names, columns = _columns(await _load(session, workspace_id, user_ids))
+    # SQLite reads event times at julianday's precision (milliseconds, then a float's error):
+    # stand-ins at the profile's exact times would date the move apart from such a replay.
+    if only_new is None or sql_dialect(session).name != "postgresql":
+        only_new = {}
+    read = [user for user in user_ids if user not in only_new]
+    rows = await _load(session, workspace_id, read) if read else []
+    stand_ins = _stand_ins(only_new, user_ids)
+    if rows and stand_ins:
+        # users numbered in id order, as a read of them all gives them (the database's C
+        # collation orders as Python does; stable: each user's rows keep their order)
+        rows = sorted([*rows, *stand_ins], key=itemgetter(0))
+    else:
+        rows.extend(stand_ins)
+    names, columns = _columns(rows)
     derived = derive(
         columns,
         rules=replay.rules,
