@@ -16,7 +16,7 @@ from segmentation.population.schemas import (
 from segmentation.population.stages import stage_distribution
 from segmentation.population.window import DateRange
 from yunying_shared.auth import Role, WorkspaceDep, require_roles
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep
 
 router = APIRouter(
     prefix="/v1/population",
@@ -41,7 +41,7 @@ WindowDep = Annotated[DateRange, Depends(_window)]
     summary="Users per lifecycle stage at the end of each day",
 )
 async def stages(
-    session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep
+    session: ReadSessionDep, workspace_id: WorkspaceDep, window: WindowDep
 ) -> StageDistribution:
     return await stage_distribution(session, workspace_id=workspace_id, window=window)
 
@@ -52,7 +52,7 @@ async def stages(
     summary="Users with two or more purchases / users with any purchase",
 )
 async def repurchase(
-    session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep
+    session: ReadSessionDep, workspace_id: WorkspaceDep, window: WindowDep
 ) -> RepurchaseRate:
     return await service.repurchase_rate(session, workspace_id=workspace_id, window=window)
 
@@ -62,7 +62,9 @@ async def repurchase(
     response_model=ChurnRate,
     summary="Users moved to churned in the range / users active at its start",
 )
-async def churn(session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep) -> ChurnRate:
+async def churn(
+    session: ReadSessionDep, workspace_id: WorkspaceDep, window: WindowDep
+) -> ChurnRate:
     return await service.churn_rate(session, workspace_id=workspace_id, window=window)
 
 
@@ -72,7 +74,7 @@ async def churn(session: SessionDep, workspace_id: WorkspaceDep, window: WindowD
     summary="Distinct active users per day (DAU) and over the range",
 )
 async def active_users(
-    session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep
+    session: ReadSessionDep, workspace_id: WorkspaceDep, window: WindowDep
 ) -> Activity:
     return await service.activity(session, workspace_id=workspace_id, window=window)
 
@@ -80,5 +82,7 @@ async def active_users(
 @router.get(
     "/sources", response_model=SourceMix, summary="New users by source: organic, referral, campaign"
 )
-async def sources(session: SessionDep, workspace_id: WorkspaceDep, window: WindowDep) -> SourceMix:
+async def sources(
+    session: ReadSessionDep, workspace_id: WorkspaceDep, window: WindowDep
+) -> SourceMix:
     return await service.source_mix(session, workspace_id=workspace_id, window=window)

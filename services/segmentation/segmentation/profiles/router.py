@@ -13,7 +13,7 @@ from segmentation.rfm.schemas import RfmExplanation
 from segmentation.rfm.service import explain
 from segmentation.tags.service import list_tags
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import Identifier, IdentifierPath
 
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/v1/users", tags=["profiles"])
     "not wildcards); `tag` finds users holding that tag now (expired tags do not count).",
 )
 async def search_users(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     page: PageParams,
     _: ProfileReader,

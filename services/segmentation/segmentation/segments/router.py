@@ -23,7 +23,7 @@ from segmentation.segments.schemas import (
 )
 from segmentation.segments.validation import MAX_CONDITIONS, MAX_DEPTH, MAX_LIVE_SEGMENTS
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import IdentifierPath, StorableText
 
@@ -80,7 +80,7 @@ async def create_segment(
     "(re-evaluated on every write) or static segments.",
 )
 async def list_segments(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     page: PageParams,
     _: Reader,
@@ -97,7 +97,7 @@ async def list_segments(
 
 @router.get("/{segment_id}", response_model=SegmentOut)
 async def read_segment(
-    segment_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    segment_id: UUID, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> SegmentOut:
     return await service.get_segment(session, workspace_id=workspace_id, segment_id=segment_id)
 
@@ -139,7 +139,7 @@ async def delete_segment(
 )
 async def segment_days(
     segment_id: UUID,
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     first: Annotated[date, Query(alias="from", description="First day (UTC), included")],
@@ -158,7 +158,7 @@ async def segment_days(
 async def why_user(
     segment_id: UUID,
     user_id: IdentifierPath,
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
 ) -> WhyOut:
@@ -173,7 +173,11 @@ async def why_user(
     summary="Members as CSV (UTF-8 with BOM), streamed page by page",
 )
 async def export_members(
-    segment_id: UUID, request: Request, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    segment_id: UUID,
+    request: Request,
+    session: ReadSessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reader,
 ) -> StreamingResponse:
     await service.load_segment(session, workspace_id=workspace_id, segment_id=segment_id)
     return StreamingResponse(

@@ -20,7 +20,7 @@ from segmentation.tags.schemas import (
     TagSource,
 )
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.openapi import AUDITED
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import INT64_MAX, Identifier, IdentifierPath
@@ -34,7 +34,7 @@ router = APIRouter(tags=["tags"])
     summary="A user's tags (expired ones are not shown), in tag order",
 )
 async def read_tags(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     user_id: IdentifierPath,
     page: PageParams,
@@ -109,7 +109,7 @@ async def import_tags(
     summary="Tagging rules, oldest first",
 )
 async def read_rules(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     page: PageParams,
     _: ProfileReader,
