@@ -18,7 +18,7 @@ from content_review.items.schemas import (
     RevisionOut,
 )
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.events.payloads.content import CONTENT_STATES
 from yunying_shared.http.pagination import Page, PageParams
 
@@ -55,7 +55,7 @@ async def create_item(
     description="Each item with its current revision; `state` and `platform` combine.",
 )
 async def list_items(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,
@@ -74,7 +74,7 @@ async def list_items(
 
 @router.get("/{item_id}", response_model=ItemOut, responses=ERRORS, summary="One content item")
 async def read_item(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, item_id: UUID
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader, item_id: UUID
 ) -> ItemOut:
     item = await service.get_item(session, workspace_id=workspace_id, item_id=item_id)
     return await service.view(session, item)
@@ -113,7 +113,7 @@ async def revise_item(
     summary="Every revision, first to last",
 )
 async def list_revisions(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, item_id: UUID, page: PageParams
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader, item_id: UUID, page: PageParams
 ) -> Page[RevisionOut]:
     rows = await service.list_revisions(
         session, workspace_id=workspace_id, item_id=item_id, page=page
@@ -128,7 +128,7 @@ async def list_revisions(
     summary="One revision",
 )
 async def read_revision(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     item_id: UUID,
@@ -146,7 +146,7 @@ async def read_revision(
     summary="What changed between two revisions (a unified diff)",
 )
 async def diff_revisions(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     item_id: UUID,

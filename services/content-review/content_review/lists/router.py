@@ -11,7 +11,7 @@ from content_review.lists import service
 from content_review.lists.exceptions import InvalidListBatch
 from content_review.lists.schemas import BatchResult, ListEntryIn, ListsOut
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.openapi import AUDITED
 from yunying_shared.storable import INT64_MAX
 
@@ -20,7 +20,7 @@ MAX_BATCH = 1_000
 
 
 @router.get("", response_model=ListsOut, summary="The workspace's allow and deny lists")
-async def read_lists(session: SessionDep, workspace_id: WorkspaceDep, _: Reader) -> ListsOut:
+async def read_lists(session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader) -> ListsOut:
     entries = [
         service.entry_out(e) for e in await service.list_entries(session, workspace_id=workspace_id)
     ]

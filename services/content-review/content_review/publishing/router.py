@@ -15,7 +15,7 @@ from content_review.publishing.calendar import calendar
 from content_review.publishing.schemas import CadenceIn, CadenceOut, CalendarOut
 from content_review.review.schemas import ScheduleIn
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.openapi import AUDITED
 from yunying_shared.http.pagination import Page, PageParams, sequence_page
 from yunying_shared.storable import StorableDatetime
@@ -63,7 +63,7 @@ async def schedule(
     summary="The publishing calendar with under- and over-posting per platform and account",
 )
 async def read_calendar(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     settings: SettingsDep,
@@ -81,7 +81,7 @@ async def read_calendar(
     summary="Cadence per platform, in platform order",
 )
 async def read_cadence(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
 ) -> Page[CadenceOut]:
     rules = await cadence.effective_cadence(session, workspace_id=workspace_id)
     ordered = [CadenceOut(**vars(rule)) for _, rule in sorted(rules.items())]

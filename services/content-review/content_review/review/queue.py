@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from content_review.access import Reader
 from content_review.items.models import ContentItem
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep
 
 router = APIRouter(prefix="/v1/content", tags=["content review"])
 
@@ -86,6 +86,6 @@ FORBIDDEN: dict[int | str, dict[str, Any]] = {
     "the scanner, an operator or a reviewer, per state, plus held ads.",
 )
 async def read_review_queue(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> ReviewQueue:
     return await review_queue(session, workspace_id=workspace_id)

@@ -12,7 +12,7 @@ from content_review.items.service import view
 from content_review.review import service
 from content_review.review.schemas import AuditOut, CommentIn, CommentOut, DecisionIn, RejectIn
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import Identifier
 
@@ -164,7 +164,7 @@ async def add_comment(
     summary="Comments, oldest first",
 )
 async def list_comments(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, item_id: UUID, page: PageParams
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader, item_id: UUID, page: PageParams
 ) -> Page[CommentOut]:
     rows = await service.list_comments(
         session, workspace_id=workspace_id, item_id=item_id, page=page
@@ -179,7 +179,7 @@ async def list_comments(
     summary="The audit trail: who did what, when, on which revision (oldest first)",
 )
 async def list_audit(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     item_id: UUID,
