@@ -23,16 +23,21 @@ Redis limiter's own cost: `RateLimiter.check` timed in-process against Redis and
 
 CPU per process (from /proc) and the load average are printed with the figures: the machine is
 shared, and the client (this process) competes with the servers for the same cores. The summary
-turns the CPU per request of the gateway, the service and the client into the cores 1,000 small
-GETs a second would take through the gateway, next to the 2 this machine has.
+turns the CPU per request of the gateway, the service, its PostgreSQL backends and the client,
+plus what the servers burn with no request at all (measured first, IDLE s), into the cores
+RATE small GETs a second would take through the gateway. When that fits in FIT_SHARE of the
+machine's cores, every path is also run at RATE itself (`at_target_rate`) and the added p99 is
+taken there; otherwise the summary says so, with the cores it would need.
 
 Env: YUNYING_TEST_PG_URL, YUNYING_TEST_KAFKA_BOOTSTRAP, YUNYING_TEST_REDIS_URL (as `make bench`
-sets them), BENCH_DURATION (10), BENCH_RATE (1000), BENCH_CLIENTS (8), BENCH_BATCH (100).
+sets them), BENCH_DURATION (10), BENCH_RATE (1000), BENCH_CLIENTS (8), BENCH_BATCH (100),
+BENCH_IDLE (3).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -49,6 +54,8 @@ from typing import Any
 import aiohttp
 import httpx
 from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.main import DEFINITION as GATEWAY
 from gateway.ratelimit.limiter import RateLimiter
@@ -66,6 +73,10 @@ DURATION = float(os.environ.get("BENCH_DURATION", "10"))
 RATE = float(os.environ.get("BENCH_RATE", "1000"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 BATCH = int(os.environ.get("BENCH_BATCH", "100"))
+IDLE = float(os.environ.get("BENCH_IDLE", "3"))
+# RATE is run as such only when its CPU fits in this share of the cores: the rest is for the
+# kernel, Kafka, Redis and whatever else the machine runs (a full machine measures its queue).
+FIT_SHARE = 0.8
 WARMUP = 2.0
 UNLIMITED = "1000000000"
 CLK = os.sysconf("SC_CLK_TCK")
@@ -86,6 +97,29 @@ def _ms(values: list[float]) -> dict[str, float]:
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
+
+
+async def backend_pids(url: str) -> list[int]:
+    """The PostgreSQL backends serving a database (the caller's own excluded)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            )
+            own = await conn.scalar(text("SELECT pg_backend_pid()"))
+            return [pid for (pid,) in rows if pid != own]
+    finally:
+        await engine.dispose()
+
+
+def cpu_of(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        # A backend that ended: its CPU is lost to both sides of the difference.
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            total += _cpu_seconds(pid)
+    return total
 
 
 class Process:
@@ -344,7 +378,7 @@ async def main() -> None:
             )
             processes.append(shared)
             await shared.ready()
-            figures = await _measure(segmentation, memory, shared, bare, secret)
+            figures = await _measure(segmentation, memory, shared, bare, secret, segmentation_db)
         finally:
             for process in processes:
                 process.stop()
@@ -369,7 +403,12 @@ async def main() -> None:
 
 
 async def _measure(
-    segmentation: Process, memory: Process, shared: Process, bare: Process, secret: str
+    segmentation: Process,
+    memory: Process,
+    shared: Process,
+    bare: Process,
+    secret: str,
+    segmentation_db: str,
 ) -> dict[str, Any]:
     load_before = os.getloadavg()
     async with httpx.AsyncClient(base_url=memory.url, timeout=30) as gateway:
@@ -430,24 +469,47 @@ async def _measure(
         return send
 
     servers = (segmentation, memory, shared, bare)
+    # What each server burns with no request (relay polls, Kafka fetches and heartbeats,
+    # sweeps): the closed loops below charge it to their requests, spread over however many
+    # there were, so it is measured apart and counted once per second at RATE.
+    await asyncio.sleep(1.0)
+    pids = await backend_pids(segmentation_db)
+    cpu_before = {p.name: p.cpu() for p in servers}
+    postgres_before, idle_started = cpu_of(pids), time.perf_counter()
+    await asyncio.sleep(IDLE)
+    idle_s = time.perf_counter() - idle_started
+    idle_rate = {p.name: (p.cpu() - cpu_before[p.name]) / idle_s for p in servers}
+    idle_rate["segmentation-postgres"] = (cpu_of(pids) - postgres_before) / idle_s
+    results["idle_cpu_ms_per_s"] = {name: round(r * 1000, 2) for name, r in idle_rate.items()}
     try:
         for name, client in clients.items():
             await _closed_loop(client, small_get(name), WARMUP)
+            pids = await backend_pids(segmentation_db)  # the pool grows with the load
             cpu_before = {p.name: p.cpu() for p in servers}
-            client_before = time.process_time()
+            postgres_before = cpu_of(pids)
+            client_before, started = time.process_time(), time.perf_counter()
             throughput, closed = await _closed_loop(client, small_get(name), DURATION)
+            wall = time.perf_counter() - started
+            count = max(1, len(closed))
             # CPU per small GET of each server, from /proc: the cost per unit of work, which
             # other processes' load changes far less than it changes latencies.
             get_cpu_us = {
-                p.name: round((p.cpu() - cpu_before[p.name]) * 1e6 / max(1, len(closed)))
-                for p in servers
+                p.name: round((p.cpu() - cpu_before[p.name]) * 1e6 / count) for p in servers
             }
-            client_cpu_us = (time.process_time() - client_before) * 1e6 / max(1, len(closed))
+            get_cpu_us["segmentation-postgres"] = round(
+                (cpu_of(pids) - postgres_before) * 1e6 / count
+            )
+            net_of_idle = {
+                part: round(us - idle_rate[part] * wall * 1e6 / count)
+                for part, us in get_cpu_us.items()
+            }
+            client_cpu_us = (time.process_time() - client_before) * 1e6 / count
             results[name] = {
                 "small_get": {
                     "throughput_rps": round(throughput, 1),
                     "closed_loop": _ms(closed),
                     "server_cpu_us_per_request": get_cpu_us,
+                    "server_cpu_us_per_request_net_of_idle": net_of_idle,
                     "client_cpu_us_per_request": round(client_cpu_us),
                 },
             }
@@ -466,6 +528,26 @@ async def _measure(
         # which a slower path may not reach (its figures then measure its backlog, and
         # `reached` says so). And one rate every path serves (70% of the slowest path's closed
         # loop): the added latency is compared there.
+        # RATE itself, when the CPU measured above says this machine can offer it.
+        cores = _cores_at_rate(results)
+        results["cores_at_target_rate"] = cores
+        if cores["fits"]:
+            for name, client in clients.items():
+                if name == "bare_fastapi":
+                    continue
+                achieved, opened = await _open_loop(client, small_get(name), RATE, DURATION)
+                results[name]["small_get"]["at_target_rate"] = {
+                    "target_rps": RATE,
+                    "achieved_rps": round(achieved, 1),
+                    "reached": achieved >= 0.95 * RATE,
+                    **_ms(opened),
+                }
+                print(
+                    name,
+                    "at_target_rate",
+                    json.dumps(results[name]["small_get"]["at_target_rate"]),
+                    flush=True,
+                )
         direct_max = await _direct_max_rate(clients["direct"], small_get("direct"), results)
         slowest = min(results[name]["small_get"]["throughput_rps"] for name in targets)
         rate = min(RATE, round(0.7 * slowest, 1))
@@ -530,6 +612,36 @@ async def _measure(
     return results
 
 
+def _cores_at_rate(results: dict[str, Any]) -> dict[str, Any]:
+    """The cores RATE small GETs a second through the gateway take at this run's CPU: per
+    request (net of idle) the gateway, segmentation (its direct phase: the same GET), its
+    PostgreSQL backends and a client like this one, times RATE, plus the servers' idle burn."""
+    via = results["gateway_memory_limits"]["small_get"]
+    direct = results["direct"]["small_get"]["server_cpu_us_per_request_net_of_idle"]
+    idle = results["idle_cpu_ms_per_s"]
+    per_request_us = {
+        "gateway": via["server_cpu_us_per_request_net_of_idle"]["gateway-memory"],
+        "segmentation": direct["segmentation"],
+        "segmentation_postgres": direct["segmentation-postgres"],
+        "client": via["client_cpu_us_per_request"],
+    }
+    cores = {part: round(max(0, us) * RATE / 1e6, 2) for part, us in per_request_us.items()}
+    cores["idle_gateway_and_segmentation"] = round(
+        (idle["gateway-memory"] + idle["segmentation"] + idle["segmentation-postgres"]) / 1000, 2
+    )
+    total = round(sum(cores.values()), 2)
+    machine = os.cpu_count() or 1
+    return {
+        "rate_rps": RATE,
+        "cpu_us_per_request": per_request_us,
+        "cores": cores,
+        "total_cores": total,
+        "machine_cores": machine,
+        "fit_share": FIT_SHARE,
+        "fits": total <= FIT_SHARE * machine,
+    }
+
+
 def _summary(results: dict[str, Any]) -> dict[str, Any]:
     """The issue's targets side by side with what this run measured, and what 1,000 small GETs
     a second through the gateway would cost in cores at this run's CPU per request."""
@@ -543,15 +655,34 @@ def _summary(results: dict[str, Any]) -> dict[str, Any]:
     gateway_cpu = via["server_cpu_us_per_request"]
     direct_cpu = results["direct"]["small_get"]["server_cpu_us_per_request"]
     floor = results["bare_fastapi"]["small_get"]
-    # Per request through the gateway: the gateway, the service behind it (its CPU in the
-    # direct phase: the same GET), and a client like this one.
-    per_request_us = {
-        "gateway": gateway_cpu["gateway-memory"],
-        "segmentation": direct_cpu["segmentation"],
-        "client": via["client_cpu_us_per_request"],
+    cores = results["cores_at_target_rate"]
+    at_target: dict[str, Any] = {
+        "run": cores["fits"],
+        "why": (
+            f"{cores['total_cores']} cores measured for {RATE:g} req/s, within "
+            f"{FIT_SHARE:g} x {cores['machine_cores']}"
+            if cores["fits"]
+            else f"not offered: {RATE:g} req/s would take {cores['total_cores']} cores at this "
+            f"run's CPU, more than {FIT_SHARE:g} x {cores['machine_cores']}"
+        ),
     }
-    cores = {part: round(us * 1000 / 1e6, 2) for part, us in per_request_us.items()}
+    if cores["fits"]:
+        measured = {
+            name: results[name]["small_get"]["at_target_rate"] for name in ("direct", *GATEWAYS)
+        }
+        at_target["achieved_rps"] = {name: m["achieved_rps"] for name, m in measured.items()}
+        at_target["reached"] = {name: m["reached"] for name, m in measured.items()}
+        at_target["p99_ms"] = {name: m["p99_ms"] for name, m in measured.items()}
+        at_target["added_p99_ms_gateway_memory (target < 5)"] = round(
+            measured["gateway_memory_limits"]["p99_ms"] - measured["direct"]["p99_ms"], 2
+        )
+        at_target["redis_over_memory_p99_ms"] = round(
+            measured["gateway_redis_limits"]["p99_ms"]
+            - measured["gateway_memory_limits"]["p99_ms"],
+            2,
+        )
     return {
+        "at_target_rate": at_target,
         "small_get_throughput_ratio (target >= 0.6)": memory["small_get_throughput_ratio"],
         "events_batch_throughput_ratio (target >= 0.6)": memory["events_batch_throughput_ratio"],
         "small_get_added_p99_ms_at_fixed_rate (target < 5 at 1,000 req/s)": memory[
@@ -580,13 +711,8 @@ def _summary(results: dict[str, Any]) -> dict[str, Any]:
                 at_max["gateway_memory_limits"]["p99_ms"] - at_max["direct"]["p99_ms"], 2
             ),
         },
-        "cores_for_1000_rps_through_gateway": {
-            "cpu_us_per_request": per_request_us,
-            "cores": cores,
-            "total_cores": round(sum(cores.values()), 2),
-            "machine_cores": os.cpu_count(),
-            "offerable_on_this_machine": sum(cores.values()) <= (os.cpu_count() or 1),
-        },
+        "idle_cpu_ms_per_s": results["idle_cpu_ms_per_s"],
+        "cores_for_target_rate_through_gateway": cores,
     }
 
 
