@@ -12,7 +12,7 @@ from campaigns.authenticity.schemas import FollowersIn, PostsIn, ReportOut, Stor
 from campaigns.creators.schemas import Platform
 from campaigns.creators.service import get_creator
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.storable import IdentifierPath
 
 router = APIRouter(tags=["authenticity"])
@@ -93,7 +93,7 @@ async def check_creator(
     summary="A creator's latest authenticity report",
 )
 async def read_creator_report(
-    creator_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    creator_id: UUID, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> Any:
     await get_creator(session, workspace_id=workspace_id, creator_id=creator_id)
     return await service.latest_report(

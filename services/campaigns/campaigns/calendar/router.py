@@ -10,7 +10,7 @@ from campaigns.calendar.holidays import FIRST_YEAR, LAST_YEAR
 from campaigns.calendar.schemas import DayIn, DayOut
 from campaigns.clock import utcnow
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams, sequence_page
 
 # Included before the campaigns router: `/v1/campaigns/{campaign_id}` would claim "calendar".
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/campaigns/calendar", tags=["calendar"])
     summary="The year's holidays (618, 双11, 情人节, 春节) and the workspace's own days",
 )
 async def read_calendar(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,

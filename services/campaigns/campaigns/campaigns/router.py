@@ -16,7 +16,7 @@ from campaigns.campaigns.schemas import (
     TransitionIn,
 )
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
@@ -37,7 +37,7 @@ async def create_campaign(
 
 @router.get("", response_model=Page[CampaignOut], summary="The workspace's campaigns, oldest first")
 async def list_campaigns(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,
@@ -49,7 +49,7 @@ async def list_campaigns(
 
 @router.get("/{campaign_id}", response_model=CampaignOut, responses=ERRORS)
 async def read_campaign(
-    campaign_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    campaign_id: UUID, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> CampaignOut:
     campaign = await service.get_campaign(
         session, workspace_id=workspace_id, campaign_id=campaign_id

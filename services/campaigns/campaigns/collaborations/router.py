@@ -19,7 +19,7 @@ from campaigns.collaborations.schemas import (
 )
 from campaigns.config import Settings
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
 router = APIRouter(tags=["collaborations"])
@@ -70,7 +70,11 @@ async def create_collaboration(
     responses={404: {"description": "No such campaign"}},
 )
 async def list_collaborations(
-    campaign_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
+    campaign_id: UUID,
+    session: ReadSessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reader,
+    page: PageParams,
 ) -> Page[CollaborationOut]:
     await require_campaign(session, workspace_id=workspace_id, campaign_id=campaign_id)
     query = select(Collaboration).where(
@@ -92,7 +96,7 @@ async def list_collaborations(
     responses={404: {"description": "No such campaign"}},
 )
 async def results(
-    campaign_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    campaign_id: UUID, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> ResultsOut:
     return await service.results(session, workspace_id=workspace_id, campaign_id=campaign_id)
 

@@ -17,7 +17,7 @@ from campaigns.coupons.schemas import (
     TemplateOut,
 )
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/coupons", tags=["coupons"])
@@ -40,7 +40,7 @@ async def create_template(
     "/templates", response_model=Page[TemplateOut], summary="Coupon templates, oldest first"
 )
 async def list_templates(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
 ) -> Page[TemplateOut]:
     rows = await service.list_templates(session, workspace_id=workspace_id, page=page)
     return rows.to_page(TemplateOut.model_validate)
@@ -90,7 +90,7 @@ async def redeem(
 
 @router.get("", response_model=Page[CouponOut], summary="Issued coupons, newest first")
 async def list_coupons(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,

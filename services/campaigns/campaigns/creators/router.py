@@ -25,7 +25,7 @@ from campaigns.creators.schemas import (
 )
 from campaigns.errors import naming
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.errors import Conflict, InvalidInput, NotFound
 from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
@@ -67,7 +67,7 @@ async def create_creator(
     description="Cursor-paged (`limit`, `cursor`); `tier` narrows the list.",
 )
 async def list_creators(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,
@@ -183,7 +183,7 @@ async def match(
 
 @router.get("/{creator_id}", response_model=CreatorOut, responses=NOT_FOUND, summary="One creator")
 async def read_creator(
-    creator_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    creator_id: UUID, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> Any:
     return await service.get_creator(session, workspace_id=workspace_id, creator_id=creator_id)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from campaigns.access import Reader
 from campaigns.crisis.models import CrisisCase
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep
 from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
 # Included before the campaigns router: `/v1/campaigns/{campaign_id}` would claim "crises".
@@ -45,7 +45,7 @@ class CrisisOut(BaseModel):
     summary="Crisis cases as sentiment-alert reported them; an open one pauses promotional sends",
 )
 async def list_crises(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
 ) -> Page[CrisisOut]:
     query = select(CrisisCase).where(CrisisCase.workspace_id == workspace_id)
     keys = (CrisisCase.opened_at, CrisisCase.case_id)

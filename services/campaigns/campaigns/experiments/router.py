@@ -18,7 +18,7 @@ from campaigns.experiments.schemas import (
 )
 from campaigns.reporters import Reporter
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
@@ -44,7 +44,7 @@ async def create_experiment(
     "", response_model=Page[ExperimentOut], summary="The workspace's experiments, oldest first"
 )
 async def list_experiments(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,
@@ -61,7 +61,7 @@ async def list_experiments(
 
 @router.get("/{experiment_id}", response_model=ExperimentOut, summary="One experiment")
 async def read_experiment(
-    experiment_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    experiment_id: UUID, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> Any:
     return await service.get_experiment(
         session, workspace_id=workspace_id, experiment_id=experiment_id
@@ -87,7 +87,11 @@ async def start_experiment(
     summary="The arm a user sees (deterministic; the rolled-out arm once concluded)",
 )
 async def read_assignment(
-    experiment_id: UUID, user_id: str, session: SessionDep, workspace_id: WorkspaceDep, _: Reporter
+    experiment_id: UUID,
+    user_id: str,
+    session: ReadSessionDep,
+    workspace_id: WorkspaceDep,
+    _: Reporter,
 ) -> Assignment:
     experiment = await service.get_experiment(
         session, workspace_id=workspace_id, experiment_id=experiment_id
@@ -137,7 +141,7 @@ async def record_conversions(
     summary="Per-arm conversion, lift with intervals, tests, SRM and the recommendation",
 )
 async def read_results(
-    experiment_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    experiment_id: UUID, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> ExperimentResults:
     return await service.results(session, workspace_id=workspace_id, experiment_id=experiment_id)
 

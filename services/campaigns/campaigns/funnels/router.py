@@ -11,7 +11,7 @@ from campaigns.funnels.read import read_funnel
 from campaigns.funnels.schemas import Funnel, TouchBatchIn, TouchBatchResult
 from campaigns.reporters import Reporter
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 
 router = APIRouter(tags=["funnels"])
 
@@ -43,6 +43,6 @@ async def record_touches(
     "coupon cost and incremental conversions against the holdout",
 )
 async def funnel(
-    campaign_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    campaign_id: UUID, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> Funnel:
     return await read_funnel(session, workspace_id=workspace_id, campaign_id=campaign_id)

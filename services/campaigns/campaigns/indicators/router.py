@@ -9,7 +9,7 @@ from campaigns.access import Reader
 from campaigns.indicators import service
 from campaigns.indicators.schemas import Indicators
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep
 
 # Before the campaigns router: `/v1/campaigns/{campaign_id}` would claim the path.
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
@@ -31,7 +31,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     "schema. The gateway's `GET /v1/dashboard` reads it.",
 )
 async def read_indicators(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     start: Annotated[date, Query(alias="from", description="First day (UTC), included")],

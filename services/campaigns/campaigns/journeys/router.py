@@ -9,7 +9,7 @@ from campaigns.access import Reader, Writer
 from campaigns.journeys import service
 from campaigns.journeys.schemas import EnrollmentOut, JourneyIn, JourneyOut
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/journeys", tags=["journeys"])
@@ -25,7 +25,7 @@ async def create_journey(
 
 @router.get("", response_model=Page[JourneyOut], summary="The workspace's journeys, oldest first")
 async def list_journeys(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,
@@ -39,7 +39,7 @@ async def list_journeys(
 
 @router.get("/{journey_id}", response_model=JourneyOut)
 async def read_journey(
-    journey_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    journey_id: UUID, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> JourneyOut:
     journey = await service.get_journey(session, workspace_id=workspace_id, journey_id=journey_id)
     return JourneyOut.model_validate(journey)
@@ -62,7 +62,7 @@ async def deactivate(
 )
 async def list_enrollments(
     journey_id: UUID,
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,

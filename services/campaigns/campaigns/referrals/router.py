@@ -24,7 +24,7 @@ from campaigns.referrals.schemas import (
 )
 from campaigns.reporters import Reporter
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.errors import NotFound
 from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
@@ -47,7 +47,7 @@ async def put_program(
 
 @router.get("/v1/campaigns/{campaign_id}/referral-program", response_model=ProgramOut)
 async def read_program(
-    campaign_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    campaign_id: UUID, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> Any:
     program = await service.get_program(session, workspace_id=workspace_id, campaign_id=campaign_id)
     if program is None:
@@ -79,7 +79,7 @@ async def invite_code(
     summary="Participants, share rate, sign-ups by level, rejections by reason, k-factor",
 )
 async def stats(
-    campaign_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    campaign_id: UUID, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> ReferralStats:
     await require_campaign(session, workspace_id=workspace_id, campaign_id=campaign_id)
     return await analytics.referral_stats(
@@ -94,7 +94,7 @@ async def stats(
 )
 async def rejections(
     campaign_id: UUID,
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,
@@ -115,7 +115,7 @@ async def rejections(
 )
 async def tree(
     user_id: str,
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     depth: Annotated[int, Query(ge=1, le=analytics.MAX_DEPTH)] = 3,
@@ -127,7 +127,7 @@ async def tree(
 
 @router.get("/v1/referrals/attributions/{invitee_user_id}", response_model=AttributionOut)
 async def read_attribution(
-    invitee_user_id: str, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    invitee_user_id: str, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> Any:
     return await service.get_attribution(
         session, workspace_id=workspace_id, invitee_user_id=invitee_user_id

@@ -12,7 +12,7 @@ from campaigns.sending import rules
 from campaigns.sending.models import SEND_STATES, DeliveryAttempt, Send
 from campaigns.sending.schemas import AttemptOut, RulesIn, RulesOut, SendOut
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.openapi import AUDITED
 from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
@@ -28,7 +28,7 @@ def _default_cap(request: Request) -> tuple[int, int]:
 
 @router.get("/rules", response_model=RulesOut, summary="Quiet hours and the frequency cap")
 async def read_rules(
-    request: Request, session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    request: Request, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> RulesOut:
     return await rules.read_rules(
         session, workspace_id=workspace_id, default_cap=_default_cap(request)
@@ -48,7 +48,7 @@ async def write_rules(
     summary="Messages with their state: pending, sending, sent, failed, capped, paused",
 )
 async def list_sends(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,
@@ -74,7 +74,7 @@ async def list_sends(
     summary="Delivery log, oldest first",
 )
 async def list_attempts(
-    send_id: UUID, session: SessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
+    send_id: UUID, session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
 ) -> Page[AttemptOut]:
     query = select(DeliveryAttempt).where(
         DeliveryAttempt.workspace_id == workspace_id, DeliveryAttempt.send_id == send_id
