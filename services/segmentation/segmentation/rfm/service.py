@@ -27,6 +27,7 @@ from segmentation.rfm.snapshot import (
     windowed_totals,
 )
 from segmentation.rfm.store import write_changes
+from segmentation.segments.parts import part_of
 from segmentation.segments.rescored import Followers, refresh_after_rescore, rescore_followers
 from segmentation.settings.service import get_settings
 from yunying_shared.db import Database, PerDialect
@@ -65,16 +66,16 @@ async def rescore(
     """`quiet`: profile ids whose moves this re-score does not report (an import's users: their
     stage history is derived by event time next, and their first tier is no news).
 
-    `parts_on`: from PARTS_FROM changed profiles (PostgreSQL), the writes are made in PARTS
-    parts at once, the users split by profile id, each part on its own connection of this
-    database and in its own transaction, committed as soon as it is done; `session` keeps the
-    reads and the settings (committed by the caller, after the parts). Every write about one
-    user (scores, transitions and their events, memberships and their events) is in that user's
-    part, so each user's events keep their order. A re-score that fails part-way leaves the
-    parts that committed, and a re-run finishes the others: it finds the committed users'
-    stored scores equal to what it computes (nothing to write or publish for them) and the
-    others' changed, as the first run did. No part waits for another before committing, so no
-    lock wait crosses between the parts' transactions outside PostgreSQL's deadlock detection.
+    `parts_on`: from PARTS_FROM changed profiles (PostgreSQL), the writes are made in PARTS parts at
+    once, the users split by a hash of the profile id (segments/parts.py), each part on its own
+    connection of this database and in its own transaction, committed as soon as it is done;
+    `session` keeps the reads and the settings (committed by the caller, after the parts). Every
+    write about one user (scores, transitions and their events, memberships and their events) is in
+    that user's part, so each user's events keep their order. A re-score that fails part-way leaves
+    the parts that committed, and a re-run finishes the others: it finds the committed users' stored
+    scores equal to what it computes (nothing to write or publish for them) and the others' changed,
+    as the first run did. No part waits for another before committing, so no lock wait crosses
+    between the parts' transactions outside PostgreSQL's deadlock detection.
     """
     now = now or utcnow()
     plan = await _plan(session, workspace_id, now, quiet)
@@ -141,13 +142,13 @@ async def _plan(
 
 
 async def _write_in_parts(database: Database, plan: _Plan, parts: int) -> list[Transition]:
-    part_of = plan.snapshot.ids[plan.index] % parts
+    part = part_of(plan.snapshot.ids[plan.index], parts)
 
-    async def write_part(part: int) -> list[Transition]:
+    async def write_part(k: int) -> list[Transition]:
         async with database.session() as session, session.begin():
-            return await _write(session, plan, part_of == part, part=(part, parts))
+            return await _write(session, plan, part == k, part=(k, parts))
 
-    done = await asyncio.gather(*(write_part(p) for p in range(parts)), return_exceptions=True)
+    done = await asyncio.gather(*(write_part(k) for k in range(parts)), return_exceptions=True)
     for outcome in done:
         if isinstance(outcome, BaseException):
             raise outcome  # the parts that committed stay: a re-run finishes the others

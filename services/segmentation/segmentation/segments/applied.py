@@ -7,14 +7,14 @@ temporary table of this transaction. One statement then does everything else set
 - inserts the entering pairs (`ON CONFLICT DO NOTHING RETURNING`) and deletes the leaving ones
   (`DELETE … RETURNING`), so only rows this statement actually changed count: a concurrent
   evaluator that raced us to the same change publishes it, we do not;
-- waits for other transactions in one order only, (segment_id, user_id), so two of them
-  touching the same pairs (a window sweep and an ingest batch) queue instead of deadlocking:
-  the inserts go in that order, and the leaving rows are locked in it (`locked`: the sorted
-  pairs probed and locked one by one) before any is deleted. A DELETE joined straight to the
-  staged pairs would lock in whatever order its join plan yields. An insert waits only for a
-  key another transaction inserted or deleted, a lock only for a row another transaction
-  locked; each goes in key order, and a transaction locks (then deletes) only once its inserts
-  are done (`moved` reads `ins` first), so no wait closes a cycle;
+- waits for other transactions in one order only, the primary key's (user_id, segment_id), so two of
+  them touching the same pairs (a window sweep and an ingest batch) queue instead of deadlocking:
+  the inserts go in that order, and the leaving rows are locked in it (`locked`: the sorted pairs
+  probed and locked one by one) before any is deleted. A DELETE joined straight to the staged pairs
+  would lock in whatever order its join plan yields. An insert waits only for a key another
+  transaction inserted or deleted, a lock only for a row another transaction locked; each goes in
+  key order, and a transaction locks (then deletes) only once its inserts are done (`moved` reads
+  `ins` first), so no wait closes a cycle;
 - writes one event per real change, compact: per segment and up to `PACK_EVENTS` of its
   changes one expanded outbox row (segments/compact.py) holding each change's event id, way,
   entry time and user id, the segment's id and name and what the events share once in its
@@ -66,7 +66,7 @@ _APPLY = f"""
 WITH ins AS (
     INSERT INTO segment_memberships (segment_id, user_id, workspace_id, entered_at)
     SELECT segment_id, user_id, $1, $2 FROM segment_changes WHERE matches
-    ORDER BY segment_id, user_id
+    ORDER BY user_id, segment_id
     ON CONFLICT (segment_id, user_id) DO NOTHING
     RETURNING segment_id, user_id, entered_at
 ), locked AS MATERIALIZED (
@@ -77,7 +77,7 @@ WITH ins AS (
     -- loop, and `ctid = ANY(array)` always a TID scan.
     SELECT s.ctid
     FROM (SELECT segment_id, user_id FROM segment_changes WHERE NOT matches
-          ORDER BY segment_id, user_id) AS c
+          ORDER BY user_id, segment_id) AS c
     CROSS JOIN LATERAL (
         SELECT s.ctid FROM segment_memberships AS s
         WHERE s.segment_id = c.segment_id AND s.user_id = c.user_id

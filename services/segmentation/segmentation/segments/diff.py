@@ -1,8 +1,8 @@
 """Which (segment, user) verdicts differ from the stored memberships, per database.
 
 PostgreSQL answers it in one statement for any number of segments: each user's verdicts are an
-array (one boolean per segment), its stored memberships another (one probe of the
-(workspace, user) index, not one per segment), and `unnest` pairs the verdicts with the
+array (one boolean per segment), its stored memberships another (one probe of the primary
+key, which is keyed user first, not one per segment), and `unnest` pairs the verdicts with the
 segment ids so that only the differing pairs are kept: they go into the transaction's
 `segment_changes` table, which segments/applied.py writes, counts and publishes without the
 pairs ever leaving the server. A batch of users is one array parameter, so every batch reuses
@@ -29,6 +29,7 @@ from segmentation.segments.applied import CHANGES
 from segmentation.segments.compiler import ClockParams, EventMeasures, compile_rule
 from segmentation.segments.live import LiveSegment, rule_of
 from segmentation.segments.models import SegmentMembership
+from segmentation.segments.parts import in_part
 from segmentation.segments.rules import EventCondition, leaves
 from yunying_shared.db import PerDialect
 
@@ -46,7 +47,7 @@ class VerdictDiff(Protocol):
         part: tuple[int, int] = (0, 1),
     ) -> None:
         """Put the pairs whose verdict differs from the stored membership into
-        `segment_changes` (None: every user of `part`, k of n: profile id % n = k)."""
+        `segment_changes` (None: every user of `part`, k of n: segments/parts.py)."""
         ...
 
 
@@ -72,7 +73,7 @@ def _statement(segments: list[LiveSegment], whole_workspace: bool) -> tuple[Any,
     users = (
         # a re-score's part of the users (rfm/service.py: the others' new scores are in other
         # transactions); every user when the part is 0 of 1
-        Profile.id % bindparam("parts") == bindparam("part")
+        in_part(Profile.id)
         if whole_workspace
         else Profile.user_id
         == any_(bindparam("user_ids", type_=postgresql.ARRAY(Profile.user_id.type)))

@@ -5,7 +5,7 @@ compares the verdicts with the stored memberships; only the (segment, user) pair
 differs come back, and they are written, and published once, by segments/writes.py.
 
 - On PostgreSQL the comparison happens in the statement (`segments/diff.py`): a user's stored
-  memberships are one index probe whatever the number of segments, and the rows that come back
+  memberships are one primary-key probe whatever the number of segments, and the rows that come back
   are only the changes. A batch of users is one array parameter (one prepared statement for
   every batch); past WHOLE_WORKSPACE_FROM users the same statement runs over the whole workspace
   instead (one scan beats dozens of batches of probes).
@@ -109,7 +109,7 @@ async def refresh_segments(
     """Bring these segments in line with their rules for these users (None: the whole
     workspace), all segments in one pass per batch of users. `stage_only` (PostgreSQL): leave
     the changes staged for the caller's one `apply_changes` (see `applied.py` on lock order).
-    `part` (k, n): the users are those of a re-score's part k of n (profile id % n = k), so
+    `part` (k, n): the users are those of a re-score's part k of n (segments/parts.py), so
     that a pass over the whole workspace keeps to them: the other parts' new scores are not
     visible to this transaction."""
     changes = changes if changes is not None else Changes()

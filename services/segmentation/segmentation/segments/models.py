@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, PrimaryKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from segmentation.db import ROW_ID, Base
@@ -38,13 +38,17 @@ class Segment(Base):
 
 class SegmentMembership(Base):
     __tablename__ = "segment_memberships"
-    # The primary key (segment, user) serves the diff join and the export's keyset pages.
-    __table_args__ = (Index("ix_segment_memberships_workspace_user", "workspace_id", "user_id"),)
+    # One index only, the primary key, user first: a membership change writes a row and one
+    # index entry (migration 0011 dropped the (workspace, user) index; #11 session 8). A user's
+    # stored memberships (the diff) are one range of it; a segment's members in user order (the
+    # export's keyset pages) are the same index scanned from the page's first user, keeping
+    # that segment's entries (so a sparse segment's page reads more of it).
+    __table_args__ = (PrimaryKeyConstraint("user_id", "segment_id"),)
 
     # No foreign key on PostgreSQL (migration 0007: its check per inserted row was a sixth of
     # a million-row fill); deleting a segment deletes its memberships itself.
-    segment_id: Mapped[UUID] = mapped_column(primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH), primary_key=True)
+    segment_id: Mapped[UUID]
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
     workspace_id: Mapped[UUID]
     entered_at: Mapped[datetime]
 

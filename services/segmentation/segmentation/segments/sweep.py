@@ -49,7 +49,7 @@ async def sweep_time_windows(
         )
     ).all()
     # PostgreSQL: every segment's changes are staged, then applied by one statement, so the
-    # sweep's row locks go in one (segment, user) order like an ingest batch's (applied.py):
+    # sweep's row locks go in one key order like an ingest batch's (applied.py):
     # two statements would each start over from the lowest key, and could deadlock with it.
     set_wise = DIFFS.of(session).set_wise
     swept: list[LiveSegment] = []
