@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import cProfile
 import functools
+import gc
 import inspect
 import os
 import time
@@ -149,6 +150,9 @@ async def main() -> None:
                 backend = await (await driver_connection(session)).fetchval(
                     "SELECT pg_backend_pid()"
                 )
+            # as a started service does (yunying_shared.kit.app): startup's objects frozen
+            gc.collect()
+            gc.freeze()
             meter = Meter(backend)
             for owner, name in STEPS:
                 setattr(owner, name, meter.wrap(name, getattr(owner, name)))
