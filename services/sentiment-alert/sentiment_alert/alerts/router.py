@@ -8,7 +8,7 @@ from sentiment_alert.access import Reader
 from sentiment_alert.alerts import service
 from sentiment_alert.alerts.schemas import AlertOut
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import Identifier
 
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
     "yellow → orange → red) and carries top mentions, top terms, platforms and sentiment mix.",
 )
 async def list_alerts(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,

@@ -28,7 +28,7 @@ from sentiment_alert.crises.schemas import (
 from sentiment_alert.crises.statement import check_statement
 from sentiment_alert.spikes import AlertLevel
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/crises", tags=["crises"])
@@ -62,7 +62,7 @@ async def _out(session: AsyncSession, case: CrisisCaseRecord) -> CrisisOut:
 
 @router.get("", response_model=Page[CrisisOut], summary="Crisis cases, newest first")
 async def list_cases(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,
@@ -101,7 +101,7 @@ async def report_case(
 
 @router.get("/{case_id}", response_model=CrisisOut, summary="One case with its repair status")
 async def get_case(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, case_id: UUID
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader, case_id: UUID
 ) -> CrisisOut:
     case = await service.get_case(session, workspace_id=workspace_id, case_id=case_id)
     return await _out(session, case)
@@ -229,7 +229,7 @@ async def publish_statement(
     },
 )
 async def postmortem(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     case_id: UUID,

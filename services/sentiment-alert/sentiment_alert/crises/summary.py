@@ -16,7 +16,7 @@ from sentiment_alert.access import Reader
 from sentiment_alert.clock import utcnow
 from sentiment_alert.crises.models import CrisisCaseRecord
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep
 
 # Included before the crises router, whose `/{case_id}` would claim `/summary`.
 router = APIRouter(prefix="/v1/crises", tags=["crises"])
@@ -95,6 +95,6 @@ FORBIDDEN: dict[int | str, dict[str, Any]] = {
     "alert level and workflow state, and those whose holding statement is overdue.",
 )
 async def crisis_summary(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
 ) -> CrisisSummary:
     return await summarize(session, workspace_id=workspace_id, now=utcnow())

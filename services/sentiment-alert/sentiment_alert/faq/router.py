@@ -21,7 +21,7 @@ from sentiment_alert.faq.schemas import (
     SettingsOut,
 )
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.openapi import AUDITED
 from yunying_shared.http.pagination import Page, PageParams, keyset_page
 from yunying_shared.storable import RowIdPath
@@ -43,7 +43,7 @@ def _entity_query(query: Select[FaqEntry]) -> Select[tuple[FaqEntry]]:
     description="In creation order (oldest first), a page at a time.",
 )
 async def list_entries(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader, page: PageParams
 ) -> Page[EntryOut]:
     rows = await keyset_page(
         session,
@@ -77,7 +77,7 @@ async def create_entry(
     description="Its question variants, answer and platforms; 404 when not in the workspace.",
 )
 async def get_entry(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, entry_id: RowIdPath
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader, entry_id: RowIdPath
 ) -> EntryOut:
     entry = await service.get_entry(session, workspace_id=workspace_id, entry_id=entry_id)
     return EntryOut.model_validate(entry)
@@ -139,7 +139,9 @@ async def _settings_out(session: SessionDep, workspace_id: WorkspaceDep) -> Sett
     summary="How the workspace answers comments and messages",
     description="The defaults until an operator sets them: threshold 0.6, mode propose.",
 )
-async def get_settings(session: SessionDep, workspace_id: WorkspaceDep, _: Reader) -> SettingsOut:
+async def get_settings(
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader
+) -> SettingsOut:
     return await _settings_out(session, workspace_id)
 
 

@@ -9,7 +9,7 @@ from sentiment_alert.access import MentionsWriter, Reader
 from sentiment_alert.mentions import service
 from sentiment_alert.mentions.schemas import BatchResult, MentionBatchIn
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import Identifier
 
@@ -75,7 +75,7 @@ class MentionOut(BaseModel):
     "(at most 2,000 are examined per page) while `next_cursor` still leads on.",
 )
 async def list_mentions(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,

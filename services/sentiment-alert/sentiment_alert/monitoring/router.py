@@ -8,7 +8,7 @@ from sentiment_alert.access import Operator, Reader
 from sentiment_alert.monitoring import service
 from sentiment_alert.monitoring.schemas import RuleIn, RuleKind, RuleOut
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.openapi import AUDITED
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import RowIdPath
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
     "/rules", response_model=Page[RuleOut], summary="The workspace's monitoring rules, oldest first"
 )
 async def list_rules(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,
@@ -46,7 +46,7 @@ async def create_rule(
 
 @router.get("/rules/{rule_id}", response_model=RuleOut, summary="One monitoring rule")
 async def get_rule(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, rule_id: RowIdPath
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader, rule_id: RowIdPath
 ) -> RuleOut:
     rule = await service.get_rule(session, workspace_id=workspace_id, rule_id=rule_id)
     return RuleOut.model_validate(rule)

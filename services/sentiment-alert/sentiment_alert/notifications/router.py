@@ -9,7 +9,7 @@ from sentiment_alert.clock import utcnow
 from sentiment_alert.notifications import service
 from sentiment_alert.notifications.schemas import ChannelIn, ChannelOut, DeliveryOut
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.openapi import AUDITED
 from yunying_shared.http.pagination import Page, PageParams
 from yunying_shared.storable import INT64_MAX, RowIdPath
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
 @router.get("/channels", response_model=Page[ChannelOut], summary="Webhook channels, oldest first")
 async def list_channels(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Operator,
     page: PageParams,
@@ -64,7 +64,7 @@ async def delete_channel(
     "/deliveries", response_model=Page[DeliveryOut], summary="The delivery log, newest first"
 )
 async def list_deliveries(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,

@@ -12,7 +12,7 @@ from sentiment_alert.replies import service
 from sentiment_alert.replies.models import CustomerMessage
 from sentiment_alert.replies.schemas import AnswerIn, MessageOut, Reason, Status
 from yunying_shared.auth import WorkspaceDep
-from yunying_shared.db import SessionDep
+from yunying_shared.db import ReadSessionDep, SessionDep
 from yunying_shared.http.pagination import Page, PageParams, keyset_page
 
 router = APIRouter(prefix="/v1/replies", tags=["replies"])
@@ -34,7 +34,7 @@ def _entity_query(query: Select[CustomerMessage]) -> Select[tuple[CustomerMessag
     "answer waits to be sent). `reason` narrows it.",
 )
 async def list_queue(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,
@@ -59,7 +59,7 @@ async def list_queue(
     description="Every message the workspace handled, with what was decided and the reply.",
 )
 async def list_messages(
-    session: SessionDep,
+    session: ReadSessionDep,
     workspace_id: WorkspaceDep,
     _: Reader,
     page: PageParams,
@@ -85,7 +85,7 @@ async def list_messages(
     description="What was decided for it and why, the FAQ candidates, and the reply's state.",
 )
 async def get_message(
-    session: SessionDep, workspace_id: WorkspaceDep, _: Reader, message_id: UUID
+    session: ReadSessionDep, workspace_id: WorkspaceDep, _: Reader, message_id: UUID
 ) -> MessageOut:
     message = await service.get_message(session, workspace_id=workspace_id, message_id=message_id)
     return MessageOut.model_validate(message)
