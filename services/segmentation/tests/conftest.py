@@ -1,5 +1,5 @@
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -7,7 +7,10 @@ from uuid import UUID
 
 import numpy as np
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from segmentation.lifecycle.models import StageChange
 from segmentation.main import DEFINITION
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -91,5 +94,31 @@ def scattered_buyers() -> Callable[..., list[dict[str, Any]]]:
                 }
             )
         return made
+
+    return rows
+
+
+StageRows = Callable[[AsyncSession, UUID], Awaitable[list[tuple[Any, ...]]]]
+
+
+@pytest.fixture
+def stage_rows() -> StageRows:
+    """A workspace's stage history as stored, in the order written: what tests compare when two
+    ways of writing it (replayed or shortcut, split or whole, SQL or Python) must agree."""
+
+    async def rows(session: AsyncSession, workspace_id: UUID) -> list[tuple[Any, ...]]:
+        found = await session.execute(
+            select(
+                StageChange.user_id,
+                StageChange.kind,
+                StageChange.from_value,
+                StageChange.to_value,
+                StageChange.reason,
+                StageChange.changed_at,
+            )
+            .where(StageChange.workspace_id == workspace_id)
+            .order_by(StageChange.id)
+        )
+        return [tuple(row) for row in found]
 
     return rows

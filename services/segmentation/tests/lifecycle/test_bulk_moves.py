@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import numpy as np
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.db import BUS
 from segmentation.events.history_import import import_rows
 from segmentation.events.service import ingest
 from segmentation.lifecycle import rederive
-from segmentation.lifecycle.models import StageChange
 from yunying_shared.testing.outbox import outbox_events
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, 250_000, tzinfo=UTC)
@@ -86,22 +85,6 @@ async def _import(
         rederive.SQL_MOVES_FROM = original
 
 
-async def _rows(session: AsyncSession, workspace_id: UUID) -> list[tuple[Any, ...]]:
-    rows = await session.execute(
-        select(
-            StageChange.user_id,
-            StageChange.kind,
-            StageChange.from_value,
-            StageChange.to_value,
-            StageChange.reason,
-            StageChange.changed_at,
-        )
-        .where(StageChange.workspace_id == workspace_id)
-        .order_by(StageChange.id)
-    )
-    return [tuple(row) for row in rows]
-
-
 def _comparable(value: bytes, workspace_id: UUID) -> bytes:
     """The envelope's bytes with what differs between two publications taken out."""
     text = value.decode()
@@ -111,7 +94,7 @@ def _comparable(value: bytes, workspace_id: UUID) -> bytes:
 
 
 async def test_moves_in_sql_are_the_rows_and_bytes_record_transitions_writes(
-    session: AsyncSession,
+    session: AsyncSession, stage_rows: Callable[..., Any]
 ) -> None:
     items = _history(7)
     in_sql, in_python = uuid4(), uuid4()
@@ -121,8 +104,8 @@ async def test_moves_in_sql_are_the_rows_and_bytes_record_transitions_writes(
     await _import(session, in_python, items, sql_from=10**9)
     after_python = await outbox_events(session, BUS)
 
-    rows = await _rows(session, in_sql)
-    assert rows == await _rows(session, in_python)
+    rows = await stage_rows(session, in_sql)
+    assert rows == await stage_rows(session, in_python)
     assert len(rows) > 100
     assert {row[0] for row in rows} >= set(USERS)
 
