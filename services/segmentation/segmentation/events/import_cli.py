@@ -70,6 +70,17 @@ CHUNK_PARTS = 2
 POOL_SIZE = max(CHUNK_PARTS, FINISH_PARTS) + 1
 
 
+class FileShrank(Exception):
+    """An interrupted import is resumed with a file shorter than what it already stored."""
+
+    def __init__(self, name: str, *, stored: int, lines: int) -> None:
+        super().__init__(
+            f"import {name!r} already stored lines up to {stored:,}, but the file now ends at "
+            f"line {lines:,}: resume it with the file it was started with, or start a new "
+            "import under another --name"
+        )
+
+
 def _csv_item(row: dict[str, str]) -> dict[str, Any]:
     item: dict[str, Any] = {}
     properties: dict[str, str] = {}
@@ -287,6 +298,11 @@ async def run_import(
         # Parts interrupted at different lines (one committed a chunk, another did not): the
         # first chunk brings the ones behind up to the others, which skip it.
         upcoming = next_chunk(max(done) - skip or chunk)
+        reached = skip + (upcoming[0] if upcoming is not None else 0)
+        if reached < max(done):  # checked before anything is stored: nothing half-applies
+            if upcoming is not None:
+                upcoming[1].cancel()
+            raise FileShrank(name, stored=max(done), lines=reached)
         while upcoming is not None:
             lines, pending = upcoming
             prepared = await pending
@@ -417,7 +433,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             await database.dispose()
 
-    run, seconds = asyncio.run(go())
+    try:
+        run, seconds = asyncio.run(go())
+    except FileShrank as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(
         json.dumps(
             {

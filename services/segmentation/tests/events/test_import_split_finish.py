@@ -370,21 +370,17 @@ async def _parts_left(database: Database, workspace_id: UUID) -> dict[int, int]:
         return {row.part: row.lines_done for row in rows}
 
 
-@pytest.mark.parametrize("killed", [{0}, {1}, {0, 1}], ids=["first", "second", "both"])
-async def test_chunks_killed_while_both_parts_are_in_flight_resume_to_the_same_import(
-    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed: set[int]
+async def _stop_the_third_chunk(
+    database: Database,
+    path: Path,
+    workspace_id: UUID,
+    monkeypatch: pytest.MonkeyPatch,
+    killed: set[int],
+    rejects: io.StringIO,
 ) -> None:
-    """The third chunk (lines 801-1200, the rejected line 901 in it) is stopped once both of its
-    parts have written their rows and neither has committed: the `killed` parts roll back, the
-    others commit. Run again, each part resumes after its own line count, and the import ends
-    with the counts, rows, events and metrics of an import on one connection, the rejected line
-    reported once."""
-    items = _history()
-    path = tmp_path / "history.jsonl"
-    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
-    resumed, single = uuid4(), uuid4()
-    for workspace_id in (resumed, single):
-        await _live_purchases(database, workspace_id)
+    """The import of `path` stopped once both parts of its third chunk (lines 801-1200) have
+    written their rows and neither has committed: the `killed` parts roll back, the others
+    commit."""
     real = import_cli.import_chunk
     written_rows: set[int] = set()
     both_written = asyncio.Event()
@@ -400,21 +396,67 @@ async def test_chunks_killed_while_both_parts_are_in_flight_resume_to_the_same_i
                 raise Interrupted
         return rejected
 
-    monkeypatch.setattr(import_cli, "import_chunk", stopped)
-    rejects = io.StringIO()
-    with pytest.raises(Interrupted):
-        await _through_command(database, path, resumed, monkeypatch, NOW, rejects=rejects)
-    assert await _parts_left(database, resumed) == {
+    with monkeypatch.context() as patched:
+        patched.setattr(import_cli, "import_chunk", stopped)
+        with pytest.raises(Interrupted):
+            await _through_command(database, path, workspace_id, monkeypatch, NOW, rejects=rejects)
+    assert await _parts_left(database, workspace_id) == {
         k: 2 * CHUNK if k in killed else 3 * CHUNK for k in (0, 1)
     }
 
-    monkeypatch.setattr(import_cli, "import_chunk", real)
+
+@pytest.mark.parametrize("killed", [{0}, {1}, {0, 1}], ids=["first", "second", "both"])
+async def test_chunks_killed_while_both_parts_are_in_flight_resume_to_the_same_import(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed: set[int]
+) -> None:
+    """Stopped in its third chunk (the rejected line 901 in it) with the `killed` parts rolled
+    back, the import run again resumes each part after its own line count, and ends with the
+    counts, rows, events and metrics of an import on one connection, the rejected line
+    reported once."""
+    items = _history()
+    path = tmp_path / "history.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    resumed, single = uuid4(), uuid4()
+    for workspace_id in (resumed, single):
+        await _live_purchases(database, workspace_id)
+    rejects = io.StringIO()
+    await _stop_the_third_chunk(database, path, resumed, monkeypatch, killed, rejects)
+
     run = await _through_command(database, path, resumed, monkeypatch, NOW, rejects=rejects)
     reference = await _in_one_transaction(database, items, single)
     assert run.finished_at is not None
     assert _counts(run) == _counts(reference) == (len(items), len(items) - 2, 1, 1)
     assert await _parts_left(database, resumed) == {}  # folded into the import's row
     assert [json.loads(line)["line"] for line in rejects.getvalue().splitlines()] == [901]
+    assert await _written(database, resumed) == await _written(database, single)
+
+
+async def test_a_resume_with_a_shorter_file_stores_nothing_and_says_why(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One part stored lines up to 1,200, the other up to 800; run again with a file cut
+    at line 1,000, the import refuses before storing anything (the parts stay where they
+    were), and with the whole file back it ends as an import on one connection."""
+    items = _history()
+    path = tmp_path / "history.jsonl"
+    whole = "".join(json.dumps(item) + "\n" for item in items)
+    path.write_text(whole, encoding="utf-8")
+    resumed, single = uuid4(), uuid4()
+    for workspace_id in (resumed, single):
+        await _live_purchases(database, workspace_id)
+    await _stop_the_third_chunk(database, path, resumed, monkeypatch, {1}, io.StringIO())
+
+    path.write_text("".join(whole.splitlines(keepends=True)[: 2 * CHUNK + CHUNK // 2]))
+    with pytest.raises(
+        import_cli.FileShrank, match="up to 1,200, but the file now ends at line 1,000"
+    ):
+        await _through_command(database, path, resumed, monkeypatch, NOW)
+    assert await _parts_left(database, resumed) == {0: 3 * CHUNK, 1: 2 * CHUNK}
+
+    path.write_text(whole, encoding="utf-8")
+    run = await _through_command(database, path, resumed, monkeypatch, NOW)
+    reference = await _in_one_transaction(database, items, single)
+    assert _counts(run) == _counts(reference)
     assert await _written(database, resumed) == await _written(database, single)
 
 
