@@ -109,6 +109,25 @@ async def _live_purchases(database: Database, workspace_id: UUID) -> None:
         await ingest(session, workspace_id=workspace_id, items=live, now=NOW - timedelta(minutes=1))
 
 
+def _write(path: Path, items: list[dict[str, Any]]) -> None:
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+
+
+async def _imports(
+    database: Database, tmp_path: Path, *, lines: int | None = None
+) -> tuple[list[dict[str, Any]], Path, UUID, UUID]:
+    """The history, its file (its first `lines` only, when given) and two workspaces with the
+    same live purchases: one for the import under test, one for the import it is compared
+    with."""
+    items = _history()
+    path = tmp_path / "history.jsonl"
+    _write(path, items[:lines])
+    tested, reference = uuid4(), uuid4()
+    for workspace_id in (tested, reference):
+        await _live_purchases(database, workspace_id)
+    return items, path, tested, reference
+
+
 async def _through_command(
     database: Database,
     path: Path,
@@ -232,12 +251,7 @@ def _counts(run: HistoryImport) -> tuple[int, int, int, int]:
 async def test_a_finish_in_two_parts_writes_what_one_transaction_writes(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    items = _history()
-    path = tmp_path / "history.jsonl"
-    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
-    split, single = uuid4(), uuid4()
-    for workspace_id in (split, single):
-        await _live_purchases(database, workspace_id)
+    items, path, split, single = await _imports(database, tmp_path)
     parts: list[set[str]] = []
     real = import_cli.derive_histories
 
@@ -272,12 +286,7 @@ async def test_a_finish_in_two_parts_writes_what_one_transaction_writes(
 async def test_a_finish_interrupted_after_one_part_resumes_without_repeating_anything(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    items = _history()
-    path = tmp_path / "history.jsonl"
-    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
-    resumed, single = uuid4(), uuid4()
-    for workspace_id in (resumed, single):
-        await _live_purchases(database, workspace_id)
+    items, path, resumed, single = await _imports(database, tmp_path)
     rescores = {"n": 0}
     real_rescore = history_import.rescore
 
@@ -326,12 +335,7 @@ async def test_lines_added_after_a_finish_began_are_scored_by_a_new_finish(
     starts over (a second re-score, which sees them), ending where a one-transaction import of
     the whole file ends (stage rows, profiles, events, metrics; a committed part's moves that
     the whole file no longer derives were published once already, as late events' are)."""
-    items = _history()
-    path = tmp_path / "history.jsonl"
-    path.write_text("".join(json.dumps(item) + "\n" for item in items[:1200]), encoding="utf-8")
-    grown, single = uuid4(), uuid4()
-    for workspace_id in (grown, single):
-        await _live_purchases(database, workspace_id)
+    items, path, grown, single = await _imports(database, tmp_path, lines=1200)
     rescores = {"n": 0}
     real_rescore = history_import.rescore
 
@@ -352,7 +356,7 @@ async def test_lines_added_after_a_finish_began_are_scored_by_a_new_finish(
     with pytest.raises(Interrupted):
         await _through_command(database, path, grown, monkeypatch, NOW)
     monkeypatch.setattr(import_cli, "derive_histories", real)
-    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    _write(path, items)
     run = await _through_command(database, path, grown, monkeypatch, NOW)
     reference = await _in_one_transaction(database, items, single)
     assert rescores["n"] == 2
@@ -413,12 +417,7 @@ async def test_chunks_killed_while_both_parts_are_in_flight_resume_to_the_same_i
     back, the import run again resumes each part after its own line count, and ends with the
     counts, rows, events and metrics of an import on one connection, the rejected line
     reported once."""
-    items = _history()
-    path = tmp_path / "history.jsonl"
-    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
-    resumed, single = uuid4(), uuid4()
-    for workspace_id in (resumed, single):
-        await _live_purchases(database, workspace_id)
+    items, path, resumed, single = await _imports(database, tmp_path)
     rejects = io.StringIO()
     await _stop_the_third_chunk(database, path, resumed, monkeypatch, killed, rejects)
 
@@ -437,23 +436,17 @@ async def test_a_resume_with_a_shorter_file_stores_nothing_and_says_why(
     """One part stored lines up to 1,200, the other up to 800; run again with a file cut
     at line 1,000, the import refuses before storing anything (the parts stay where they
     were), and with the whole file back it ends as an import on one connection."""
-    items = _history()
-    path = tmp_path / "history.jsonl"
-    whole = "".join(json.dumps(item) + "\n" for item in items)
-    path.write_text(whole, encoding="utf-8")
-    resumed, single = uuid4(), uuid4()
-    for workspace_id in (resumed, single):
-        await _live_purchases(database, workspace_id)
+    items, path, resumed, single = await _imports(database, tmp_path)
     await _stop_the_third_chunk(database, path, resumed, monkeypatch, {1}, io.StringIO())
 
-    path.write_text("".join(whole.splitlines(keepends=True)[: 2 * CHUNK + CHUNK // 2]))
+    _write(path, items[: 2 * CHUNK + CHUNK // 2])
     with pytest.raises(
         import_cli.FileShrank, match="up to 1,200, but the file now ends at line 1,000"
     ):
         await _through_command(database, path, resumed, monkeypatch, NOW)
     assert await _parts_left(database, resumed) == {0: 3 * CHUNK, 1: 2 * CHUNK}
 
-    path.write_text(whole, encoding="utf-8")
+    _write(path, items)
     run = await _through_command(database, path, resumed, monkeypatch, NOW)
     reference = await _in_one_transaction(database, items, single)
     assert _counts(run) == _counts(reference)
@@ -466,12 +459,7 @@ async def test_a_finish_whose_rescore_failed_after_one_part_resumes_to_the_same_
     """The finishing step's re-score writes in two parts: one committed, the other failed. The
     finish has not begun (`finishing_since` unset), so the command run again re-scores (finding
     the committed part's users scored) and ends where a one-transaction import ends."""
-    items = _history()
-    path = tmp_path / "history.jsonl"
-    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
-    resumed, single = uuid4(), uuid4()
-    for workspace_id in (resumed, single):
-        await _live_purchases(database, workspace_id)
+    items, path, resumed, single = await _imports(database, tmp_path)
     real = rfm_service._write
     written_parts: list[tuple[int, int]] = []
 
