@@ -113,13 +113,20 @@ async def backend_pids(url: str) -> list[int]:
         await engine.dispose()
 
 
-def cpu_of(pids: list[int]) -> float:
-    total = 0.0
+def backend_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds so far of each backend still running."""
+    seconds = {}
     for pid in pids:
-        # A backend that ended: its CPU is lost to both sides of the difference.
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-            total += _cpu_seconds(pid)
-    return total
+            seconds[pid] = _cpu_seconds(pid)
+    return seconds
+
+
+def backend_cpu_since(before: dict[int, float]) -> float:
+    """CPU seconds the backends of `before` have spent since: one that ended meanwhile (a pool
+    closing its overflow connections) counts for nothing rather than for minus its total."""
+    now = backend_cpu(list(before))
+    return sum(now[pid] - seconds for pid, seconds in before.items() if pid in now)
 
 
 class Process:
@@ -475,18 +482,18 @@ async def _measure(
     await asyncio.sleep(1.0)
     pids = await backend_pids(segmentation_db)
     cpu_before = {p.name: p.cpu() for p in servers}
-    postgres_before, idle_started = cpu_of(pids), time.perf_counter()
+    postgres_before, idle_started = backend_cpu(pids), time.perf_counter()
     await asyncio.sleep(IDLE)
     idle_s = time.perf_counter() - idle_started
     idle_rate = {p.name: (p.cpu() - cpu_before[p.name]) / idle_s for p in servers}
-    idle_rate["segmentation-postgres"] = (cpu_of(pids) - postgres_before) / idle_s
+    idle_rate["segmentation-postgres"] = backend_cpu_since(postgres_before) / idle_s
     results["idle_cpu_ms_per_s"] = {name: round(r * 1000, 2) for name, r in idle_rate.items()}
     try:
         for name, client in clients.items():
             await _closed_loop(client, small_get(name), WARMUP)
             pids = await backend_pids(segmentation_db)  # the pool grows with the load
             cpu_before = {p.name: p.cpu() for p in servers}
-            postgres_before = cpu_of(pids)
+            postgres_before = backend_cpu(pids)
             client_before, started = time.process_time(), time.perf_counter()
             throughput, closed = await _closed_loop(client, small_get(name), DURATION)
             wall = time.perf_counter() - started
@@ -497,7 +504,7 @@ async def _measure(
                 p.name: round((p.cpu() - cpu_before[p.name]) * 1e6 / count) for p in servers
             }
             get_cpu_us["segmentation-postgres"] = round(
-                (cpu_of(pids) - postgres_before) * 1e6 / count
+                backend_cpu_since(postgres_before) * 1e6 / count
             )
             net_of_idle = {
                 part: round(us - idle_rate[part] * wall * 1e6 / count)

@@ -45,7 +45,14 @@ from typing import Any
 import aiohttp
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench_gateway import CLK, Process, _percentile, backend_pids, cpu_of
+from bench_gateway import (
+    CLK,
+    Process,
+    _percentile,
+    backend_cpu,
+    backend_cpu_since,
+    backend_pids,
+)
 from segmentation.main import DEFINITION as SEGMENTATION
 from yunying_shared.auth import INTERNAL_TOKEN_HEADER, Principal, issue_internal_token
 from yunying_shared.testing.databases import fresh_postgres_database, kafka_bootstrap
@@ -173,14 +180,14 @@ async def main() -> None:
         await asyncio.sleep(1.0)  # the warm-up's last work settles
 
         pids = {side.label: await backend_pids(side.database) for side in sides}
-        cpu = {side.label: (side.service.cpu(), cpu_of(pids[side.label])) for side in sides}
+        cpu = {side.label: (side.service.cpu(), backend_cpu(pids[side.label])) for side in sides}
         started = time.perf_counter()
         await asyncio.sleep(IDLE)
         idle_s = time.perf_counter() - started
         idle = {
             side.label: (
                 (side.service.cpu() - cpu[side.label][0]) / idle_s,
-                (cpu_of(pids[side.label]) - cpu[side.label][1]) / idle_s,
+                backend_cpu_since(cpu[side.label][1]) / idle_s,
             )
             for side in sides
         }
@@ -192,14 +199,14 @@ async def main() -> None:
         chunk = max(1, REQUESTS // ROUNDS)
         for round_ in range(ROUNDS):
             for side in sides if round_ % 2 == 0 else sides[::-1]:
-                service, postgres = side.service.cpu(), cpu_of(pids[side.label])
+                service, postgres = side.service.cpu(), backend_cpu(pids[side.label])
                 kernel = _kernel_seconds(side.service.popen.pid)
                 client, started = time.process_time(), time.perf_counter()
                 await _gets(side, chunk)
                 side.add("wall", time.perf_counter() - started)
                 side.add("service", side.service.cpu() - service)
                 side.add("kernel", _kernel_seconds(side.service.popen.pid) - kernel)
-                side.add("postgres", cpu_of(pids[side.label]) - postgres)
+                side.add("postgres", backend_cpu_since(postgres))
                 side.add("client", time.process_time() - client)
         if spy is not None:
             spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
