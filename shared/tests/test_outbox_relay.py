@@ -99,7 +99,7 @@ async def test_relay_publishes_while_requests_hold_every_pooled_connection(
                 await conn.run_sync(metadata.create_all)
             async with database.session() as session, session.begin():
                 await publish(session, BUS, _event(), _event(), _event())
-            # pool_size 1 with as much overflow: two connections, both held as by busy requests
+            # pool_size 1: two connections at the most, both held as by busy requests
             held = [await database.engine.connect() for _ in range(2)]
             assert database.engine.pool.checkedout() == 2  # type: ignore[attr-defined]
             relay = Relay(service="t", database=database, tables=BUS, transport=local_transport)

@@ -70,7 +70,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
         _prepare_sqlite(engine)
         return engine
-    return _postgres_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    # Up to twice pool_size connections, as with an overflow of pool_size, but every one opened
+    # is kept: an overflow connection is closed on its return, so under a sustained load beyond
+    # pool_size each request opened and closed a backend of its own (408 backends for one
+    # service in one gateway bench run at 1,000 requests/s; docs/BENCHMARKS.md, gateway
+    # "Session 8").
+    return _postgres_engine(url, pool_size=2 * pool_size, max_overflow=0)
 
 
 def make_background_engine(url: str, engine: AsyncEngine, *, pool_size: int) -> AsyncEngine:
