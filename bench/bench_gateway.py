@@ -315,13 +315,9 @@ async def _limiter_cost(redis_url: str) -> dict[str, dict[str, float]]:
     return figures
 
 
-async def main() -> None:
-    redis_url = os.environ.get("YUNYING_TEST_REDIS_URL", "")
-    if not redis_url:
-        raise SystemExit("YUNYING_TEST_REDIS_URL is not set: run through `make bench`")
-    secret = os.environ.get("YUNYING_INTERNAL_TOKEN_SECRET") or uuid.uuid4().hex * 2
-    state = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
-    common = {
+def service_env(secret: str, state: Path) -> dict[str, str]:
+    """The settings every server the bench starts shares: distributed mode on the local Kafka."""
+    return {
         "YUNYING_ENVIRONMENT": "development",
         "YUNYING_BUS": "kafka",
         "YUNYING_KAFKA_BOOTSTRAP": kafka_bootstrap(),
@@ -329,6 +325,15 @@ async def main() -> None:
         "YUNYING_STATE_DIR": str(state),
         "YUNYING_LOG_LEVEL": "WARNING",
     }
+
+
+async def main() -> None:
+    redis_url = os.environ.get("YUNYING_TEST_REDIS_URL", "")
+    if not redis_url:
+        raise SystemExit("YUNYING_TEST_REDIS_URL is not set: run through `make bench`")
+    secret = os.environ.get("YUNYING_INTERNAL_TOKEN_SECRET") or uuid.uuid4().hex * 2
+    state = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
+    common = service_env(secret, state)
     processes: list[Process] = []
     async with AsyncExitStack() as stack:
         segmentation_db = await stack.enter_async_context(fresh_postgres_database("benchgw"))

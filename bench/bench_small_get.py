@@ -52,10 +52,11 @@ from bench_gateway import (
     backend_cpu,
     backend_cpu_since,
     backend_pids,
+    service_env,
 )
 from segmentation.main import DEFINITION as SEGMENTATION
 from yunying_shared.auth import INTERNAL_TOKEN_HEADER, Principal, issue_internal_token
-from yunying_shared.testing.databases import fresh_postgres_database, kafka_bootstrap
+from yunying_shared.testing.databases import fresh_postgres_database
 from yunying_shared.testing.groups import isolated_consumer_group
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "5000"))
@@ -126,12 +127,7 @@ async def _start(stack: AsyncExitStack, label: str, tree: str | None, secret: st
     database = await stack.enter_async_context(fresh_postgres_database("benchget"))
     group = (await isolated_consumer_group(database, SEGMENTATION))["consumer_group_prefix"]
     env = {
-        "YUNYING_ENVIRONMENT": "development",
-        "YUNYING_BUS": "kafka",
-        "YUNYING_KAFKA_BOOTSTRAP": kafka_bootstrap(),
-        "YUNYING_INTERNAL_TOKEN_SECRET": secret,
-        "YUNYING_STATE_DIR": str(state),
-        "YUNYING_LOG_LEVEL": "WARNING",
+        **service_env(secret, state),
         "YUNYING_SEGMENTATION_DATABASE_URL": database,
         "YUNYING_CONSUMER_GROUP_PREFIX": group,
     }
