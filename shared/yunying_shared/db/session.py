@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yunying_shared.db.engine import Database
 
 # The exit stack FastAPI unwinds when the route's function returns, before the response is sent
-# (what runs the end of a `scope="function"` dependency with `yield`).
+# (what runs the end of a `scope="function"` dependency with `yield`). A key of FastAPI's own,
+# not a public API: shared/tests/test_read_session.py fails if an upgrade renames it.
 FUNCTION_EXIT_STACK = "fastapi_function_astack"
 
 
