@@ -10,7 +10,8 @@ for a past month answered from the derived history), the number of stage moves p
 CPU per event of the importer, its worker process and the database's PostgreSQL backends.
 
 Env: YUNYING_TEST_PG_URL (admin URL; a fresh database is created and dropped),
-BENCH_HISTORY_EVENTS, BENCH_HISTORY_USERS, BENCH_HISTORY_CHUNK (default 5000).
+BENCH_HISTORY_EVENTS, BENCH_HISTORY_USERS, BENCH_HISTORY_CHUNK (default 5000), BENCH_RESULTS (the
+JSON file; default bench/results/history_import.json).
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ EVENTS = int(os.environ.get("BENCH_HISTORY_EVENTS", "1000000"))
 USERS = int(os.environ.get("BENCH_HISTORY_USERS", "200000"))
 CHUNK = int(os.environ.get("BENCH_HISTORY_CHUNK", "5000"))
 TICK = os.sysconf("SC_CLK_TCK")
-RESULTS = Path(__file__).parent / "results" / "history_import.json"
+RESULTS = Path(
+    os.environ.get("BENCH_RESULTS", Path(__file__).parent / "results" / "history_import.json")
+)
 START = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 SPAN = 2 * 365 * 86_400
 
@@ -244,6 +247,10 @@ async def main() -> None:
         f"{figures['cpu_us_per_event_importer_worker_postgres']} (importer, worker, PostgreSQL); "
         f"load {figures['load_average_before'][0]} -> {figures['load_average_after'][0]}"
     )
+    write_results(figures)
+
+
+def write_results(figures: dict[str, Any]) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
