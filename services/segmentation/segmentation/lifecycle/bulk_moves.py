@@ -6,15 +6,15 @@ Built in Python, each move cost a Transition, a datetime, its payload and envelo
 of the packed outbox row and a COPY record: about 30 µs per move, the largest part of the
 import's finishing step. Here the moves go to PostgreSQL as packed columns (codes, epoch
 microseconds, flags) and one statement inserts the history rows in the given order and writes
-the envelopes of the ones to publish by string concatenation, packed up to `PACK_EVENTS` per
-outbox row (segments/applied.py did so for membership events before it stored them
-compact, segments/compact.py, for the relay to build): the same bytes
-`lifecycle.service.record_transitions` writes (event ids and the envelope's `time` aside; a test
-compares them).
+the ones to publish compact, up to `PACK_EVENTS` per outbox row, for the relay to build their
+envelopes (lifecycle.compact_moves, as segments/compact.py does for membership events): the same
+bytes `lifecycle.service.record_transitions` writes (event ids and the envelope's `time` aside; a
+test compares them).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -23,29 +23,23 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.db import BUS
+from segmentation.lifecycle.compact_moves import CODES_PER_STAGE, row_headers
 from segmentation.lifecycle.rules import STAGES, LifecycleRules
-from segmentation.lifecycle.service import SOURCE
 from yunying_shared.bus.outbox import PENDING_FLAG
-from yunying_shared.bus.packed import PACK_EVENTS, headers_field, headers_text
+from yunying_shared.bus.packed import EXPANDED_MARK, PACK_EVENTS
 from yunying_shared.db import driver_connection
 from yunying_shared.db.packed import NULL, SEPARATOR, packed, unpack
-from yunying_shared.events.bulk import BulkEncoder
 from yunying_shared.events.catalogue import USER_LIFECYCLE_STAGE_CHANGED
-from yunying_shared.events.envelope import ENVELOPE_JSON
 
-_EVENTS = BulkEncoder(USER_LIFECYCLE_STAGE_CHANGED, source=SOURCE)
 _CODES = len(STAGES)
 
 # Sorts of a whole import's moves (by their order, by packed row) stay in memory with this.
 _WORK_MEM = "SET LOCAL work_mem = '64MB'"
-# The envelope is built in the aggregate's argument, from the small rows of `fresh` (each with
-# its packed row's number, `chunk`): what is sorted by packed row is those rows, not the
-# envelopes (a 1,000,000-event import's 400 MB of them went through an on-disk sort).
-# `changed_at` as pydantic writes a datetime in JSON: UTC, 'Z', microseconds only when not zero.
+# Each packed row holds its moves compact (lifecycle.compact_moves; the relay builds the
+# envelopes), in the order of `n`, from the small rows of `moves` with its number (`chunk`).
 _STORE = f"""
 WITH moves AS (
-    SELECT m.n, m.user_id, m.from_code, m.to_code, m.micros, m.historical, m.chunk,
-        timestamptz 'epoch' + m.micros * interval '1 microsecond' AS changed_at
+    SELECT m.n, m.user_id, m.from_code, m.to_code, m.micros, m.historical, m.chunk
     FROM unnest({unpack("$2", "text")}, {unpack("$3", "int2")}, {unpack("$4", "int2")},
         {unpack("$5", "int8")}, {unpack("$6", "bool")}, {unpack("$7", "int4")})
         WITH ORDINALITY AS m(user_id, from_code, to_code, micros, historical, chunk, n)
@@ -53,28 +47,18 @@ WITH moves AS (
     INSERT INTO stage_changes (workspace_id, user_id, kind, from_value, to_value, reason,
         changed_at)
     SELECT $1, user_id, 'stage', ($8::text[])[from_code + 1], ($8::text[])[to_code + 1],
-        ($9::text[])[to_code * {_CODES} + from_code + 1], changed_at
+        ($9::text[])[to_code * {_CODES} + from_code + 1],
+        timestamptz 'epoch' + micros * interval '1 microsecond'
     FROM moves ORDER BY n
-), fresh AS (
-    SELECT chunk, n, user_id, to_json(user_id)::text AS subject,
-        convert_to(user_id, 'UTF8') AS key, gen_random_uuid() AS event_id, from_code, to_code,
-        historical, to_char(changed_at AT TIME ZONE 'UTC', CASE WHEN micros % 1000000 = 0
-            THEN 'YYYY-MM-DD"T"HH24:MI:SS' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US' END) AS utc
-    FROM moves WHERE chunk IS NOT NULL
 )
 INSERT INTO {BUS.outbox.name} (event_id, topic, key, value, headers, created_at, packed)
-SELECT gen_random_uuid(), $10, NULL, string_agg((
-    SELECT int4send(octet_length(key)) || key || $11::bytea || int4send(octet_length(envelope))
-        || envelope
-    FROM convert_to('{{"id":"' || event_id::text || $13 || subject || $14
-        || '{{"user_id":' || subject
-        || ',"from_stage":' || ($15::text[])[from_code + 1]
-        || ',"to_stage":' || ($15::text[])[to_code + 1]
-        || ',"reason":' || ($16::text[])[to_code * {_CODES} + from_code + 1]
-        || ',"changed_at":"' || utc || 'Z","churn_reason":null,"historical":'
-        || CASE WHEN historical THEN 'true' ELSE 'false' END || '}}}}', 'UTF8') AS envelope
-    ), ''::bytea ORDER BY n), '{{}}'::json, $12, count(*)
-FROM fresh
+SELECT gen_random_uuid(), $10, NULL, $11::bytea || string_agg(
+    uuid_send(gen_random_uuid())
+    || int2send(((from_code * {CODES_PER_STAGE} + to_code) * 2 + historical::int)::int2)
+    || int8send(micros) || int4send(octet_length(u)) || u, ''::bytea ORDER BY n),
+    $12::json, $13, count(*)
+FROM (SELECT chunk, n, from_code, to_code, historical, micros, convert_to(user_id, 'UTF8') AS u
+      FROM moves WHERE chunk IS NOT NULL) AS m
 GROUP BY chunk
 """
 
@@ -115,7 +99,6 @@ async def store_and_publish(
 ) -> None:
     """The moves into `stage_changes`, the fresh ones also as events in the outbox."""
     reasons = _reasons(rules)
-    after_id, after_subject = _EVENTS.envelope_parts()
     connection = await driver_connection(session)
     await connection.execute(_WORK_MEM)
     await connection.execute(
@@ -130,12 +113,9 @@ async def store_and_publish(
         list(STAGES),
         reasons,
         USER_LIFECYCLE_STAGE_CHANGED.topic,
-        headers_field(headers_text(USER_LIFECYCLE_STAGE_CHANGED.type)),
+        EXPANDED_MARK,
+        json.dumps(row_headers(workspace_id, reasons)),
         datetime.now(UTC),
-        after_id,
-        after_subject(workspace_id),
-        [ENVELOPE_JSON(stage) for stage in STAGES],
-        [ENVELOPE_JSON(reason) for reason in reasons],
     )
     if moves.fresh.any():
         session.info[PENDING_FLAG] = True  # the relay's after-commit hook wakes at once

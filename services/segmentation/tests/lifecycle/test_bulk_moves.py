@@ -15,12 +15,15 @@ from uuid import UUID, uuid4
 
 import numpy as np
 import pytest
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.db import BUS
 from segmentation.events.history_import import import_rows
 from segmentation.events.service import ingest
 from segmentation.lifecycle import rederive
+from segmentation.lifecycle.compact_moves import EXPANSION
+from yunying_shared.bus.packed import PACK_EVENTS, events_of
 from yunying_shared.testing.outbox import outbox_events
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, 250_000, tzinfo=UTC)
@@ -128,6 +131,38 @@ async def test_moves_in_sql_are_the_rows_and_bytes_record_transitions_writes(
     assert len(moves) == len(set(moves))
     stored = {(r[0], r[2], r[3], r[5].isoformat().replace("+00:00", "Z")) for r in rows}
     assert stored <= set(moves)
+
+
+async def test_moves_in_sql_are_stored_compact_and_expand_to_the_same_events_every_time(
+    session: AsyncSession,
+) -> None:
+    """PostgreSQL writes no stage envelope: up to PACK_EVENTS moves per expanded row, 30 bytes
+    a move plus its user id; the relay builds the events, and a row published again after a
+    crash gives the same event ids (they are stored, not made by the expansion)."""
+    items = _history(11)
+    workspace_id = uuid4()
+    outbox = BUS.outbox
+    first = (await session.execute(select(func.coalesce(func.max(outbox.c.seq), 0)))).scalar()
+    await _import(session, workspace_id, items, sql_from=0)
+    rows = (
+        await session.execute(
+            select(outbox.c.value, outbox.c.packed, cast(outbox.c.headers, Text).label("text"))
+            .where(outbox.c.seq > first, outbox.c.packed.is_not(None))
+            .order_by(outbox.c.seq)
+        )
+    ).all()
+    stage_rows = [row for row in rows if json.loads(row.text).get("expand") == EXPANSION]
+    assert stage_rows
+    assert all(1 <= row.packed <= PACK_EVENTS for row in stage_rows)
+    longest = max(len(user.encode()) for user in {item["user_id"] for item in items})
+    assert all(len(row.value) <= 4 + row.packed * (30 + longest) for row in stage_rows)
+    for row in stage_rows:
+        events = list(events_of(row.value, row.text))
+        assert len(events) == row.packed
+        assert events == list(events_of(row.value, row.text))
+        ids = [json.loads(event.value)["id"] for event in events]
+        assert len(set(ids)) == len(ids)
+        assert {json.loads(event.value)["workspace"] for event in events} == {str(workspace_id)}
 
 
 def test_microseconds_round_as_fromtimestamp() -> None:
