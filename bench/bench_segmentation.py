@@ -8,6 +8,9 @@ ingestion would have left them, never scored), then
 Ingestion: batches of 500 events through `ingest()` (the function behind POST /v1/events), one
 transaction per batch, with 2 concurrent writers; the gateway and HTTP are not in this figure.
 
+Each re-score also reports the CPU it cost: the PostgreSQL server's processes (read from /proc,
+so the server must run on this host) and this process's.
+
 Env: YUNYING_TEST_PG_URL (admin URL; a fresh database is created and dropped),
 BENCH_PROFILES (default 1000000), BENCH_EVENTS (default 100000), BENCH_LIVE_SEGMENTS (default 50;
 that many live segments on scores, stages and tiers are saved before the re-scores, which then
@@ -187,13 +190,54 @@ async def load(
         await session.commit()
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pid: int, *, children: bool = False) -> float:
+    """utime + stime of a process (and of its children it reaped), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    used = int(fields[11]) + int(fields[12])
+    return (used + (int(fields[13]) + int(fields[14]) if children else 0)) / TICKS
+
+
+def server_cpu(postmaster: int) -> float:
+    """CPU used so far by a PostgreSQL server on this host: its live processes (backends,
+    checkpointer, WAL writer, ...) and, through the postmaster's reaped-children times, those
+    that ended (parallel workers, closed connections). The machine is shared, so CPU compares
+    versions where wall time is the load's."""
+    total = _cpu(postmaster, children=True)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+                if f"\nPPid:\t{postmaster}\n" in status:
+                    total += _cpu(int(entry.name))
+            except OSError:
+                continue  # ended meanwhile: counted in the postmaster's children times
+    return total
+
+
+async def postmaster_pid(database: Database) -> int:
+    async with database.session() as session:
+        backend = await session.scalar(text("SELECT pg_backend_pid()"))
+    return _parent(backend)
+
+
+def _parent(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("\nPPid:\t", 1)[1].split()[0])
+
+
 async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetime) -> dict:
     load = os.getloadavg()[0]  # the machine is shared: the 1-minute load says how busy it was
+    postmaster = await postmaster_pid(database)
+    server, process = server_cpu(postmaster), time.process_time()
     started = time.perf_counter()
     async with database.session() as session, session.begin():
         # as the scheduled sweep runs it: the writes in parts, each on its own connection
         result = await rescore(session, workspace_id=workspace_id, now=at, parts_on=database)
     seconds = time.perf_counter() - started
+    server, process = server_cpu(postmaster) - server, time.process_time() - process
     async with database.session() as session:
         # events, not rows: bulk writes pack up to 1,000 events per outbox row
         outbox = await session.scalar(text("SELECT sum(coalesce(packed, 1)) FROM outbox"))
@@ -206,6 +250,8 @@ async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetim
         "tier_changes": result.tier_changes,
         "outbox_events_total": outbox,
         "memberships_total": members,
+        "postgres_cpu_seconds": round(server, 2),
+        "process_cpu_seconds": round(process, 2),
         "load_1min_before": round(load, 2),
     }
 

@@ -6,7 +6,12 @@ temporary table of this transaction. One statement then does everything else set
 
 - inserts the entering pairs (`ON CONFLICT DO NOTHING RETURNING`) and deletes the leaving ones
   (`DELETE … RETURNING`), so only rows this statement actually changed count: a concurrent
-  evaluator that raced us to the same change publishes it, we do not;
+  evaluator that raced us to the same change publishes it, we do not. A bulk caller (a
+  re-score, a segment's save: millions of inserts, rarely a concurrent writer) inserts without
+  ON CONFLICT in a savepoint, a fifth less CPU per insert (no speculative insertion: no probe
+  before the row, no confirmation record after it), and runs the statement again guarded when
+  another transaction committed one of its pairs since the diff (a unique violation): the
+  same rows then count, the same events go out;
 - waits for other transactions in one order only, the primary key's (user_id, segment_id), so two of
   them touching the same pairs (a window sweep and an ingest batch) queue instead of deadlocking:
   the inserts go in that order, and the leaving rows are locked in it (`locked`: the sorted pairs
@@ -67,7 +72,7 @@ WITH ins AS (
     INSERT INTO segment_memberships (segment_id, user_id, workspace_id, entered_at)
     SELECT segment_id, user_id, $1, $2 FROM segment_changes WHERE matches
     ORDER BY user_id, segment_id
-    ON CONFLICT (segment_id, user_id) DO NOTHING
+    {{on_conflict}}
     RETURNING segment_id, user_id, entered_at
 ), locked AS MATERIALIZED (
     -- one primary-key probe per leaving pair, in key order, and the rows deleted by their
@@ -117,8 +122,19 @@ WITH ins AS (
 )
 SELECT entered, segment_id, count(*), {{users}} FROM moved GROUP BY entered, segment_id
 """
-_APPLY_KEEPING_USERS = _APPLY.replace("{users}", 'array_agg(user_id ORDER BY user_id COLLATE "C")')
-_APPLY_COUNTING = _APPLY.replace("{users}", "NULL::text[]")
+_USERS = {True: 'array_agg(user_id ORDER BY user_id COLLATE "C")', False: "NULL::text[]"}
+# (keep users?, guarded?) -> the statement. Unguarded, the inserts skip the speculative
+# insertion ON CONFLICT costs per row (a probe of the key before the insert and a confirmation
+# record after it); the transaction then needs to know no other one inserted a staged pair
+# since the diff (apply_changes' savepoint).
+_STATEMENTS = {
+    (keep, guarded): _APPLY.replace("{users}", _USERS[keep]).replace(
+        "{on_conflict}", "ON CONFLICT (segment_id, user_id) DO NOTHING" if guarded else ""
+    )
+    for keep in (True, False)
+    for guarded in (True, False)
+}
+_UNIQUE_VIOLATION = "23505"
 
 
 async def create_changes_table(session: AsyncSession) -> None:
@@ -133,11 +149,13 @@ async def apply_changes(
     now: datetime,
     reason: str,
     changes: Changes,
+    bulk: bool = False,
 ) -> None:
-    """Write, count and publish the staged pairs; records them in `changes`."""
+    """Write, count and publish the staged pairs; records them in `changes`. `bulk`: many
+    changes and rarely a concurrent writer of the same pairs (a re-score, a segment's save):
+    the inserts go unguarded in a savepoint, guarded again only if another transaction raced."""
     connection = await driver_connection(session)
-    rows = await connection.fetch(
-        _APPLY_KEEPING_USERS if changes.keep_users else _APPLY_COUNTING,
+    arguments = (
         workspace_id,
         now,
         USER_SEGMENT_ENTERED.topic,
@@ -146,6 +164,21 @@ async def apply_changes(
         datetime.now(UTC),
         now.astimezone(UTC).date(),
     )
+    if not bulk:
+        rows = await connection.fetch(_STATEMENTS[changes.keep_users, True], *arguments)
+    else:
+        # The staged entering pairs were not stored when the diff read them; only a transaction
+        # that committed one since (a concurrent ingest batch, a sweep) makes a plain insert fail,
+        # and then the statement runs again guarded: everything it did went with the savepoint.
+        await connection.execute("SAVEPOINT bulk_apply")
+        try:
+            rows = await connection.fetch(_STATEMENTS[changes.keep_users, False], *arguments)
+        except Exception as error:
+            if getattr(error, "sqlstate", None) != _UNIQUE_VIOLATION:
+                raise
+            await connection.execute("ROLLBACK TO SAVEPOINT bulk_apply")
+            rows = await connection.fetch(_STATEMENTS[changes.keep_users, True], *arguments)
+        await connection.execute("RELEASE SAVEPOINT bulk_apply")
     for came, segment_id, count, users in rows:
         changes.add(segment_id, came, count, users)
     if rows:

@@ -105,13 +105,14 @@ async def refresh_segments(
     changes: Changes | None = None,
     stage_only: bool = False,
     part: tuple[int, int] = (0, 1),
+    bulk: bool = False,
 ) -> Changes:
     """Bring these segments in line with their rules for these users (None: the whole
     workspace), all segments in one pass per batch of users. `stage_only` (PostgreSQL): leave
     the changes staged for the caller's one `apply_changes` (see `applied.py` on lock order).
     `part` (k, n): the users are those of a re-score's part k of n (segments/parts.py), so
     that a pass over the whole workspace keeps to them: the other parts' new scores are not
-    visible to this transaction."""
+    visible to this transaction. `bulk`: as in `applied.apply_changes`."""
     changes = changes if changes is not None else Changes()
     if not segments or (user_ids is not None and not user_ids):
         return changes
@@ -133,7 +134,12 @@ async def refresh_segments(
             await diff.stage(session, workspace_id, list(segments), users, now, part)
         if not stage_only:
             await apply_changes(
-                session, workspace_id=workspace_id, now=now, reason=reason, changes=changes
+                session,
+                workspace_id=workspace_id,
+                now=now,
+                reason=reason,
+                changes=changes,
+                bulk=bulk,
             )
         return changes
     assert part == (0, 1), "a re-score writes in parts on PostgreSQL only (rfm/service.PARTS)"
@@ -213,9 +219,10 @@ async def evaluate(
     scope: ColumnElement[bool] | None = None,
     changes: Changes | None = None,
     stage_only: bool = False,
+    bulk: bool = False,
 ) -> Changes:
     """Bring one segment's memberships in line with its rule, for `scope` (default: everyone);
-    `stage_only` as in `refresh_segments`."""
+    `stage_only` and `bulk` as in `refresh_segments`."""
     changes = changes if changes is not None else Changes()
     matches = compile_rule(rule, now=now).label("matches")
     member = SegmentMembership.user_id.is_not(None).label("was_member")
@@ -244,7 +251,12 @@ async def evaluate(
         )
         if not stage_only:
             await apply_changes(
-                session, workspace_id=segment.workspace_id, now=now, reason=reason, changes=changes
+                session,
+                workspace_id=segment.workspace_id,
+                now=now,
+                reason=reason,
+                changes=changes,
+                bulk=bulk,
             )
         return changes
     rows = (

@@ -68,4 +68,6 @@ async def refresh_after_rescore(
         # A first scoring moves millions: counted, the user ids stay in the database.
         changes=Changes(keep_users=False),
         part=part,
+        # the one writer of most of these pairs: no per-row conflict guard (applied.py)
+        bulk=True,
     )

@@ -78,7 +78,8 @@ async def create_segment(
     )
     session.add(segment)
     await session.flush()
-    await evaluate(session, segment, data.rule, now=now, reason="segment_saved")
+    # no other transaction sees the segment before this one commits: none writes its members
+    await evaluate(session, segment, data.rule, now=now, reason="segment_saved", bulk=True)
     return await _announce(session, segment, SEGMENT_CREATED, now)
 
 
@@ -114,7 +115,7 @@ async def update_segment(
     if reevaluate:
         segment.last_evaluated_at = now
         rule = patch.rule if patch.rule is not None else _stored_rule(segment)
-        await evaluate(session, segment, rule, now=now, reason="segment_saved")
+        await evaluate(session, segment, rule, now=now, reason="segment_saved", bulk=True)
     return await _announce(session, segment, SEGMENT_UPDATED, now)
 
 
