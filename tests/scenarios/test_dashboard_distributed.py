@@ -10,8 +10,6 @@ import uuid
 import httpx
 import pytest
 
-from yunying_shared.testing.distributed import distributed_mode
-
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 ADMIN = {"email": "ops@brand.example", "password": "distributed horse battery staple"}
@@ -38,14 +36,14 @@ async def _workspace(client: httpx.AsyncClient) -> dict[str, str]:
     return {**auth, "x-workspace-id": workspace_id}
 
 
-async def test_a_stopped_and_a_frozen_service_leave_a_partial_dashboard(tmp_path):
+async def test_a_stopped_and_a_frozen_service_leave_a_partial_dashboard(distributed_mode):
     settings = {
         "YUNYING_GATEWAY_DASHBOARD_UPSTREAM_TIMEOUT_SECONDS": "2",
         # Long enough to outlast the test on a loaded machine: the cache is checked below.
         "YUNYING_GATEWAY_DASHBOARD_CACHE_SECONDS": "600",
     }
     async with (
-        distributed_mode(tmp_path, admin=ADMIN, extra_env=settings) as mode,
+        distributed_mode(admin=ADMIN, extra_env=settings) as mode,
         httpx.AsyncClient(base_url=mode.gateway_url, timeout=60) as client,
     ):
         headers = await _workspace(client)

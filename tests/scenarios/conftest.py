@@ -1,8 +1,9 @@
-"""The distributed mode as `make up` starts it, for tests: one uvicorn process per service
-(deploy/local/up.sh) on ports of the run's own, a fresh PostgreSQL database per service, the
-running Kafka; `down.sh --keep-infra` stops the services afterwards.
+"""The scenarios' shared fixture: the distributed mode as `make up` starts it, one uvicorn
+process per service (deploy/local/up.sh) on ports of the run's own, a fresh PostgreSQL database
+per service, the running Kafka; `down.sh --keep-infra` stops the services afterwards. It lives
+here, beside the tests that use it, because it runs the repository's deploy scripts.
 
-    async with distributed_mode(tmp_path, admin=ADMIN) as mode:
+    async with distributed_mode(admin=ADMIN) as mode:
         ...  # mode.gateway_url, mode.pids["campaigns"], mode.port_of("campaigns")
 """
 
@@ -15,15 +16,19 @@ import random
 import signal
 import socket
 import subprocess
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from yunying_shared.kit import installed
 from yunying_shared.testing.databases import fresh_postgres_database, kafka_bootstrap, pg_admin_url
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 # Below Linux's ephemeral range (32768+), where the services' own outgoing connections to
 # Kafka and PostgreSQL could take a port between the check and uvicorn's bind.
 PORT_RANGE = (20_000, 32_000)
@@ -70,6 +75,14 @@ class DistributedMode:
     pids: dict[str, int] = field(default_factory=dict)
     # Processes a test paused (SIGSTOP): resumed before the services are stopped.
     paused: set[int] = field(default_factory=set)
+    up: subprocess.CompletedProcess[str] | None = None  # what up.sh printed
+
+    def run(self, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """One of deploy/local's scripts with this run's environment."""
+        return run_script(script, self.env, *args)
+
+    def any_alive(self) -> bool:
+        return any(alive(pid) for pid in self.pids.values())
 
     @property
     def local(self) -> Path:
@@ -113,7 +126,7 @@ class DistributedMode:
 
 
 @asynccontextmanager
-async def distributed_mode(
+async def started_distributed_mode(
     tmp_path: Path, *, admin: Mapping[str, str], extra_env: Mapping[str, str] | None = None
 ) -> AsyncIterator[DistributedMode]:
     """Every installed service started by up.sh, and stopped by down.sh afterwards."""
@@ -139,11 +152,17 @@ async def distributed_mode(
             env[f"YUNYING_{service.upper().replace('-', '_')}_DATABASE_URL"] = url
         mode = DistributedMode(env)
         try:
-            up = await asyncio.to_thread(run_script, "up.sh", env)
+            mode.up = up = await asyncio.to_thread(mode.run, "up.sh")
             assert up.returncode == 0, f"{up.stdout}\n{up.stderr}\n{mode.log_tails()}"
             mode.pids = {p.stem: int(p.read_text()) for p in (mode.local / "pids").glob("*.pid")}
             yield mode
         finally:
             mode.resume_all()
-            down = await asyncio.to_thread(run_script, "down.sh", env, "--keep-infra")
+            down = await asyncio.to_thread(mode.run, "down.sh", "--keep-infra")
             assert down.returncode == 0, down.stderr
+
+
+@pytest.fixture
+def distributed_mode(tmp_path: Path) -> Callable[..., Any]:
+    """`async with distributed_mode(admin=..., extra_env=...) as mode:` in the test's tmp_path."""
+    return partial(started_distributed_mode, tmp_path)
