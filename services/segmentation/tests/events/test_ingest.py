@@ -3,6 +3,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from segmentation.events.models import UserEvent
+from segmentation.events.schemas import ItemResult
 from segmentation.events.service import ingest
 from segmentation.profiles.service import get_profile
 
@@ -65,6 +66,34 @@ async def test_retry_is_idempotent(session, workspace_id, now, crm_event):
     assert profile.order_count == 1 and profile.monetary_total == Decimal(10)
     count = await session.scalar(select(func.count()).select_from(UserEvent))
     assert count == 2
+
+
+async def test_each_valid_item_answers_with_its_index_id_status_and_truncation(
+    session, workspace_id, now, crm_event
+):
+    """The valid items' results are built as one list (events.service._ITEM_RESULTS): each
+    still names its own position, event id, status and whether its extra was cut."""
+    await ingest(session, workspace_id=workspace_id, items=[crm_event(event_id="old")], now=now)
+    wide = {f"field_{n}": n for n in range(40)}  # more unknown fields than MAX_EXTRA_KEYS
+    items = [
+        crm_event("u1", "login", event_id="new-1"),
+        "not an object",
+        crm_event("u1", "login", event_id="old"),
+        crm_event("u2", "page_view", event_id="new-2", **wide),
+        crm_event("u2", "login", event_id="new-1"),  # a repeat within the batch
+    ]
+    result = await ingest(session, workspace_id=workspace_id, items=items, now=now)
+
+    answers = [(r.index, r.event_id, r.status, r.extra_truncated) for r in result.results]
+    assert answers == [
+        (0, "new-1", "accepted", False),
+        (1, None, "rejected", False),
+        (2, "old", "duplicate", False),
+        (3, "new-2", "accepted", True),
+        (4, "new-1", "duplicate", False),
+    ]
+    assert all(isinstance(r, ItemResult) for r in result.results)
+    assert (result.accepted, result.duplicates, result.rejected) == (2, 2, 1)
 
 
 async def test_out_of_order_events_keep_aggregates_right(session, workspace_id, now, crm_event):
