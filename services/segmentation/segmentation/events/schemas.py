@@ -258,6 +258,9 @@ def _amount(raw: dict[str, Any], event_type: str | None, rejection: Rejection) -
     return None
 
 
+_NO_PROPERTIES = "{}"
+
+
 def _properties(
     raw: dict[str, Any], rejection: Rejection
 ) -> tuple[dict[str, Any], bool, str | None]:
@@ -273,7 +276,9 @@ def _properties(
                 rejection.add(name, f"must be a {'list' if kind is list else 'string'}")
             else:
                 properties[name] = value
-    encoded, problem = checked_json(properties)
+    # Most items carry no properties, order lines or codes: their JSON is known without the
+    # encoder and its checks (~0.9 µs of an item's ~6).
+    encoded, problem = checked_json(properties) if properties else (_NO_PROPERTIES, None)
     if encoded is None:
         rejection.add("properties", problem or "is not JSON")
         return {}, False, None

@@ -96,6 +96,25 @@ async def test_each_valid_item_answers_with_its_index_id_status_and_truncation(
     assert (result.accepted, result.duplicates, result.rejected) == (2, 2, 1)
 
 
+async def test_items_without_properties_store_an_empty_object(
+    session, workspace_id, now, crm_event
+):
+    """An item with no properties, order lines or codes skips the JSON encoder (its text is
+    known); it is stored as the empty object, next to one whose properties are encoded."""
+    items = [
+        crm_event("u1", "login", event_id="bare"),
+        crm_event("u1", "login", event_id="empty", properties={}),
+        crm_event("u1", "purchase", event_id="coded", amount=5, coupon_code="C1"),
+    ]
+    result = await ingest(session, workspace_id=workspace_id, items=items, now=now)
+
+    assert result.accepted == 3
+    stored = dict(
+        (await session.execute(select(UserEvent.event_id, UserEvent.properties))).tuples().all()
+    )
+    assert stored == {"bare": {}, "empty": {}, "coded": {"coupon_code": "C1"}}
+
+
 async def test_out_of_order_events_keep_aggregates_right(session, workspace_id, now, crm_event):
     await ingest(
         session,
