@@ -16,6 +16,7 @@ from yunying_shared.auth import Principal, WorkspaceDep, authorize
 from yunying_shared.auth.access import ANY_ROLE
 from yunying_shared.bus.tables import BusTables
 from yunying_shared.db import ReadSessionDep
+from yunying_shared.db.hot_read import fetch_one
 from yunying_shared.errors import NotFound
 from yunying_shared.events import Envelope
 from yunying_shared.events.payloads.gateway import WorkspaceCreated
@@ -66,10 +67,10 @@ async def record_workspace(
 async def get_workspace(
     session: AsyncSession, tables: BusTables, workspace_id: UUID
 ) -> dict[str, Any]:
-    row = (await session.execute(_read_statement(tables), {"id": workspace_id})).first()
+    row = await fetch_one(session, _read_statement(tables), {"id": workspace_id})
     if row is None:
         raise NotFound(f"Workspace {workspace_id} is not known to this service yet.")
-    return dict(row._mapping)
+    return row
 
 
 @cache
