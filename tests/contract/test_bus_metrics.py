@@ -80,6 +80,55 @@ async def test_consumer_lag_shows_what_is_not_yet_handled(transport, topic, tmp_
     assert 0 < peak <= 40
 
 
+async def test_a_hung_lag_report_holds_up_no_event(transport, topic, tmp_path):
+    """The lag gauge is reported beside the consumer loop, not in it: a report whose broker
+    round trips never answer (on a loaded machine they took 0.6-0.9 s) stops nothing."""
+    database = await _database(tmp_path)
+    service = f"lag-{uuid.uuid4().hex[:6]}"
+    handled: list[uuid.UUID] = []
+    reporting = asyncio.Event()
+
+    async def record(_session, envelope, _payload):
+        handled.append(envelope.id)
+
+    async def hung(_subscription):
+        reporting.set()
+        await asyncio.Event().wait()  # never answers
+
+    runner = ConsumerRunner(
+        service=service,
+        database=database,
+        tables=BUS,
+        transport=transport,
+        handlers={SLOW: record},
+        topics=[topic],
+        group=f"g-{service}",
+        lag_interval_seconds=0.01,
+    )
+    runner._report_lag = hung  # type: ignore[method-assign]
+    await runner.start()
+    try:
+        assert await wait_until(lambda: _set(reporting), timeout=10, interval=0.01)
+        await transport.publish(
+            [
+                Message(topic, b"k", Envelope(source="/t", type=SLOW, subject="k").to_bytes())
+                for _ in range(5)
+            ]
+        )
+
+        async def all_handled():
+            return len(handled) == 5
+
+        assert await wait_until(all_handled, timeout=30, interval=0.05)
+    finally:
+        await asyncio.wait_for(runner.stop(), 10)  # the hung report is cancelled
+        await database.dispose()
+
+
+async def _set(event: asyncio.Event) -> bool:
+    return event.is_set()
+
+
 async def test_outbox_backlog_shows_rows_waiting_for_a_broker_that_is_down(transport, tmp_path):
     database = await _database(tmp_path)
     service = f"backlog-{uuid.uuid4().hex[:6]}"

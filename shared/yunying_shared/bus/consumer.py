@@ -116,6 +116,7 @@ class ConsumerRunner:
         self._idempotent = idempotent_types
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
+        self._lag_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         # per partition, the newest position finished but not yet committed
         self._uncommitted: dict[TopicPartition, int] = {}
@@ -126,10 +127,15 @@ class ConsumerRunner:
         self._subscription = self._transport.subscribe(self.group, self.topics)
         await self._subscription.start()
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.service}")
+        self._lag_task = asyncio.create_task(self._report_lag_forever(), name=f"lag-{self.service}")
 
     async def stop(self) -> None:
         """Finish the message in hand, commit, leave the group."""
         self._stopping.set()
+        if self._lag_task:
+            self._lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lag_task
         if self._task:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -139,15 +145,10 @@ class ConsumerRunner:
     async def _run(self) -> None:
         assert self._subscription is not None
         subscription = self._subscription
-        last_lag_check = 0.0
         while not self._stopping.is_set():
             try:
                 batch = await subscription.fetch(timeout=0.5, max_records=self._fetch_max)
                 await self._process_batch(subscription, batch)
-                now = asyncio.get_running_loop().time()
-                if now - last_lag_check > self._lag_interval:
-                    last_lag_check = now
-                    await self._report_lag(subscription)
             except Exception as exc:
                 log.warning("consumer loop error", service=self.service, error=repr(exc))
                 await asyncio.sleep(self._backoff_max)
@@ -366,6 +367,18 @@ class ConsumerRunner:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
         return not self._stopping.is_set()
+
+    async def _report_lag_forever(self) -> None:
+        """The lag gauge every `lag_interval`, beside the loop rather than in it: on Kafka a
+        report is a few broker round trips (end offsets, start offsets, a committed offset per
+        partition): 0.76 and 0.88 s of a 17 s CRM topic bench at load 7.6, during which the loop
+        handled nothing."""
+        assert self._subscription is not None
+        while await self._sleep(self._lag_interval):
+            try:
+                await self._report_lag(self._subscription)
+            except Exception as exc:  # e.g. the broker unreachable: the next report will tell
+                log.warning("consumer lag report failed", service=self.service, error=repr(exc))
 
     async def _report_lag(self, subscription: Subscription) -> None:
         lag = await subscription.lag()
