@@ -37,8 +37,10 @@ class _Compiled:
     results: tuple[Processor, ...]
 
 
-# Per statement object (the callers' statements are built once and kept).
+# Per statement object: the callers' statements are built once and kept, so this stays small;
+# the bound only keeps a caller that builds one per request from growing it for ever.
 _compiled: dict[int, tuple[Select[Any], _Compiled | None]] = {}
+MAX_STATEMENTS = 1_000
 
 
 async def fetch_one(
@@ -46,33 +48,45 @@ async def fetch_one(
 ) -> dict[str, Any] | None:
     """The first row of `statement` as a dict of its selected columns, or None."""
     if getattr(session.sync_session, "refuses_writes", False):
-        connection = await session.connection()
-        if connection.dialect.name == "postgresql":
-            compiled = _compile(statement, connection.dialect)
-            if compiled is not None:
-                driver = (await connection.get_raw_connection()).driver_connection
-                values = {**compiled.params, **params}
-                args = [
-                    value if process is None else process(value)
-                    for value, process in zip(
-                        (values[name] for name in compiled.positions), compiled.binds, strict=True
-                    )
-                ]
-                try:
-                    record = await driver.fetchrow(compiled.sql, *args)  # type: ignore[union-attr]
-                except Exception:
-                    pass
-                else:
-                    if record is None:
-                        return None
-                    return {
-                        key: value if process is None else process(value)
-                        for key, value, process in zip(
-                            compiled.keys, record.values(), compiled.results, strict=True
-                        )
-                    }
+        answered, found = await _from_driver(session, statement, params)
+        if answered:
+            return found
     row = (await session.execute(statement, params)).first()
     return None if row is None else dict(row._mapping)
+
+
+async def _from_driver(
+    session: AsyncSession, statement: Select[Any], params: Mapping[str, Any]
+) -> tuple[bool, dict[str, Any] | None]:
+    """(True, the row or None) when answered on the driver; (False, None) for SQLAlchemy's path."""
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        return False, None
+    compiled = _compile(statement, connection.dialect)
+    if compiled is None:
+        return False, None
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    values = {**compiled.params, **params}
+    args = [
+        value if process is None else process(value)
+        for value, process in zip(
+            (values[name] for name in compiled.positions), compiled.binds, strict=True
+        )
+    ]
+    try:
+        record = await driver.fetchrow(compiled.sql, *args)
+    except Exception:
+        # SQLAlchemy's path runs the read again and raises its own form of the error
+        # (DBAPIError, the connection invalidated when it was lost), as every other read does.
+        return False, None
+    if record is None:
+        return True, None
+    return True, {
+        key: value if process is None else process(value)
+        for key, value, process in zip(
+            compiled.keys, record.values(), compiled.results, strict=True
+        )
+    }
 
 
 def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
@@ -80,6 +94,8 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
     if found is not None and found[0] is statement:
         return found[1]
     compiled = _prepared(statement, dialect)
+    if len(_compiled) >= MAX_STATEMENTS:
+        _compiled.clear()
     _compiled[id(statement)] = (statement, compiled)
     return compiled
 
