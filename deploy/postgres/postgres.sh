@@ -73,8 +73,12 @@ max_connections = 300
 shared_buffers = '$(shared_buffers)'
 effective_cache_size = '$(effective_cache_size)'
 # Bulk imports and re-scores write GBs of WAL: past max_wal_size a checkpoint starts, and
-# each page changed after it is logged whole once more.
-max_wal_size = '${YUNYING_PG_MAX_WAL_SIZE:-2GB}'
+# each page changed after it is logged whole once more. At 2 GB a million-profile re-score
+# checkpointed every 11-30 s and its 5% re-score wrote 1.6 GB of WAL, mostly whole pages;
+# with these three, 0.22 GB (docs/BENCHMARKS.md, #11 "Session 9"). A crash replays more WAL.
+max_wal_size = '${YUNYING_PG_MAX_WAL_SIZE:-16GB}'
+checkpoint_timeout = '15min'
+wal_compression = lz4
 EOF
 }
 
