@@ -9,7 +9,7 @@ Ingestion: batches of 500 events through `ingest()` (the function behind POST /v
 transaction per batch, with 2 concurrent writers; the gateway and HTTP are not in this figure.
 
 Each re-score also reports the CPU it cost: the PostgreSQL server's processes (read from /proc,
-so the server must run on this host) and this process's.
+so the server must run on this host) and this process's; and the WAL it wrote.
 
 Env: YUNYING_TEST_PG_URL (admin URL; a fresh database is created and dropped),
 BENCH_PROFILES (default 1000000), BENCH_EVENTS (default 100000), BENCH_LIVE_SEGMENTS (default 50;
@@ -217,6 +217,13 @@ def server_cpu(postmaster: int) -> float:
     return total
 
 
+async def wal_position(database: Database) -> int:
+    """Bytes of WAL the server has written so far (for WAL written per re-score)."""
+    async with database.session() as session:
+        position = await session.scalar(text("SELECT pg_current_wal_lsn() - CAST('0/0' AS pg_lsn)"))
+    return int(position)
+
+
 async def postmaster_pid(database: Database) -> int:
     async with database.session() as session:
         backend = await session.scalar(text("SELECT pg_backend_pid()"))
@@ -231,6 +238,7 @@ def _parent(pid: int) -> int:
 async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetime) -> dict:
     load = os.getloadavg()[0]  # the machine is shared: the 1-minute load says how busy it was
     postmaster = await postmaster_pid(database)
+    wal = await wal_position(database)
     server, process = server_cpu(postmaster), time.process_time()
     started = time.perf_counter()
     async with database.session() as session, session.begin():
@@ -238,6 +246,7 @@ async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetim
         result = await rescore(session, workspace_id=workspace_id, now=at, parts_on=database)
     seconds = time.perf_counter() - started
     server, process = server_cpu(postmaster) - server, time.process_time() - process
+    wal = await wal_position(database) - wal
     async with database.session() as session:
         # events, not rows: bulk writes pack up to 1,000 events per outbox row
         outbox = await session.scalar(text("SELECT sum(coalesce(packed, 1)) FROM outbox"))
@@ -252,6 +261,7 @@ async def timed_rescore(database: Database, workspace_id: uuid.UUID, at: datetim
         "memberships_total": members,
         "postgres_cpu_seconds": round(server, 2),
         "process_cpu_seconds": round(process, 2),
+        "wal_megabytes": round(wal / 2**20),
         "load_1min_before": round(load, 2),
     }
 
