@@ -16,7 +16,6 @@ from yunying_shared.auth import Principal, WorkspaceDep, authorize
 from yunying_shared.auth.access import ANY_ROLE
 from yunying_shared.bus.tables import BusTables
 from yunying_shared.db import ReadSessionDep
-from yunying_shared.db.hot_read import fetch_one
 from yunying_shared.errors import NotFound
 from yunying_shared.events import Envelope
 from yunying_shared.events.payloads.gateway import WorkspaceCreated
@@ -67,10 +66,10 @@ async def record_workspace(
 async def get_workspace(
     session: AsyncSession, tables: BusTables, workspace_id: UUID
 ) -> dict[str, Any]:
-    row = await fetch_one(session, _read_statement(tables), {"id": workspace_id})
+    row = (await session.execute(_read_statement(tables), {"id": workspace_id})).first()
     if row is None:
         raise NotFound(f"Workspace {workspace_id} is not known to this service yet.")
-    return row
+    return dict(row._mapping)
 
 
 @cache
