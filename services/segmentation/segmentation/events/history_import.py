@@ -10,8 +10,8 @@ each moving its own row of `history_import_parts`; the parts' counters are added
 import's row when the chunks are done (`fold_parts`). Chunks skip what only makes sense once: no
 re-stage (the users' histories are derived at the end), no republishing on
 `segmentation.event.v1` (journeys and coupon redemption act on the present, not on a brand's
-1997 orders). Imported rows are stamped with the import's start as `received_at`, which is how
-the end finds the users the import touched.
+1997 orders). Imported rows are stamped with the import's start as `received_at`, and so are
+their users' profiles (`imported_at`), which is how the end finds the users the import touched.
 
 The end comes in steps so the command can spread it over two connections (`import_cli`): the
 re-score, committed with `finishing_since` (the finish's time); the stage histories, one
@@ -31,7 +31,7 @@ from typing import Any
 from uuid import UUID
 
 import numpy as np
-from sqlalchemy import SmallInteger, String, delete, select
+from sqlalchemy import SmallInteger, String, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,7 +46,7 @@ from segmentation.events.service import validate_batch
 from segmentation.events.storage import STORAGE
 from segmentation.lifecycle.rederive import Replay, rederive
 from segmentation.lifecycle.rules import LifecycleRules
-from segmentation.records.models import Profile, TagRule, UserEvent
+from segmentation.records.models import Profile, TagRule
 from segmentation.rfm.service import rescore
 from segmentation.settings.service import get_settings
 from yunying_shared.db import Database, sql_dialect
@@ -227,6 +227,15 @@ async def import_chunk(
             aggregates = per_user(accepted)
         if accepted:
             await storage.upsert_profiles(session, run.workspace_id, aggregates, now)
+            # The staged path stamps its profiles in the same statement (import_packing).
+            await session.execute(
+                update(Profile)
+                .where(
+                    Profile.workspace_id == run.workspace_id,
+                    Profile.user_id.in_({user_id for user_id, _ in aggregates}),
+                )
+                .values(imported_at=run.started_at)
+            )
     else:
         stored, accepted = 0, []
     if accepted:
@@ -304,22 +313,13 @@ async def fold_parts(session: AsyncSession, *, run: HistoryImport, now: datetime
     await session.flush()
 
 
-def _imported(run: HistoryImport) -> Any:
-    """The user ids the import stored events of (its rows carry its start as `received_at`)."""
-    return (
-        select(UserEvent.user_id)
-        .where(UserEvent.workspace_id == run.workspace_id, UserEvent.received_at == run.started_at)
-        .distinct()
-        .scalar_subquery()
-    )
-
-
 async def imported_users(session: AsyncSession, *, run: HistoryImport) -> dict[str, int]:
-    """The users the import stored events of (user id -> profile id): the one read of the
-    import's rows the finishing step makes (the re-score and the stage histories both need them)."""
+    """The users the import stored events of (user id -> profile id): the profiles its chunks
+    stamped with its start (`Profile.imported_at`), read once for the re-score and the stage
+    histories; the import's events are not read (a DISTINCT over them took 4.7 s at 1M)."""
     rows = await session.execute(
         select(Profile.user_id, Profile.id).where(
-            Profile.workspace_id == run.workspace_id, Profile.user_id.in_(_imported(run))
+            Profile.workspace_id == run.workspace_id, Profile.imported_at == run.started_at
         )
     )
     return {user_id: profile_id for user_id, profile_id in rows}

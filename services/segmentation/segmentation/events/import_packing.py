@@ -47,7 +47,8 @@ _CREATE_STAGING = f"""
 """
 # Profiles in user id order by code point (as Python sorts them for live ingestion), so an
 # import and live batches lock shared profiles in one order. The ON CONFLICT clause is live
-# ingestion's (events.storage.PG_PROFILE_FOLD): NULL-ignoring min/max, sums added.
+# ingestion's (events.storage.PG_PROFILE_FOLD): NULL-ignoring min/max, sums added; and each
+# profile is stamped with the import's start (`imported_at`), how the finish finds its users.
 _STORE_STAGED = f"""
     WITH staged AS (
         DELETE FROM {STAGING} RETURNING *
@@ -63,7 +64,7 @@ _STORE_STAGED = f"""
         INSERT INTO profiles AS p (workspace_id, user_id, first_seen_at, last_active_at,
             last_login_at, first_purchase_at, last_purchase_at, order_count, refund_count,
             monetary_total, identities, extra, complaint_reasons, source, stage, created_at,
-            updated_at)
+            updated_at, imported_at)
         SELECT $1, user_id, min(occurred_at), max(occurred_at),
                max(occurred_at) FILTER (WHERE type = 'login'),
                min(occurred_at) FILTER (WHERE type = 'purchase'),
@@ -72,11 +73,12 @@ _STORE_STAGED = f"""
                count(*) FILTER (WHERE type = 'refund'),
                sum(CASE type WHEN 'purchase' THEN coalesce(amount, 0)
                              WHEN 'refund' THEN -coalesce(amount, 0) ELSE 0 END),
-               '{{}}', '{{}}', '[]', 'organic', 'potential', $3, $3
+               '{{}}', '{{}}', '[]', 'organic', 'potential', $3, $3, $2
         FROM inserted
         GROUP BY user_id
         ORDER BY user_id COLLATE "C"
-        {PG_PROFILE_FOLD}
+        {PG_PROFILE_FOLD},
+        imported_at = excluded.imported_at
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM inserted),

@@ -64,6 +64,9 @@ class Profile(Base):
     churn_reason: Mapped[str | None] = mapped_column(String(64))
     complaint_reasons: Mapped[list[Any]] = mapped_column(default=list)
 
+    # The start of the last history import that stored events of this user (events.
+    # history_import): how its finishing step finds its users without reading its events.
+    imported_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -114,3 +114,80 @@ async def test_csv_rows_are_items_and_other_columns_properties(
     async with database.session() as session:
         event = await session.scalar(select(UserEvent).where(UserEvent.event_id == "o1"))
     assert event is not None and event.properties == {"store": "上海店"}
+
+
+async def test_a_resumed_import_finds_the_users_of_chunks_stored_before_it_stopped(
+    database: Database, workspace_id: UUID, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Users of the first chunk have no event in the later ones: the finish finds them only by
+    # what the first run's chunks stamped on their profiles (`Profile.imported_at`).
+    items = [
+        {
+            "event_id": f"e{i}",
+            "user_id": f"u{i}",
+            "type": "purchase",
+            "occurred_at": f"2025-0{1 + i % 6}-1{i % 9}T12:00:00+00:00",
+            "amount": 10 + i,
+        }
+        for i in range(12)
+    ]
+    path = tmp_path / "history.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    real = import_cli.import_chunk
+
+    async def interrupted(*args, lines, part, **kwargs):
+        done = kwargs["run"].lines_done if part is None else part.lines_done
+        if done == 4:
+            raise Interrupted
+        return await real(*args, lines=lines, part=part, **kwargs)
+
+    monkeypatch.setattr(import_cli, "import_chunk", interrupted)
+    with pytest.raises(Interrupted):
+        await _import(database, path, workspace_id)
+    monkeypatch.setattr(import_cli, "import_chunk", real)
+    progress = io.StringIO()
+    run, _ = await import_cli.run_import(
+        database,
+        path=path,
+        workspace_id=workspace_id,
+        name="crm-2025",
+        kind="jsonl",
+        chunk=4,
+        rejects=None,
+        progress=progress,
+    )
+    assert run.finished_at is not None and run.accepted == 12
+    assert "derived: 12 users" in progress.getvalue()
+    async with database.session() as session:
+        moved = set(
+            await session.scalars(
+                select(StageChange.user_id).where(StageChange.workspace_id == workspace_id)
+            )
+        )
+    assert moved == {f"u{i}" for i in range(12)}  # every user's history derived
+
+
+async def test_a_later_import_finds_only_the_users_it_stored_events_of(
+    database: Database, workspace_id: UUID, tmp_path: Path
+) -> None:
+    # A later import under another name: a repeated event stores nothing (its user is not the
+    # import's), a new event of an existing profile makes that user the import's.
+    path = tmp_path / "history.jsonl"
+    path.write_text("\n".join(_lines()) + "\n", encoding="utf-8")
+    await _import(database, path, workspace_id)
+    later = tmp_path / "later.jsonl"
+    repeated = json.loads(_lines()[1])  # e1 of u1
+    new = {**repeated, "event_id": "e-new", "user_id": "u2"}
+    later.write_text(json.dumps(repeated) + "\n" + json.dumps(new) + "\n", encoding="utf-8")
+    progress = io.StringIO()
+    await import_cli.run_import(
+        database,
+        path=later,
+        workspace_id=workspace_id,
+        name="crm-2025-later",
+        kind="jsonl",
+        chunk=4,
+        rejects=None,
+        progress=progress,
+    )
+    assert "derived: 1 users" in progress.getvalue()
