@@ -363,3 +363,58 @@ async def test_lanes_by_key_overlap_keep_each_keys_order_and_commit_everything(
         assert (await subscription.lag()).total == 0
     finally:
         await subscription.stop()
+
+
+async def test_a_slow_offset_commit_holds_up_no_event_and_commits_only_what_is_applied(
+    database, transport, topic
+):
+    """Offsets go to the broker from a task beside the loop: while a commit hangs, the next
+    events are still handled (awaited by the lane, the first hung commit stopped everything),
+    and no commit ever names an event whose transaction has not committed."""
+    behaviour = Behaviour()
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    runner = ConsumerRunner(
+        service="contract",
+        database=database,
+        tables=BUS,
+        transport=transport,
+        handlers={APPLY: behaviour.handle},
+        topics=[topic],
+        group=group,
+        fetch_max_records=1,  # a transaction and a commit per event
+    )
+    await runner.start()
+    subscription = runner._subscription
+    assert subscription is not None
+    commit = subscription.commit
+    release = asyncio.Event()
+    commits: list[tuple[int, int]] = []  # (position committed, events applied by then)
+
+    async def slow_commit(offsets):
+        applied = len(await _applied(database))
+        commits.extend((position, applied) for position in offsets.values())
+        await release.wait()
+        await commit(offsets)
+
+    subscription.commit = slow_commit  # type: ignore[method-assign]
+
+    async def all_applied():
+        return len(await _applied(database)) == 5
+
+    try:
+        await transport.publish([_message(topic, _event(seq)) for seq in range(5)])
+        assert await wait_until(all_applied, timeout=30)
+        assert not release.is_set() and commits  # handled while the first commit hung
+        release.set()
+    finally:
+        release.set()
+        await asyncio.wait_for(runner.stop(), 20)
+    assert await _applied(database) == list(range(5))
+    assert all(position <= applied for position, applied in commits)
+    assert max(position for position, _ in commits) == 5
+    after = transport.subscribe(group, [topic])
+    await after.start()
+    try:
+        assert (await after.lag()).total == 0
+    finally:
+        await after.stop()
