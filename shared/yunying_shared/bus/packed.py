@@ -109,6 +109,22 @@ def _field(view: memoryview, at: int, length: int) -> memoryview:
     return view[at : at + length]
 
 
+def id_records(value: bytes, head: struct.Struct, what: str) -> Iterator[tuple[Any, ...]]:
+    """The records of an expanded row's value in the shape its writers share: a fixed `head`
+    whose last field is the length of a UTF-8 id that follows it. Yields the head's other
+    fields and then the id, as one tuple; `what` names a record in the error for a row that
+    ends inside one."""
+    view = memoryview(value)
+    offset, end = 0, len(value)
+    while offset < end:
+        *fields, length = head.unpack_from(view, offset)
+        offset += head.size
+        yield (*fields, str(view[offset : offset + length], "utf-8"))
+        offset += length
+    if offset != end:
+        raise ValueError(f"a compact row ends inside {what}")
+
+
 def chunks(items: Sequence[T], size: int = PACK_EVENTS) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

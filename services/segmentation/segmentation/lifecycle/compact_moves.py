@@ -26,7 +26,7 @@ from uuid import UUID
 from segmentation.lifecycle.rules import STAGES
 from segmentation.lifecycle.service import SOURCE
 from segmentation.lifecycle.stage_events import json_time, stage_payload
-from yunying_shared.bus.packed import PackedEvent, headers_text, register_expansion
+from yunying_shared.bus.packed import PackedEvent, headers_text, id_records, register_expansion
 from yunying_shared.events.bulk import BulkEncoder
 from yunying_shared.events.catalogue import USER_LIFECYCLE_STAGE_CHANGED
 from yunying_shared.events.envelope import ENVELOPE_JSON
@@ -57,13 +57,7 @@ def row_headers(workspace_id: UUID, reasons: Sequence[str]) -> dict[str, Any]:
 def _expand(value: bytes, shared: Mapping[str, Any]) -> Iterator[PackedEvent]:
     after_id, after_subject = shared["after_id"], shared["after_subject"]
     reasons: list[str] = shared["reasons"]
-    view = memoryview(value)
-    offset, end = 0, len(value)
-    while offset < end:
-        event_id, codes, micros, length = _MOVE.unpack_from(view, offset)
-        offset += _MOVE.size
-        user_id = str(view[offset : offset + length], "utf-8")
-        offset += length
+    for event_id, codes, micros, user_id in id_records(value, _MOVE, "a move"):
         pair, historical = divmod(codes, 2)
         from_code, to_code = divmod(pair, CODES_PER_STAGE)
         payload = stage_payload(
@@ -78,8 +72,6 @@ def _expand(value: bytes, shared: Mapping[str, Any]) -> Iterator[PackedEvent]:
         subject = ENVELOPE_JSON(user_id)
         envelope = f'{{"id":"{UUID(bytes=event_id)}{after_id}{subject}{after_subject}{payload}}}'
         yield PackedEvent(user_id, _HEADERS, envelope.encode())
-    if offset != end:
-        raise ValueError("a compact stage-move row ends inside a move")
 
 
 register_expansion(EXPANSION, _expand)

@@ -23,7 +23,7 @@ from typing import Any
 from uuid import UUID
 
 from segmentation.segments.writes import SOURCE
-from yunying_shared.bus.packed import PackedEvent, headers_text, register_expansion
+from yunying_shared.bus.packed import PackedEvent, headers_text, id_records, register_expansion
 from yunying_shared.events.catalogue import USER_SEGMENT_ENTERED, USER_SEGMENT_EXITED, causation
 
 EXPANSION = "segmentation.membership.v1"
@@ -81,13 +81,7 @@ def _expand(value: bytes, shared: Mapping[str, Any]) -> Iterator[PackedEvent]:
     at, reason = shared["at"], _json(shared["reason"])
     entered_tail = f',"entered_at":"{at}","reason":{reason}}}}}'
     exited_tail = f'","exited_at":"{at}","reason":{reason}}}}}'
-    view = memoryview(value)
-    offset, end = 0, len(value)
-    while offset < end:
-        event_id, entered, since, length = _CHANGE.unpack_from(view, offset)
-        offset += _CHANGE.size
-        user_id = str(view[offset : offset + length], "utf-8")
-        offset += length
+    for event_id, entered, since, user_id in id_records(value, _CHANGE, "a change"):
         user = _json(user_id)
         if entered:
             envelope = (
@@ -102,8 +96,6 @@ def _expand(value: bytes, shared: Mapping[str, Any]) -> Iterator[PackedEvent]:
                 f'{segment},"entered_at":"{began}{exited_tail}'
             )
             yield PackedEvent(user_id, _EXITED_HEADERS, envelope.encode())
-    if offset != end:
-        raise ValueError("a compact membership row ends inside a change")
 
 
 register_expansion(EXPANSION, _expand)
