@@ -70,15 +70,25 @@ async def _applied(database):
         return list((await session.execute(select(effects.c.seq).order_by(effects.c.id))).scalars())
 
 
-async def _run(database, transport, topic, behaviour, messages, until):
-    runner = ConsumerRunner(
+def _runner(database, transport, topic, **settings):
+    """A runner of the contract service on `topic`, in a consumer group of its own unless given."""
+    settings.setdefault("group", f"g-{uuid.uuid4().hex[:8]}")
+    return ConsumerRunner(
         service="contract",
         database=database,
         tables=BUS,
         transport=transport,
-        handlers={APPLY: behaviour.handle},
         topics=[topic],
-        group=f"g-{uuid.uuid4().hex[:8]}",
+        **settings,
+    )
+
+
+async def _run(database, transport, topic, behaviour, messages, until):
+    runner = _runner(
+        database,
+        transport,
+        topic,
+        handlers={APPLY: behaviour.handle},
         max_attempts=MAX_ATTEMPTS,
         backoff_seconds=0.01,
         backoff_max_seconds=0.1,
@@ -193,15 +203,12 @@ async def test_batch_handlers_keep_order_across_types_apply_once_and_dead_letter
     async def done():
         return await _applied(database) == [1, 2, 3, 5, 6, 7]
 
-    runner = ConsumerRunner(
-        service="contract",
-        database=database,
-        tables=BUS,
-        transport=transport,
+    runner = _runner(
+        database,
+        transport,
+        topic,
         handlers={OTHER: apply_other},
         batch_handlers={APPLY: apply_batch},
-        topics=[topic],
-        group=f"g-{uuid.uuid4().hex[:8]}",
         max_attempts=2,
         backoff_seconds=0.01,
         backoff_max_seconds=0.1,
@@ -252,16 +259,13 @@ async def test_an_idempotent_batch_handler_skips_the_inbox_and_sees_each_event_o
                 )
 
     first = _event(1)
-    runner = ConsumerRunner(
-        service="contract",
-        database=database,
-        tables=BUS,
-        transport=transport,
+    runner = _runner(
+        database,
+        transport,
+        topic,
         handlers={},
         batch_handlers={APPLY: apply_batch},
         idempotent_types=frozenset({APPLY}),
-        topics=[topic],
-        group=f"g-{uuid.uuid4().hex[:8]}",
     )
     await runner.start()
     try:
@@ -327,14 +331,12 @@ async def test_lanes_by_key_overlap_keep_each_keys_order_and_commit_everything(
 
     events = [_event(seq, keys[seq % len(keys)]) for seq in range(170)]
     group = f"g-{uuid.uuid4().hex[:8]}"
-    runner = ConsumerRunner(
-        service="contract",
-        database=pg_database,
-        tables=BUS,
-        transport=transport,
+    runner = _runner(
+        pg_database,
+        transport,
+        topic,
         handlers={},
         batch_handlers={APPLY: handler},
-        topics=[topic],
         group=group,
         lanes=4,
         fetch_max_records=500,
@@ -373,13 +375,11 @@ async def test_a_slow_offset_commit_holds_up_no_event_and_commits_only_what_is_a
     and no commit ever names an event whose transaction has not committed."""
     behaviour = Behaviour()
     group = f"g-{uuid.uuid4().hex[:8]}"
-    runner = ConsumerRunner(
-        service="contract",
-        database=database,
-        tables=BUS,
-        transport=transport,
+    runner = _runner(
+        database,
+        transport,
+        topic,
         handlers={APPLY: behaviour.handle},
-        topics=[topic],
         group=group,
         fetch_max_records=1,  # a transaction and a commit per event
     )
